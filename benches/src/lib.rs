@@ -1,0 +1,2 @@
+//! Benchmarks of the secure framework; see `benches/`.
+#![forbid(unsafe_code)]

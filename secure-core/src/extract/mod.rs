@@ -1,0 +1,1 @@
+//! Placeholder: `Valid<Json<T>>` and friends.

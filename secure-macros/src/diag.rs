@@ -1,0 +1,1 @@
+//! Error collection shared by the macros.

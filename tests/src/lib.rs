@@ -1,0 +1,2 @@
+//! Cross-crate tests of the secure framework; the suites live in `tests/`.
+#![forbid(unsafe_code)]
