@@ -4,6 +4,7 @@
 use proc_macro::TokenStream;
 
 mod diag;
+mod meta;
 mod validated;
 
 /// Derives `secure_core::Validate`: see `secure_core` for the rules.

@@ -72,10 +72,8 @@ pub fn apply(s: &mut String, ops: Sanitizers) {
     } else {
         false
     };
-    if case_changed {
-        if let Some(form) = ops.normalization {
-            normalize(s, form);
-        }
+    if case_changed && let Some(form) = ops.normalization {
+        normalize(s, form);
     }
     if ops.trim {
         trim_in_place(s);
