@@ -1,5 +1,231 @@
-//! Placeholder: RFC 9457 problem+json responses land with the extractors.
+//! RFC 9457 problem details (`application/problem+json`) for every error the framework returns.
+//!
+//! What this protects against: error responses that leak internals or echo submitted input
+//! (ASVS 7.4.1: generic error messages; ASVS 5.1.x with 7.1.1: no user input in errors or logs).
+//! A [`Problem`] can only carry a `&'static str` detail, so a sentence built with `format!`
+//! around a submitted value does not compile, and a 5xx problem says nothing but its status
+//! and title.
+//!
+//! ```
+//! use axum::http::StatusCode;
+//! use axum::response::IntoResponse;
+//! use secure_core::error::Problem;
+//!
+//! let response = Problem::new(StatusCode::CONFLICT, "The resource was changed meanwhile.")
+//!     .into_response();
+//! assert_eq!(response.status(), StatusCode::CONFLICT);
+//! assert_eq!(response.headers()["content-type"], "application/problem+json");
+//! ```
 
-/// An RFC 9457 problem response.
-#[derive(Debug)]
-pub struct Problem;
+use std::fmt;
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
+
+use crate::validate::ValidationErrors;
+
+/// The media type of every [`Problem`] response.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// An RFC 9457 problem: `{"type":"about:blank","title":..,"status":..,"detail":..,"errors":[..]}`.
+///
+/// * `type` is always `about:blank`, so `title` is the status's reason phrase.
+/// * `detail` is a fixed sentence (`&'static str`): it can never contain a submitted value.
+///   Server errors (5xx) carry no detail at all, whatever was passed.
+/// * `errors` lists failed rules as `{field, code, params}` (only 422 responses have it).
+///
+/// ```
+/// use axum::http::StatusCode;
+/// use secure_core::error::Problem;
+///
+/// let problem = Problem::payload_too_large();
+/// assert_eq!(problem.status(), StatusCode::PAYLOAD_TOO_LARGE);
+/// assert_eq!(problem.title(), "Payload Too Large");
+///
+/// let json = serde_json::to_value(&Problem::internal()).unwrap();
+/// assert_eq!(
+///     json,
+///     serde_json::json!({"type": "about:blank", "title": "Internal Server Error", "status": 500})
+/// );
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    status: StatusCode,
+    detail: Option<&'static str>,
+    errors: Option<ValidationErrors>,
+}
+
+impl Problem {
+    /// A problem with `status` and a fixed `detail` sentence (dropped for 5xx statuses).
+    ///
+    /// ```
+    /// use axum::http::StatusCode;
+    /// use secure_core::error::Problem;
+    ///
+    /// let p = Problem::new(StatusCode::NOT_FOUND, "No such note.");
+    /// assert_eq!(p.detail(), Some("No such note."));
+    /// let p = Problem::new(StatusCode::BAD_GATEWAY, "upstream db-7 refused");
+    /// assert_eq!(p.detail(), None);
+    /// ```
+    pub fn new(status: StatusCode, detail: &'static str) -> Self {
+        Problem {
+            status,
+            detail: (!status.is_server_error()).then_some(detail),
+            errors: None,
+        }
+    }
+
+    /// 400: the request could not be parsed (JSON syntax error, truncated body, bad encoding).
+    pub fn bad_request() -> Self {
+        Problem::new(StatusCode::BAD_REQUEST, "The request is not well-formed.")
+    }
+
+    /// 413: the body is larger than the endpoint accepts.
+    pub fn payload_too_large() -> Self {
+        Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "The request body is larger than this endpoint accepts.",
+        )
+    }
+
+    /// 415: the `Content-Type` is missing or not one the endpoint accepts.
+    pub fn unsupported_media_type() -> Self {
+        Problem::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "The request's Content-Type is not supported by this endpoint.",
+        )
+    }
+
+    /// 422: the input was well-formed but did not fit the type or its rules; `errors` says
+    /// where and why.
+    ///
+    /// ```
+    /// use secure_core::error::Problem;
+    /// use secure_core::validate::{FieldError, ValidationErrors};
+    ///
+    /// let mut errors = ValidationErrors::new();
+    /// errors.push(FieldError::new("age", "range"));
+    /// let json = serde_json::to_value(Problem::validation(errors)).unwrap();
+    /// assert_eq!(json["status"], 422);
+    /// assert_eq!(json["errors"][0]["field"], "age");
+    /// ```
+    pub fn validation(errors: ValidationErrors) -> Self {
+        Problem {
+            errors: Some(errors),
+            ..Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "The request did not pass validation.",
+            )
+        }
+    }
+
+    /// 500 with nothing but the generic title: for bugs such as a route that lacks a path
+    /// parameter its handler needs. Log the cause yourself, never in the response.
+    pub fn internal() -> Self {
+        Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "")
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The reason phrase of the status, such as `Unprocessable Entity`.
+    pub fn title(&self) -> &'static str {
+        self.status.canonical_reason().unwrap_or("Error")
+    }
+
+    /// The fixed detail sentence; `None` for 5xx.
+    pub fn detail(&self) -> Option<&'static str> {
+        self.detail
+    }
+
+    /// The failed rules of a 422 problem.
+    pub fn errors(&self) -> Option<&ValidationErrors> {
+        self.errors.as_ref()
+    }
+}
+
+impl From<ValidationErrors> for Problem {
+    fn from(errors: ValidationErrors) -> Self {
+        Problem::validation(errors)
+    }
+}
+
+impl Serialize for Problem {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry("type", "about:blank")?;
+        map.serialize_entry("title", self.title())?;
+        map.serialize_entry("status", &self.status.as_u16())?;
+        if let Some(detail) = self.detail {
+            map.serialize_entry("detail", detail)?;
+        }
+        if let Some(errors) = &self.errors {
+            map.serialize_entry("errors", errors)?;
+        }
+        map.end()
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        // Serialising our own fields cannot fail; fall back to a bare status just in case.
+        let Ok(body) = serde_json::to_vec(&self) else {
+            return self.status.into_response();
+        };
+        let mut response = (self.status, body).into_response();
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        response
+    }
+}
+
+/// `422 Unprocessable Entity`: shows the status and title only (the detail and errors are in
+/// the body), so it can go to a log line.
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.status.as_u16(), self.title())
+    }
+}
+
+impl std::error::Error for Problem {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::validate::FieldError;
+    use http_body_util::BodyExt;
+
+    #[tokio::test]
+    async fn response_is_problem_json() {
+        let mut errors = ValidationErrors::new();
+        errors.push(FieldError::new("address.zip", "pattern"));
+        let response = Problem::validation(errors).into_response();
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(response.headers()[header::CONTENT_TYPE], PROBLEM_JSON);
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "type": "about:blank",
+                "title": "Unprocessable Entity",
+                "status": 422,
+                "detail": "The request did not pass validation.",
+                "errors": [{"field": "address.zip", "code": "pattern", "params": {}}],
+            })
+        );
+    }
+
+    #[test]
+    fn server_errors_have_no_detail() {
+        let p = Problem::new(StatusCode::SERVICE_UNAVAILABLE, "db at 10.0.0.7 is down");
+        let json = serde_json::to_string(&p).unwrap();
+        assert!(!json.contains("10.0.0.7"));
+        assert_eq!(p.to_string(), "503 Service Unavailable");
+    }
+}

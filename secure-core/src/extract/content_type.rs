@@ -1,0 +1,95 @@
+//! `Content-Type` checks. A request with zero or several `Content-Type` headers is refused,
+//! so a proxy and this service cannot disagree about which one counts.
+
+use axum::http::{HeaderMap, header};
+
+/// The media type without parameters (`application/json` of `application/json; charset=utf-8`),
+/// if there is exactly one readable `Content-Type` header.
+fn essence(headers: &HeaderMap) -> Option<&str> {
+    let mut values = headers.get_all(header::CONTENT_TYPE).iter();
+    let value = values.next()?;
+    if values.next().is_some() {
+        return None;
+    }
+    let value = value.to_str().ok()?;
+    let essence = value.split(';').next().unwrap_or_default().trim();
+    Some(essence)
+}
+
+/// `application/json` or `application/<anything>+json`, in any case, with any parameters.
+pub(super) fn is_json(headers: &HeaderMap) -> bool {
+    let Some(essence) = essence(headers) else {
+        return false;
+    };
+    let Some((kind, subtype)) = essence.split_once('/') else {
+        return false;
+    };
+    if !kind.eq_ignore_ascii_case("application") || !is_token(subtype) {
+        return false;
+    }
+    let lower = subtype.to_ascii_lowercase();
+    lower == "json" || (lower.len() > "+json".len() && lower.ends_with("+json"))
+}
+
+/// `application/x-www-form-urlencoded`, in any case, with any parameters.
+pub(super) fn is_form(headers: &HeaderMap) -> bool {
+    essence(headers).is_some_and(|e| e.eq_ignore_ascii_case("application/x-www-form-urlencoded"))
+}
+
+/// An RFC 9110 token (the characters a media subtype may use).
+fn is_token(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn headers(values: &[&'static str]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for v in values {
+            map.append(header::CONTENT_TYPE, HeaderValue::from_static(v));
+        }
+        map
+    }
+
+    #[test]
+    fn json_media_types() {
+        for ok in [
+            "application/json",
+            "application/json; charset=utf-8",
+            "Application/JSON;charset=utf-8",
+            "application/problem+json",
+            "application/vnd.api+json ; q=1",
+        ] {
+            assert!(is_json(&headers(&[ok])), "{ok}");
+        }
+        for bad in [
+            "",
+            "text/json",
+            "application/jsonx",
+            "application/+json",
+            "application/json/x",
+            "text/plain",
+            "application/x-www-form-urlencoded",
+        ] {
+            assert!(!is_json(&headers(&[bad])), "{bad}");
+        }
+        assert!(!is_json(&headers(&[])));
+        assert!(!is_json(&headers(&["application/json", "text/plain"])));
+    }
+
+    #[test]
+    fn form_media_types() {
+        assert!(is_form(&headers(&["application/x-www-form-urlencoded"])));
+        assert!(is_form(&headers(&[
+            "application/x-www-form-urlencoded; charset=UTF-8"
+        ])));
+        assert!(!is_form(&headers(&["application/x-www-form-urlencodedx"])));
+        assert!(!is_form(&headers(&["multipart/form-data"])));
+        assert!(!is_form(&headers(&[])));
+    }
+}
