@@ -10,36 +10,32 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use http_body_util::BodyExt;
 use secure_core::prelude::*;
-use secure_core::validate::{FieldPath, Param, ValidationErrors};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
 // ---------------------------------------------------------------------------------------------
-// Types. Hand-written `Validate` impls that mirror what `#[derive(Validated)]` generates for:
-//
-//   struct Signup {
-//       #[validate(trim, lowercase, length(min = 3, max = 32), pattern = "[a-z0-9_]+")] username,
-//       #[validate(range(min = 13, max = 130))] age,
-//       #[validate(nested)] address,
-//       #[validate(each(trim, length(min = 1, max = 20)))] tags,
-//       plan,
-//   }
+// Types
 // ---------------------------------------------------------------------------------------------
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Validated)]
 struct Signup {
+    #[validate(trim, lowercase, length(min = 3, max = 32), pattern = "[a-z0-9_]+")]
     username: String,
+    #[validate(range(min = 13, max = 130))]
     age: u8,
+    #[validate(nested)]
     address: Address,
     #[serde(default)]
+    #[validate(each(trim, length(min = 1, max = 20)))]
     tags: Vec<String>,
     #[serde(default)]
     plan: Plan,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Validated)]
 struct Address {
+    #[validate(pattern = "[0-9]{5}")]
     zip: String,
 }
 
@@ -51,128 +47,52 @@ enum Plan {
     Pro,
 }
 
-const USERNAME_LENGTH: &[(&str, Param)] = &[("min", Param::UInt(3)), ("max", Param::UInt(32))];
-const AGE_RANGE: &[(&str, Param)] = &[("min", Param::Int(13)), ("max", Param::Int(130))];
-const TAG_LENGTH: &[(&str, Param)] = &[("min", Param::UInt(1)), ("max", Param::UInt(20))];
-const ZIP_PATTERN: &[(&str, Param)] = &[("pattern", Param::Str("[0-9]{5}"))];
-
-fn length_ok(s: &str, min: usize, max: usize) -> bool {
-    (min..=max).contains(&s.chars().count())
-}
-
-impl Validate for Signup {
-    fn sanitize(&mut self) {
-        self.username = self.username.trim().to_lowercase();
-        for tag in &mut self.tags {
-            *tag = tag.trim().to_owned();
-        }
-        self.address.sanitize();
-    }
-    fn validate_into(&self, path: &FieldPath<'_>, errors: &mut ValidationErrors) {
-        let username = path.field("username");
-        if !length_ok(&self.username, 3, 32) {
-            errors.add(&username, "length", None, USERNAME_LENGTH);
-        }
-        if !self
-            .username
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-        {
-            errors.add(&username, "pattern", None, &[]);
-        }
-        if !(13..=130).contains(&self.age) {
-            errors.add(&path.field("age"), "range", None, AGE_RANGE);
-        }
-        self.address.validate_into(&path.field("address"), errors);
-        let tags = path.field("tags");
-        for (i, tag) in self.tags.iter().enumerate() {
-            if !length_ok(tag, 1, 20) {
-                errors.add(&tags.index(i), "length", None, TAG_LENGTH);
-            }
-        }
-    }
-}
-
-impl Validate for Address {
-    fn validate_into(&self, path: &FieldPath<'_>, errors: &mut ValidationErrors) {
-        if self.zip.len() != 5 || !self.zip.bytes().all(|b| b.is_ascii_digit()) {
-            errors.add(&path.field("zip"), "pattern", None, ZIP_PATTERN);
-        }
-    }
-}
-
-/// `#[validate(allow_unknown_fields)]`
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Validated)]
+#[validate(allow_unknown_fields)]
 struct Open {
+    #[validate(trim, length(min = 1))]
     name: String,
 }
 
-impl Validate for Open {
-    fn sanitize(&mut self) {
-        self.name = self.name.trim().to_owned();
-    }
-    fn validate_into(&self, path: &FieldPath<'_>, errors: &mut ValidationErrors) {
-        if self.name.is_empty() {
-            errors.add(&path.field("name"), "length", None, &[]);
-        }
-    }
-    fn allows_unknown_fields() -> bool {
-        true
-    }
-}
-
 /// Query and form input: flat, strings and numbers.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Validated)]
 struct Search {
+    #[validate(trim, lowercase, length(min = 1, max = 50))]
     q: String,
     #[serde(default = "default_page")]
+    #[validate(range(min = 1, max = 100))]
     page: u32,
+}
+
+/// Renamed fields, an optional nested value and a map whose keys the client chooses.
+#[derive(Debug, Deserialize, Validated)]
+#[serde(rename_all = "camelCase")]
+struct Profile {
+    #[validate(length(min = 2))]
+    display_name: String,
+    #[validate(nested)]
+    home_address: Option<Address>,
+    #[serde(default)]
+    scores: std::collections::BTreeMap<String, u8>,
 }
 
 fn default_page() -> u32 {
     1
 }
 
-impl Validate for Search {
-    fn sanitize(&mut self) {
-        self.q = self.q.trim().to_lowercase();
-    }
-    fn validate_into(&self, path: &FieldPath<'_>, errors: &mut ValidationErrors) {
-        if !length_ok(&self.q, 1, 50) {
-            errors.add(&path.field("q"), "length", None, &[]);
-        }
-        if !(1..=100).contains(&self.page) {
-            errors.add(&path.field("page"), "range", None, &[]);
-        }
-    }
-}
-
 /// A query type whose every field is optional.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Validated)]
 struct Paging {
     #[serde(default)]
     page: u32,
 }
 
-impl Validate for Paging {
-    fn validate_into(&self, _: &FieldPath<'_>, _: &mut ValidationErrors) {}
-}
-
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Validated)]
 struct NoteRef {
+    #[validate(range(min = 1))]
     id: u32,
+    #[validate(lowercase)]
     slug: String,
-}
-
-impl Validate for NoteRef {
-    fn sanitize(&mut self) {
-        self.slug = self.slug.to_lowercase();
-    }
-    fn validate_into(&self, path: &FieldPath<'_>, errors: &mut ValidationErrors) {
-        if self.id == 0 {
-            errors.add(&path.field("id"), "range", None, &[]);
-        }
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -212,6 +132,12 @@ fn app() -> Router {
             "/open",
             post(|body: Valid<Json<Open>>| async move { body.into_value().name }),
         )
+        .route(
+            "/profile",
+            post(|p: Valid<Json<Profile>>| async move {
+                format!("{} {}", p.display_name, p.scores.len())
+            }),
+        )
         .route("/search", get(search))
         .route(
             "/paging",
@@ -230,12 +156,8 @@ fn app() -> Router {
 }
 
 /// `Valid<Path<u16>>` through a newtype, so the single-parameter form is covered too.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Validated)]
 struct Single(u16);
-
-impl Validate for Single {
-    fn validate_into(&self, _: &FieldPath<'_>, _: &mut ValidationErrors) {}
-}
 
 struct Reply {
     status: StatusCode,
@@ -310,6 +232,13 @@ fn errors(list: &[(&str, &str)]) -> Value {
             .map(|(field, code)| json!({"field": field, "code": code, "params": {}}))
             .collect(),
     )
+}
+
+fn q_and_page_errors() -> Value {
+    json!([
+        {"field": "q", "code": "length", "params": {"min": 1, "max": 50}},
+        {"field": "page", "code": "range", "params": {"min": 1, "max": 100}},
+    ])
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -425,7 +354,7 @@ async fn json_rule_failures_are_422_with_every_error() {
         json!([
             {"field": "username", "code": "length", "params": {"min": 3, "max": 32}},
             {"field": "age", "code": "range", "params": {"min": 13, "max": 130}},
-            {"field": "address.zip", "code": "pattern", "params": {"pattern": "[0-9]{5}"}},
+            {"field": "address.zip", "code": "pattern", "params": {}},
             {"field": "tags[1]", "code": "length", "params": {"min": 1, "max": 20}},
             {"field": "tags[2]", "code": "length", "params": {"min": 1, "max": 20}},
         ])
@@ -524,6 +453,58 @@ async fn json_unknown_fields_are_422_and_rules_do_not_run() {
 }
 
 #[tokio::test]
+async fn field_paths_follow_serde_names_and_hide_odd_keys() {
+    let body = json!({"displayName": "x", "homeAddress": {"zip": "1"}});
+    assert_eq!(
+        send(post_json("/profile", body.to_string()))
+            .await
+            .problem(StatusCode::UNPROCESSABLE_ENTITY),
+        json!([
+            {"field": "displayName", "code": "length", "params": {"min": 2}},
+            {"field": "homeAddress.zip", "code": "pattern", "params": {}},
+        ])
+    );
+    let body = json!({"displayName": "ada", "homeAddress": {"zip": 1}});
+    assert_eq!(
+        send(post_json("/profile", body.to_string()))
+            .await
+            .problem(StatusCode::UNPROCESSABLE_ENTITY),
+        errors(&[("homeAddress.zip", "invalid_type")])
+    );
+    let body = json!({"displayName": "ada", "homeAddress": {"zip": "12345", "city": "x"}, "display_name": 1});
+    assert_eq!(
+        send(post_json("/profile", body.to_string()))
+            .await
+            .problem(StatusCode::UNPROCESSABLE_ENTITY),
+        errors(&[
+            ("display_name", "unknown_field"),
+            ("homeAddress.city", "unknown_field")
+        ])
+    );
+    // Map keys are the client's: shown when plain, `*` otherwise.
+    for (key, field) in [
+        ("math", "scores.math"),
+        ("a.b", "scores.*"),
+        ("<b>", "scores.*"),
+    ] {
+        let body = json!({"displayName": "ada", "scores": {key: "high"}});
+        assert_eq!(
+            send(post_json("/profile", body.to_string()))
+                .await
+                .problem(StatusCode::UNPROCESSABLE_ENTITY),
+            errors(&[(field, "invalid_type")]),
+            "{key}"
+        );
+    }
+    let body = json!({"displayName": "ada", "homeAddress": null, "scores": {"math": 3}});
+    let reply = send(post_json("/profile", body.to_string())).await;
+    assert_eq!(
+        (reply.status, reply.text.as_str()),
+        (StatusCode::OK, "ada 1")
+    );
+}
+
+#[tokio::test]
 async fn json_unknown_fields_are_capped() {
     let mut body = good_signup();
     for i in 0..200 {
@@ -547,7 +528,7 @@ async fn allow_unknown_fields_accepts_extra_keys() {
     let reply = send(post_json("/open", r#"{"name":"  ","x":1}"#)).await;
     assert_eq!(
         reply.problem(StatusCode::UNPROCESSABLE_ENTITY),
-        errors(&[("name", "length")])
+        json!([{"field": "name", "code": "length", "params": {"min": 1}}])
     );
 }
 
@@ -598,7 +579,7 @@ async fn query_rules_and_unknown_fields_are_422() {
     let reply = send(get_uri("/search?q=%20%20&page=0")).await;
     assert_eq!(
         reply.problem(StatusCode::UNPROCESSABLE_ENTITY),
-        errors(&[("q", "length"), ("page", "range")])
+        q_and_page_errors()
     );
     let reply = send(get_uri("/search?q=rust&admin=1&admin=2&x%20y=1")).await;
     assert_eq!(
@@ -663,7 +644,7 @@ async fn form_that_does_not_fit_or_fails_rules_is_422() {
     let cases = [
         ("q=x&page=two", errors(&[("page", "invalid_type")])),
         ("page=2", errors(&[("q", "missing_field")])),
-        ("q=&page=500", errors(&[("q", "length"), ("page", "range")])),
+        ("q=&page=500", q_and_page_errors()),
         ("q=x&role=admin", errors(&[("role", "unknown_field")])),
     ];
     for (body, expected) in cases {
@@ -708,7 +689,7 @@ async fn path_rule_failure_is_422() {
     let reply = send(get_uri("/notes/0/x")).await;
     assert_eq!(
         reply.problem(StatusCode::UNPROCESSABLE_ENTITY),
-        errors(&[("id", "range")])
+        json!([{"field": "id", "code": "range", "params": {"min": 1}}])
     );
 }
 
