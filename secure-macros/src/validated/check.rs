@@ -306,6 +306,15 @@ fn rule_kind(cx: &mut Ctxt, rule: &Rule, subject: Subject<'_>, siblings: &[&str]
                 );
                 return;
             }
+            if let Some(s) = inner.sanitizers.first()
+                && subject.value_ty().is_some_and(types::is_set)
+            {
+                cx.error_spanned_by(
+                    &s.ident,
+                    format!("`{}` cannot change the elements of a set in place, and {}: use a Vec, or sanitise before building the set", s.ident, subject.describe()),
+                );
+                return;
+            }
             let elem = subject.value_ty().and_then(types::element_type);
             let name = format!("{}[..]", subject.name);
             rule_set(

@@ -688,8 +688,9 @@ fn sanitize_each(inner: &RuleSet, v: &Ident, ty: &Type) -> TokenStream {
     };
     let e = format_ident!("__e");
     let body = sanitize_set(inner, &e, &elem);
-    quote_spanned! {ty.span()=>
-        for #e in <#ty as #p::ElementsMut>::elements_mut(#v) {
+    let elements = quote_spanned! {ty.span()=> <#ty as #p::ElementsMut>::elements_mut(#v) };
+    quote! {
+        for #e in #elements {
             #body
         }
     }

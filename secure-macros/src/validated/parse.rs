@@ -358,28 +358,29 @@ impl<'m> Args<'m> {
         }
     }
 
-    /// Reports every argument no option consumed.
-    fn finish(self, cx: &mut Ctxt, known: &[&str]) {
+    /// Reports every argument no option consumed; `false` if there was one.
+    fn finish(self, cx: &mut Ctxt, known: &[&str]) -> bool {
+        let clean = self.named.is_empty() && self.lists.is_empty() && self.positional.is_empty();
         let rule = self.rule.to_string();
         let mut known: Vec<&str> = known.to_vec();
         known.extend(["message", "code"]);
         for (name, _) in &self.named {
             cx.error_spanned_by(
                 name,
-                unknown_name_message(&format!("option of `{rule}`"), &name.to_string(), &known),
+                unknown_name_message(&format!("`{rule}` option"), &name.to_string(), &known),
             );
         }
         for (name, _) in &self.lists {
             cx.error_spanned_by(
                 name,
-                unknown_name_message(&format!("option of `{rule}`"), &name.to_string(), &known),
+                unknown_name_message(&format!("`{rule}` option"), &name.to_string(), &known),
             );
         }
         for arg in &self.positional {
             match arg {
                 Arg::Meta(Meta::Flag(name)) => cx.error_spanned_by(
                     name,
-                    unknown_name_message(&format!("option of `{rule}`"), &name.to_string(), &known),
+                    unknown_name_message(&format!("`{rule}` option"), &name.to_string(), &known),
                 ),
                 _ => cx.error_spanned_by(
                     arg,
@@ -389,6 +390,7 @@ impl<'m> Args<'m> {
                 ),
             }
         }
+        clean
     }
 }
 
@@ -688,8 +690,8 @@ type Parsed = Option<(RuleKind, Option<LitStr>, Option<LitStr>)>;
 fn finish(cx: &mut Ctxt, mut args: Args<'_>, known: &[&str], kind: RuleKind) -> Parsed {
     let code = args.code.take();
     let message = args.message.take();
-    args.finish(cx, known);
-    Some((kind, code, message))
+    // A rule with a misspelt option is dropped, so its other checks do not pile up errors.
+    args.finish(cx, known).then_some((kind, code, message))
 }
 
 fn custom(cx: &mut Ctxt, item: &Meta) -> Option<Custom> {

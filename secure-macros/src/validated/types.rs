@@ -160,3 +160,13 @@ pub(crate) fn display(ty: &Type) -> String {
         .replace(" ,", ",")
         .replace("& ", "&")
 }
+
+/// Whether `ty` is written as a set, whose elements cannot change in place.
+pub(crate) fn is_set(ty: &Type) -> bool {
+    last_segment(ty).is_some_and(|s| {
+        matches!(
+            s.ident.to_string().as_str(),
+            "HashSet" | "BTreeSet" | "IndexSet"
+        )
+    })
+}

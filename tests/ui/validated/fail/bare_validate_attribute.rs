@@ -1,0 +1,9 @@
+use secure_core::Validated;
+
+#[derive(Validated)]
+struct Signup {
+    #[validate]
+    username: String,
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+use secure_core::Validated;
+
+#[derive(Validated)]
+struct Contact {
+    #[validate(email)]
+    email: u64,
+}
+
+fn main() {}

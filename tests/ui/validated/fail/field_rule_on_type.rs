@@ -1,0 +1,9 @@
+use secure_core::Validated;
+
+#[derive(Validated)]
+#[validate(email)]
+struct Contact {
+    email: String,
+}
+
+fn main() {}

@@ -1,0 +1,11 @@
+use secure_core::Validated;
+
+struct Email(String);
+
+#[derive(Validated)]
+struct Contact {
+    #[validate(email)]
+    email: Email,
+}
+
+fn main() {}
