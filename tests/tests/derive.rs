@@ -142,7 +142,12 @@ fn sanitize_runs_before_rules_and_is_idempotent() {
 fn params_and_messages_are_reported() {
     #[derive(Validated)]
     struct Msg {
-        #[validate(length(min = 3, max = 5, message = "3 to 5 characters", code = "too_short_or_long"))]
+        #[validate(length(
+            min = 3,
+            max = 5,
+            message = "3 to 5 characters",
+            code = "too_short_or_long"
+        ))]
         name: String,
         #[validate(one_of("a", "b"))]
         kind: String,
@@ -195,8 +200,18 @@ fn length_counts_characters_and_bytes_counts_bytes() {
         s: String,
     }
     assert_eq!(errors(&L { s: "äöü".into() }), pairs(&[]));
-    assert_eq!(errors(&L { s: "äöüx".into() }), pairs(&[("s", "length"), ("s", "bytes")]));
-    assert_eq!(errors(&L { s: "€€€".into() }), pairs(&[("s", "bytes")]));
+    assert_eq!(
+        errors(&L {
+            s: "äöüx".into()
+        }),
+        pairs(&[("s", "length"), ("s", "bytes")])
+    );
+    assert_eq!(
+        errors(&L {
+            s: "€€€".into()
+        }),
+        pairs(&[("s", "bytes")])
+    );
 }
 
 #[test]
@@ -208,12 +223,28 @@ fn pattern_is_anchored() {
         #[validate(pattern = "a|b")]
         alt: String,
     }
-    assert_eq!(errors(&P { s: "abc".into(), alt: "a".into() }), pairs(&[]));
     assert_eq!(
-        errors(&P { s: "abc1".into(), alt: "ab".into() }),
+        errors(&P {
+            s: "abc".into(),
+            alt: "a".into()
+        }),
+        pairs(&[])
+    );
+    assert_eq!(
+        errors(&P {
+            s: "abc1".into(),
+            alt: "ab".into()
+        }),
         pairs(&[("s", "pattern"), ("alt", "pattern")])
     );
-    assert_eq!(errors(&P { s: "1abc".into(), alt: "xb".into() }).len(), 2);
+    assert_eq!(
+        errors(&P {
+            s: "1abc".into(),
+            alt: "xb".into()
+        })
+        .len(),
+        2
+    );
 }
 
 #[test]
@@ -305,7 +336,11 @@ fn option_rules_apply_to_some_only() {
         #[validate(each(length(max = 2)))]
         list: Option<Vec<String>>,
     }
-    let none = O { email: None, n: None, list: None };
+    let none = O {
+        email: None,
+        n: None,
+        list: None,
+    };
     assert_eq!(errors(&none), pairs(&[]));
     let mut bad = O {
         email: Some(" nope ".into()),
@@ -343,11 +378,20 @@ fn nested_collections_and_maps() {
         grid: Vec<Vec<String>>,
     }
     let o = Order {
-        items: vec![Item { name: "a".into() }, Item { name: String::new() }],
-        more: vec![Item { name: String::new() }],
+        items: vec![
+            Item { name: "a".into() },
+            Item {
+                name: String::new(),
+            },
+        ],
+        more: vec![Item {
+            name: String::new(),
+        }],
         scores: BTreeMap::from([("a".to_owned(), 1), ("b".to_owned(), 9)]),
         labels: HashSet::from(["long".to_owned()]),
-        maybe: Some(Item { name: String::new() }),
+        maybe: Some(Item {
+            name: String::new(),
+        }),
         grid: vec![vec!["x".into()], vec!["y".into(), "zz".into()]],
     };
     assert_eq!(
@@ -401,7 +445,10 @@ enum Payment {
     },
     #[serde(rename = "iban")]
     BankAccount(#[validate(length(min = 15, max = 34))] String),
-    Pair(#[validate(range(max = 9))] u8, #[validate(range(max = 9))] u8),
+    Pair(
+        #[validate(range(max = 9))] u8,
+        #[validate(range(max = 9))] u8,
+    ),
     Cash,
 }
 
@@ -415,7 +462,10 @@ fn enums_follow_external_tagging() {
         errors(&Payment::BankAccount("short".into())),
         pairs(&[("iban", "length")])
     );
-    assert_eq!(errors(&Payment::Pair(1, 10)), pairs(&[("pair[1]", "range")]));
+    assert_eq!(
+        errors(&Payment::Pair(1, 10)),
+        pairs(&[("pair[1]", "range")])
+    );
     assert_eq!(errors(&Payment::Cash), pairs(&[]));
 }
 
@@ -449,18 +499,29 @@ enum Untagged {
 #[test]
 fn enums_follow_other_taggings() {
     assert_eq!(
-        errors(&Event::Login { user_name: String::new() }),
+        errors(&Event::Login {
+            user_name: String::new()
+        }),
         pairs(&[("userName", "length")])
     );
-    assert_eq!(errors(&Adjacent::A { x: String::new() }), pairs(&[("c.x", "length")]));
-    assert_eq!(errors(&Untagged::A { x: String::new() }), pairs(&[("x", "length")]));
+    assert_eq!(
+        errors(&Adjacent::A { x: String::new() }),
+        pairs(&[("c.x", "length")])
+    );
+    assert_eq!(
+        errors(&Untagged::A { x: String::new() }),
+        pairs(&[("x", "length")])
+    );
 }
 
 #[derive(Validated, Deserialize)]
 struct Newtype(#[validate(email)] String);
 
 #[derive(Validated)]
-struct Pair(#[validate(length(min = 1))] String, #[validate(range(min = 1))] u8);
+struct Pair(
+    #[validate(length(min = 1))] String,
+    #[validate(range(min = 1))] u8,
+);
 
 #[derive(Validated, Deserialize)]
 struct Outer {
@@ -485,7 +546,10 @@ fn tuple_structs_newtypes_and_flatten() {
             city: "c".into(),
         },
     };
-    assert_eq!(errors(&o), pairs(&[("contact", "email"), ("zip", "pattern")]));
+    assert_eq!(
+        errors(&o),
+        pairs(&[("contact", "email"), ("zip", "pattern")])
+    );
 }
 
 #[test]
@@ -510,5 +574,8 @@ fn generic_types_derive() {
         size: 0,
         items: vec![Newtype("bad".into())],
     };
-    assert_eq!(errors(&p), pairs(&[("size", "range"), ("items[0]", "email")]));
+    assert_eq!(
+        errors(&p),
+        pairs(&[("size", "range"), ("items[0]", "email")])
+    );
 }
