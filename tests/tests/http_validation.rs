@@ -52,6 +52,9 @@ enum Plan {
 struct Open {
     #[validate(trim, length(min = 1))]
     name: String,
+    /// Free-form data, walked by serde_json's recursion limit through both wrappers.
+    #[serde(default)]
+    data: Option<Value>,
 }
 
 /// Query and form input: flat, strings and numbers.
@@ -130,7 +133,14 @@ fn app() -> Router {
         .route("/signup", post(signup))
         .route(
             "/open",
-            post(|body: Valid<Json<Open>>| async move { body.into_value().name }),
+            post(|body: Valid<Json<Open>>| async move {
+                let Open { name, data } = body.into_value();
+                if data.is_some() {
+                    format!("{name}+data")
+                } else {
+                    name
+                }
+            }),
         )
         .route(
             "/profile",
@@ -502,6 +512,38 @@ async fn field_paths_follow_serde_names_and_hide_odd_keys() {
         (reply.status, reply.text.as_str()),
         (StatusCode::OK, "ada 1")
     );
+}
+
+#[tokio::test]
+async fn deep_nesting_is_bounded_not_a_crash() {
+    let good = r#""username":"ada","age":36,"address":{"zip":"12345"}"#;
+    for depth in [100, 127, 128, 200, 100_000] {
+        let nested = format!("{}1{}", "[".repeat(depth), "]".repeat(depth));
+        // Declared free-form data: serde_json's recursion limit (128) is a 400.
+        let reply = send(post_json(
+            "/open",
+            format!(r#"{{"name":"a","data":{nested}}}"#),
+        ))
+        .await;
+        let expected = if depth < 127 {
+            StatusCode::OK
+        } else {
+            StatusCode::BAD_REQUEST
+        };
+        assert_eq!(reply.status, expected, "{depth}: {}", reply.text);
+        // Ignored values are skipped without recursion: accepted, or refused as unknown.
+        let reply = send(post_json(
+            "/open",
+            format!(r#"{{"name":"a","x":{nested}}}"#),
+        ))
+        .await;
+        assert_eq!(reply.status, StatusCode::OK, "{depth}: {}", reply.text);
+        let reply = send(post_json("/signup", format!(r#"{{{good},"x":{nested}}}"#))).await;
+        assert_eq!(
+            reply.problem(StatusCode::UNPROCESSABLE_ENTITY),
+            errors(&[("x", "unknown_field")])
+        );
+    }
 }
 
 #[tokio::test]

@@ -35,6 +35,12 @@
 //! is rendered as `*`, so a key cannot smuggle a value, markup or a log-forging line break into
 //! the response. At most [`MAX_UNKNOWN_FIELDS`] unknown fields are listed.
 //!
+//! **Limitation:** serde buffers the input of `#[serde(flatten)]` fields and of internally
+//! tagged, adjacently tagged or untagged enums, and silently drops the keys no field claims,
+//! so `serde_ignored` never sees them: unknown keys inside such parts are **not** reported.
+//! Keep request types free of `flatten` and buffered enums (externally tagged enums, serde's
+//! default, are fine).
+//!
 //! # Order of checks
 //!
 //! Content type, body size and syntax come first. A value that does not fit the type is
