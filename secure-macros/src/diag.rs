@@ -22,6 +22,11 @@ impl Ctxt {
         self.errors.push(syn::Error::new_spanned(tokens, msg));
     }
 
+    /// Records an error at `span`.
+    pub(crate) fn error_at(&mut self, span: proc_macro2::Span, msg: impl Display) {
+        self.errors.push(syn::Error::new(span, msg));
+    }
+
     /// Records a syn parse error as it is.
     pub(crate) fn syn_error(&mut self, err: syn::Error) {
         self.errors.push(err);

@@ -470,7 +470,7 @@ fn enums_follow_external_tagging() {
 }
 
 #[derive(Validated, Deserialize)]
-#[serde(tag = "type", rename_all_fields = "camelCase")]
+#[serde(tag = "type", rename_all_fields = "camelCase", deny_unknown_fields)]
 enum Event {
     Login {
         #[validate(length(min = 1))]
@@ -479,7 +479,7 @@ enum Event {
 }
 
 #[derive(Validated, Deserialize)]
-#[serde(tag = "t", content = "c")]
+#[serde(tag = "t", content = "c", deny_unknown_fields)]
 enum Adjacent {
     A {
         #[validate(length(min = 1))]
@@ -489,6 +489,7 @@ enum Adjacent {
 
 #[derive(Validated, Deserialize)]
 #[serde(untagged)]
+#[validate(allow_unknown_fields)]
 enum Untagged {
     A {
         #[validate(length(min = 1))]
@@ -524,6 +525,7 @@ struct Pair(
 );
 
 #[derive(Validated, Deserialize)]
+#[validate(allow_unknown_fields)]
 struct Outer {
     #[validate(nested)]
     contact: Newtype,

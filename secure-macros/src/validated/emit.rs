@@ -33,7 +33,7 @@ pub(crate) fn container(c: &Container<'_>) -> TokenStream {
         }
     });
     quote! {
-        #[allow(unused_qualifications, clippy::needless_borrow)]
+        #[allow(unused_qualifications, clippy::needless_borrow, clippy::manual_range_contains)]
         const _: () = {
             #[automatically_derived]
             impl #impl_g #p::Validate for #ident #ty_g #where_g {

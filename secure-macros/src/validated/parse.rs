@@ -87,6 +87,10 @@ pub(crate) fn container<'a>(cx: &mut Ctxt, input: &'a DeriveInput) -> Option<Con
         }
     }
 
+    if !allow_unknown_fields {
+        mass_assignment_gaps(cx, input, &serde);
+    }
+
     let body = match &input.data {
         Data::Struct(data) => {
             let transparent = serde.transparent;
@@ -142,6 +146,39 @@ pub(crate) fn container<'a>(cx: &mut Ctxt, input: &'a DeriveInput) -> Option<Con
         customs,
         allow_unknown_fields,
     })
+}
+
+/// serde drops unknown keys silently inside `flatten` fields and tagged or untagged enums, where
+/// the extractors' unknown-field check cannot see them: require an explicit decision there.
+fn mass_assignment_gaps(cx: &mut Ctxt, input: &DeriveInput, serde: &SerdeAttrs) {
+    let opt_out = "or add `#[validate(allow_unknown_fields)]` to accept unknown fields";
+    if let (Data::Enum(_), Some(span)) = (&input.data, serde.shape_span)
+        && (serde.tag.is_some() || serde.untagged)
+        && !serde.deny_unknown_fields
+    {
+        cx.error_at(
+            span,
+            format!(
+                "serde drops unknown fields of tagged and untagged enums before they can be rejected (mass assignment): add `#[serde(deny_unknown_fields)]` to the enum, {opt_out}"
+            ),
+        );
+    }
+    let fields: Vec<&syn::Field> = match &input.data {
+        Data::Struct(d) => d.fields.iter().collect(),
+        Data::Enum(d) => d.variants.iter().flat_map(|v| v.fields.iter()).collect(),
+        Data::Union(_) => Vec::new(),
+    };
+    for f in fields {
+        let fserde = serde_names::read(&f.attrs);
+        if let (true, Some(span)) = (fserde.flatten, fserde.shape_span) {
+            cx.error_at(
+                span,
+                format!(
+                    "serde drops unknown fields inside a `flatten` field before they can be rejected (mass assignment): list the fields here instead of flattening, {opt_out}"
+                ),
+            );
+        }
+    }
 }
 
 fn shape<'a>(

@@ -2,6 +2,7 @@
 //! (`#[serde(rename = "..")]`, `rename_all`, `rename_all_fields`, `tag`, `content`, `untagged`,
 //! `transparent`, `flatten`). Case rules follow serde_derive's `RenameRule`.
 
+use syn::spanned::Spanned;
 use syn::{Attribute, LitStr};
 
 /// serde's case conventions.
@@ -113,6 +114,9 @@ pub(crate) struct SerdeAttrs {
     pub(crate) untagged: bool,
     pub(crate) transparent: bool,
     pub(crate) flatten: bool,
+    pub(crate) deny_unknown_fields: bool,
+    /// Where `tag`, `untagged` or `flatten` was written, for errors about them.
+    pub(crate) shape_span: Option<proc_macro2::Span>,
 }
 
 /// Reads serde's attributes. Anything unparsable is left to serde_derive to report.
@@ -134,11 +138,21 @@ pub(crate) fn read(attrs: &[Attribute]) -> SerdeAttrs {
                     out.rename_all_fields =
                         deserialize_name(&meta)?.and_then(|s| RenameRule::from_str(&s))
                 }
-                "tag" => out.tag = Some(meta.value()?.parse::<LitStr>()?.value()),
+                "tag" => {
+                    out.shape_span.get_or_insert(meta.path.span());
+                    out.tag = Some(meta.value()?.parse::<LitStr>()?.value());
+                }
                 "content" => out.content = Some(meta.value()?.parse::<LitStr>()?.value()),
-                "untagged" => out.untagged = true,
+                "untagged" => {
+                    out.shape_span.get_or_insert(meta.path.span());
+                    out.untagged = true;
+                }
                 "transparent" => out.transparent = true,
-                "flatten" => out.flatten = true,
+                "flatten" => {
+                    out.shape_span.get_or_insert(meta.path.span());
+                    out.flatten = true;
+                }
+                "deny_unknown_fields" => out.deny_unknown_fields = true,
                 _ => skip(&meta)?,
             }
             Ok(())

@@ -67,7 +67,7 @@ struct Everything {
 }
 
 #[derive(Validated, Deserialize)]
-#[serde(tag = "kind")]
+#[serde(tag = "kind", deny_unknown_fields)]
 enum Shape {
     Circle {
         #[validate(range(min = 0.0))]
