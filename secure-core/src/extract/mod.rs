@@ -35,11 +35,12 @@
 //! is rendered as `*`, so a key cannot smuggle a value, markup or a log-forging line break into
 //! the response. At most [`MAX_UNKNOWN_FIELDS`] unknown fields are listed.
 //!
-//! **Limitation:** serde buffers the input of `#[serde(flatten)]` fields and of internally
-//! tagged, adjacently tagged or untagged enums, and silently drops the keys no field claims,
-//! so `serde_ignored` never sees them: unknown keys inside such parts are **not** reported.
-//! Keep request types free of `flatten` and buffered enums (externally tagged enums, serde's
-//! default, are fine).
+//! serde buffers the input of `#[serde(flatten)]` fields and of internally tagged, adjacently
+//! tagged or untagged enums, and silently drops the keys no field claims, so `serde_ignored`
+//! never sees them. `#[derive(Validated)]` therefore refuses to compile such a type unless the
+//! enum has `#[serde(deny_unknown_fields)]` (serde then rejects the key itself, reported here
+//! as `unknown_field`) or the type opts out with `#[validate(allow_unknown_fields)]`.
+//! Externally tagged enums, serde's default, need neither.
 //!
 //! # Order of checks
 //!
