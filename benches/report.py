@@ -1,0 +1,74 @@
+#!/usr/bin/env python3
+"""Markdown table of the `validate` bench: medians and ratios against secure.
+
+Run after the bench, from anywhere in the workspace:
+
+    cargo bench -p secure-benches --bench validate && python3 benches/report.py
+
+Reads `<target>/criterion/<group>/<bench>/new/estimates.json` (field
+`median.point_estimate`, in ns). The target dir is taken from the first argument, else
+CARGO_TARGET_DIR, else `cargo metadata`. Exits non-zero if a target is missed:
+valid >= 1.5x faster than validator and >= 1.2x faster than garde; invalid no slower than
+validator.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+GROUPS = ["valid", "invalid"]
+LIBS = ["secure", "validator", "garde"]
+# (group, competitor) -> minimum ratio competitor/secure.
+TARGETS = {("valid", "validator"): 1.5, ("valid", "garde"): 1.2, ("invalid", "validator"): 1.0}
+
+
+def target_dir() -> Path:
+    if len(sys.argv) > 1:
+        return Path(sys.argv[1])
+    if os.environ.get("CARGO_TARGET_DIR"):
+        return Path(os.environ["CARGO_TARGET_DIR"])
+    here = Path(__file__).resolve().parent
+    out = subprocess.run(
+        ["cargo", "metadata", "--format-version", "1", "--no-deps"],
+        cwd=here,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return Path(json.loads(out)["target_directory"])
+
+
+def median_ns(root: Path, group: str, bench: str) -> float:
+    path = root / "criterion" / group / bench / "new" / "estimates.json"
+    with open(path) as f:
+        return json.load(f)["median"]["point_estimate"]
+
+
+def main() -> int:
+    root = target_dir()
+    print("| input | secure (ns) | validator (ns) | garde (ns) | validator/secure | garde/secure |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    missed = []
+    for group in GROUPS:
+        m = {lib: median_ns(root, group, lib) for lib in LIBS}
+        ratios = {lib: m[lib] / m["secure"] for lib in ("validator", "garde")}
+        cells = [f"{m[lib]:.1f}" for lib in LIBS] + [f"{ratios[l]:.2f}x" for l in ratios]
+        print(f"| {group} | " + " | ".join(cells) + " |")
+        for lib, ratio in ratios.items():
+            need = TARGETS.get((group, lib))
+            if need is not None and ratio < need:
+                missed.append(f"{group}: {lib}/secure = {ratio:.2f}x, target >= {need}x")
+    print()
+    if missed:
+        print("Targets missed:")
+        for line in missed:
+            print(f"- {line}")
+        return 1
+    print("All targets met (valid: >= 1.5x validator, >= 1.2x garde; invalid: >= 1.0x validator).")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
