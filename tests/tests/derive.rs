@@ -581,3 +581,38 @@ fn generic_types_derive() {
         pairs(&[("size", "range"), ("items[0]", "email")])
     );
 }
+
+// Generated locals keep call-site hygiene, so the derive works inside a user's macro_rules.
+macro_rules! define_validated {
+    ($name:ident) => {
+        #[derive(Validated)]
+        #[validate(custom = always_ok)]
+        struct $name {
+            #[validate(nested)]
+            inner: Address,
+            #[validate(custom = always_ok, each(length(max = 2)))]
+            tags: Vec<String>,
+        }
+    };
+}
+
+fn always_ok<T>(_: &T) -> Result<(), ValidationError> {
+    Ok(())
+}
+
+define_validated!(FromMacro);
+
+#[test]
+fn derive_inside_macro_rules() {
+    let v = FromMacro {
+        inner: Address {
+            zip: "x".into(),
+            city: "c".into(),
+        },
+        tags: vec!["abc".into()],
+    };
+    assert_eq!(
+        errors(&v),
+        pairs(&[("inner.zip", "pattern"), ("tags[0]", "length")])
+    );
+}

@@ -153,8 +153,11 @@ fn validate_body(c: &Container<'_>) -> TokenStream {
         let path = &custom.path;
         let code = opt_str(custom.code.as_ref());
         let message = opt_str(custom.message.as_ref());
-        quote_spanned! {path.span()=>
-            if let #p::Err(__e) = #path(self) {
+        // Only the call carries the user's span (so a wrong signature is reported at the
+        // path); the generated locals keep call-site hygiene and resolve inside macro_rules.
+        let call = quote_spanned! {path.span()=> #path };
+        quote! {
+            if let #p::Err(__e) = #call(self) {
                 __errors.add_custom(&__root, __e, #code, #message);
             }
         }
@@ -226,9 +229,11 @@ fn rules(ctx: &Ctx<'_>, set: &RuleSet, v: &Ident, ty: &Type, path: &Ident) -> To
         .iter()
         .filter(|r| r.kind.on_whole_field())
         .map(|r| match &r.kind {
-            RuleKind::Nested => quote_spanned! {ty.span()=>
-                <#ty as #p::Validate>::validate_into(#v, &#path, __errors);
-            },
+            RuleKind::Nested => {
+                let validate_into =
+                    quote_spanned! {ty.span()=> <#ty as #p::Validate>::validate_into };
+                quote!(#validate_into(#v, &#path, __errors);)
+            }
             RuleKind::MustMatch(other) => {
                 let other_name = other.to_string();
                 let other_bind = ctx
@@ -472,8 +477,9 @@ fn one_rule(ctx: &Ctx<'_>, r: &Rule, v: &Ident, ty: &Type, path: &Ident, s: &Ide
         RuleKind::Custom(fpath) => {
             let code = opt_str(r.code.as_ref());
             let message = opt_str(r.message.as_ref());
-            quote_spanned! {fpath.span()=>
-                if let #p::Err(__e) = #fpath(#v) {
+            let call = quote_spanned! {fpath.span()=> #fpath };
+            quote! {
+                if let #p::Err(__e) = #call(#v) {
                     __errors.add_custom(&#path, __e, #code, #message);
                 }
             }
@@ -486,8 +492,9 @@ fn one_rule(ctx: &Ctx<'_>, r: &Rule, v: &Ident, ty: &Type, path: &Ident, s: &Ide
             let e = format_ident!("__e");
             let pi = format_ident!("__pi");
             let body = rules(ctx, inner, &e, &elem, &pi);
-            quote_spanned! {ty.span()=>
-                for (__i, #e) in <#ty as #p::Elements>::elements(#v).enumerate() {
+            let elements = quote_spanned! {ty.span()=> <#ty as #p::Elements>::elements };
+            quote! {
+                for (__i, #e) in #elements(#v).enumerate() {
                     let #pi = #path.index(__i);
                     #body
                 }
