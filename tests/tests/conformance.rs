@@ -531,15 +531,20 @@ fn url_accepts_whatwg_absolute_urls() {
         let got = url(input, &policy_for(case["protocol"].as_str().unwrap()));
         // Deliberately stricter than WHATWG: the parser strips tabs and newlines and trims
         // C0 controls and spaces; we reject such input so the stored value is what was checked.
-        if has_whitespace_or_control(input) {
-            assert!(!got, "{input:?} has whitespace or controls");
+        // Also stricter: credentials in a URL are refused.
+        let user_info = case["username"].as_str().is_some_and(|u| !u.is_empty())
+            || case["password"].as_str().is_some_and(|p| !p.is_empty());
+        if has_whitespace_or_control(input) || user_info {
+            assert!(!got, "{input:?} has whitespace, controls or user info");
             stricter += 1;
         } else {
             assert!(got, "{input:?} is a valid absolute URL");
             accepted += 1;
         }
     }
-    eprintln!("urltestdata: {accepted} accepted, {stricter} rejected for whitespace/controls");
+    eprintln!(
+        "urltestdata: {accepted} accepted, {stricter} rejected for whitespace, controls or user info"
+    );
 }
 
 #[test]
@@ -582,6 +587,9 @@ const NO_SCHEME: &str = "not an absolute URL: the rule requires a scheme";
 const NEEDS_TLD: &str =
     "validator.js wants a TLD; WHATWG does not (use url(public) to refuse single-label names)";
 
+const USER_INFO: &str =
+    "credentials in a URL are refused: they leak through logs and disguise the real host";
+
 /// validator.js's default `isURL` allows scheme-less input and checks host names its own way;
 /// where WHATWG (our authority) and it differ, WHATWG wins.
 const URL_VALIDATORJS: &[Deviation] = &[
@@ -607,10 +615,11 @@ const URL_VALIDATORJS: &[Deviation] = &[
     ),
     ("http://www.foo_bar.com/", "WHATWG host parsing allows `_`"),
     ("http://*.foo.com", "WHATWG host parsing allows `*`"),
-    (
-        "http://lol:lol:lol@foobar.com/",
-        "the password may contain `:`",
-    ),
+    ("http://user:pass@www.foobar.com/", USER_INFO),
+    ("http://user:@www.foobar.com/", USER_INFO),
+    ("http://:pass@www.foobar.com/", USER_INFO),
+    ("http://user@www.foobar.com", USER_INFO),
+    ("http://evil-site.com@example.com/", USER_INFO),
     (
         "http://@foobar.com",
         "the parser drops empty user info; the host is foobar.com",
@@ -652,7 +661,12 @@ fn url_validatorjs() {
     let mut deviations = URL_VALIDATORJS.to_vec();
     deviations.push((long, "no length cap in the rule; add bytes(max = ..)"));
     check("validatorjs/isURL", rule, &default, &deviations);
-    let needs_tld = &[("http://localhost/", NEEDS_TLD)];
+    let needs_tld = &[
+        ("http://localhost/", NEEDS_TLD),
+        ("http://user:pw@foobar.com/", USER_INFO),
+        ("https://user:password@example.com", USER_INFO),
+        ("ftp://admin:pass@ftp.example.com/", USER_INFO),
+    ];
     check(
         "validatorjs/isURL(require_protocol)",
         rule,
