@@ -1,0 +1,103 @@
+//! Security events on `tracing`, target `security::audit` (OWASP ASVS 7.1, 7.2: log security
+//! relevant events, never secrets; ASVS 7.3.1: encode log output against injection).
+//!
+//! Every event has the same fixed fields, so a log pipeline can alert on them:
+//! `event` (such as `auth.login`), `outcome` (`success`, `failure`, `denied`), `subject` (the
+//! user id, or `anonymous`) and `reason` (a fixed code such as `bad_password`). Request
+//! context (client IP, method, route template, request id) comes from the enclosing request
+//! span. Control characters in any field (CR, LF, ...) are escaped, so a subject cannot forge
+//! a second log line.
+//!
+//! ```
+//! use secure_core::audit::{self, Outcome};
+//!
+//! audit::emit("auth.login", Outcome::Failure, Some("user-42"), "bad_password");
+//! ```
+
+use std::borrow::Cow;
+use std::fmt;
+
+/// The result an audit event records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The action was allowed and done.
+    Success,
+    /// The action failed (wrong password, bad token, ...).
+    Failure,
+    /// The action was refused by a policy (role, rate limit, CSRF, ...).
+    Denied,
+}
+
+impl Outcome {
+    /// The field value: `success`, `failure` or `denied`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Success => "success",
+            Outcome::Failure => "failure",
+            Outcome::Denied => "denied",
+        }
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The tracing target of every audit event.
+pub const TARGET: &str = "security::audit";
+
+/// Emits one audit event. `subject` is an identifier (never a credential); `None` is logged
+/// as `anonymous`. `reason` is a fixed code chosen by the caller, not user input.
+pub fn emit(event: &'static str, outcome: Outcome, subject: Option<&str>, reason: &'static str) {
+    let subject = escape_control(subject.unwrap_or("anonymous"));
+    match outcome {
+        Outcome::Success => tracing::info!(
+            target: "security::audit",
+            event,
+            outcome = outcome.as_str(),
+            subject = %subject,
+            reason,
+        ),
+        Outcome::Failure | Outcome::Denied => tracing::warn!(
+            target: "security::audit",
+            event,
+            outcome = outcome.as_str(),
+            subject = %subject,
+            reason,
+        ),
+    }
+}
+
+/// Escapes control characters (`\n` -> `\u{a}`) so a field cannot start a new log line or
+/// hide text from a terminal. Returns the input untouched when there is nothing to escape.
+pub fn escape_control(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(char::is_control) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if c.is_control() {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_line_breaks_and_other_controls() {
+        assert_eq!(escape_control("alice"), "alice");
+        assert_eq!(
+            escape_control("alice\r\nevent=auth.login outcome=success"),
+            "alice\\u{d}\\u{a}event=auth.login outcome=success"
+        );
+        assert_eq!(escape_control("\u{1b}[31mred"), "\\u{1b}[31mred");
+    }
+}

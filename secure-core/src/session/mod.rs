@@ -1,0 +1,1 @@
+//! Cookie sessions and CSRF protection for browser clients.
