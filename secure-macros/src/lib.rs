@@ -5,6 +5,7 @@ use proc_macro::TokenStream;
 
 mod diag;
 mod meta;
+mod sensitive;
 mod validated;
 
 /// Derives `secure_core::Validate`: see `secure_core` for the rules.
@@ -12,4 +13,12 @@ mod validated;
 pub fn derive_validated(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);
     validated::expand(&input).into()
+}
+
+/// Marks a type (or, inside such a type, some of its fields) as secret: a redacting `Debug`,
+/// zeroize on drop, and no `derive(Debug)` or unmasked `derive(Serialize)`. Write it above
+/// `#[derive(...)]`. See `secure_core::sensitive`.
+#[proc_macro_attribute]
+pub fn sensitive(args: TokenStream, input: TokenStream) -> TokenStream {
+    sensitive::expand(args.into(), input.into()).into()
 }

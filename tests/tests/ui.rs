@@ -8,3 +8,10 @@ fn validated() {
     t.pass("ui/validated/pass/*.rs");
     t.compile_fail("ui/validated/fail/*.rs");
 }
+
+#[test]
+fn sensitive() {
+    let t = trybuild::TestCases::new();
+    t.pass("ui/sensitive/pass/*.rs");
+    t.compile_fail("ui/sensitive/fail/*.rs");
+}

@@ -48,6 +48,7 @@ pub(crate) const FIELD_RULES: &[&str] = &[
 const CONTAINER_OPTIONS: &[&str] = &["custom", "allow_unknown_fields"];
 
 pub(crate) fn container<'a>(cx: &mut Ctxt, input: &'a DeriveInput) -> Option<Container<'a>> {
+    sensitive_order(cx, input);
     let serde = serde_names::read(&input.attrs);
     let mut customs = Vec::new();
     let mut allow_unknown_fields = false;
@@ -767,5 +768,33 @@ fn custom(cx: &mut Ctxt, item: &Meta) -> Option<Custom> {
             cx.error_spanned_by(item, usage);
             None
         }
+    }
+}
+
+/// `#[sensitive]` expands before the derives written below it and strips its field markers,
+/// so a derive that still sees one was written above it (or on a type that is not
+/// `#[sensitive]`): say which, instead of the compiler's "expected non-macro attribute".
+fn sensitive_order(cx: &mut Ctxt, input: &DeriveInput) {
+    let is_sensitive = |a: &&syn::Attribute| a.path().is_ident("sensitive");
+    if let Some(attr) = input.attrs.iter().find(is_sensitive) {
+        cx.error_spanned_by(
+            attr,
+            "`#[sensitive]` must come before `#[derive(...)]`: `Validated` ran above it without knowing which fields are secret; move `#[sensitive]` up to be the first attribute",
+        );
+        return;
+    }
+    let fields: Vec<&syn::Field> = match &input.data {
+        Data::Struct(d) => d.fields.iter().collect(),
+        Data::Enum(d) => d.variants.iter().flat_map(|v| &v.fields).collect(),
+        Data::Union(_) => Vec::new(),
+    };
+    for attr in fields
+        .iter()
+        .flat_map(|f| f.attrs.iter().filter(is_sensitive))
+    {
+        cx.error_spanned_by(
+            attr,
+            "a field is marked `#[sensitive]` only inside a `#[sensitive]` type: add `#[sensitive]` above the type's `#[derive(...)]`",
+        );
     }
 }

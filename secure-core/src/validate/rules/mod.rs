@@ -64,6 +64,23 @@ impl StrValue for Rc<str> {
         self
     }
 }
+/// A `SecretString` is exposed to the rule only: the rule answers yes or no, and no error
+/// carries the value (see `validate::errors`), so `#[sensitive]` fields can hold one.
+impl StrValue for secrecy::SecretString {
+    fn str_value(&self) -> &str {
+        secrecy::ExposeSecret::expose_secret(self)
+    }
+}
+impl HasLength for secrecy::SecretString {
+    fn length(&self) -> usize {
+        self.str_value().chars().count()
+    }
+}
+impl HasBytes for secrecy::SecretString {
+    fn byte_len(&self) -> usize {
+        self.str_value().len()
+    }
+}
 impl<T: StrValue + ?Sized> StrValue for &T {
     fn str_value(&self) -> &str {
         (**self).str_value()
