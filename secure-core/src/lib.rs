@@ -23,9 +23,12 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod audit;
+pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod redact;
+pub mod session;
 pub mod validate;
 
 pub use redact::{ExposeSecret, ExposeSecretMut, SecretBox, SecretString};

@@ -40,9 +40,32 @@ fn assert_idempotent(s: &str) -> Result<(), TestCaseError> {
 /// letterlike symbols, combining marks, final sigma, dotted capital I, ligatures, controls.
 fn tricky() -> impl Strategy<Value = String> {
     let pieces = prop::sample::select(vec![
-        "\u{a8}", "\u{210c}", "\u{2126}", "\u{130}", "\u{3a3}", "\u{3c2}", "\u{df}", "\u{fb01}",
-        "\u{301}", "\u{308}", "\u{0}", "\r\n", "\t", "\u{85}", "\u{a0}", "\u{3000}", "\u{2028}",
-        "\u{ff21}", "\u{1e9e}", "\u{1c5}", "e", "A", " ", "\u{2160}", "\u{24b6}", "\u{1d400}",
+        "\u{a8}",
+        "\u{210c}",
+        "\u{2126}",
+        "\u{130}",
+        "\u{3a3}",
+        "\u{3c2}",
+        "\u{df}",
+        "\u{fb01}",
+        "\u{301}",
+        "\u{308}",
+        "\u{0}",
+        "\r\n",
+        "\t",
+        "\u{85}",
+        "\u{a0}",
+        "\u{3000}",
+        "\u{2028}",
+        "\u{ff21}",
+        "\u{1e9e}",
+        "\u{1c5}",
+        "e",
+        "A",
+        " ",
+        "\u{2160}",
+        "\u{24b6}",
+        "\u{1d400}",
     ]);
     prop::collection::vec(pieces, 0..12).prop_map(|v| v.concat())
 }
@@ -87,7 +110,10 @@ proptest! {
 
 #[test]
 fn sanitizers_are_idempotent_on_naughty_strings() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpora/payloads/blns.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/corpora/payloads/blns.json"
+    );
     let Ok(text) = std::fs::read_to_string(path) else {
         eprintln!("NOTICE: {path} not found; naughty-string idempotence skipped");
         return;
