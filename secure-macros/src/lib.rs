@@ -4,6 +4,8 @@
 use proc_macro::TokenStream;
 
 mod diag;
+#[allow(dead_code)] // wired into an attribute once its runtime lands
+mod handler;
 mod meta;
 mod sensitive;
 mod validated;

@@ -1,0 +1,50 @@
+//! The checked form of `#[secure_handler(...)]` and of the function it is on.
+
+use proc_macro2::Span;
+use syn::{Ident, LitStr};
+
+/// Everything the attribute declares.
+pub(crate) struct Policy {
+    pub(crate) access: Access,
+    pub(crate) rate_limit: Option<RateLimit>,
+    pub(crate) body_limit: Option<BodyLimit>,
+    pub(crate) audit: Option<LitStr>,
+    pub(crate) unvalidated: Vec<Unvalidated>,
+}
+
+/// Who may call the route.
+pub(crate) enum Access {
+    Public,
+    Auth {
+        /// Role variants (`Admin`) or paths (`AppRole::Admin`), in the order written.
+        roles: Vec<syn::Path>,
+        mfa: bool,
+    },
+}
+
+/// `rate_limit("5/min", key = ip)`.
+pub(crate) struct RateLimit {
+    pub(crate) count: u32,
+    pub(crate) period_secs: u64,
+    pub(crate) key: RateKey,
+    pub(crate) span: Span,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum RateKey {
+    Ip,
+    User,
+    Global,
+}
+
+/// `body_limit = "16KiB"`.
+pub(crate) struct BodyLimit {
+    pub(crate) bytes: u64,
+    pub(crate) lit: LitStr,
+}
+
+/// `unvalidated(param, reason = "...")`.
+pub(crate) struct Unvalidated {
+    pub(crate) param: Ident,
+    pub(crate) reason: LitStr,
+}

@@ -1,0 +1,251 @@
+//! Cross-option rules and the function's signature: access declared, no contradictions, no
+//! unvalidated input without a written reason, no `Principal` on a public route.
+
+use syn::{FnArg, Ident, ItemFn, Pat, Type};
+
+use super::ast::*;
+use super::parse::{Written, attribute_span};
+use crate::diag::{Ctxt, did_you_mean};
+
+/// How the handler uses one parameter.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum ParamKind {
+    /// `Principal<R>`: filled from the authentication the wrapper already did.
+    Principal,
+    /// Any other extractor (`Valid<..>`, `Path`, `State`, headers, ...).
+    Extractor,
+}
+
+pub(crate) struct Param<'a> {
+    pub(crate) ty: &'a Type,
+    pub(crate) kind: ParamKind,
+}
+
+/// The policy and the parameters, or `None` when an error was recorded.
+pub(crate) fn handler<'a>(
+    cx: &mut Ctxt,
+    w: Written,
+    f: &'a ItemFn,
+) -> Option<(Policy, Vec<Param<'a>>)> {
+    let access = access(cx, &w);
+    let params = signature(cx, f, &w, access.as_ref());
+    let policy = Policy {
+        access: access?,
+        rate_limit: w.rate_limit,
+        body_limit: w.body_limit,
+        audit: w.audit,
+        unvalidated: w.unvalidated,
+    };
+    Some((policy, params))
+}
+
+fn access(cx: &mut Ctxt, w: &Written) -> Option<Access> {
+    match (&w.public, &w.auth) {
+        (Some(_), Some(auth)) => {
+            cx.error_spanned_by(
+                auth,
+                "a route is either `public` or `auth`, not both: keep one",
+            );
+            None
+        }
+        (Some(_), None) => {
+            if let Some((roles, _)) = &w.roles {
+                cx.error_spanned_by(roles, "`roles` on a `public` route: a public route has no caller to check; replace `public` with `auth`");
+            }
+            if let Some(mfa) = &w.mfa {
+                cx.error_spanned_by(mfa, "`mfa` on a `public` route: a public route has no caller to check; replace `public` with `auth`");
+            }
+            if let Some(r) = &w.rate_limit
+                && r.key == RateKey::User
+            {
+                cx.error_at(
+                    r.span,
+                    "`key = user` on a `public` route: there is no user to count; use `key = ip`",
+                );
+            }
+            Some(Access::Public)
+        }
+        (None, Some(_)) => Some(Access::Auth {
+            roles: w.roles.as_ref().map(|(_, r)| r.clone()).unwrap_or_default(),
+            mfa: w.mfa.is_some(),
+        }),
+        (None, None) => {
+            if let Some((roles, _)) = &w.roles {
+                cx.error_spanned_by(
+                    roles,
+                    "`roles` needs `auth`: write `#[secure_handler(auth, roles(..))]`",
+                );
+            } else if let Some(mfa) = &w.mfa {
+                cx.error_spanned_by(
+                    mfa,
+                    "`mfa` needs `auth`: write `#[secure_handler(auth, mfa)]`",
+                );
+            } else {
+                cx.error_at(
+                    attribute_span(),
+                    "declare who may call this route: `#[secure_handler(public)]`, or `#[secure_handler(auth)]` with optional `roles(..)` and `mfa`",
+                );
+            }
+            None
+        }
+    }
+}
+
+/// What a parameter's type says about its input.
+enum Input {
+    Principal,
+    /// `Json<T>`, `Form<T>`, `Query<T>` not wrapped in `Valid`.
+    Unchecked(&'static str),
+    /// The raw body or request.
+    Raw,
+    Other,
+}
+
+fn classify(ty: &Type) -> Input {
+    let ty = match ty {
+        Type::Reference(r) => &*r.elem,
+        Type::Paren(p) => &*p.elem,
+        Type::Group(g) => &*g.elem,
+        other => other,
+    };
+    let Type::Path(p) = ty else {
+        return Input::Other;
+    };
+    let Some(last) = p.path.segments.last() else {
+        return Input::Other;
+    };
+    match last.ident.to_string().as_str() {
+        "Principal" => Input::Principal,
+        "Json" => Input::Unchecked("Json"),
+        "Form" => Input::Unchecked("Form"),
+        "Query" => Input::Unchecked("Query"),
+        "String" | "Bytes" | "Request" | "Body" | "RawForm" | "RawQuery" | "Multipart"
+        | "BodyStream" => Input::Raw,
+        _ => Input::Other,
+    }
+}
+
+fn param_name(pat: &Pat) -> Option<&Ident> {
+    match pat {
+        Pat::Ident(pi) => Some(&pi.ident),
+        Pat::Type(pt) => param_name(&pt.pat),
+        _ => None,
+    }
+}
+
+fn signature<'a>(
+    cx: &mut Ctxt,
+    f: &'a ItemFn,
+    w: &Written,
+    access: Option<&Access>,
+) -> Vec<Param<'a>> {
+    let sig = &f.sig;
+    if sig.asyncness.is_none() {
+        cx.error_spanned_by(
+            sig.fn_token,
+            "a secure handler must be an `async fn`: add `async`",
+        );
+    }
+    if let Some(c) = &sig.constness {
+        cx.error_spanned_by(c, "a secure handler cannot be `const`: remove it");
+    }
+    if !sig.generics.params.is_empty() {
+        cx.error_spanned_by(
+            &sig.generics,
+            "a secure handler cannot be generic: the route table needs one concrete handler",
+        );
+    }
+    let names: Vec<String> = sig
+        .inputs
+        .iter()
+        .filter_map(|a| match a {
+            FnArg::Typed(t) => param_name(&t.pat).map(ToString::to_string),
+            FnArg::Receiver(_) => None,
+        })
+        .collect();
+    for u in &w.unvalidated {
+        let name = u.param.to_string();
+        if !names.contains(&name) {
+            let hint =
+                match did_you_mean(&name, &names.iter().map(String::as_str).collect::<Vec<_>>()) {
+                    Some(g) => format!(": did you mean `{g}`?"),
+                    None => String::new(),
+                };
+            cx.error_spanned_by(
+                &u.param,
+                format!("`unvalidated({name})` names no parameter of this handler{hint}"),
+            );
+        }
+    }
+    let mut params = Vec::new();
+    let mut principal_seen = false;
+    for arg in &sig.inputs {
+        let pt = match arg {
+            FnArg::Receiver(r) => {
+                cx.error_spanned_by(
+                    r,
+                    "a secure handler is a free `async fn`, not a method: move it out of the `impl` block and take what it needs as extractors (`State<..>`)",
+                );
+                continue;
+            }
+            FnArg::Typed(pt) => pt,
+        };
+        let name = param_name(&pt.pat);
+        let declared_raw = name.is_some_and(|n| w.unvalidated.iter().any(|u| &u.param == n));
+        let kind = match classify(&pt.ty) {
+            Input::Principal => {
+                if matches!(access, Some(Access::Public)) {
+                    cx.error_spanned_by(
+                        &pt.ty,
+                        "a `public` handler cannot take `Principal`: nobody is authenticated on a public route; declare `auth` to require a caller",
+                    );
+                }
+                if principal_seen {
+                    cx.error_spanned_by(&pt.ty, "`Principal` is taken twice: keep one parameter");
+                }
+                principal_seen = true;
+                ParamKind::Principal
+            }
+            Input::Unchecked(wrapper) => {
+                if declared_raw {
+                    ParamKind::Extractor
+                } else {
+                    cx.error_spanned_by(
+                        &pt.ty,
+                        format!("`{wrapper}<T>` gives the handler unvalidated input: take `Valid<{wrapper}<T>>` (and derive `Validated` on `T`)"),
+                    );
+                    ParamKind::Extractor
+                }
+            }
+            Input::Raw => {
+                if !declared_raw {
+                    let pname = name.map_or_else(|| "body".to_owned(), ToString::to_string);
+                    cx.error_spanned_by(
+                        &pt.ty,
+                        format!("this parameter takes the raw request input, unvalidated: take `Valid<Json<T>>`, or declare it on purpose with `unvalidated({pname}, reason = \"...\")`"),
+                    );
+                }
+                ParamKind::Extractor
+            }
+            Input::Other => {
+                if declared_raw && let Some(n) = name {
+                    cx.error_spanned_by(n, format!("`unvalidated({n})`: `{n}` does not take raw input; remove it from `unvalidated`"));
+                }
+                ParamKind::Extractor
+            }
+        };
+        params.push(Param { ty: &pt.ty, kind });
+    }
+    if let Some(Access::Auth { roles, .. }) = access
+        && !roles.is_empty()
+        && !principal_seen
+        && roles.iter().any(|r| r.segments.len() == 1)
+    {
+        cx.error_spanned_by(
+            &roles[0],
+            "`roles(..)` with bare variant names needs the handler to take `Principal<YourRole>`, which names the role type; or write full paths such as `roles(AppRole::Admin)`",
+        );
+    }
+    super::sql::check(cx, &f.block);
+    params
+}
