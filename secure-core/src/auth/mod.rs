@@ -1,2 +1,5 @@
 //! Who is calling, and how sure are we: access tokens (JWT), refresh tokens, passwords
 //! (Argon2id), TOTP MFA, roles and the `Principal` extractor.
+
+pub mod password;
+pub mod mfa;
