@@ -29,10 +29,18 @@ struct Login {
 #[sensitive]
 #[derive(Validated)]
 struct Token {
-    // `trim` works in place; case mapping and normalisation build a new String and free the
-    // old one unwiped, so they are not used on secrets here (see the report of issue 3).
+    // `trim` works in place.
     #[sensitive]
     #[validate(trim, length(min = 1))]
+    value: String,
+}
+
+#[sensitive]
+#[derive(Validated)]
+struct Folded {
+    // Normalisation and case mapping build a new String: the one they replace is wiped.
+    #[sensitive]
+    #[validate(nfkc, lowercase, length(min = 1))]
     value: String,
 }
 
@@ -125,6 +133,24 @@ fn dropped_secrets_are_wiped_from_freed_memory() {
             token.sanitize();
             assert_eq!(token.value, NEEDLE);
             drop(black_box(token));
+        }),
+    );
+
+    assert_wiped(
+        "after the nfkc and lowercase sanitizers",
+        probe(|| {
+            // Full-width capitals: NFKC and lowercase both rewrite it, freeing two buffers.
+            let mut value = String::with_capacity(NEEDLE.len() * 3);
+            for c in NEEDLE.chars() {
+                value.push(match c {
+                    'A'..='Z' => char::from_u32(c as u32 - 'A' as u32 + 0xFF21).unwrap_or(c),
+                    other => other,
+                });
+            }
+            let mut folded = Folded { value };
+            folded.sanitize();
+            assert_eq!(folded.value, NEEDLE.to_lowercase());
+            drop(black_box(folded));
         }),
     );
 

@@ -7,6 +7,7 @@
 //! stripping first because removing a control character can make a string non-normalised.)
 
 use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick, is_nfkc_quick};
+use zeroize::Zeroize;
 
 /// Which sanitizers apply to one string.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -88,13 +89,28 @@ fn normalize(s: &mut String, form: Normalization) {
     if quick == IsNormalized::Yes {
         return;
     }
-    let normalized: String = match form {
-        Normalization::Nfc => s.nfc().collect(),
-        Normalization::Nfkc => s.nfkc().collect(),
+    // Sized exactly in a first pass, so the result never grows and frees a partial copy.
+    let chars = || -> Box<dyn Iterator<Item = char> + '_> {
+        match form {
+            Normalization::Nfc => Box::new(s.nfc()),
+            Normalization::Nfkc => Box::new(s.nfkc()),
+        }
     };
-    if normalized != *s {
-        *s = normalized;
+    let mut normalized = String::with_capacity(chars().map(char::len_utf8).sum());
+    normalized.extend(chars());
+    replace_wiping(s, normalized);
+}
+
+/// Puts `new` in place of `s`, wiping whichever buffer is freed: the input may be a secret
+/// (a password field with `nfkc`), and a freed block must not keep it.
+fn replace_wiping(s: &mut String, mut new: String) -> bool {
+    if new == *s {
+        new.zeroize();
+        return false;
     }
+    let mut old = std::mem::replace(s, new);
+    old.zeroize();
+    true
 }
 
 fn map_case(s: &mut String, needs: fn(char) -> bool, map: fn(&str) -> String) -> bool {
@@ -103,12 +119,7 @@ fn map_case(s: &mut String, needs: fn(char) -> bool, map: fn(&str) -> String) ->
     if s.is_ascii() && !s.chars().any(needs) {
         return false;
     }
-    let mapped = map(s);
-    if mapped == *s {
-        return false;
-    }
-    *s = mapped;
-    true
+    replace_wiping(s, map(s))
 }
 
 fn trim_in_place(s: &mut String) {
