@@ -3,3 +3,5 @@
 
 pub mod password;
 pub mod mfa;
+pub mod refresh;
+pub use refresh::{Clock, ManualClock, StoreError, SystemClock};
