@@ -161,6 +161,9 @@ impl TotpIssuer {
             .build()
             .and_then(|totp| totp.to_url())
             .map_err(|_| MfaError::InvalidAccountName)?;
+        // totp-rs leaves out parameters that equal the defaults; say them anyway, so an app
+        // with other defaults cannot guess wrong.
+        let uri = format!("{uri}&algorithm=SHA1&digits={TOTP_DIGITS}&period={TOTP_PERIOD_SECS}");
         Ok(TotpEnrollment {
             secret,
             otpauth_uri: SecretString::from(uri),
@@ -191,8 +194,8 @@ impl TotpEnrollment {
         &self.secret
     }
 
-    /// `otpauth://totp/<issuer>:<account>?secret=<base32>&issuer=<issuer>`; digits, period
-    /// and algorithm are the defaults (6, 30, SHA1), which apps assume when they are absent.
+    /// `otpauth://totp/<issuer>:<account>?secret=<base32>&issuer=<issuer>&algorithm=SHA1&digits=6&period=30`
+    /// (Key URI Format; issuer and account percent-encoded).
     pub fn otpauth_uri(&self) -> &SecretString {
         &self.otpauth_uri
     }
