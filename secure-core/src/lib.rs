@@ -108,6 +108,7 @@ pub use validate::{Valid, Validate, ValidationError, ValidationErrors};
 /// What a handler module usually needs: `use secure_core::prelude::*;`.
 pub mod prelude {
     pub use crate::Validated;
+    pub use crate::auth::{AuthError, Principal, Role};
     pub use crate::error::Problem;
     pub use crate::redact::{ExposeSecret, ExposeSecretMut, SecretBox, SecretString};
     pub use crate::sensitive;
@@ -128,6 +129,9 @@ pub mod __private {
     pub use core::result::Result::{self, Err, Ok};
     pub use regex::Regex;
     pub use std::sync::LazyLock;
+
+    // #[derive(Role)]
+    pub use crate::auth::Role;
 
     // #[sensitive]
     pub use crate::redact::mask::{MaskedField, mask_field};

@@ -7,6 +7,7 @@ mod diag;
 #[allow(dead_code)] // wired into an attribute once its runtime lands
 mod handler;
 mod meta;
+mod role;
 mod sensitive;
 mod validated;
 
@@ -23,4 +24,12 @@ pub fn derive_validated(input: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn sensitive(args: TokenStream, input: TokenStream) -> TokenStream {
     sensitive::expand(args.into(), input.into()).into()
+}
+
+/// Derives `secure_core::auth::Role` for a fieldless enum: each variant is a role whose wire
+/// name is its snake_case name or `#[role(rename = "...")]`. See `secure_core::auth::role`.
+#[proc_macro_derive(Role, attributes(role))]
+pub fn derive_role(input: TokenStream) -> TokenStream {
+    let input = syn::parse_macro_input!(input as syn::DeriveInput);
+    role::expand(&input).into()
 }

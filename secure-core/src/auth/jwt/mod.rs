@@ -1,0 +1,393 @@
+//! Access tokens: short-lived JWTs (RFC 7519) signed with one pinned algorithm.
+//!
+//! What this protects against (RFC 8725, the JWT BCP; OWASP ASVS 3.5.x token sessions and
+//! 2.x/6.2 key strength):
+//! * **Algorithm confusion** (RFC 8725 §2.1, §3.1): the algorithm comes from the
+//!   [`AccessTokenKey`], never from the token. `alg: none` in any spelling, an HS256 token
+//!   forged with an EdDSA/ES256 public key as HMAC secret, or any other algorithm is refused
+//!   before any cryptography runs.
+//! * **Sender-supplied keys** (RFC 8725 §3.10): headers with `jwk`, `jku`, `x5u`, `x5c` are
+//!   refused; nothing is ever fetched. `kid` never selects a key: there is one key, and a
+//!   configured `kid` only makes tokens naming another key fail fast.
+//! * **Unknown extensions and cross-JWT confusion** (RFC 7515 §4.1.11, RFC 8725 §3.11): any
+//!   `crit`, and a `typ` other than `JWT`/`at+jwt`, are refused. Tokens are issued with
+//!   `typ: at+jwt` (RFC 9068).
+//! * **Replay beyond a short window** (ASVS 3.5.3): `exp` is required and tokens live 15 min by
+//!   default (at most 1 h); `nbf`, `iat` and `auth_time` may not be in the future; clock leeway
+//!   is at most 30 s. `iss` and `aud` are required and must match (RFC 8725 §3.8, §3.9).
+//! * **Parser differentials**: the header is checked here, strictly (canonical base64url, one
+//!   JSON object, no duplicate members, an allowlist of parameters); the token is at most 8 KiB
+//!   and made of base64url characters and exactly two dots. Claims must be an object of the
+//!   expected types (a string `exp` is refused).
+//! * **Weak or leaked keys** (ASVS 6.2.x, 6.4.x): HS256 secrets have at least 32 bytes; keys live
+//!   in a [`SecretBox`](crate::SecretBox), are wiped on drop and never appear in `Debug`.
+//!
+//! Signature verification and claim validation are jsonwebtoken's (RustCrypto backend); the
+//! header check above runs first so each rule is explicit and tested here.
+//!
+//! ```
+//! use std::time::Duration;
+//! use secure_core::SecretBox;
+//! use secure_core::auth::{Amr, Identity};
+//! use secure_core::auth::jwt::{AccessTokenKey, AccessTokens, TokenError};
+//!
+//! let key = AccessTokenKey::hs256(SecretBox::from(vec![42u8; 32])).unwrap();
+//! let tokens = AccessTokens::builder(key, "https://auth.example", "notes-api")
+//!     .leeway(Duration::from_secs(5))
+//!     .build()
+//!     .unwrap();
+//!
+//! let identity = Identity::new("user-1", 1_700_000_000)
+//!     .with_roles(["admin"])
+//!     .with_amr([Amr::Pwd, Amr::Otp]);
+//! let token = tokens.issue(&identity).unwrap();
+//!
+//! let claims = tokens.verify(&token).unwrap();
+//! assert_eq!(claims.sub, "user-1");
+//! assert_eq!(claims.roles, ["admin"]);
+//!
+//! assert_eq!(tokens.verify("e30.e30.").unwrap_err(), TokenError::Header);
+//! ```
+
+mod claims;
+mod error;
+mod header;
+mod key;
+mod object;
+
+use std::fmt;
+use std::time::{Duration, SystemTime};
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Header, Validation};
+
+pub use claims::AccessClaims;
+pub use error::{IssueError, TokenConfigError, TokenError};
+pub use key::{AccessTokenKey, MIN_HS256_KEY_BYTES};
+
+use crate::auth::Identity;
+use crate::redact::ExposeSecret;
+use claims::IssuedClaims;
+
+/// Largest clock leeway a configuration may ask for.
+pub const MAX_LEEWAY_SECS: u64 = 30;
+/// Default clock leeway.
+pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(5);
+/// Default access token lifetime: 15 minutes.
+pub const DEFAULT_LIFETIME: Duration = Duration::from_secs(15 * 60);
+/// Longest access token lifetime a configuration may ask for: 1 hour.
+pub const MAX_LIFETIME: Duration = Duration::from_secs(60 * 60);
+/// Longest token accepted by [`AccessTokens::verify`], in bytes.
+pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
+/// The `typ` header of issued tokens (RFC 9068).
+pub const TOKEN_TYPE: &str = "at+jwt";
+
+/// Issues and verifies access tokens for one issuer and one audience, with one key.
+///
+/// Build it once at start-up with [`AccessTokens::builder`]; configuration mistakes are
+/// [`TokenConfigError`]s. It is `Send + Sync`: share it behind an `Arc`.
+///
+/// ```
+/// use secure_core::SecretBox;
+/// use secure_core::auth::Identity;
+/// use secure_core::auth::jwt::{AccessTokenKey, AccessTokens, TokenError};
+///
+/// let key = || AccessTokenKey::hs256(SecretBox::from(vec![42u8; 32])).unwrap();
+/// let api = AccessTokens::builder(key(), "https://auth.example", "notes-api").build().unwrap();
+/// let other = AccessTokens::builder(key(), "https://auth.example", "billing-api").build().unwrap();
+///
+/// let token = api.issue(&Identity::new("user-1", 1_700_000_000)).unwrap();
+/// assert!(api.verify(&token).is_ok());
+/// assert_eq!(other.verify(&token).unwrap_err(), TokenError::Audience);
+/// ```
+pub struct AccessTokens {
+    key: AccessTokenKey,
+    issuer: String,
+    audience: String,
+    kid: Option<String>,
+    leeway: u64,
+    lifetime: u64,
+    header: Header,
+    validation: Validation,
+}
+
+/// Configures [`AccessTokens`]; see [`AccessTokens::builder`].
+///
+/// ```
+/// use std::time::Duration;
+/// use secure_core::SecretBox;
+/// use secure_core::auth::jwt::{AccessTokenKey, AccessTokens, TokenConfigError};
+///
+/// let key = AccessTokenKey::hs256(SecretBox::from(vec![42u8; 32])).unwrap();
+/// let refused = AccessTokens::builder(key, "https://auth.example", "notes-api")
+///     .leeway(Duration::from_secs(60))
+///     .build();
+/// assert_eq!(refused.unwrap_err(), TokenConfigError::LeewayTooLarge);
+/// ```
+#[derive(Debug)]
+#[must_use = "call .build() to get the AccessTokens"]
+pub struct AccessTokensBuilder {
+    key: AccessTokenKey,
+    issuer: String,
+    audience: String,
+    kid: Option<String>,
+    leeway: Duration,
+    lifetime: Duration,
+}
+
+impl AccessTokens {
+    /// Starts a configuration: the key (which pins the algorithm), the issuer (`iss`) and the
+    /// audience (`aud`) this service issues for and accepts.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use secure_core::SecretBox;
+    /// use secure_core::auth::jwt::{AccessTokenKey, AccessTokens};
+    ///
+    /// let key = AccessTokenKey::hs256(SecretBox::from(vec![42u8; 32])).unwrap();
+    /// let tokens = AccessTokens::builder(key, "https://auth.example", "notes-api")
+    ///     .lifetime(Duration::from_secs(5 * 60))
+    ///     .kid("2025-01")
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(tokens.lifetime(), Duration::from_secs(300));
+    /// ```
+    pub fn builder(
+        key: AccessTokenKey,
+        issuer: impl Into<String>,
+        audience: impl Into<String>,
+    ) -> AccessTokensBuilder {
+        AccessTokensBuilder {
+            key,
+            issuer: issuer.into(),
+            audience: audience.into(),
+            kid: None,
+            leeway: DEFAULT_LEEWAY,
+            lifetime: DEFAULT_LIFETIME,
+        }
+    }
+
+    /// Signs a token for `identity`, valid from now for the configured lifetime, with a fresh
+    /// random `jti`.
+    ///
+    /// ```
+    /// use secure_core::SecretBox;
+    /// use secure_core::auth::Identity;
+    /// use secure_core::auth::jwt::{AccessTokenKey, AccessTokens, IssueError};
+    ///
+    /// let key = AccessTokenKey::hs256(SecretBox::from(vec![42u8; 32])).unwrap();
+    /// let tokens = AccessTokens::builder(key, "https://auth.example", "notes-api").build().unwrap();
+    /// let token = tokens.issue(&Identity::new("user-1", 1_700_000_000)).unwrap();
+    /// assert_eq!(token.split('.').count(), 3);
+    /// assert_eq!(tokens.issue(&Identity::new("", 0)).unwrap_err(), IssueError::Identity);
+    /// ```
+    pub fn issue(&self, identity: &Identity) -> Result<String, IssueError> {
+        let material = self.key.material.expose_secret();
+        let encoding = material.encoding.as_ref().ok_or(IssueError::NoSigningKey)?;
+        if identity.subject.is_empty() || identity.roles.iter().any(String::is_empty) {
+            return Err(IssueError::Identity);
+        }
+        let now = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_err(|_| IssueError::Clock)?
+            .as_secs();
+        let now = i64::try_from(now).map_err(|_| IssueError::Clock)?;
+        let jti = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 16]>());
+        let claims = IssuedClaims {
+            iss: &self.issuer,
+            sub: &identity.subject,
+            aud: &self.audience,
+            exp: now.saturating_add_unsigned(self.lifetime),
+            nbf: now,
+            iat: now,
+            jti: &jti,
+            roles: &identity.roles,
+            amr: &identity.amr,
+            auth_time: identity.auth_time,
+            sid: identity.session_id.as_deref(),
+        };
+        jsonwebtoken::encode(&self.header, &claims, encoding).map_err(|_| IssueError::Signing)
+    }
+
+    /// Verifies `token` and returns its claims: the header check (see the module docs), then
+    /// the signature, then `iss`, `aud`, `exp`, `nbf`, `iat`, `auth_time` and the lifetime.
+    ///
+    /// Never panics, whatever `token` holds.
+    ///
+    /// ```
+    /// use secure_core::SecretBox;
+    /// use secure_core::auth::jwt::{AccessTokenKey, AccessTokens, TokenError};
+    ///
+    /// let key = AccessTokenKey::hs256(SecretBox::from(vec![42u8; 32])).unwrap();
+    /// let tokens = AccessTokens::builder(key, "https://auth.example", "notes-api").build().unwrap();
+    /// // {"alg":"none"}.{}.
+    /// assert_eq!(tokens.verify("eyJhbGciOiJub25lIn0.e30.").unwrap_err(), TokenError::Algorithm);
+    /// assert_eq!(tokens.verify("not a token").unwrap_err(), TokenError::Malformed);
+    /// ```
+    pub fn verify(&self, token: &str) -> Result<AccessClaims, TokenError> {
+        let header = compact_header(token)?;
+        header::check(header, self.key.algorithm_name(), self.kid.as_deref())?;
+        let material = self.key.material.expose_secret();
+        let claims =
+            jsonwebtoken::decode::<AccessClaims>(token, &material.decoding, &self.validation)
+                .map_err(|e| map_error(e.kind()))?
+                .claims;
+        self.check_times(&claims)?;
+        if claims.sub.is_empty() || claims.jti.is_empty() {
+            return Err(TokenError::Claims);
+        }
+        Ok(claims)
+    }
+
+    /// The lifetime of issued tokens (for an OAuth `expires_in`).
+    pub fn lifetime(&self) -> Duration {
+        Duration::from_secs(self.lifetime)
+    }
+
+    /// The configured issuer.
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// The configured audience.
+    pub fn audience(&self) -> &str {
+        &self.audience
+    }
+
+    /// What jsonwebtoken does not check: times that may not lie in the future, and a lifetime
+    /// no longer than this configuration issues.
+    fn check_times(&self, claims: &AccessClaims) -> Result<(), TokenError> {
+        let now = i64::try_from(jsonwebtoken::get_current_timestamp()).unwrap_or(i64::MAX);
+        let latest = now.saturating_add_unsigned(self.leeway);
+        if claims.iat > latest || claims.auth_time > latest {
+            return Err(TokenError::NotYetValid);
+        }
+        let max_lifetime = self.lifetime.saturating_add(self.leeway);
+        match claims.exp.checked_sub(claims.iat) {
+            Some(lived) if lived >= 0 && lived.unsigned_abs() <= max_lifetime => Ok(()),
+            _ => Err(TokenError::Claims),
+        }
+    }
+}
+
+/// The header segment of a compact JWS, after the shape checks every token must pass.
+fn compact_header(token: &str) -> Result<&str, TokenError> {
+    let bytes = token.as_bytes();
+    if bytes.len() > MAX_TOKEN_BYTES
+        || !bytes
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    {
+        return Err(TokenError::Malformed);
+    }
+    let mut segments = token.split('.');
+    match (
+        segments.next(),
+        segments.next(),
+        segments.next(),
+        segments.next(),
+    ) {
+        (Some(header), Some(_), Some(_), None) => Ok(header),
+        _ => Err(TokenError::Malformed),
+    }
+}
+
+fn map_error(kind: &ErrorKind) -> TokenError {
+    match kind {
+        ErrorKind::InvalidSignature
+        | ErrorKind::InvalidEcdsaKey
+        | ErrorKind::InvalidEddsaKey
+        | ErrorKind::InvalidKeyFormat => TokenError::Signature,
+        ErrorKind::InvalidAlgorithm | ErrorKind::MissingAlgorithm => TokenError::Algorithm,
+        ErrorKind::Json(_)
+        | ErrorKind::MissingRequiredClaim(_)
+        | ErrorKind::InvalidClaimFormat(_)
+        | ErrorKind::InvalidSubject => TokenError::Claims,
+        ErrorKind::ExpiredSignature => TokenError::Expired,
+        ErrorKind::ImmatureSignature => TokenError::NotYetValid,
+        ErrorKind::InvalidIssuer => TokenError::Issuer,
+        ErrorKind::InvalidAudience => TokenError::Audience,
+        _ => TokenError::Malformed,
+    }
+}
+
+impl AccessTokensBuilder {
+    /// Clock leeway for `exp`, `nbf`, `iat` and `auth_time`: at most 30 s (default 5 s).
+    pub fn leeway(mut self, leeway: Duration) -> Self {
+        self.leeway = leeway;
+        self
+    }
+
+    /// Lifetime of issued tokens, and the longest `exp - iat` accepted: 1 s to 1 h (default
+    /// 15 min).
+    pub fn lifetime(mut self, lifetime: Duration) -> Self {
+        self.lifetime = lifetime;
+        self
+    }
+
+    /// A key id written into issued headers; tokens naming another `kid` are then refused.
+    /// It never selects a key.
+    pub fn kid(mut self, kid: impl Into<String>) -> Self {
+        self.kid = Some(kid.into());
+        self
+    }
+
+    /// Checks the configuration.
+    pub fn build(self) -> Result<AccessTokens, TokenConfigError> {
+        if self.leeway > Duration::from_secs(MAX_LEEWAY_SECS) {
+            return Err(TokenConfigError::LeewayTooLarge);
+        }
+        if self.lifetime < Duration::from_secs(1) || self.lifetime > MAX_LIFETIME {
+            return Err(TokenConfigError::LifetimeOutOfRange);
+        }
+        if self.issuer.is_empty()
+            || self.audience.is_empty()
+            || self
+                .kid
+                .as_ref()
+                .is_some_and(|k| k.is_empty() || k.len() > 128)
+        {
+            return Err(TokenConfigError::EmptyName);
+        }
+        let algorithm = self.key.algorithm;
+        let mut header = Header::new(algorithm);
+        header.typ = Some(TOKEN_TYPE.to_owned());
+        header.kid.clone_from(&self.kid);
+
+        let leeway = self.leeway.as_secs();
+        let mut validation = Validation::new(algorithm);
+        validation.leeway = leeway;
+        validation.validate_exp = true;
+        validation.validate_nbf = true;
+        validation.validate_aud = true;
+        validation.set_issuer(&[&self.issuer]);
+        validation.set_audience(&[&self.audience]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+
+        Ok(AccessTokens {
+            key: self.key,
+            issuer: self.issuer,
+            audience: self.audience,
+            kid: self.kid,
+            leeway,
+            lifetime: self.lifetime.as_secs(),
+            header,
+            validation,
+        })
+    }
+}
+
+impl fmt::Debug for AccessTokens {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AccessTokens")
+            .field("key", &self.key)
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .field("kid", &self.kid)
+            .field("leeway_secs", &self.leeway)
+            .field("lifetime_secs", &self.lifetime)
+            .finish_non_exhaustive()
+    }
+}
