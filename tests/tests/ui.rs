@@ -15,3 +15,10 @@ fn sensitive() {
     t.pass("ui/sensitive/pass/*.rs");
     t.compile_fail("ui/sensitive/fail/*.rs");
 }
+
+#[test]
+fn role() {
+    let t = trybuild::TestCases::new();
+    t.pass("ui/role/pass/*.rs");
+    t.compile_fail("ui/role/fail/*.rs");
+}

@@ -21,16 +21,18 @@ pub(crate) fn container(cx: &mut Ctxt, roles: &RoleEnum<'_>) {
     }
     let mut seen: HashMap<&str, &syn::Ident> = HashMap::new();
     for v in &roles.variants {
-        if !is_wire_name(&v.wire) {
+        if v.wire.is_empty() {
+            cx.error_at(v.wire_span, "a role name cannot be empty");
+        } else if !is_wire_name(&v.wire) {
             let what = if v.renamed {
-                "this name"
+                "a role name"
             } else {
-                "the snake_case name of this variant"
+                "the snake_case name of a variant, its role name,"
             };
             cx.error_at(
                 v.wire_span,
                 format!(
-                    "role name `{}` is not allowed: {what} must be 1 to 64 of `A-Z a-z 0-9 _ - . :`",
+                    "role name `{}` is not allowed: {what} must be 1 to 64 characters from `A-Z a-z 0-9 _ - . :`",
                     v.wire.escape_debug()
                 ),
             );
