@@ -16,7 +16,8 @@ secure_pg_bindir() {
         return
     fi
     local dir
-    dir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+    # `|| true`: under `set -o pipefail` (as in .ci/run) a failed glob must not end the script.
+    dir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
     if [ -n "$dir" ] && [ -x "$dir/initdb" ]; then
         echo "$dir"
     fi
