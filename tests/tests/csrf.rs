@@ -409,3 +409,40 @@ async fn a_refused_request_does_not_keep_the_session_alive() {
         "idle since login"
     );
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+    /// Arbitrary bytes in Cookie, X-CSRF-Token and Sec-Fetch-Site never panic, and never
+    /// pass the check for an unsafe method.
+    #[test]
+    fn arbitrary_headers_never_panic_nor_pass(
+        cookie_tail in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..80),
+        token in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..80),
+        site in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..20),
+    ) {
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        runtime.block_on(async {
+            let sessions = SessionManager::new(MemorySessionStore::new(), CsrfKey::generate());
+            let started = sessions.login(&HeaderMap::new(), Identity::new("alice", 0)).await.unwrap();
+            let cookie = started.cookie.header_value().to_str().unwrap().split(';').next().unwrap().to_owned();
+            let mut h = HeaderMap::new();
+            h.append(header::COOKIE, cookie.parse().unwrap());
+            let mut junk_cookie = b"__Host-session=".to_vec();
+            junk_cookie.extend_from_slice(&cookie_tail);
+            if let Ok(v) = axum::http::HeaderValue::from_bytes(&junk_cookie) {
+                let mut only_junk = HeaderMap::new();
+                only_junk.insert(header::COOKIE, v);
+                let _ = sessions.load(&Method::POST, &only_junk).await;
+                let _ = sessions.load(&Method::GET, &only_junk).await;
+            }
+            if let Ok(v) = axum::http::HeaderValue::from_bytes(&token) {
+                h.insert("x-csrf-token", v);
+            }
+            if let Ok(v) = axum::http::HeaderValue::from_bytes(&site) {
+                h.insert("sec-fetch-site", v);
+            }
+            assert!(sessions.load(&Method::POST, &h).await.is_err());
+        });
+    }
+}
