@@ -3,10 +3,11 @@
 //!
 //! Every event has the same fixed fields, so a log pipeline can alert on them:
 //! `event` (such as `auth.login`), `outcome` (`success`, `failure`, `denied`), `subject` (the
-//! user id, or `anonymous`) and `reason` (a fixed code such as `bad_password`). Request
-//! context (client IP, method, route template, request id) comes from the enclosing request
-//! span. Control characters in any field (CR, LF, ...) are escaped, so a subject cannot forge
-//! a second log line.
+//! user id, or `anonymous`), `reason` (a fixed code such as `bad_password`), and the request's
+//! `client_ip`, `method`, `route` (the template, `/notes/{id}`, never the raw path) and
+//! `request_id` (`-` outside a request served by `SecureRouter::into_router`). Control
+//! characters in any field (CR, LF, ...) are escaped, so a subject cannot forge a second log
+//! line.
 //!
 //! ```
 //! use secure_core::audit::{self, Outcome};
@@ -52,6 +53,18 @@ pub const TARGET: &str = "security::audit";
 /// as `anonymous`. `reason` is a fixed code chosen by the caller, not user input.
 pub fn emit(event: &'static str, outcome: Outcome, subject: Option<&str>, reason: &'static str) {
     let subject = escape_control(subject.unwrap_or("anonymous"));
+    let context = crate::http::context::current();
+    let field = |f: fn(&crate::http::context::RequestContext) -> &str| -> String {
+        context
+            .as_ref()
+            .map_or_else(|| "-".to_owned(), |c| escape_control(f(c)).into_owned())
+    };
+    let (client_ip, method, route, request_id) = (
+        field(|c| &c.client_ip),
+        field(|c| &c.method),
+        field(|c| &c.route),
+        field(|c| &c.request_id),
+    );
     match outcome {
         Outcome::Success => tracing::info!(
             target: "security::audit",
@@ -59,6 +72,10 @@ pub fn emit(event: &'static str, outcome: Outcome, subject: Option<&str>, reason
             outcome = outcome.as_str(),
             subject = %subject,
             reason,
+            client_ip = %client_ip,
+            method = %method,
+            route = %route,
+            request_id = %request_id,
         ),
         Outcome::Failure | Outcome::Denied => tracing::warn!(
             target: "security::audit",
@@ -66,6 +83,10 @@ pub fn emit(event: &'static str, outcome: Outcome, subject: Option<&str>, reason
             outcome = outcome.as_str(),
             subject = %subject,
             reason,
+            client_ip = %client_ip,
+            method = %method,
+            route = %route,
+            request_id = %request_id,
         ),
     }
 }

@@ -55,6 +55,7 @@ pub struct Problem {
     status: StatusCode,
     detail: Option<&'static str>,
     errors: Option<ValidationErrors>,
+    request_id: Option<String>,
 }
 
 impl Problem {
@@ -74,6 +75,7 @@ impl Problem {
             status,
             detail: (!status.is_server_error()).then_some(detail),
             errors: None,
+            request_id: None,
         }
     }
 
@@ -114,6 +116,7 @@ impl Problem {
     pub fn validation(errors: ValidationErrors) -> Self {
         Problem {
             errors: Some(errors),
+            request_id: None,
             ..Problem::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "The request did not pass validation.",
@@ -166,6 +169,9 @@ impl Serialize for Problem {
         if let Some(errors) = &self.errors {
             map.serialize_entry("errors", errors)?;
         }
+        if let Some(id) = &self.request_id {
+            map.serialize_entry("request_id", id)?;
+        }
         map.end()
     }
 }
@@ -181,6 +187,23 @@ impl IntoResponse for Problem {
             .headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
         response
+    }
+}
+
+impl Problem {
+    /// Adds the request id (the `request_id` member), so a client can quote it and an operator
+    /// can find the log lines; the only thing a 5xx body says besides its title.
+    ///
+    /// ```
+    /// use secure_core::error::Problem;
+    ///
+    /// let body = serde_json::to_value(Problem::internal().with_request_id("abc123")).unwrap();
+    /// assert_eq!(body["request_id"], "abc123");
+    /// assert!(body.get("detail").is_none());
+    /// ```
+    pub fn with_request_id(mut self, request_id: impl Into<String>) -> Self {
+        self.request_id = Some(request_id.into());
+        self
     }
 }
 

@@ -25,14 +25,20 @@
 
 pub mod audit;
 pub mod auth;
+pub mod config;
 pub mod error;
 pub mod extract;
+pub mod http;
+pub mod policy;
+pub mod ratelimit;
 pub mod redact;
 pub mod session;
 pub mod validate;
 
+pub use policy::routing;
 pub use redact::{ExposeSecret, ExposeSecretMut, SecretBox, SecretString};
 pub use secure_macros::Validated;
+pub use secure_macros::secure_handler;
 /// Marks a type as secret: its `Debug` redacts, its secret fields are wiped on drop, and
 /// what would leak them does not compile.
 ///
@@ -132,6 +138,16 @@ pub mod __private {
 
     // #[derive(Role)]
     pub use crate::auth::Role;
+
+    // #[secure_handler]
+    pub use crate::auth::Principal;
+    pub use crate::policy::guard::{
+        audit_success, authenticate, authenticate_identity, authorize, authorize_identity,
+        not_built, rate_limit,
+    };
+    pub use crate::policy::{
+        Access, RateKey, RateLimit, RoutePolicy, SecureHandler, SecureHandlerMarker, Unvalidated,
+    };
 
     // #[sensitive]
     pub use crate::redact::mask::{MaskedField, mask_field};

@@ -4,7 +4,6 @@
 use proc_macro::TokenStream;
 
 mod diag;
-#[allow(dead_code)] // wired into an attribute once its runtime lands
 mod handler;
 mod meta;
 mod role;
@@ -32,4 +31,11 @@ pub fn sensitive(args: TokenStream, input: TokenStream) -> TokenStream {
 pub fn derive_role(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);
     role::expand(&input).into()
+}
+
+/// Declares who may call an axum handler, and wraps it so that the declaration is enforced:
+/// see `secure_core::secure_handler`.
+#[proc_macro_attribute]
+pub fn secure_handler(args: TokenStream, input: TokenStream) -> TokenStream {
+    handler::expand(args.into(), input.into()).into()
 }

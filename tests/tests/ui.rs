@@ -22,3 +22,10 @@ fn role() {
     t.pass("ui/role/pass/*.rs");
     t.compile_fail("ui/role/fail/*.rs");
 }
+
+#[test]
+fn handler() {
+    let t = trybuild::TestCases::new();
+    t.pass("ui/handler/pass/*.rs");
+    t.compile_fail("ui/handler/fail/*.rs");
+}

@@ -40,7 +40,6 @@ pub(crate) enum RateKey {
 /// `body_limit = "16KiB"`.
 pub(crate) struct BodyLimit {
     pub(crate) bytes: u64,
-    pub(crate) lit: LitStr,
 }
 
 /// `unvalidated(param, reason = "...")`.

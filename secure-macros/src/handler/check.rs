@@ -63,6 +63,11 @@ fn access(cx: &mut Ctxt, w: &Written) -> Option<Access> {
                     "`key = user` on a `public` route: there is no user to count; use `key = ip`",
                 );
             }
+            // With roles or mfa the route was meant to be `auth`: judge the rest as such, so
+            // the one mistake is reported once.
+            if w.roles.is_some() || w.mfa.is_some() {
+                return None;
+            }
             Some(Access::Public)
         }
         (None, Some(_)) => Some(Access::Auth {
@@ -163,8 +168,8 @@ fn signature<'a>(
             FnArg::Receiver(_) => None,
         })
         .collect();
-    for u in &w.unvalidated {
-        let name = u.param.to_string();
+    for param in &w.unvalidated_names {
+        let name = param.to_string();
         if !names.contains(&name) {
             let hint =
                 match did_you_mean(&name, &names.iter().map(String::as_str).collect::<Vec<_>>()) {
@@ -172,7 +177,7 @@ fn signature<'a>(
                     None => String::new(),
                 };
             cx.error_spanned_by(
-                &u.param,
+                param,
                 format!("`unvalidated({name})` names no parameter of this handler{hint}"),
             );
         }
@@ -191,7 +196,7 @@ fn signature<'a>(
             FnArg::Typed(pt) => pt,
         };
         let name = param_name(&pt.pat);
-        let declared_raw = name.is_some_and(|n| w.unvalidated.iter().any(|u| &u.param == n));
+        let declared_raw = name.is_some_and(|n| w.unvalidated_names.contains(n));
         let kind = match classify(&pt.ty) {
             Input::Principal => {
                 if matches!(access, Some(Access::Public)) {

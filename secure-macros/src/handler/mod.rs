@@ -1,19 +1,88 @@
 //! `#[secure_handler(...)]`: parse the attribute, check it against the function, emit the
-//! wrapper. Work in progress: parse and check are done and unit-tested; the wrapper and the
-//! runtime it calls (`SecureRouter`, policy table) come next, so the macro is not yet exported
-//! from `secure_core`.
+//! wrapper.
 
 mod ast;
 mod check;
+mod emit;
 mod parse;
 mod sql;
 mod units;
 
 use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
 
 use crate::diag::Ctxt;
 
+pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
+    let mut cx = Ctxt::new();
+    let f = match syn::parse2::<syn::ItemFn>(item.clone()) {
+        Ok(f) => f,
+        Err(_) => {
+            cx.error_at(
+                proc_macro2::Span::call_site(),
+                "`#[secure_handler]` goes on an `async fn` handler",
+            );
+            let mut out = cx.into_compile_errors();
+            out.extend(item);
+            return out;
+        }
+    };
+    let written = parse::attribute(&mut cx, args);
+    let checked = check::handler(&mut cx, written, &f);
+    match checked {
+        Some((policy, params)) if !cx.has_errors() => emit::handler(&policy, &params, &f),
+        _ => {
+            let mut out = cx.into_compile_errors();
+            // A method stays a method (a struct cannot be declared inside an `impl`).
+            let is_method = f
+                .sig
+                .inputs
+                .iter()
+                .any(|a| matches!(a, syn::FnArg::Receiver(_)));
+            out.extend(if is_method { quote!(#f) } else { fallback(&f) });
+            out
+        }
+    }
+}
+
+/// A handler that compiles but serves nothing, emitted beside `compile_error!` so that one
+/// mistake gives one error (routing it still type-checks). The user's function is kept, so
+/// errors in its body are still reported.
+fn fallback(f: &syn::ItemFn) -> TokenStream {
+    let vis = &f.vis;
+    let name = &f.sig.ident;
+    let mut inner = f.clone();
+    inner.sig.ident = format_ident!("__secure_handler_{}", name);
+    inner.vis = syn::Visibility::Inherited;
+    let p = quote!(::secure_core::__private);
+    quote! {
+        #[allow(non_camel_case_types)]
+        #[derive(Clone, Copy, Debug)]
+        #vis struct #name;
+        const _: () = {
+            #[allow(dead_code)]
+            #inner
+            impl<__S: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static>
+                ::axum::handler::Handler<#p::SecureHandlerMarker, __S> for #name
+            {
+                type Future = ::core::future::Ready<::axum::response::Response>;
+                fn call(self, _: ::axum::extract::Request, _: __S) -> Self::Future {
+                    ::core::future::ready(#p::not_built())
+                }
+            }
+            impl<__S: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static>
+                #p::SecureHandler<__S> for #name
+            {
+                fn policy(&self) -> #p::RoutePolicy {
+                    #p::RoutePolicy::denied(::core::stringify!(#name))
+                }
+            }
+        };
+    }
+}
+
 /// Parses and checks; returns the collected errors as `compile_error!`s (empty when clean).
+#[cfg(test)]
 pub(crate) fn diagnose(args: TokenStream, item: TokenStream) -> TokenStream {
     let mut cx = Ctxt::new();
     match syn::parse2::<syn::ItemFn>(item) {

@@ -61,6 +61,9 @@ pub(crate) struct Written {
     pub(crate) body_limit: Option<BodyLimit>,
     pub(crate) audit: Option<LitStr>,
     pub(crate) unvalidated: Vec<Unvalidated>,
+    /// Every parameter named by `unvalidated(..)`, also those whose reason was rejected, so
+    /// that one mistake is reported once.
+    pub(crate) unvalidated_names: Vec<Ident>,
 }
 
 pub(crate) fn attribute(cx: &mut Ctxt, args: TokenStream) -> Written {
@@ -135,7 +138,7 @@ pub(crate) fn attribute(cx: &mut Ctxt, args: TokenStream) -> Written {
                     lit: syn::Lit::Str(lit),
                     ..
                 })) => match units::parse_size(&lit.value()) {
-                    Ok(bytes) => out.body_limit = Some(BodyLimit { bytes, lit }),
+                    Ok(bytes) => out.body_limit = Some(BodyLimit { bytes }),
                     Err(msg) => cx.error_spanned_by(&lit, msg),
                 },
                 _ => cx.error_spanned_by(
@@ -172,7 +175,7 @@ pub(crate) fn attribute(cx: &mut Ctxt, args: TokenStream) -> Written {
                     cx.error_spanned_by(&item.name, "`unvalidated` names the raw parameter and why, such as `unvalidated(body, reason = \"HMAC-signed webhook, verified first\")`");
                     continue;
                 };
-                if let Some(u) = unvalidated(cx, &item.name, tokens) {
+                if let Some(u) = unvalidated(cx, &item.name, tokens, &mut out.unvalidated_names) {
                     out.unvalidated.push(u);
                 }
             }
@@ -246,7 +249,12 @@ fn rate_limit(cx: &mut Ctxt, name: &Ident, tokens: TokenStream) -> Option<RateLi
     })
 }
 
-fn unvalidated(cx: &mut Ctxt, name: &Ident, tokens: TokenStream) -> Option<Unvalidated> {
+fn unvalidated(
+    cx: &mut Ctxt,
+    name: &Ident,
+    tokens: TokenStream,
+    names: &mut Vec<Ident>,
+) -> Option<Unvalidated> {
     let parser = |input: ParseStream<'_>| {
         let param: Ident = input.parse()?;
         let mut reason = None;
@@ -274,6 +282,7 @@ fn unvalidated(cx: &mut Ctxt, name: &Ident, tokens: TokenStream) -> Option<Unval
             return None;
         }
     };
+    names.push(param.clone());
     let reason = match reason {
         Some(r) if r.value().trim().len() >= 10 => r,
         Some(r) => {

@@ -1,0 +1,151 @@
+//! Per-request context: a well-formed request id on every request and response, the fields
+//! audit events carry, and problem+json for every error answer (ASVS 7.1.1, 7.4.1: no internal
+//! detail in responses; one id to join a response to its log lines).
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, MatchedPath, Request};
+use axum::http::StatusCode;
+use axum::http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::error::Problem;
+
+/// The request id header, kept from the client when well formed, else generated.
+pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// What audit events record about the request they happen in.
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    /// The request id (from a well-formed `X-Request-Id`, else generated).
+    pub request_id: String,
+    /// The method.
+    pub method: String,
+    /// The route template (`/notes/{id}`), never the raw path.
+    pub route: String,
+    /// The socket peer's IP address, or `unknown`.
+    pub client_ip: String,
+}
+
+tokio::task_local! {
+    static CONTEXT: RequestContext;
+}
+
+/// The context of the request being served on this task, if any.
+pub fn current() -> Option<RequestContext> {
+    CONTEXT.try_with(Clone::clone).ok()
+}
+
+/// Whether a client's request id may be kept: 1 to 64 of `[A-Za-z0-9_-]`.
+pub fn is_valid_request_id(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+fn new_request_id() -> String {
+    let bytes: [u8; 16] = rand::random();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The middleware: sets the context, runs the request inside it, tags the response with the
+/// request id, and turns any error answer that is not problem+json into one.
+pub async fn middleware(mut request: Request, next: Next) -> Response {
+    let request_id = request
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|id| is_valid_request_id(id))
+        .map_or_else(new_request_id, ToOwned::to_owned);
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        request.headers_mut().insert(REQUEST_ID.clone(), value);
+    }
+    let context = RequestContext {
+        request_id: request_id.clone(),
+        method: request.method().to_string(),
+        route: request
+            .extensions()
+            .get::<MatchedPath>()
+            .map_or_else(|| "-".to_owned(), |p| p.as_str().to_owned()),
+        client_ip: request
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string()),
+    };
+    let response = CONTEXT.scope(context, next.run(request)).await;
+    let mut response = to_problem(response, &request_id);
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert(REQUEST_ID.clone(), value);
+    }
+    response
+}
+
+fn is_problem(response: &Response) -> bool {
+    response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/problem+json"))
+}
+
+/// Error answers become problem+json. A 5xx body is always replaced by a generic one holding
+/// only the request id: whatever detail the handler wrote stays out of the response.
+fn to_problem(response: Response, request_id: &str) -> Response {
+    let status = response.status();
+    if status.is_server_error() {
+        let mut fresh = Problem::new(status, "")
+            .with_request_id(request_id)
+            .into_response();
+        for name in ["retry-after", "www-authenticate"] {
+            if let Some(v) = response.headers().get(name) {
+                fresh.headers_mut().insert(name, v.clone());
+            }
+        }
+        return fresh;
+    }
+    if status.is_client_error() && !is_problem(&response) {
+        let detail = match status {
+            StatusCode::NOT_FOUND => "There is nothing at this address.",
+            StatusCode::METHOD_NOT_ALLOWED => "This method is not allowed here.",
+            _ => "The request was not accepted.",
+        };
+        let (parts, _) = response.into_parts();
+        let mut fresh = Problem::new(status, detail).into_response();
+        for (name, value) in &parts.headers {
+            if name != CONTENT_TYPE && name != axum::http::header::CONTENT_LENGTH {
+                fresh.headers_mut().insert(name.clone(), value.clone());
+            }
+        }
+        return fresh;
+    }
+    response
+}
+
+/// A panic in a handler: a 500 problem with no panic text (the panic is logged).
+pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let message = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    tracing::error!(target: "secure::http", panic = %crate::audit::escape_control(&message), "handler panicked");
+    Problem::internal().into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids_are_kept_only_when_well_formed() {
+        assert!(is_valid_request_id("abc-DEF_123"));
+        assert!(!is_valid_request_id(""));
+        assert!(!is_valid_request_id(&"a".repeat(65)));
+        assert!(!is_valid_request_id("a b"));
+        assert!(!is_valid_request_id("a\r\nSet-Cookie: x"));
+        assert!(!is_valid_request_id("ü"));
+        assert_eq!(new_request_id().len(), 32);
+    }
+}

@@ -1,0 +1,15 @@
+//! Deny by default: every route declares who may call it (OWASP ASVS 4.1.1, 4.1.3, 4.1.5;
+//! OWASP API1/API5: broken object and function level authorisation).
+//!
+//! `#[secure_handler(...)]` records a [`RoutePolicy`] on each handler; [`SecureRouter`] routes
+//! only such handlers and keeps the table of their policies, which reviewers read instead of
+//! the code.
+
+pub(crate) mod guard;
+mod route;
+mod router;
+mod table;
+
+pub use route::{Access, RateKey, RateLimit, RoutePolicy, Unvalidated};
+pub use router::{SecureHandler, SecureHandlerMarker, SecureMethodRouter, SecureRouter, routing};
+pub use table::{PolicyTable, RouteEntry};

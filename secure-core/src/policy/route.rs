@@ -1,0 +1,103 @@
+//! What one route declares: who may call it and under which limits.
+
+use serde::Serialize;
+
+/// Who may call a route.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Access {
+    /// Anyone, authenticated or not.
+    Public,
+    /// An authenticated caller holding at least one of `roles` (any role when empty), with a
+    /// second factor when `mfa` is set.
+    Auth {
+        /// Wire names of the accepted roles.
+        roles: Vec<&'static str>,
+        /// Whether the caller must have used a second factor (`amr` contains `otp`).
+        mfa: bool,
+    },
+}
+
+/// Whose requests share one rate-limit budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RateKey {
+    /// Each client IP address.
+    Ip,
+    /// Each authenticated subject.
+    User,
+    /// Everyone together.
+    Global,
+}
+
+/// `rate_limit("5/min", key = ip)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RateLimit {
+    /// Requests allowed per period.
+    pub count: u32,
+    /// The period, in seconds.
+    pub period_secs: u64,
+    /// Who shares the budget.
+    pub key: RateKey,
+}
+
+/// Raw input a handler takes on purpose, with the reason written next to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Unvalidated {
+    /// The parameter's name.
+    pub param: &'static str,
+    /// Why it is safe, as written in the attribute.
+    pub reason: &'static str,
+}
+
+/// Everything `#[secure_handler(...)]` declared for one handler.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RoutePolicy {
+    /// The handler function's name.
+    pub handler: &'static str,
+    /// Who may call it.
+    pub access: Access,
+    /// Its own rate limit, if any.
+    pub rate_limit: Option<RateLimit>,
+    /// Its own body limit in bytes, if any (else the router's default).
+    pub body_limit: Option<u64>,
+    /// The audit event emitted on success, if any (denials are always audited).
+    pub audit: Option<&'static str>,
+    /// Parameters that take raw input on purpose.
+    pub unvalidated: Vec<Unvalidated>,
+}
+
+impl RoutePolicy {
+    /// The policy of a handler whose attribute did not compile: nobody may call it.
+    #[doc(hidden)]
+    pub fn denied(handler: &'static str) -> Self {
+        RoutePolicy {
+            handler,
+            access: Access::Auth {
+                roles: Vec::new(),
+                mfa: true,
+            },
+            rate_limit: None,
+            body_limit: None,
+            audit: None,
+            unvalidated: Vec::new(),
+        }
+    }
+
+    /// A one-line summary for the policy table: `auth roles(admin) mfa`.
+    pub fn access_summary(&self) -> String {
+        match &self.access {
+            Access::Public => "public".to_owned(),
+            Access::Auth { roles, mfa } => {
+                let mut s = "auth".to_owned();
+                if !roles.is_empty() {
+                    s.push_str(&format!(" roles({})", roles.join(", ")));
+                }
+                if *mfa {
+                    s.push_str(" mfa");
+                }
+                s
+            }
+        }
+    }
+}

@@ -1,0 +1,129 @@
+//! The route policy table: every method, path and policy of a router, for reviewers.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use super::route::{RateKey, RoutePolicy};
+
+/// One row: a method and path and what protects it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RouteEntry {
+    /// `GET`, `POST`, ...
+    pub method: String,
+    /// The route template, such as `/notes/{id}`.
+    pub path: String,
+    /// What the handler declared.
+    pub policy: RoutePolicy,
+}
+
+/// Every route of a [`SecureRouter`](super::SecureRouter), sorted by path then method.
+///
+/// `Display` renders an aligned text table (printed by services at start-up); `Serialize`
+/// renders JSON for tooling.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct PolicyTable {
+    entries: Vec<RouteEntry>,
+}
+
+impl PolicyTable {
+    pub(crate) fn new(mut entries: Vec<RouteEntry>) -> Self {
+        entries.sort_by(|a, b| a.path.cmp(&b.path).then_with(|| a.method.cmp(&b.method)));
+        PolicyTable { entries }
+    }
+
+    /// The rows.
+    pub fn entries(&self) -> &[RouteEntry] {
+        &self.entries
+    }
+
+    /// The table as pretty JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_else(|_| "[]".to_owned())
+    }
+}
+
+fn limit_text(p: &RoutePolicy) -> String {
+    match p.rate_limit {
+        None => "-".to_owned(),
+        Some(r) => {
+            let unit = match r.period_secs {
+                1 => "sec".to_owned(),
+                60 => "min".to_owned(),
+                3600 => "hour".to_owned(),
+                86_400 => "day".to_owned(),
+                s => format!("{s}s"),
+            };
+            let key = match r.key {
+                RateKey::Ip => "ip",
+                RateKey::User => "user",
+                RateKey::Global => "global",
+            };
+            format!("{}/{unit} per {key}", r.count)
+        }
+    }
+}
+
+impl fmt::Display for PolicyTable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let header = [
+            "METHOD",
+            "PATH",
+            "ACCESS",
+            "RATE LIMIT",
+            "BODY",
+            "AUDIT",
+            "HANDLER",
+            "UNVALIDATED",
+        ];
+        let rows: Vec<[String; 8]> = self
+            .entries
+            .iter()
+            .map(|e| {
+                let p = &e.policy;
+                [
+                    e.method.clone(),
+                    e.path.clone(),
+                    p.access_summary(),
+                    limit_text(p),
+                    p.body_limit
+                        .map_or_else(|| "default".to_owned(), |b| format!("{b} B")),
+                    p.audit.unwrap_or("-").to_owned(),
+                    p.handler.to_owned(),
+                    if p.unvalidated.is_empty() {
+                        "-".to_owned()
+                    } else {
+                        p.unvalidated
+                            .iter()
+                            .map(|u| format!("{}: {}", u.param, u.reason))
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    },
+                ]
+            })
+            .collect();
+        let mut widths = header.map(str::len);
+        for row in &rows {
+            for (w, cell) in widths.iter_mut().zip(row) {
+                *w = (*w).max(cell.chars().count());
+            }
+        }
+        let line = |f: &mut fmt::Formatter<'_>, cells: &[&str]| -> fmt::Result {
+            let last = cells.len() - 1;
+            for (i, cell) in cells.iter().enumerate() {
+                if i == last {
+                    writeln!(f, "{cell}")?;
+                } else {
+                    write!(f, "{cell:<width$}  ", width = widths[i])?;
+                }
+            }
+            Ok(())
+        };
+        line(f, &header)?;
+        for row in &rows {
+            line(f, &row.iter().map(String::as_str).collect::<Vec<_>>())?;
+        }
+        Ok(())
+    }
+}

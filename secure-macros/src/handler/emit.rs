@@ -1,0 +1,370 @@
+//! The wrapper: a unit struct with the handler's name that implements axum's `Handler` and
+//! `SecureHandler`. Per request it authenticates before any extractor reads the body,
+//! authorises and applies the rate limit before the handler's body runs, and audits every
+//! denial (and success, with `audit = ".."`). The user's function is kept, renamed, inside a
+//! `const _` block.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{ItemFn, Type};
+
+use super::ast::*;
+use super::check::{Param, ParamKind};
+
+fn private() -> TokenStream {
+    quote!(::secure_core::__private)
+}
+
+/// The role type named by `Principal<R>` among the parameters.
+fn principal_role(params: &[Param<'_>]) -> Option<Type> {
+    params
+        .iter()
+        .find(|p| p.kind == ParamKind::Principal)
+        .and_then(|p| {
+            let Type::Path(tp) = p.ty else { return None };
+            let seg = tp.path.segments.last()?;
+            let syn::PathArguments::AngleBracketed(args) = &seg.arguments else {
+                return None;
+            };
+            args.args.iter().find_map(|a| match a {
+                syn::GenericArgument::Type(t) => Some(t.clone()),
+                _ => None,
+            })
+        })
+}
+
+/// The role type from `roles(AppRole::Admin)`: the path without its last segment.
+fn role_from_paths(roles: &[syn::Path]) -> Option<syn::Path> {
+    let first = roles.iter().find(|r| r.segments.len() > 1)?;
+    let mut ty = first.clone();
+    ty.segments.pop();
+    let last = ty.segments.pop()?.into_value();
+    ty.segments.push(last);
+    Some(ty)
+}
+
+/// Whether the last parameter reads the body (`FromRequest`) rather than only the head.
+fn reads_body(ty: &Type) -> bool {
+    let Type::Path(tp) = ty else { return false };
+    let Some(seg) = tp.path.segments.last() else {
+        return false;
+    };
+    match seg.ident.to_string().as_str() {
+        "Json" | "Form" | "String" | "Bytes" | "Request" | "Body" | "RawForm" | "Multipart" => true,
+        "Valid" => {
+            let syn::PathArguments::AngleBracketed(args) = &seg.arguments else {
+                return false;
+            };
+            args.args
+                .iter()
+                .any(|a| matches!(a, syn::GenericArgument::Type(t) if reads_body(t)))
+        }
+        _ => false,
+    }
+}
+
+/// `T` of a parameter written `Valid<W<T>>`.
+fn validated_inner(ty: &Type) -> Option<&Type> {
+    let Type::Path(tp) = ty else { return None };
+    let seg = tp.path.segments.last()?;
+    if seg.ident != "Valid" {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &seg.arguments else {
+        return None;
+    };
+    let wrapper = args.args.iter().find_map(|a| match a {
+        syn::GenericArgument::Type(t) => Some(t),
+        _ => None,
+    })?;
+    let Type::Path(wp) = wrapper else { return None };
+    let wseg = wp.path.segments.last()?;
+    let syn::PathArguments::AngleBracketed(wargs) = &wseg.arguments else {
+        return None;
+    };
+    wargs.args.iter().find_map(|a| match a {
+        syn::GenericArgument::Type(t) => Some(t),
+        _ => None,
+    })
+}
+
+pub(crate) fn handler(policy: &Policy, params: &[Param<'_>], f: &ItemFn) -> TokenStream {
+    let p = private();
+    let vis = &f.vis;
+    let name = &f.sig.ident;
+    let name_str = name.to_string();
+    let inner = format_ident!("__secure_handler_{}", name);
+    let mut inner_fn = f.clone();
+    inner_fn.sig.ident = inner.clone();
+    inner_fn.vis = syn::Visibility::Inherited;
+    inner_fn.attrs.retain(|a| !a.path().is_ident("doc"));
+    let docs: Vec<&syn::Attribute> = f
+        .attrs
+        .iter()
+        .filter(|a| a.path().is_ident("doc"))
+        .collect();
+
+    // Access.
+    let role_ty: Option<TokenStream> =
+        principal_role(params)
+            .map(|t| quote!(#t))
+            .or_else(|| match &policy.access {
+                Access::Auth { roles, .. } => role_from_paths(roles).map(|t| quote!(#t)),
+                Access::Public => None,
+            });
+    let (authenticate, subject, principal_value) = match (&policy.access, &role_ty) {
+        (Access::Public, _) => (quote!(), quote!(::core::option::Option::None::<&str>), None),
+        (Access::Auth { roles, mfa }, Some(r)) => {
+            let role_values = roles.iter().map(|role| {
+                if role.segments.len() == 1 {
+                    quote_spanned!(role.span()=> <#r>::#role)
+                } else {
+                    quote!(#role)
+                }
+            });
+            let authz = quote! {
+                if let ::core::result::Result::Err(__denied) =
+                    #p::authorize::<#r>(&__principal, &[#(#role_values),*], #mfa)
+                {
+                    return __denied;
+                }
+            };
+            (
+                quote! {
+                    let __principal: #p::Principal<#r> =
+                        match #p::authenticate::<#r, __S>(&mut __parts, &__state).await {
+                            ::core::result::Result::Ok(__principal) => __principal,
+                            ::core::result::Result::Err(__denied) => return __denied,
+                        };
+                    #authz
+                },
+                quote!(::core::option::Option::Some(__principal.subject())),
+                Some(quote!(__principal)),
+            )
+        }
+        (Access::Auth { mfa, .. }, None) => (
+            quote! {
+                let __principal = match #p::authenticate_identity(&__parts).await {
+                    ::core::result::Result::Ok(__identity) => __identity,
+                    ::core::result::Result::Err(__denied) => return __denied,
+                };
+                if let ::core::result::Result::Err(__denied) = #p::authorize_identity(&__principal, #mfa) {
+                    return __denied;
+                }
+            },
+            quote!(::core::option::Option::Some(__principal.subject.as_str())),
+            None,
+        ),
+    };
+
+    // Rate limit.
+    let rate_limit = policy.rate_limit.as_ref().map(|r| {
+        let (count, period) = (r.count, r.period_secs);
+        let key = match r.key {
+            RateKey::Ip => quote!(#p::RateKey::Ip),
+            RateKey::User => quote!(#p::RateKey::User),
+            RateKey::Global => quote!(#p::RateKey::Global),
+        };
+        quote! {
+            if let ::core::result::Result::Err(__denied) = #p::rate_limit(
+                &__parts,
+                ::core::concat!(::core::module_path!(), "::", #name_str),
+                #p::RateLimit { count: #count, period_secs: #period, key: #key },
+                #subject,
+            ) {
+                return __denied;
+            }
+        }
+    });
+
+    // Extractors: every parameter but `Principal` in order; the body reader last.
+    let last_index = params.len().saturating_sub(1);
+    let mut bindings = Vec::new();
+    let mut extract = Vec::new();
+    let mut bounds = Vec::new();
+    for (i, param) in params.iter().enumerate() {
+        let ty = param.ty;
+        if param.kind == ParamKind::Principal {
+            match &principal_value {
+                Some(v) => bindings.push(v.clone()),
+                None => bindings.push(quote!(__principal)),
+            }
+            continue;
+        }
+        let var = format_ident!("__arg{}", i);
+        bindings.push(quote!(#var));
+        if i == last_index && reads_body(ty) {
+            bounds.push(quote_spanned!(ty.span()=> #ty: ::axum::extract::FromRequest<__S>));
+            extract.push(quote! {
+                let __request = ::axum::http::Request::from_parts(__parts, __body);
+                let #var = match <#ty as ::axum::extract::FromRequest<__S>>::from_request(__request, &__state).await {
+                    ::core::result::Result::Ok(__v) => __v,
+                    ::core::result::Result::Err(__rejection) => {
+                        return ::axum::response::IntoResponse::into_response(__rejection);
+                    }
+                };
+            });
+        } else {
+            bounds.push(quote_spanned!(ty.span()=> #ty: ::axum::extract::FromRequestParts<__S>));
+            extract.push(quote! {
+                let #var = match <#ty as ::axum::extract::FromRequestParts<__S>>::from_request_parts(&mut __parts, &__state).await {
+                    ::core::result::Result::Ok(__v) => __v,
+                    ::core::result::Result::Err(__rejection) => {
+                        return ::axum::response::IntoResponse::into_response(__rejection);
+                    }
+                };
+            });
+        }
+    }
+    let body_unused = if params.last().is_some_and(|l| reads_body(l.ty)) {
+        quote!()
+    } else {
+        quote!(let _ = __body;)
+    };
+
+    // Success audit: the subject is copied before the principal moves into the handler.
+    let (audit_subject, audit_success) = match &policy.audit {
+        Some(event) => (
+            match (&policy.access, &principal_value) {
+                (Access::Public, _) => {
+                    quote!(let __audit_subject: ::core::option::Option<::std::string::String> = ::core::option::Option::None;)
+                }
+                (_, Some(_)) => {
+                    quote!(let __audit_subject = ::core::option::Option::Some(::std::string::ToString::to_string(__principal.subject()));)
+                }
+                (_, None) => {
+                    quote!(let __audit_subject = ::core::option::Option::Some(__principal.subject.clone());)
+                }
+            },
+            quote!(#p::audit_success(#event, &__response, __audit_subject.as_deref());),
+        ),
+        None => (quote!(), quote!()),
+    };
+
+    // The extractor bounds above only bite when the handler is routed; a `Valid<Json<T>>`
+    // whose `T` has no rules is reported here, at `T`, when the handler is defined.
+    let validate_checks = params
+        .iter()
+        .filter_map(|p| validated_inner(p.ty))
+        .map(|t| {
+            quote_spanned! {t.span()=>
+                const _: fn() = || {
+                    fn __requires_validate<__T: #p::Validate>() {}
+                    __requires_validate::<#t>();
+                };
+            }
+        });
+    let policy_value = policy_tokens(policy, &name_str, role_ty.as_ref());
+    let call_args = bindings.iter();
+    let asyncness_ok = f.sig.asyncness.is_some();
+    let call = if asyncness_ok {
+        quote!(#inner(#(#call_args),*).await)
+    } else {
+        quote!(#inner(#(#call_args),*))
+    };
+    // A return type that is not a response is reported at the return type.
+    let ret_span = match &f.sig.output {
+        syn::ReturnType::Type(_, ty) => ty.span(),
+        syn::ReturnType::Default => f.sig.ident.span(),
+    };
+    let into_response = quote_spanned!(ret_span=> ::axum::response::IntoResponse::into_response);
+    quote! {
+        #(#docs)*
+        #[allow(non_camel_case_types)]
+        #[derive(Clone, Copy, Debug)]
+        #vis struct #name;
+
+        const _: () = {
+            #inner_fn
+            #(#validate_checks)*
+
+            impl<__S> ::axum::handler::Handler<#p::SecureHandlerMarker, __S> for #name
+            where
+                __S: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static,
+                #(#bounds,)*
+            {
+                type Future = ::core::pin::Pin<::std::boxed::Box<
+                    dyn ::core::future::Future<Output = ::axum::response::Response> + ::core::marker::Send,
+                >>;
+
+                fn call(self, __request: ::axum::extract::Request, __state: __S) -> Self::Future {
+                    ::std::boxed::Box::pin(async move {
+                        #[allow(unused_mut)]
+                        let (mut __parts, __body) = __request.into_parts();
+                        #authenticate
+                        #rate_limit
+                        #audit_subject
+                        #(#extract)*
+                        #body_unused
+                        let __response = #into_response(#call);
+                        #audit_success
+                        __response
+                    })
+                }
+            }
+
+            impl<__S> #p::SecureHandler<__S> for #name
+            where
+                __S: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static,
+                #(#bounds,)*
+            {
+                fn policy(&self) -> #p::RoutePolicy {
+                    #policy_value
+                }
+            }
+        };
+    }
+}
+
+fn policy_tokens(policy: &Policy, name: &str, role_ty: Option<&TokenStream>) -> TokenStream {
+    let p = private();
+    let access = match (&policy.access, role_ty) {
+        (Access::Public, _) => quote!(#p::Access::Public),
+        (Access::Auth { roles, mfa }, r) => {
+            let names = roles.iter().map(|role| match (role.segments.len(), r) {
+                (1, Some(r)) => quote!(#p::Role::as_str(<#r>::#role)),
+                _ => quote!(#p::Role::as_str(#role)),
+            });
+            quote!(#p::Access::Auth { roles: ::std::vec![#(#names),*], mfa: #mfa })
+        }
+    };
+    let rate = match &policy.rate_limit {
+        Some(r) => {
+            let (count, period) = (r.count, r.period_secs);
+            let key = match r.key {
+                RateKey::Ip => quote!(#p::RateKey::Ip),
+                RateKey::User => quote!(#p::RateKey::User),
+                RateKey::Global => quote!(#p::RateKey::Global),
+            };
+            quote!(::core::option::Option::Some(#p::RateLimit { count: #count, period_secs: #period, key: #key }))
+        }
+        None => quote!(::core::option::Option::None),
+    };
+    let body = match &policy.body_limit {
+        Some(b) => {
+            let bytes = b.bytes;
+            quote!(::core::option::Option::Some(#bytes))
+        }
+        None => quote!(::core::option::Option::None),
+    };
+    let audit = match &policy.audit {
+        Some(a) => quote!(::core::option::Option::Some(#a)),
+        None => quote!(::core::option::Option::None),
+    };
+    let unvalidated = policy.unvalidated.iter().map(|u| {
+        let param = u.param.to_string();
+        let reason = &u.reason;
+        quote!(#p::Unvalidated { param: #param, reason: #reason })
+    });
+    quote! {
+        #p::RoutePolicy {
+            handler: #name,
+            access: #access,
+            rate_limit: #rate,
+            body_limit: #body,
+            audit: #audit,
+            unvalidated: ::std::vec![#(#unvalidated),*],
+        }
+    }
+}

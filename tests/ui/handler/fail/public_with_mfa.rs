@@ -1,0 +1,16 @@
+#![allow(unused)]
+use secure_core::prelude::*;
+use secure_core::secure_handler;
+use secure_core::auth::{Principal, Role};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Role)]
+enum AppRole {
+    Admin,
+    Member,
+}
+
+#[secure_handler(public, mfa)]
+async fn list_notes() -> &'static str {
+    "notes"
+}
+fn main() {}

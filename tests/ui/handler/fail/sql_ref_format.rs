@@ -1,0 +1,23 @@
+#![allow(unused)]
+use secure_core::prelude::*;
+use secure_core::secure_handler;
+use secure_core::auth::{Principal, Role};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Role)]
+enum AppRole {
+    Admin,
+    Member,
+}
+
+#[secure_handler(auth)]
+async fn find(user: Principal<AppRole>) -> &'static str {
+    let _query = sqlx_like::query_as(&format!("SELECT * FROM notes WHERE owner = '{}'", user.subject()));
+    "ok"
+}
+
+mod sqlx_like {
+    pub fn query_as(sql: &str) -> &str {
+        sql
+    }
+}
+fn main() {}
