@@ -217,6 +217,105 @@ impl fmt::Display for Problem {
 
 impl std::error::Error for Problem {}
 
+/// The error a handler returns. It renders as problem+json: a client error says what went
+/// wrong in a fixed sentence; a server error says only its title and the request id, and its
+/// cause goes to the log under that id (ASVS 7.4.1: no internals in responses).
+///
+/// ```
+/// use axum::http::StatusCode;
+/// use axum::response::IntoResponse;
+/// use secure_core::error::ApiError;
+///
+/// fn load(id: u64) -> Result<String, ApiError> {
+///     let row: Result<String, std::io::Error> =
+///         Err(std::io::Error::other("connection to 10.0.0.5:5432 refused"));
+///     row.map_err(ApiError::internal)
+/// }
+///
+/// let response = load(1).unwrap_err().into_response();
+/// assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+/// assert_eq!(ApiError::NotFound.into_response().status(), StatusCode::NOT_FOUND);
+/// ```
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400, with a fixed sentence saying what is wrong.
+    #[error("bad request: {0}")]
+    BadRequest(&'static str),
+    /// 401 with `WWW-Authenticate: Bearer`.
+    #[error("unauthorized")]
+    Unauthorized,
+    /// 403.
+    #[error("forbidden")]
+    Forbidden,
+    /// 404; also the answer for objects the caller may not see, so their existence is not
+    /// revealed (OWASP API1).
+    #[error("not found")]
+    NotFound,
+    /// 409, with a fixed sentence.
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
+    /// 422 with every failed rule.
+    #[error(transparent)]
+    Validation(#[from] ValidationErrors),
+    /// 500; the cause is logged, never sent.
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl ApiError {
+    /// Wraps any error as a 500 whose cause goes only to the log.
+    pub fn internal(error: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        ApiError::Internal(error.into())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match self {
+            ApiError::BadRequest(detail) => {
+                Problem::new(StatusCode::BAD_REQUEST, detail).into_response()
+            }
+            ApiError::Unauthorized => {
+                let mut response =
+                    Problem::new(StatusCode::UNAUTHORIZED, "Authentication is required.")
+                        .into_response();
+                response
+                    .headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+                response
+            }
+            ApiError::Forbidden => {
+                Problem::new(StatusCode::FORBIDDEN, "You are not allowed to do this.")
+                    .into_response()
+            }
+            ApiError::NotFound => {
+                Problem::new(StatusCode::NOT_FOUND, "There is nothing at this address.")
+                    .into_response()
+            }
+            ApiError::Conflict(detail) => {
+                Problem::new(StatusCode::CONFLICT, detail).into_response()
+            }
+            ApiError::Validation(errors) => Problem::validation(errors).into_response(),
+            ApiError::Internal(cause) => {
+                let request_id = crate::http::context::current().map(|c| c.request_id);
+                let id = request_id.as_deref().unwrap_or("-");
+                let cause = cause.to_string();
+                tracing::error!(
+                    target: "secure::error",
+                    request_id = %id,
+                    cause = %crate::audit::escape_control(&cause),
+                    "internal error"
+                );
+                let problem = Problem::internal();
+                match request_id {
+                    Some(id) => problem.with_request_id(id).into_response(),
+                    None => problem.into_response(),
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -38,6 +38,68 @@ pub mod validate;
 pub use policy::routing;
 pub use redact::{ExposeSecret, ExposeSecretMut, SecretBox, SecretString};
 pub use secure_macros::Validated;
+/// Declares who may call an axum handler, and makes that the only way it runs.
+///
+/// Access is mandatory: `public`, or `auth` with optional `roles(..)` (variants of the role
+/// enum the handler's `Principal<R>` names, or full paths such as `roles(AppRole::Admin)`:
+/// a typo is a type error) and `mfa`. Optional: `rate_limit("5/min", key = ip | user | global)`,
+/// `body_limit = "16KiB"`, `audit = "note.delete"`, and `unvalidated(param, reason = "..")`
+/// for raw input taken on purpose.
+///
+/// Per request the wrapper authenticates before any extractor reads the body (401 with
+/// `WWW-Authenticate`), checks roles and MFA (403), applies the rate limit (429 with
+/// `Retry-After`), then runs the extractors and the handler; every denial emits an audit
+/// event, and `audit = ".."` also records the outcome. At compile time it refuses: a missing
+/// access declaration; `public` with `roles`, `mfa` or a `Principal`; `Json`/`Form`/`Query`
+/// outside `Valid<..>`; a raw `String`/`Bytes`/`Request` body without `unvalidated(..)`;
+/// `unvalidated` without a reason; a non-async function or a method; duplicate or unknown
+/// options; and SQL built with `format!` passed to sqlx's `query` functions.
+///
+/// The handler's name becomes a unit struct (as the function's name would be), routed with
+/// [`routing`] and [`SecureRouter`](policy::SecureRouter), which accept nothing else. Like any
+/// unit struct in scope, it turns a `let` of the same name into a pattern: name locals
+/// differently.
+///
+/// ```
+/// use secure_core::auth::{Principal, Role};
+/// use secure_core::policy::SecureRouter;
+/// use secure_core::prelude::*;
+/// use secure_core::routing::{get, post};
+/// use secure_core::secure_handler;
+///
+/// #[derive(Debug, Clone, Copy, PartialEq, Eq, Role)]
+/// enum AppRole {
+///     Admin,
+///     Member,
+/// }
+///
+/// #[derive(serde::Deserialize, Validated)]
+/// struct NewNote {
+///     #[validate(length(min = 1, max = 200), no_control)]
+///     title: String,
+/// }
+///
+/// #[secure_handler(public)]
+/// async fn health() -> &'static str {
+///     "ok"
+/// }
+///
+/// #[secure_handler(auth, rate_limit("30/min", key = user), audit = "note.create")]
+/// async fn create_note(user: Principal<AppRole>, note: Valid<Json<NewNote>>) -> String {
+///     format!("{} wrote {}", user.subject(), note.title)
+/// }
+///
+/// #[secure_handler(auth, roles(Admin), mfa)]
+/// async fn list_users(_admin: Principal<AppRole>) -> &'static str {
+///     "[]"
+/// }
+///
+/// let app: SecureRouter = SecureRouter::new()
+///     .route("/health", get(health))
+///     .route("/notes", post(create_note))
+///     .route("/admin/users", get(list_users));
+/// println!("{}", app.policies());
+/// ```
 pub use secure_macros::secure_handler;
 /// Marks a type as secret: its `Debug` redacts, its secret fields are wiped on drop, and
 /// what would leak them does not compile.
@@ -115,7 +177,7 @@ pub use validate::{Valid, Validate, ValidationError, ValidationErrors};
 pub mod prelude {
     pub use crate::Validated;
     pub use crate::auth::{AuthError, Principal, Role};
-    pub use crate::error::Problem;
+    pub use crate::error::{ApiError, Problem};
     pub use crate::redact::{ExposeSecret, ExposeSecretMut, SecretBox, SecretString};
     pub use crate::sensitive;
     pub use crate::validate::{Valid, Validate, ValidationError, ValidationErrors};

@@ -85,6 +85,18 @@ async fn fails() -> Result<&'static str, (StatusCode, String)> {
     ))
 }
 
+#[secure_handler(public)]
+async fn broken_db() -> Result<&'static str, ApiError> {
+    Err(ApiError::internal(std::io::Error::other(
+        "password authentication failed for user \"notes\" at 10.0.0.5:5432",
+    )))
+}
+
+#[secure_handler(public)]
+async fn missing() -> Result<&'static str, ApiError> {
+    Err(ApiError::NotFound)
+}
+
 fn tokens(key: [u8; 32]) -> AccessTokens {
     let key = AccessTokenKey::hs256(SecretBox::from(key.to_vec())).unwrap();
     AccessTokens::builder(key, "https://auth.test", "notes")
@@ -103,6 +115,8 @@ fn router() -> SecureRouter {
         .route("/login", post(login))
         .route("/boom", get(boom))
         .route("/fails", get(fails))
+        .route("/broken-db", get(broken_db))
+        .route("/missing", get(missing))
 }
 
 struct App {
@@ -207,6 +221,7 @@ async fn with_audit<F: std::future::Future<Output = T>, T>(f: F) -> (T, String) 
         .with_writer(captured.clone())
         .with_ansi(false)
         .with_max_level(tracing::Level::INFO)
+        .with_target(true)
         .finish();
     let guard = tracing::subscriber::set_default(subscriber);
     let out = f.await;
@@ -401,6 +416,30 @@ async fn panics_and_5xx_bodies_hold_no_internal_detail() {
 }
 
 #[tokio::test]
+async fn api_errors_log_the_cause_under_the_request_id_and_send_only_the_id() {
+    let app = app();
+    let (reply, log) = with_audit(send(&app, get_req("/broken-db", None))).await;
+    assert_problem(&reply, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(
+        !reply.body.contains("10.0.0.5") && !reply.body.contains("password"),
+        "{}",
+        reply.body
+    );
+    let id = reply.headers["x-request-id"].to_str().unwrap();
+    let body: serde_json::Value = serde_json::from_str(&reply.body).unwrap();
+    assert_eq!(body["request_id"], id);
+    let line = log
+        .lines()
+        .find(|l| l.contains("internal error"))
+        .expect("the cause is logged");
+    assert!(line.contains(id) && line.contains("10.0.0.5"), "{line}");
+    assert_problem(
+        &send(&app, get_req("/missing", None)).await,
+        StatusCode::NOT_FOUND,
+    );
+}
+
+#[tokio::test]
 async fn unknown_routes_and_methods_are_problems() {
     let app = app();
     assert_problem(
@@ -446,7 +485,7 @@ fn the_policy_table_lists_every_route() {
         assert!(text.contains(needle), "{needle:?} missing from\n{text}");
     }
     let json: serde_json::Value = serde_json::from_str(&table.to_json()).unwrap();
-    assert_eq!(json.as_array().unwrap().len(), 9);
+    assert_eq!(json.as_array().unwrap().len(), 11);
     // (`purge` names the handler's unit struct here, so the row gets another name.)
     let row = json
         .as_array()

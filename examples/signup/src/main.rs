@@ -6,9 +6,11 @@
 
 use std::net::SocketAddr;
 
-use axum::Router;
-use axum::routing::{get, post};
+use secure_core::config::SecurityConfig;
+use secure_core::policy::SecureRouter;
 use secure_core::prelude::*;
+use secure_core::routing::{get, post};
+use secure_core::secure_handler;
 use serde::{Deserialize, Serialize};
 
 /// A signup request. Unknown keys (`"is_admin": true`) are rejected with 422 `unknown_field`.
@@ -35,7 +37,8 @@ struct Welcome {
 }
 
 /// `POST /signup`: the body was parsed, sanitised (trimmed, lowercased) and validated before
-/// this runs; a bad one never gets here.
+/// this runs; a bad one never gets here. Ten signups per hour per client IP.
+#[secure_handler(public, rate_limit("10/hour", key = ip), body_limit = "4KiB", audit = "user.signup")]
 async fn signup(body: Valid<Json<Signup>>) -> Json<Welcome> {
     let Signup {
         username,
@@ -65,6 +68,7 @@ fn default_limit() -> u16 {
     10
 }
 
+#[secure_handler(public, rate_limit("60/min", key = ip))]
 async fn search(query: Valid<Query<Search>>) -> String {
     format!(
         "searching for {:?}, first {} results\n",
@@ -72,8 +76,8 @@ async fn search(query: Valid<Query<Search>>) -> String {
     )
 }
 
-fn app() -> Router {
-    Router::new()
+fn routes() -> SecureRouter {
+    SecureRouter::new()
         .route("/signup", post(signup))
         .route("/search", get(search))
 }
@@ -89,6 +93,9 @@ async fn main() -> std::io::Result<()> {
         })?,
         Err(_) => SocketAddr::from(([127, 0, 0, 1], 3000)),
     };
+    let routes = routes();
+    println!("{}", routes.policies());
+    let app = routes.into_router(SecurityConfig::new());
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let base = format!("http://{}", listener.local_addr()?);
     println!(
@@ -115,5 +122,10 @@ async fn main() -> std::io::Result<()> {
   curl -i '{base}/search?q=rust&limit=500'
 "#
     );
-    axum::serve(listener, app()).await
+    // The peer address is what `key = ip` rate limits count.
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .await
 }
