@@ -441,6 +441,9 @@ impl<'a> MakeWriter<'a> for Capture {
     }
 }
 
+/// Request headers, the expected event, and the expected reason field.
+type AuditCase = (Vec<(&'static str, String)>, &'static str, &'static str);
+
 #[tokio::test(flavor = "current_thread")]
 async fn every_refusal_is_an_audit_event_without_the_token() {
     let capture = Capture::default();
@@ -459,7 +462,7 @@ async fn every_refusal_is_an_audit_event_without_the_token() {
     expired["exp"] = json!(now() - 3600);
     expired["iat"] = json!(now() - 4000);
     let expired = f.forged(&expired);
-    let cases: Vec<(Vec<(&str, String)>, &str, &str)> = vec![
+    let cases: Vec<AuditCase> = vec![
         (vec![], "auth.session", "reason=\"missing_credentials\""),
         (
             vec![("authorization", "Bearer x.y.z".into())],

@@ -363,7 +363,8 @@ fn token_failure(reason: &'static str) -> AuthError {
 
 /// The token of `Bearer <token>` (scheme case-insensitive, RFC 9110 §11.1), if that is the form.
 fn bearer_token(value: &HeaderValue) -> Option<&str> {
-    let value = value.to_str().ok()?;
+    // UTF-8 is enough here: the token's characters are checked by its base64url decoders.
+    let value = std::str::from_utf8(value.as_bytes()).ok()?;
     let (scheme, token) = value.split_once(' ')?;
     if !scheme.eq_ignore_ascii_case("bearer") {
         return None;

@@ -1,13 +1,17 @@
 //! The claims of an access token, as issued and as verified.
 
-use serde::{Deserialize, Deserializer, Serialize};
+use std::fmt;
+
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
+use serde::{Deserialize, Serialize};
 
 use crate::auth::Amr;
 
 /// The verified claims of an access token, as [`AccessTokens::verify`] returns them.
 ///
-/// `iss`, `aud`, `exp` and `nbf` have already been checked against the configuration and the
-/// clock when you hold one of these; `aud` is not kept (it is the configured audience).
+/// `iss`, `aud`, `exp`, `nbf`, `iat` and `auth_time` have already been checked against the
+/// configuration and the clock when you hold one of these; `aud` is not kept (it contains the
+/// configured audience).
 ///
 /// | claim | meaning |
 /// | --- | --- |
@@ -33,8 +37,7 @@ use crate::auth::Amr;
 /// assert_eq!(claims.exp - claims.iat, 15 * 60);
 /// assert_eq!(claims.jti.len(), 22); // 128 bits, base64url
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(remote = "Self")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct AccessClaims {
     /// Issuer (checked equal to the configured one).
@@ -44,39 +47,88 @@ pub struct AccessClaims {
     /// Expiry, Unix seconds.
     pub exp: i64,
     /// Not before, Unix seconds (optional in a token; ours always have it).
-    #[serde(default)]
     pub nbf: Option<i64>,
     /// Issued at, Unix seconds.
     pub iat: i64,
     /// Token id.
     pub jti: String,
     /// Role wire names.
-    #[serde(default)]
     pub roles: Vec<String>,
     /// Authentication methods.
-    #[serde(default)]
     pub amr: Vec<Amr>,
     /// Time of the user's authentication, Unix seconds.
     pub auth_time: i64,
     /// Session id, when the token was issued from a session.
-    #[serde(default)]
     pub sid: Option<String>,
 }
 
-/// Only a JSON object is a claims set: serde's derive alone would also read an array.
-impl<'de> Deserialize<'de> for AccessClaims {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        super::object::deserialize_object::<_, Wire>(deserializer).map(|w| w.0)
+/// A claims set as it is on the wire: [`AccessClaims`] plus `aud` (a string or an array of
+/// strings, RFC 7519 §4.1.3). Read from a JSON object only.
+#[derive(Deserialize)]
+pub(super) struct WireClaims {
+    pub(super) iss: String,
+    pub(super) sub: String,
+    #[serde(deserialize_with = "audience")]
+    pub(super) aud: Vec<String>,
+    pub(super) exp: i64,
+    #[serde(default)]
+    pub(super) nbf: Option<i64>,
+    pub(super) iat: i64,
+    pub(super) jti: String,
+    #[serde(default)]
+    pub(super) roles: Vec<String>,
+    #[serde(default)]
+    pub(super) amr: Vec<Amr>,
+    pub(super) auth_time: i64,
+    #[serde(default)]
+    pub(super) sid: Option<String>,
+}
+
+impl WireClaims {
+    /// Parses the decoded payload: one JSON object, nothing after it.
+    pub(super) fn from_json(json: &[u8]) -> Result<Self, serde_json::Error> {
+        let mut de = serde_json::Deserializer::from_slice(json);
+        let claims = super::object::deserialize_object(&mut de)?;
+        de.end()?;
+        Ok(claims)
+    }
+
+    pub(super) fn into_claims(self) -> AccessClaims {
+        AccessClaims {
+            iss: self.iss,
+            sub: self.sub,
+            exp: self.exp,
+            nbf: self.nbf,
+            iat: self.iat,
+            jti: self.jti,
+            roles: self.roles,
+            amr: self.amr,
+            auth_time: self.auth_time,
+            sid: self.sid,
+        }
     }
 }
 
-/// The derived (remote) deserialiser, behind a newtype so it can be called on a map.
-struct Wire(AccessClaims);
-
-impl<'de> Deserialize<'de> for Wire {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        AccessClaims::deserialize(deserializer).map(Wire)
+/// `"aud"` or `["aud", ...]`, nothing else.
+fn audience<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    struct AudienceVisitor;
+    impl<'de> Visitor<'de> for AudienceVisitor {
+        type Value = Vec<String>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a string or an array of strings")
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(vec![v.to_owned()])
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let mut out = Vec::new();
+            while let Some(aud) = seq.next_element::<String>()? {
+                out.push(aud);
+            }
+            Ok(out)
+        }
     }
+    deserializer.deserialize_any(AudienceVisitor)
 }
 
 /// What [`AccessTokens::issue`](super::AccessTokens::issue) signs.

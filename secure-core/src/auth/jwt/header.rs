@@ -97,10 +97,10 @@ pub(super) fn check(segment: &str, alg: &str, kid: Option<&str>) -> Result<(), T
             return Err(TokenError::Header);
         }
     }
-    if let (Some(expected), Some(Text(got))) = (kid, &header.kid) {
-        if expected != got {
-            return Err(TokenError::Header);
-        }
+    if let (Some(expected), Some(Text(got))) = (kid, &header.kid)
+        && expected != got
+    {
+        return Err(TokenError::Header);
     }
     Ok(())
 }
