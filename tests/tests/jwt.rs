@@ -601,6 +601,26 @@ fn issuer_and_audience_must_match() {
         check(without(good_claims(), "aud")),
         Err(TokenError::Claims)
     );
+    for (aud, want) in [
+        (json!([]), TokenError::Audience),
+        (json!(7), TokenError::Claims),
+        (json!([AUD, 7]), TokenError::Claims),
+        (json!(null), TokenError::Claims),
+    ] {
+        assert_eq!(
+            check(with(good_claims(), "aud", aud.clone())),
+            Err(want),
+            "{aud}"
+        );
+    }
+    assert_eq!(
+        check(with(good_claims(), "iss", json!([ISS]))),
+        Err(TokenError::Claims)
+    );
+    assert_eq!(
+        check(with(good_claims(), "iss", json!("https://AUTH.example"))),
+        Err(TokenError::Issuer)
+    );
     assert_eq!(
         check(without(good_claims(), "iss")),
         Err(TokenError::Claims)
