@@ -223,6 +223,7 @@ async fn with_audit<F: std::future::Future<Output = T>, T>(f: F) -> (T, String) 
         .with_max_level(tracing::Level::INFO)
         .with_target(true)
         .finish();
+    secure_tests::tracing_fallback();
     let guard = tracing::subscriber::set_default(subscriber);
     let out = f.await;
     drop(guard);

@@ -452,6 +452,7 @@ async fn every_refusal_is_an_audit_event_without_the_token() {
         .with_ansi(false)
         .with_max_level(tracing::Level::TRACE)
         .finish();
+    secure_tests::tracing_fallback();
     let _guard = tracing::subscriber::set_default(subscriber);
 
     let f = fixture();

@@ -461,6 +461,7 @@ fn captured(f: impl FnOnce()) -> String {
         .with_writer(capture.clone())
         .with_ansi(false)
         .finish();
+    secure_tests::tracing_fallback();
     tracing::subscriber::with_default(subscriber, f);
     let bytes = capture.0.lock().unwrap().clone();
     String::from_utf8(bytes).unwrap()

@@ -69,6 +69,7 @@ fn captured(f: impl FnOnce()) -> String {
         .with_ansi(false)
         .with_span_events(tracing_subscriber::fmt::format::FmtSpan::FULL)
         .finish();
+    secure_tests::tracing_fallback();
     tracing::subscriber::with_default(subscriber, f);
     capture.text()
 }

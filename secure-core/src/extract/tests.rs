@@ -131,9 +131,20 @@ fn bad_requests() -> Vec<Request<Body>> {
     ]
 }
 
+/// A global subscriber that listens to everything: without one, tracing-core may let another
+/// test thread switch this thread's scoped capture off (see `secure_tests::tracing_fallback`).
+fn tracing_fallback() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ =
+            tracing::subscriber::set_global_default(Capture(Arc::new(Mutex::new(String::new()))));
+    });
+}
+
 #[tokio::test]
 async fn planted_value_reaches_neither_response_nor_log() {
     let logs = Arc::new(Mutex::new(String::new()));
+    tracing_fallback();
     let _guard = tracing::subscriber::set_default(Capture(logs.clone()));
     for request in bad_requests() {
         let uri = request.uri().clone();
@@ -168,6 +179,7 @@ async fn planted_value_reaches_neither_response_nor_log() {
 #[tokio::test]
 async fn rejection_log_line_has_status_and_codes() {
     let logs = Arc::new(Mutex::new(String::new()));
+    tracing_fallback();
     let _guard = tracing::subscriber::set_default(Capture(logs.clone()));
     let request = Request::get("/query?name=toolong&age=1&extra=1")
         .body(Body::empty())
