@@ -5,6 +5,11 @@ Run after the bench, from anywhere in the workspace:
 
     cargo bench -p secure-benches --bench validate && python3 benches/report.py
 
+With `--handler`, the table of the `handler` bench instead (medians of the secure and the
+hand-written path of each pair, secure/manual; target <= 1.05x on the `auth` pair):
+
+    cargo bench -p secure-benches --bench handler && python3 benches/report.py --handler
+
 Reads `<target>/criterion/<group>/<bench>/new/estimates.json` (field
 `median.point_estimate`, in ns). The target dir is taken from the first argument, else
 CARGO_TARGET_DIR, else `cargo metadata`. Exits non-zero if a target is missed:
@@ -24,9 +29,15 @@ LIBS = ["secure", "validator", "garde"]
 TARGETS = {("valid", "validator"): 1.5, ("valid", "garde"): 1.2, ("invalid", "validator"): 1.0}
 
 
+# handler bench: group -> (secure path, hand-written path); max ratio secure/hand-written.
+HANDLER_PAIRS = {"handler_auth": ("secure", "manual"), "handler_public": ("secure", "plain")}
+HANDLER_TARGETS = {"handler_auth": 1.05}
+ARGS = [a for a in sys.argv[1:] if a != "--handler"]
+
+
 def target_dir() -> Path:
-    if len(sys.argv) > 1:
-        return Path(sys.argv[1])
+    if ARGS:
+        return Path(ARGS[0])
     if os.environ.get("CARGO_TARGET_DIR"):
         return Path(os.environ["CARGO_TARGET_DIR"])
     here = Path(__file__).resolve().parent
@@ -46,8 +57,31 @@ def median_ns(root: Path, group: str, bench: str) -> float:
         return json.load(f)["median"]["point_estimate"]
 
 
+def handler(root: Path) -> int:
+    print("| route | secure (ns) | hand-written (ns) | secure/hand-written |")
+    print("| --- | ---: | ---: | ---: |")
+    missed = []
+    for group, (secure, manual) in HANDLER_PAIRS.items():
+        s, m = median_ns(root, group, secure), median_ns(root, group, manual)
+        ratio = s / m
+        print(f"| {group} ({secure} vs {manual}) | {s:.1f} | {m:.1f} | {ratio:.3f}x |")
+        need = HANDLER_TARGETS.get(group)
+        if need is not None and ratio > need:
+            missed.append(f"{group}: {secure}/{manual} = {ratio:.3f}x, target <= {need}x")
+    print()
+    if missed:
+        print("Targets missed:")
+        for line in missed:
+            print(f"- {line}")
+        return 1
+    print("All targets met (auth: secure/manual <= 1.05x).")
+    return 0
+
+
 def main() -> int:
     root = target_dir()
+    if "--handler" in sys.argv[1:]:
+        return handler(root)
     print("| input | secure (ns) | validator (ns) | garde (ns) | validator/secure | garde/secure |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
     missed = []
