@@ -403,7 +403,7 @@ fn mfa_outcomes_are_audited() {
         let _ = verify_totp("user-7", &secret, "12345x", None, now);
         let _ = verify_totp("user-7", &secret, "123456", None, now);
         let _ = verify_totp("user-7", &secret, CODE_B, Some(STEP_B), now);
-        let _ = verify_totp("user-7", &secret, CODE_B, None, now); // success: caller's to log
+        let _ = verify_totp("user-7", &secret, CODE_B, None, now);
         let _ = verify_recovery_code("user-7", &SecretString::from(code.clone()), set.hashes());
         let _ = verify_recovery_code(
             "user-7",
@@ -412,11 +412,12 @@ fn mfa_outcomes_are_audited() {
         );
     });
     let lines: Vec<&str> = log.lines().collect();
-    assert_eq!(lines.len(), 5, "{log}");
+    assert_eq!(lines.len(), 6, "{log}");
     let expect = [
         ("failure", "bad_otp"),
         ("failure", "bad_otp"),
         ("failure", "otp_replay"),
+        ("success", "otp_ok"),
         ("success", "recovery_code_used"),
         ("failure", "bad_otp"),
     ];

@@ -412,7 +412,11 @@ fn login_failures_are_audited_without_the_password_or_submitted_name() {
         let _ = hasher.verify_blocking(&pw(PASSWORD), Some(StoredPassword::new("user-1", &hash)));
     });
     let lines: Vec<&str> = log.lines().collect();
-    assert_eq!(lines.len(), 2, "{log}");
+    assert_eq!(lines.len(), 3, "{log}");
+    assert!(
+        lines[2].contains("outcome=\"success\"") && lines[2].contains("password_ok"),
+        "{log}"
+    );
     assert!(lines[0].contains("security::audit"), "{log}");
     assert!(
         lines[0].contains("event=\"auth.login\"") || lines[0].contains("event=auth.login"),

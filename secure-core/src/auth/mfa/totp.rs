@@ -229,9 +229,9 @@ impl fmt::Debug for TotpEnrollment {
 /// `UPDATE mfa SET last_step = ?1 WHERE user_id = ?2 AND (last_step IS NULL OR last_step < ?1)`,
 /// and treat "no row changed" as a replay (emit `auth.mfa` / `failure` / `otp_replay`).
 ///
-/// Emits `auth.mfa` / `failure` for `subject` with reason `bad_otp` (malformed or wrong code)
-/// or `otp_replay`. Success is left to the caller, who emits `auth.login` / `success` once
-/// the step is stored. Limit attempts per account (ASVS 2.2.1): a million codes is not many.
+/// Emits `auth.mfa` for `subject`: `success` / `otp_ok` when the code matches, `failure` with
+/// reason `bad_otp` (malformed or wrong code) or `otp_replay`. A replay found by the caller's
+/// compare-and-set is the caller's to emit (`auth.mfa` / `failure` / `otp_replay`). Limit attempts per account (ASVS 2.2.1): a million codes is not many.
 ///
 /// ```
 /// use std::time::{Duration, UNIX_EPOCH};
@@ -256,10 +256,13 @@ pub fn verify_totp(
     now: SystemTime,
 ) -> Result<u64, MfaError> {
     let result = check(secret, code, last_used_step, now);
-    if let Err(e) = &result
-        && let Some(reason) = e.audit_reason()
-    {
-        audit::emit("auth.mfa", Outcome::Failure, Some(subject), reason);
+    match &result {
+        Ok(_) => audit::emit("auth.mfa", Outcome::Success, Some(subject), "otp_ok"),
+        Err(e) => {
+            if let Some(reason) = e.audit_reason() {
+                audit::emit("auth.mfa", Outcome::Failure, Some(subject), reason);
+            }
+        }
     }
     result
 }

@@ -19,8 +19,9 @@
 //! **Audit.** [`PasswordHasher::verify`] emits `auth.login` / `failure` events through
 //! [`crate::audit::emit`] with reason `bad_password` (subject: the account's id) or
 //! `unknown_user` (subject: `anonymous` — a submitted user name is not logged, since users
-//! type passwords into it). Success is not emitted here: with MFA the login is not done yet,
-//! so the caller emits `auth.login` / `success` once the whole login succeeded.
+//! type passwords into it), and `auth.login` / `success` with reason `password_ok` when the
+//! password matches. With MFA the login is not done at that point: the TOTP check emits
+//! `auth.mfa` next.
 //!
 //! Rate limiting of login attempts (ASVS 2.2.1) is the `ratelimit` module's job; peppering is
 //! not offered.
@@ -441,9 +442,19 @@ impl PasswordHasher {
                 .is_ok()
         });
         match stored {
-            Some(s) if matches => Verification::Valid {
-                rehash: s.hash.is_outdated(self.inner.params).then_some(Rehash(())),
-            },
+            Some(s) if matches => {
+                // The password step succeeded; with MFA the login is not finished yet, which
+                // the reason says.
+                audit::emit(
+                    "auth.login",
+                    Outcome::Success,
+                    Some(s.subject),
+                    "password_ok",
+                );
+                Verification::Valid {
+                    rehash: s.hash.is_outdated(self.inner.params).then_some(Rehash(())),
+                }
+            }
             Some(s) => {
                 audit::emit(
                     "auth.login",
