@@ -46,6 +46,12 @@ impl SecurityConfig {
         self
     }
 
+    /// The rate limiter: trusted proxies, IPv6 grouping, the per-IP default limit.
+    pub fn rate_limiter(mut self, limiter: RateLimiter) -> Self {
+        self.rate_limiter = limiter;
+        self
+    }
+
     /// The body limit of routes without their own `body_limit`.
     pub fn body_limit(mut self, bytes: usize) -> Self {
         self.body_limit = bytes;

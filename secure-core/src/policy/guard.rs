@@ -8,7 +8,6 @@ use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
-use axum::http::header::{HeaderValue, RETRY_AFTER};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 
@@ -16,7 +15,7 @@ use super::route::RateLimit;
 use crate::audit::{self, Outcome};
 use crate::auth::{Amr, AuthError, Authenticator, Identity, Principal, Role};
 use crate::error::Problem;
-use crate::ratelimit::RateLimiter;
+use crate::ratelimit::{RateLimitHeaders, RateLimiter};
 
 /// Authenticates the caller as a `Principal<R>` (401 and an audit event when it cannot).
 pub async fn authenticate<R: Role, S: Send + Sync>(
@@ -79,13 +78,14 @@ pub fn authorize_identity(identity: &Identity, mfa: bool) -> Result<(), Response
     Ok(())
 }
 
-/// Counts the request against the route's limit: 429 with `Retry-After` when over it.
+/// Counts the request against the route's limit: 429 problem+json with `Retry-After` and the
+/// `RateLimit` fields when over it; otherwise the `RateLimit` fields for the response.
 pub fn rate_limit(
     parts: &Parts,
     route: &'static str,
     limit: RateLimit,
     subject: Option<&str>,
-) -> Result<(), Response> {
+) -> Result<RateLimitHeaders, Response> {
     let Some(limiter) = parts.extensions.get::<Arc<RateLimiter>>() else {
         tracing::error!(
             target: "secure::ratelimit",
@@ -94,20 +94,14 @@ pub fn rate_limit(
         );
         return Err(Problem::internal().into_response());
     };
-    let key = RateLimiter::key_for(parts, limit.key, subject);
-    limiter.check(route, limit, &key).map_err(|wait| {
+    let key = limiter.key_for(parts, limit.key, subject);
+    let decision = limiter.check(route, limit, &key);
+    if decision.allowed {
+        Ok(decision.headers())
+    } else {
         audit::emit("rate_limit", Outcome::Denied, subject, "rate_limited");
-        let mut response = Problem::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "Too many requests: try again later.",
-        )
-        .into_response();
-        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-        response
-            .headers_mut()
-            .insert(RETRY_AFTER, HeaderValue::from(secs.max(1)));
-        response
-    })
+        Err(decision.too_many_requests())
+    }
 }
 
 /// The success audit event of a route with `audit = ".."` (a failure when the handler itself

@@ -167,16 +167,23 @@ pub(crate) fn handler(policy: &Policy, params: &[Param<'_>], f: &ItemFn) -> Toke
             RateKey::Global => quote!(#p::RateKey::Global),
         };
         quote! {
-            if let ::core::result::Result::Err(__denied) = #p::rate_limit(
+            let __rate_headers = match #p::rate_limit(
                 &__parts,
                 ::core::concat!(::core::module_path!(), "::", #name_str),
                 #p::RateLimit { count: #count, period_secs: #period, key: #key },
                 #subject,
             ) {
-                return __denied;
-            }
+                ::core::result::Result::Ok(__headers) => __headers,
+                ::core::result::Result::Err(__denied) => return __denied,
+            };
         }
     });
+
+    // The `RateLimit` fields of an allowed request, on the handler's response.
+    let rate_headers = policy
+        .rate_limit
+        .as_ref()
+        .map(|_| quote!(let __response = __rate_headers.apply(__response);));
 
     // Extractors: every parameter but `Principal` in order; the body reader last.
     let last_index = params.len().saturating_sub(1);
@@ -298,6 +305,7 @@ pub(crate) fn handler(policy: &Policy, params: &[Param<'_>], f: &ItemFn) -> Toke
                         #(#extract)*
                         #body_unused
                         let __response = #into_response(#call);
+                        #rate_headers
                         #audit_success
                         __response
                     })

@@ -1,0 +1,144 @@
+//! The `RateLimit` and `RateLimit-Policy` response fields, in the format of
+//! draft-ietf-httpapi-ratelimit-headers-09 (the named-policy structured-field syntax that
+//! draft -08 introduced and -09 keeps):
+//!
+//! ```text
+//! RateLimit-Policy: "route";q=5;w=60
+//! RateLimit: "route";r=0;t=12
+//! ```
+//!
+//! `q` is the quota (requests), `w` the window in seconds, `r` the remaining quota and `t`
+//! the seconds until it resets. Both fields are Structured Field Lists, so a response that
+//! passed two limits (the route's and the per-IP default) carries one item per policy. No
+//! partition key (`pk`) is sent: it would echo the client address or subject back.
+//!
+//! GCRA has no fixed window: `t` is the time until the budget is full again when requests
+//! remain, and the time until the next request is allowed when none remain (the
+//! `Retry-After` of a 429), so a client that waits `t` is never refused for that policy.
+
+use std::time::Duration;
+
+use axum::http::header::{HeaderName, HeaderValue, RETRY_AFTER};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use crate::error::Problem;
+
+/// `RateLimit`.
+pub const RATELIMIT: HeaderName = HeaderName::from_static("ratelimit");
+/// `RateLimit-Policy`.
+pub const RATELIMIT_POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
+
+/// Whole seconds, rounded up: a client told to wait 0 s while 300 ms remain would be refused.
+pub(crate) fn ceil_secs(d: Duration) -> u64 {
+    d.as_secs() + u64::from(d.subsec_nanos() > 0)
+}
+
+/// One limiter decision: allowed or not, and what to tell the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decision {
+    /// The policy's name in the fields (`"route"`, `"default"`).
+    pub policy: &'static str,
+    /// Whether the request may proceed.
+    pub allowed: bool,
+    /// The quota: requests per window.
+    pub quota: u32,
+    /// The window, in seconds.
+    pub window_secs: u64,
+    /// Requests left after this one.
+    pub remaining: u32,
+    /// Until the budget resets (see the module documentation).
+    pub reset: Duration,
+}
+
+impl Decision {
+    /// The `RateLimit-Policy` item: `"route";q=5;w=60`.
+    pub fn policy_value(&self) -> HeaderValue {
+        value(format!(
+            "\"{}\";q={};w={}",
+            self.policy, self.quota, self.window_secs
+        ))
+    }
+
+    /// The `RateLimit` item: `"route";r=4;t=12`.
+    pub fn state_value(&self) -> HeaderValue {
+        value(format!(
+            "\"{}\";r={};t={}",
+            self.policy,
+            self.remaining,
+            ceil_secs(self.reset)
+        ))
+    }
+
+    /// The fields to add to the response of an allowed request.
+    pub fn headers(&self) -> RateLimitHeaders {
+        RateLimitHeaders {
+            policy: self.policy_value(),
+            state: self.state_value(),
+        }
+    }
+
+    /// The 429 of a refused request: problem+json, `Retry-After` and both fields.
+    pub fn too_many_requests(&self) -> Response {
+        let mut response = Problem::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many requests: try again later.",
+        )
+        .into_response();
+        response
+            .headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from(ceil_secs(self.reset).max(1)));
+        self.headers().add_to(response.headers_mut());
+        response
+    }
+}
+
+fn value(s: String) -> HeaderValue {
+    // Policy names are our own token-like constants and the rest are digits.
+    HeaderValue::try_from(s).unwrap_or_else(|_| HeaderValue::from_static("\"route\""))
+}
+
+/// The `RateLimit` fields of an allowed request, to add to its response.
+#[derive(Debug, Clone)]
+#[must_use = "add the fields to the response with `apply`"]
+pub struct RateLimitHeaders {
+    policy: HeaderValue,
+    state: HeaderValue,
+}
+
+impl RateLimitHeaders {
+    /// Appends both fields (appends: another policy's items may already be there).
+    pub fn add_to(self, headers: &mut HeaderMap) {
+        headers.append(RATELIMIT_POLICY, self.policy);
+        headers.append(RATELIMIT, self.state);
+    }
+
+    /// The response with both fields added.
+    pub fn apply(self, mut response: Response) -> Response {
+        self.add_to(response.headers_mut());
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_follow_the_draft_syntax() {
+        let d = Decision {
+            policy: "route",
+            allowed: false,
+            quota: 5,
+            window_secs: 60,
+            remaining: 0,
+            reset: Duration::from_millis(11_200),
+        };
+        assert_eq!(d.policy_value(), "\"route\";q=5;w=60");
+        assert_eq!(d.state_value(), "\"route\";r=0;t=12");
+        let r = d.too_many_requests();
+        assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(r.headers()[RETRY_AFTER], "12");
+        assert_eq!(r.headers()[RATELIMIT], "\"route\";r=0;t=12");
+    }
+}
