@@ -1,4 +1,7 @@
 //! HTTP plumbing in front of every handler: request ids, audit context, problem+json for every
-//! error answer, and panics turned into a generic 500.
+//! error answer, panics turned into a generic 500, security headers on every response and
+//! strict CORS.
 
 pub mod context;
+pub mod cors;
+pub mod headers;

@@ -226,9 +226,16 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
 }
 
 impl SecureRouter<()> {
-    /// The axum router with the security stack around every route: request ids and audit
-    /// context, problem+json for every error (a generic body for 5xx), panics caught as a
-    /// generic 500, the default body limit, the authenticator and the rate limiter.
+    /// The axum router with the security stack around every route: security headers on every
+    /// response, request ids and audit context, problem+json for every error (a generic body
+    /// for 5xx), panics caught as a generic 500, CORS when configured, the default body limit,
+    /// the authenticator and the rate limiter.
+    ///
+    /// Outermost first: security headers, panic catcher, request context, CORS guard, CORS,
+    /// authenticator, rate limiter, body limit, routes. Headers sit outside the panic catcher
+    /// so a caught panic's 500 gets them; CORS sits inside the request context (preflights get
+    /// a request id, refused ones a problem) and outside authentication (browsers send no
+    /// credentials with a preflight).
     pub fn into_router(self, config: crate::config::SecurityConfig) -> Router {
         use std::sync::Arc;
 
@@ -240,10 +247,23 @@ impl SecureRouter<()> {
         if let Some(authenticator) = config.authenticator {
             router = router.layer(authenticator.layer());
         }
+        if let Some(cors) = config.cors {
+            let layer = cors.layer();
+            router = router
+                .layer(layer)
+                .layer(axum::middleware::from_fn_with_state(
+                    Arc::new(cors),
+                    crate::http::cors::guard,
+                ));
+        }
         router
             .layer(axum::middleware::from_fn(crate::http::context::middleware))
             .layer(tower_http::catch_panic::CatchPanicLayer::custom(
                 crate::http::context::panic_response,
+            ))
+            .layer(axum::middleware::from_fn_with_state(
+                Arc::new(config.headers),
+                crate::http::headers::middleware,
             ))
     }
 }
