@@ -152,7 +152,17 @@ const API_HEADERS: &[(&str, &str)] = &[
     ("cache-control", "no-store"),
 ];
 
+/// The API profile and the request id.
 fn assert_api_headers(what: &str, headers: &HeaderMap) {
+    assert_security_headers(what, headers);
+    assert!(
+        headers.get("x-request-id").is_some(),
+        "{what}: x-request-id"
+    );
+}
+
+/// The API profile (preflights are answered before the request-id layer).
+fn assert_security_headers(what: &str, headers: &HeaderMap) {
     for (name, value) in API_HEADERS {
         assert_eq!(
             headers.get(*name).and_then(|v| v.to_str().ok()),
@@ -179,13 +189,6 @@ fn assert_api_headers(what: &str, headers: &HeaderMap) {
         headers.get("x-powered-by").is_none(),
         "{what}: x-powered-by"
     );
-    // The panic catcher sits outside the request-context layer: its 500 has no request id.
-    if what != "panic" {
-        assert!(
-            headers.get("x-request-id").is_some(),
-            "{what}: x-request-id"
-        );
-    }
 }
 
 #[tokio::test]
@@ -525,7 +528,37 @@ async fn cors_allowed_origin_gets_the_headers() {
             credentials.then_some("true")
         );
         assert!(varies_on_origin(&headers));
+        let exposed = headers
+            .get(header::ACCESS_CONTROL_EXPOSE_HEADERS)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_ascii_lowercase();
+        for h in [
+            "x-request-id",
+            "retry-after",
+            "ratelimit",
+            "ratelimit-policy",
+        ] {
+            assert!(exposed.contains(h), "{exposed}");
+        }
         assert_api_headers("cors 200", &headers);
+
+        // A caught panic's 500 carries them too.
+        let (status, headers) = send(
+            &app,
+            req("GET", "/boom")
+                .header(header::ORIGIN, "https://app.example.com")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            headers.get(header::ACCESS_CONTROL_ALLOW_ORIGIN).unwrap(),
+            "https://app.example.com"
+        );
+        assert_api_headers("cors panic", &headers);
 
         // Error answers carry them too, so the browser lets the script read the problem.
         let (status, headers) = send(
@@ -612,8 +645,13 @@ async fn cors_preflight_is_answered_for_allowed_origins_only() {
         assert!(allowed.contains(h), "{allowed}");
     }
     assert!(headers.get(header::ACCESS_CONTROL_MAX_AGE).is_some());
+    let exposed = headers
+        .get(header::ACCESS_CONTROL_EXPOSE_HEADERS)
+        .map(|v| v.to_str().unwrap().to_ascii_lowercase());
+    // Expose-Headers belongs on actual responses; tower-http sends it there, not on preflights.
+    assert!(exposed.is_none(), "{exposed:?}");
     assert!(varies_on_origin(&headers));
-    assert_api_headers("preflight", &headers);
+    assert_security_headers("preflight", &headers);
 
     for (origin, method) in [
         ("https://evil.example", "POST"),
@@ -626,7 +664,7 @@ async fn cors_preflight_is_answered_for_allowed_origins_only() {
             headers.get(header::CONTENT_TYPE).unwrap(),
             "application/problem+json"
         );
-        assert_api_headers("refused preflight", &headers);
+        assert_security_headers("refused preflight", &headers);
     }
 }
 
@@ -684,4 +722,26 @@ fn cors_config_errors_are_results() {
     let app = app_with(|c| c.cors(CorsConfig::builder().allow_origin("*").build().unwrap()));
     let _ = &app;
     let _ = AppRole::Admin;
+}
+
+/// The README's two examples, verbatim.
+#[test]
+fn readme_examples_build() -> Result<(), ConfigError> {
+    let csp = ContentSecurityPolicy::builder()
+        .directive("default-src", ["'self'"])
+        .directive("img-src", ["'self'", "https://img.example.com"])
+        .directive("frame-ancestors", ["'none'"])
+        .build()?; // Err names the directive; never a panic
+    let headers = SecurityHeaders::web()
+        .csp(csp)
+        .hsts_preload()
+        .header("x-frame-options", "DENY")?;
+    let _config = SecurityConfig::new().security_headers(headers);
+
+    let cors = CorsConfig::builder()
+        .allow_origins(["https://app.example.com", "http://localhost:3000"])
+        .allow_credentials() // opt-in: cookies and Authorization from those origins
+        .build()?;
+    let _config = SecurityConfig::new().cors(cors);
+    Ok(())
 }

@@ -73,7 +73,8 @@ pub struct CorsBuilder {
 impl CorsConfig {
     /// A builder with the defaults: no origin (add at least one), methods `GET`, `POST`,
     /// `PUT`, `PATCH`, `DELETE`; request headers `Authorization`, `Content-Type`,
-    /// `X-CSRF-Token`, `X-Request-Id`; exposed headers `X-Request-Id`, `Retry-After`; no
+    /// `X-CSRF-Token`, `X-Request-Id`; exposed headers `X-Request-Id`, `Retry-After`,
+    /// `RateLimit`, `RateLimit-Policy`; no
     /// credentials; preflights cached 10 minutes.
     pub fn builder() -> CorsBuilder {
         CorsBuilder {
@@ -94,6 +95,8 @@ impl CorsConfig {
             expose: vec![
                 REQUEST_ID.as_str().to_owned(),
                 RETRY_AFTER.as_str().to_owned(),
+                "ratelimit".to_owned(),
+                "ratelimit-policy".to_owned(),
             ],
             credentials: false,
             max_age: DEFAULT_MAX_AGE,

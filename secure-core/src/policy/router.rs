@@ -231,11 +231,12 @@ impl SecureRouter<()> {
     /// for 5xx), panics caught as a generic 500, CORS when configured, the default body limit,
     /// the authenticator and the rate limiter.
     ///
-    /// Outermost first: security headers, panic catcher, request context, CORS guard, CORS,
-    /// authenticator, rate limiter, body limit, routes. Headers sit outside the panic catcher
-    /// so a caught panic's 500 gets them; CORS sits inside the request context (preflights get
-    /// a request id, refused ones a problem) and outside authentication (browsers send no
-    /// credentials with a preflight).
+    /// Outermost first: security headers, panic catcher, CORS guard, CORS, request context,
+    /// handler panic catcher, authenticator, rate limiter, body limit, routes. Headers sit
+    /// outside everything so every answer gets them, caught panics included. CORS sits outside
+    /// the request context, whose 5xx rewrite would drop its headers (a browser would then
+    /// report a network error instead of the problem), and outside authentication (browsers
+    /// send no credentials with a preflight); preflights therefore carry no request id.
     pub fn into_router(self, config: crate::config::SecurityConfig) -> Router {
         use std::sync::Arc;
 
@@ -247,6 +248,13 @@ impl SecureRouter<()> {
         if let Some(authenticator) = config.authenticator {
             router = router.layer(authenticator.layer());
         }
+        // Handler panics are caught here, inside the request context and CORS, so their 500
+        // carries the request id and, for an allowed origin, the CORS headers (else the
+        // browser reports a network error). The outer catcher guards the middlewares.
+        router = router.layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            crate::http::context::panic_response,
+        ));
+        router = router.layer(axum::middleware::from_fn(crate::http::context::middleware));
         if let Some(cors) = config.cors {
             let layer = cors.layer();
             router = router
@@ -257,7 +265,6 @@ impl SecureRouter<()> {
                 ));
         }
         router
-            .layer(axum::middleware::from_fn(crate::http::context::middleware))
             .layer(tower_http::catch_panic::CatchPanicLayer::custom(
                 crate::http::context::panic_response,
             ))
