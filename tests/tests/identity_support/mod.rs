@@ -108,6 +108,7 @@ impl<S: tracing::Subscriber> Layer<S> for Recorder {
 pub fn record() -> (Recorder, tracing::subscriber::DefaultGuard) {
     let recorder = Recorder::default();
     let subscriber = tracing_subscriber::registry().with(recorder.clone());
+    secure_tests::tracing_fallback();
     let guard = tracing::subscriber::set_default(subscriber);
     (recorder, guard)
 }
