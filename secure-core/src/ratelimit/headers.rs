@@ -21,6 +21,7 @@ use std::time::Duration;
 use axum::http::header::{HeaderName, HeaderValue, RETRY_AFTER};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use governor::middleware::StateSnapshot;
 
 use crate::error::Problem;
 
@@ -35,7 +36,10 @@ pub(crate) fn ceil_secs(d: Duration) -> u64 {
 }
 
 /// One limiter decision: allowed or not, and what to tell the client.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+///
+/// The remaining quota and reset time are computed when asked (when the response's fields
+/// are written), not while deciding.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decision {
     /// The policy's name in the fields (`"route"`, `"default"`).
     pub policy: &'static str,
@@ -45,13 +49,76 @@ pub struct Decision {
     pub quota: u32,
     /// The window, in seconds.
     pub window_secs: u64,
-    /// Requests left after this one.
-    pub remaining: u32,
-    /// Until the budget resets (see the module documentation).
-    pub reset: Duration,
+    outcome: Outcome,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Outcome {
+    Allowed {
+        state: StateSnapshot,
+        replenish: Duration,
+    },
+    Denied {
+        wait: Duration,
+    },
 }
 
 impl Decision {
+    pub(crate) fn allowed(
+        policy: &'static str,
+        quota: u32,
+        window_secs: u64,
+        state: StateSnapshot,
+        replenish: Duration,
+    ) -> Self {
+        Decision {
+            policy,
+            allowed: true,
+            quota,
+            window_secs,
+            outcome: Outcome::Allowed { state, replenish },
+        }
+    }
+
+    pub(crate) fn denied(
+        policy: &'static str,
+        quota: u32,
+        window_secs: u64,
+        wait: Duration,
+    ) -> Self {
+        Decision {
+            policy,
+            allowed: false,
+            quota,
+            window_secs,
+            outcome: Outcome::Denied { wait },
+        }
+    }
+
+    /// Requests left after this one.
+    pub fn remaining(&self) -> u32 {
+        match &self.outcome {
+            Outcome::Allowed { state, .. } => state.remaining_burst_capacity(),
+            Outcome::Denied { .. } => 0,
+        }
+    }
+
+    /// Until the budget resets (see the module documentation): for an allowed request, until
+    /// every spent request is refilled (an upper bound within one refill interval); for a
+    /// refused one, until the next request is allowed.
+    pub fn reset(&self) -> Duration {
+        match &self.outcome {
+            Outcome::Allowed { state, replenish } => {
+                let used = self
+                    .quota
+                    .max(1)
+                    .saturating_sub(state.remaining_burst_capacity());
+                *replenish * used
+            }
+            Outcome::Denied { wait } => *wait,
+        }
+    }
+
     /// The `RateLimit-Policy` item: `"route";q=5;w=60`.
     pub fn policy_value(&self) -> HeaderValue {
         value(format!(
@@ -65,8 +132,8 @@ impl Decision {
         value(format!(
             "\"{}\";r={};t={}",
             self.policy,
-            self.remaining,
-            ceil_secs(self.reset)
+            self.remaining(),
+            ceil_secs(self.reset())
         ))
     }
 
@@ -85,9 +152,10 @@ impl Decision {
             "Too many requests: try again later.",
         )
         .into_response();
-        response
-            .headers_mut()
-            .insert(RETRY_AFTER, HeaderValue::from(ceil_secs(self.reset).max(1)));
+        response.headers_mut().insert(
+            RETRY_AFTER,
+            HeaderValue::from(ceil_secs(self.reset()).max(1)),
+        );
         self.headers().add_to(response.headers_mut());
         response
     }
@@ -126,14 +194,7 @@ mod tests {
 
     #[test]
     fn fields_follow_the_draft_syntax() {
-        let d = Decision {
-            policy: "route",
-            allowed: false,
-            quota: 5,
-            window_secs: 60,
-            remaining: 0,
-            reset: Duration::from_millis(11_200),
-        };
+        let d = Decision::denied("route", 5, 60, Duration::from_millis(11_200));
         assert_eq!(d.policy_value(), "\"route\";q=5;w=60");
         assert_eq!(d.state_value(), "\"route\";r=0;t=12");
         let r = d.too_many_requests();

@@ -1,14 +1,16 @@
 //! The in-memory store: one governor keyed GCRA limiter per policy, with idle keys evicted.
 //!
 //! governor keeps one 8-byte state per key for as long as the key exists, so a scan with
-//! spoofed or rotating addresses would grow it without bound. Every
-//! [`SWEEP_CHECK_EVERY`] decisions the limiter looks at the clock; once the sweep interval
+//! spoofed or rotating addresses would grow it without bound. Every [`SWEEP_CHECK_EVERY`]
+//! decisions of a thread (a thread-local counter: no shared atomic on the hot path), the
+//! limiter deciding looks at the clock; once the sweep interval
 //! has passed, one caller wins a flag and runs `retain_recent()` (drops every key whose
 //! state is indistinguishable from a fresh one, i.e. whose budget is full again) and
 //! `shrink_to_fit()`, on tokio's blocking pool when a runtime is there (the request is not
 //! stalled by an O(keys) scan), inline otherwise. The sweep holds its own `Arc` and ends with
 //! the scan: no task outlives the limiter.
 
+use std::cell::Cell;
 use std::hash::Hash;
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -23,8 +25,12 @@ use governor::state::keyed::DashMapStateStore;
 use super::headers::Decision;
 use crate::policy::RateLimit;
 
-/// Decisions between two looks at the clock for a sweep.
-pub const SWEEP_CHECK_EVERY: u64 = 1024;
+/// Decisions (per thread) between two looks at the clock for a sweep.
+pub const SWEEP_CHECK_EVERY: u32 = 1024;
+
+thread_local! {
+    static CHECKS: Cell<u32> = const { Cell::new(0) };
+}
 
 type Keyed<K> =
     governor::RateLimiter<K, DashMapStateStore<K>, DefaultClock, StateInformationMiddleware>;
@@ -44,7 +50,7 @@ pub(crate) struct MemoryLimiter<K: Hash + Eq + Clone> {
     clock: DefaultClock,
     limit: RateLimit,
     policy: &'static str,
-    checks: AtomicU64,
+    replenish: Duration,
     born: Instant,
     last_sweep_ms: AtomicU64,
     sweep_interval: Duration,
@@ -53,12 +59,13 @@ pub(crate) struct MemoryLimiter<K: Hash + Eq + Clone> {
 
 impl<K: Hash + Eq + Clone + Send + Sync + 'static> MemoryLimiter<K> {
     pub(crate) fn new(limit: RateLimit, policy: &'static str, sweep_interval: Duration) -> Self {
+        let quota = quota(limit);
         MemoryLimiter {
-            limiter: governor::RateLimiter::dashmap(quota(limit)).with_middleware(),
+            limiter: governor::RateLimiter::dashmap(quota).with_middleware(),
+            replenish: quota.replenish_interval(),
             clock: DefaultClock::default(),
             limit,
             policy,
-            checks: AtomicU64::new(0),
             born: Instant::now(),
             last_sweep_ms: AtomicU64::new(0),
             sweep_interval,
@@ -69,30 +76,26 @@ impl<K: Hash + Eq + Clone + Send + Sync + 'static> MemoryLimiter<K> {
     /// Counts one request of `key`.
     pub(crate) fn check(self: &Arc<Self>, key: &K) -> Decision {
         let decision = match self.limiter.check_key(key) {
-            Ok(state) => {
-                let q = state.quota();
-                let remaining = state.remaining_burst_capacity();
-                let used = q.burst_size().get().saturating_sub(remaining);
-                Decision {
-                    policy: self.policy,
-                    allowed: true,
-                    quota: self.limit.count,
-                    window_secs: self.limit.period_secs,
-                    remaining,
-                    reset: q.replenish_interval() * used,
-                }
-            }
-            Err(not_until) => Decision {
-                policy: self.policy,
-                allowed: false,
-                quota: self.limit.count,
-                window_secs: self.limit.period_secs,
-                remaining: 0,
-                reset: not_until.wait_time_from(self.clock.now()),
-            },
+            Ok(state) => Decision::allowed(
+                self.policy,
+                self.limit.count,
+                self.limit.period_secs,
+                state,
+                self.replenish,
+            ),
+            Err(not_until) => Decision::denied(
+                self.policy,
+                self.limit.count,
+                self.limit.period_secs,
+                not_until.wait_time_from(self.clock.now()),
+            ),
         };
-        if self.checks.fetch_add(1, Ordering::Relaxed) % SWEEP_CHECK_EVERY == SWEEP_CHECK_EVERY - 1
-        {
+        let checks = CHECKS.with(|c| {
+            let n = c.get().wrapping_add(1);
+            c.set(n);
+            n
+        });
+        if checks.is_multiple_of(SWEEP_CHECK_EVERY) {
             self.maybe_sweep();
         }
         decision

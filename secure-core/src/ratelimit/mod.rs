@@ -26,7 +26,7 @@ pub mod memory;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use axum::Extension;
@@ -53,7 +53,26 @@ pub enum ClientKey {
     Global,
 }
 
-type Routes = Vec<(&'static str, Arc<MemoryLimiter<ClientKey>>)>;
+/// Rate-limited routes held without a lock; more go to a locked list.
+pub const SLOTS: usize = 64;
+
+/// One route's limiters: client addresses keyed as governor would key them alone (the
+/// common case, and the benchmark's), subjects and the global key in a second map.
+struct RouteLimiters {
+    name: &'static str,
+    ip: Arc<MemoryLimiter<IpAddr>>,
+    other: Arc<MemoryLimiter<ClientKey>>,
+}
+
+impl RouteLimiters {
+    fn new(name: &'static str, limit: RateLimit, sweep: Duration) -> Self {
+        RouteLimiters {
+            name,
+            ip: Arc::new(MemoryLimiter::new(limit, "route", sweep)),
+            other: Arc::new(MemoryLimiter::new(limit, "route", sweep)),
+        }
+    }
+}
 
 /// The rate limiters of every route, the per-IP default limit, and how client addresses are
 /// found.
@@ -69,7 +88,9 @@ type Routes = Vec<(&'static str, Arc<MemoryLimiter<ClientKey>>)>;
 /// # drop(limiter);
 /// ```
 pub struct RateLimiter {
-    routes: RwLock<Routes>,
+    slots: [OnceLock<RouteLimiters>; SLOTS],
+    register: Mutex<()>,
+    overflow: Mutex<Vec<&'static RouteLimiters>>,
     default: Option<RateLimit>,
     default_limiter: OnceLock<Arc<MemoryLimiter<IpAddr>>>,
     trusted: TrustedProxies,
@@ -111,7 +132,9 @@ impl RateLimiter {
     /// address, idle keys swept every minute.
     pub fn new() -> Self {
         RateLimiter {
-            routes: RwLock::new(Vec::new()),
+            slots: [const { OnceLock::new() }; SLOTS],
+            register: Mutex::new(()),
+            overflow: Mutex::new(Vec::new()),
             default: Some(DEFAULT_LIMIT),
             default_limiter: OnceLock::new(),
             trusted: TrustedProxies::default(),
@@ -219,30 +242,66 @@ impl RateLimiter {
         }
     }
 
-    fn route(&self, route: &'static str, limit: RateLimit) -> Arc<MemoryLimiter<ClientKey>> {
-        {
-            let routes = self.routes.read().unwrap_or_else(|e| e.into_inner());
-            // Same string, usually the same pointer: compare addresses first.
-            if let Some((_, l)) = routes
-                .iter()
-                .find(|(r, _)| std::ptr::eq(*r, route))
-                .or_else(|| routes.iter().find(|(r, _)| *r == route))
-            {
-                return Arc::clone(l);
+    /// The limiters of `route`, made on its first request. Reads take no lock: the slots are
+    /// `OnceLock`s filled once, under `register`; routes past [`SLOTS`] go to a locked list.
+    fn route(&self, route: &'static str, limit: RateLimit) -> &RouteLimiters {
+        for slot in &self.slots {
+            match slot.get() {
+                // Same string, usually the same pointer: compare addresses first.
+                Some(r) if std::ptr::eq(r.name, route) || r.name == route => return r,
+                Some(_) => {}
+                None => break,
             }
         }
-        let mut routes = self.routes.write().unwrap_or_else(|e| e.into_inner());
-        if let Some((_, l)) = routes.iter().find(|(r, _)| *r == route) {
-            return Arc::clone(l);
+        self.register(route, limit)
+    }
+
+    #[cold]
+    fn register(&self, route: &'static str, limit: RateLimit) -> &RouteLimiters {
+        let _registering = self.register.lock().unwrap_or_else(|e| e.into_inner());
+        for slot in &self.slots {
+            if let Some(r) = slot.get() {
+                if r.name == route {
+                    return r;
+                }
+                continue;
+            }
+            return slot.get_or_init(|| RouteLimiters::new(route, limit, self.sweep_interval));
         }
-        let limiter = Arc::new(MemoryLimiter::new(limit, "route", self.sweep_interval));
-        routes.push((route, Arc::clone(&limiter)));
-        limiter
+        // More rate-limited routes than slots: a leaked entry per extra route (routes are
+        // `'static` handler paths, so their number is bounded by the program).
+        let mut overflow = self.overflow.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(r) = overflow.iter().find(|r| r.name == route) {
+            return r;
+        }
+        let r: &'static RouteLimiters = Box::leak(Box::new(RouteLimiters::new(
+            route,
+            limit,
+            self.sweep_interval,
+        )));
+        overflow.push(r);
+        r
+    }
+
+    fn all_routes(&self) -> Vec<&RouteLimiters> {
+        let mut all: Vec<&RouteLimiters> = self.slots.iter().filter_map(OnceLock::get).collect();
+        all.extend(
+            self.overflow
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .iter()
+                .copied(),
+        );
+        all
     }
 
     /// Counts one request of `key` against `route`'s limit.
     pub fn check(&self, route: &'static str, limit: RateLimit, key: &ClientKey) -> Decision {
-        self.route(route, limit).check(key)
+        let limiters = self.route(route, limit);
+        match key {
+            ClientKey::Ip(ip) => limiters.ip.check(ip),
+            other => limiters.other.check(other),
+        }
     }
 
     /// Counts one request of the client address `ip` against the default limit (`None` when
@@ -257,8 +316,9 @@ impl RateLimiter {
 
     /// Evicts every idle key now (what the periodic sweep does).
     pub fn evict_idle(&self) {
-        for (_, l) in self.routes.read().unwrap_or_else(|e| e.into_inner()).iter() {
-            l.sweep();
+        for r in self.all_routes() {
+            r.ip.sweep();
+            r.other.sweep();
         }
         if let Some(l) = self.default_limiter.get() {
             l.sweep();
@@ -268,11 +328,9 @@ impl RateLimiter {
     /// Keys held, over every route and the default limit.
     pub fn key_count(&self) -> usize {
         let routes: usize = self
-            .routes
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
+            .all_routes()
             .iter()
-            .map(|(_, l)| l.len())
+            .map(|r| r.ip.len() + r.other.len())
             .sum();
         routes + self.default_limiter.get().map_or(0, |l| l.len())
     }

@@ -1,0 +1,154 @@
+//! One rate-limit decision through `secure_core::ratelimit::RateLimiter::check` against
+//! governor used directly (the same keyed GCRA limiter on a `DashMap`, `check_key`), in the
+//! same criterion run. Target: at most 1.2x.
+//!
+//! Run and report (from the workspace root):
+//!
+//! ```text
+//! cargo bench -p secure-benches --bench ratelimit
+//! python3 - <<'PY'
+//! import json, os, pathlib
+//! root = pathlib.Path(os.environ.get("CARGO_TARGET_DIR", "target")) / "criterion/ratelimit"
+//! m = {b: json.load(open(root / b / "new/estimates.json"))["median"]["point_estimate"]
+//!      for b in ["governor_check_key", "secure_check", "secure_from_parts"]}
+//! for b, ns in m.items():
+//!     print(f"| {b} | {ns:.1f} ns | {ns / m['governor_check_key']:.3f}x |")
+//! PY
+//! ```
+//!
+//! Before criterion runs, the binary prints `interleaved median` lines (the three timed in
+//! alternation) as a check against load from other processes.
+//!
+//! What each bench does, over the same 1024 client addresses in turn, with a quota no request
+//! reaches (a burst of one million per second), so every decision is an allow:
+//! - `governor_check_key`: `DefaultKeyedRateLimiter<IpAddr>::check_key` (no state returned).
+//! - `secure_check`: `RateLimiter::check(route, limit, &ClientKey::Ip(..))`: the route's
+//!   limiter looked up, the check with governor's state snapshot (for `RateLimit`'s `r` and
+//!   `t`), the `Decision`, the eviction counter.
+//! - `secure_from_parts` (for information, not the target): what the generated handler does,
+//!   from a request's `Parts`: client address from `ConnectInfo`, the key, the check, and
+//!   formatting the two header values.
+
+use std::cell::Cell;
+use std::hint::black_box;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+use axum::extract::ConnectInfo;
+use axum::http::Request;
+use criterion::{Criterion, criterion_group, criterion_main};
+use governor::{DefaultKeyedRateLimiter, Quota};
+use secure_core::policy::{RateKey, RateLimit};
+use secure_core::ratelimit::{ClientKey, RateLimiter};
+
+const KEYS: usize = 1024;
+const LIMIT: RateLimit = RateLimit {
+    count: 1_000_000,
+    period_secs: 1,
+    key: RateKey::Ip,
+};
+const ROUTE: &str = "secure_benches::ratelimit::login";
+
+fn quota() -> Quota {
+    let burst = NonZeroU32::new(LIMIT.count).expect("count");
+    Quota::with_period(Duration::from_secs(LIMIT.period_secs) / LIMIT.count)
+        .expect("period")
+        .allow_burst(burst)
+}
+
+fn addrs() -> Vec<IpAddr> {
+    (0..KEYS)
+        .map(|i| IpAddr::V4(Ipv4Addr::from(0xC633_6400 + i as u32)))
+        .collect()
+}
+
+/// Medians of the functions timed in alternation (rounds of 2000 calls each), printed with
+/// ratios to the first.
+fn interleaved(funcs: &[(&str, &dyn Fn())]) {
+    const ROUNDS: usize = 300;
+    const CALLS: u32 = 2000;
+    let mut samples = vec![Vec::with_capacity(ROUNDS); funcs.len()];
+    for _ in 0..ROUNDS {
+        for (i, (_, f)) in funcs.iter().enumerate() {
+            let start = std::time::Instant::now();
+            for _ in 0..CALLS {
+                f();
+            }
+            samples[i].push(start.elapsed().as_nanos() as f64 / f64::from(CALLS));
+        }
+    }
+    let mut base = None;
+    for ((name, _), s) in funcs.iter().zip(&mut samples) {
+        s.sort_by(f64::total_cmp);
+        let median = s[s.len() / 2];
+        let base = *base.get_or_insert(median);
+        eprintln!(
+            "interleaved median {name:>24}: {median:8.1} ns  {:.3}x",
+            median / base
+        );
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let ips = addrs();
+    let keys: Vec<ClientKey> = ips.iter().map(|ip| ClientKey::Ip(*ip)).collect();
+    let parts: Vec<_> = ips
+        .iter()
+        .map(|ip| {
+            let mut request = Request::new(());
+            request
+                .extensions_mut()
+                .insert(ConnectInfo(SocketAddr::new(*ip, 40_000)));
+            request.into_parts().0
+        })
+        .collect();
+
+    let direct: DefaultKeyedRateLimiter<IpAddr> = governor::RateLimiter::keyed(quota());
+    let with_state = governor::RateLimiter::keyed(quota())
+        .with_middleware::<governor::middleware::StateInformationMiddleware>();
+    let ours = RateLimiter::new();
+    let next = Cell::new(0usize);
+    let turn = || {
+        let i = next.get();
+        next.set((i + 1) % KEYS);
+        i
+    };
+
+    let governor_check_key = || {
+        assert!(black_box(direct.check_key(black_box(&ips[turn()]))).is_ok());
+    };
+    let governor_check_key_state = || {
+        let state = black_box(with_state.check_key(black_box(&ips[turn()]))).expect("allowed");
+        black_box(state.remaining_burst_capacity());
+    };
+    let secure_check = || {
+        assert!(black_box(ours.check(ROUTE, LIMIT, black_box(&keys[turn()]))).allowed);
+    };
+    let secure_from_parts = || {
+        let parts = black_box(&parts[turn()]);
+        let key = ours.key_for(parts, LIMIT.key, None);
+        let decision = ours.check(ROUTE, LIMIT, &key);
+        assert!(decision.allowed);
+        drop(black_box(decision.headers()));
+    };
+
+    interleaved(&[
+        ("governor_check_key", &governor_check_key),
+        ("governor_check_key_state", &governor_check_key_state),
+        ("secure_check", &secure_check),
+        ("secure_from_parts", &secure_from_parts),
+    ]);
+
+    let mut group = c.benchmark_group("ratelimit");
+    group.bench_function("governor_check_key", |b| b.iter(governor_check_key));
+    group.bench_function("governor_check_key_state", |b| {
+        b.iter(governor_check_key_state)
+    });
+    group.bench_function("secure_check", |b| b.iter(secure_check));
+    group.bench_function("secure_from_parts", |b| b.iter(secure_from_parts));
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
