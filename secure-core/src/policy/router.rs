@@ -244,6 +244,10 @@ impl SecureRouter<()> {
             .inner
             .fallback(|| async { axum::http::StatusCode::NOT_FOUND })
             .layer(DefaultBodyLimit::max(config.body_limit))
+            // The default per-client-IP limit of every route; inside the limiter's extension.
+            .layer(axum::middleware::from_fn(
+                crate::ratelimit::enforce_default_limit,
+            ))
             .layer(axum::Extension(Arc::new(config.rate_limiter)));
         if let Some(authenticator) = config.authenticator {
             router = router.layer(authenticator.layer());
