@@ -3,9 +3,10 @@
 //! `SECURE_TEST_POSTGRES_URL` is set; see `.ci/postgres.sh`).
 #![allow(dead_code, unreachable_pub)]
 
+use std::cell::RefCell;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Once};
 
 use secure_core::auth::refresh::{MemoryRefreshTokenStore, SqlxRefreshTokenStore};
 use secure_core::session::{MemorySessionStore, SqlxSessionStore};
@@ -88,8 +89,8 @@ impl Fields<'_> {
     }
 }
 
-impl<S: tracing::Subscriber> Layer<S> for Recorder {
-    fn on_event(&self, event: &tracing::Event<'_>, _ctx: Context<'_, S>) {
+impl Recorder {
+    fn on_event(&self, event: &tracing::Event<'_>) {
         let mut audit = AuditEvent::default();
         let mut text = String::new();
         event.record(&mut Fields {
@@ -103,14 +104,46 @@ impl<S: tracing::Subscriber> Layer<S> for Recorder {
     }
 }
 
+thread_local! {
+    static CURRENT: RefCell<Option<Recorder>> = const { RefCell::new(None) };
+}
+
+/// The one global subscriber of the test binary: hands each event to the recorder of the
+/// thread that emitted it. (A thread-local `set_default` per test races with other tests'
+/// subscribers being dropped, which rebuilds tracing's global interest cache and can lose an
+/// event now and then; one global dispatcher never changes.)
+struct PerThread;
+
+impl<S: tracing::Subscriber> Layer<S> for PerThread {
+    fn on_event(&self, event: &tracing::Event<'_>, _ctx: Context<'_, S>) {
+        CURRENT.with(|current| {
+            if let Some(recorder) = current.borrow().as_ref() {
+                recorder.on_event(event);
+            }
+        });
+    }
+}
+
+/// Stops recording on this thread when dropped.
+pub struct RecordGuard(());
+
+impl Drop for RecordGuard {
+    fn drop(&mut self) {
+        CURRENT.with(|current| current.borrow_mut().take());
+    }
+}
+
 /// Records events on this thread until the guard drops. Use it in `current_thread` tests
 /// (the default of `#[tokio::test]`), where spawned tasks run on the same thread.
-pub fn record() -> (Recorder, tracing::subscriber::DefaultGuard) {
+pub fn record() -> (Recorder, RecordGuard) {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        let subscriber = tracing_subscriber::registry().with(PerThread);
+        tracing::subscriber::set_global_default(subscriber).unwrap();
+    });
     let recorder = Recorder::default();
-    let subscriber = tracing_subscriber::registry().with(recorder.clone());
-    secure_tests::tracing_fallback();
-    let guard = tracing::subscriber::set_default(subscriber);
-    (recorder, guard)
+    CURRENT.with(|current| *current.borrow_mut() = Some(recorder.clone()));
+    (recorder, RecordGuard(()))
 }
 
 /// Everything a store keeps, as text: to check no raw token or session id is stored.
