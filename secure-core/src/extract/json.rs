@@ -64,12 +64,62 @@ where
             );
             return Err(reject(EXTRACTOR, problem));
         }
+        let max_depth = req
+            .extensions()
+            .get::<JsonDepthLimit>()
+            .map_or(crate::config::DEFAULT_JSON_MAX_DEPTH, |l| l.0);
         let bytes = Bytes::from_request(req, state)
             .await
             .map_err(|r| reject(EXTRACTOR, body_problem(&r)))?;
+        if nesting_exceeds(&bytes, max_depth) {
+            let problem = Problem::new(
+                StatusCode::BAD_REQUEST,
+                "The JSON body is nested too deeply.",
+            );
+            return Err(reject(EXTRACTOR, problem));
+        }
         let value = from_json::<T>(&bytes).map_err(|p| reject(EXTRACTOR, p))?;
         Ok(Valid::validated(Json(value)))
     }
+}
+
+/// The most a JSON nesting limit may be: serde_json's own recursion limit.
+pub const MAX_JSON_DEPTH: usize = 128;
+
+/// How deep `Valid<Json<T>>` lets arrays and objects nest, as a request extension
+/// ([`SecureRouter::into_router`](crate::policy::SecureRouter::into_router) inserts the
+/// configured one; without it, [`DEFAULT_JSON_MAX_DEPTH`](crate::config::DEFAULT_JSON_MAX_DEPTH)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JsonDepthLimit(pub usize);
+
+/// Whether `[`/`{` nest deeper than `max` outside strings: one pass over the bytes before the
+/// parser, so a deep body is refused without recursion. Malformed JSON is left to the parser.
+fn nesting_exceeds(bytes: &[u8], max: usize) -> bool {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &b in bytes {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > max {
+                    return true;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
 }
 
 fn from_json<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, Problem> {
@@ -93,5 +143,20 @@ impl<T> Wrapped for Json<T> {
     type Value = T;
     fn into_value(self) -> T {
         self.0
+    }
+}
+
+#[cfg(test)]
+mod depth_tests {
+    use super::nesting_exceeds;
+
+    #[test]
+    fn nesting_is_counted_outside_strings() {
+        assert!(!nesting_exceeds(br#"{"a":[1,{"b":2}]}"#, 3));
+        assert!(nesting_exceeds(br#"{"a":[1,{"b":[2]}]}"#, 3));
+        // Brackets inside strings, and escaped quotes, do not count.
+        assert!(!nesting_exceeds(br#"{"a":"[[[[{{{{\"[[[["}"#, 1));
+        assert!(nesting_exceeds(&[b'['; 33], 32));
+        assert!(!nesting_exceeds(&[b'['; 32], 32));
     }
 }

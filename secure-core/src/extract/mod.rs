@@ -95,3 +95,4 @@ mod rejection;
 mod tests;
 
 pub use deserialize::MAX_UNKNOWN_FIELDS;
+pub use json::{JsonDepthLimit, MAX_JSON_DEPTH};

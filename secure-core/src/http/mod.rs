@@ -5,3 +5,4 @@
 pub mod context;
 pub mod cors;
 pub mod headers;
+pub mod timeout;

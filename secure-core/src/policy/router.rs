@@ -232,7 +232,8 @@ impl SecureRouter<()> {
     /// the authenticator and the rate limiter.
     ///
     /// Outermost first: security headers, panic catcher, CORS guard, CORS, request context,
-    /// handler panic catcher, authenticator, rate limiter, body limit, routes. Headers sit
+    /// request timeout, handler panic catcher, authenticator, rate limiter, body and JSON
+    /// depth limits, routes. Headers sit
     /// outside everything so every answer gets them, caught panics included. CORS sits outside
     /// the request context, whose 5xx rewrite would drop its headers (a browser would then
     /// report a network error instead of the problem), and outside authentication (browsers
@@ -244,6 +245,9 @@ impl SecureRouter<()> {
             .inner
             .fallback(|| async { axum::http::StatusCode::NOT_FOUND })
             .layer(DefaultBodyLimit::max(config.body_limit))
+            .layer(axum::Extension(crate::extract::JsonDepthLimit(
+                config.json_max_depth,
+            )))
             // The default per-client-IP limit of every route; inside the limiter's extension.
             .layer(axum::middleware::from_fn(
                 crate::ratelimit::enforce_default_limit,
@@ -258,6 +262,13 @@ impl SecureRouter<()> {
         router = router.layer(tower_http::catch_panic::CatchPanicLayer::custom(
             crate::http::context::panic_response,
         ));
+        // Inside the request context, so a 408 carries the request id.
+        if let Some(limit) = config.request_timeout {
+            router = router.layer(axum::middleware::from_fn_with_state(
+                limit,
+                crate::http::timeout::middleware,
+            ));
+        }
         router = router.layer(axum::middleware::from_fn(crate::http::context::middleware));
         if let Some(cors) = config.cors {
             let layer = cors.layer();

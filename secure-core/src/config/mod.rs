@@ -1,5 +1,14 @@
 //! [`SecurityConfig`]: what [`SecureRouter::into_router`](crate::policy::SecureRouter) puts in
-//! front of the handlers.
+//! front of the handlers, built in code or read from `SECURE_*` variables
+//! ([`SecurityConfig::from_env`]).
+
+mod env;
+mod keys;
+
+use std::time::Duration;
+
+pub use env::{Profile, VARIABLES};
+pub use keys::{Keys, MIN_KEY_BYTES};
 
 use crate::auth::Authenticator;
 use crate::http::cors::CorsConfig;
@@ -9,6 +18,15 @@ use crate::ratelimit::RateLimiter;
 /// The default request body limit: 64 KiB (JSON APIs rarely need more; larger bodies are a
 /// denial-of-service lever, OWASP API4). Override per route with `body_limit = ".."`.
 pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
+
+/// The default time a request may take, body upload and handler together: 30 s. A slow
+/// client (slowloris) or a stuck handler holds a connection and memory until then; after it
+/// the request is answered 408 and its work dropped.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The default JSON nesting limit: 32 levels of arrays and objects. Real request bodies rarely
+/// pass 5; deep nesting only costs the parser stack and time (serde_json's own limit is 128).
+pub const DEFAULT_JSON_MAX_DEPTH: usize = 32;
 
 /// The security stack's settings.
 ///
@@ -25,6 +43,9 @@ pub struct SecurityConfig {
     pub(crate) body_limit: usize,
     pub(crate) headers: SecurityHeaders,
     pub(crate) cors: Option<CorsConfig>,
+    pub(crate) request_timeout: Option<Duration>,
+    pub(crate) json_max_depth: usize,
+    pub(crate) keys: Option<Keys>,
 }
 
 /// A security setting that cannot be used, found when it is built (at start-up): the message
@@ -51,6 +72,14 @@ pub enum ConfigError {
     /// The CORS settings are unsafe or malformed.
     #[error("CORS: {0}")]
     Cors(String),
+    /// A `SECURE_*` variable is missing, malformed, weak or unknown.
+    #[error("{var}: {reason}")]
+    Env {
+        /// The variable at fault.
+        var: String,
+        /// Why it is refused (never a key's content).
+        reason: String,
+    },
 }
 
 impl Default for SecurityConfig {
@@ -61,8 +90,9 @@ impl Default for SecurityConfig {
 
 impl SecurityConfig {
     /// Defaults: no authenticator (every `auth` route answers 500 and logs why), an in-memory
-    /// rate limiter, 64 KiB bodies, the API security headers ([`SecurityHeaders::api`]) and
-    /// no CORS (same-origin only).
+    /// rate limiter, 64 KiB bodies, a 30 s request timeout, JSON nested at most 32 deep, the
+    /// API security headers ([`SecurityHeaders::api`]), no CORS (same-origin only) and no
+    /// keys.
     pub fn new() -> Self {
         SecurityConfig {
             authenticator: None,
@@ -70,7 +100,54 @@ impl SecurityConfig {
             body_limit: DEFAULT_BODY_LIMIT,
             headers: SecurityHeaders::api(),
             cors: None,
+            request_timeout: Some(DEFAULT_REQUEST_TIMEOUT),
+            json_max_depth: DEFAULT_JSON_MAX_DEPTH,
+            keys: None,
         }
+    }
+
+    /// The keys read by [`from_env`](SecurityConfig::from_env) (or set with
+    /// [`with_keys`](SecurityConfig::with_keys)): build the access tokens and the session
+    /// manager from them.
+    pub fn keys(&self) -> Option<&Keys> {
+        self.keys.as_ref()
+    }
+
+    /// Uses `keys` (see [`keys`](SecurityConfig::keys)).
+    pub fn with_keys(mut self, keys: Keys) -> Self {
+        self.keys = Some(keys);
+        self
+    }
+
+    /// How long a request may take, body upload and handler together, before it is answered
+    /// 408 (default [`DEFAULT_REQUEST_TIMEOUT`]).
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = Some(timeout);
+        self
+    }
+
+    /// No request timeout: for routes that stream on purpose. Slow clients then hold
+    /// connections for as long as they like; put a proxy timeout in front.
+    pub fn without_request_timeout(mut self) -> Self {
+        self.request_timeout = None;
+        self
+    }
+
+    /// The request timeout, if any.
+    pub fn request_timeout_duration(&self) -> Option<Duration> {
+        self.request_timeout
+    }
+
+    /// How deep JSON bodies may nest arrays and objects (default [`DEFAULT_JSON_MAX_DEPTH`],
+    /// at most [`MAX_JSON_DEPTH`](crate::extract::MAX_JSON_DEPTH)); deeper bodies answer 400.
+    pub fn json_max_depth(mut self, depth: usize) -> Self {
+        self.json_max_depth = depth.clamp(1, crate::extract::MAX_JSON_DEPTH);
+        self
+    }
+
+    /// The JSON nesting limit.
+    pub fn json_max_depth_levels(&self) -> usize {
+        self.json_max_depth
     }
 
     /// The security headers set on every response (default: [`SecurityHeaders::api`]).

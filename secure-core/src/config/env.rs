@@ -1,0 +1,528 @@
+//! [`SecurityConfig::from_env`]: every setting from `SECURE_*` variables, checked at start-up.
+
+use std::time::Duration;
+
+use super::keys::{Keys, weakness};
+use super::{ConfigError, SecurityConfig};
+use crate::http::cors::CorsConfig;
+use crate::http::headers::SecurityHeaders;
+use crate::ratelimit::{Cidr, ProxyHeader, RateLimiter};
+
+/// Which build reads the configuration: a debug build may run on generated development keys,
+/// a release build never does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Profile {
+    /// `cfg(debug_assertions)`: development keys are generated when none are configured.
+    Debug,
+    /// Optimised builds: keys must be configured.
+    Release,
+}
+
+impl Profile {
+    /// The profile this crate was built with.
+    pub fn current() -> Self {
+        if cfg!(debug_assertions) {
+            Profile::Debug
+        } else {
+            Profile::Release
+        }
+    }
+}
+
+/// Every variable [`SecurityConfig::from_env`] reads, with what it takes.
+pub const VARIABLES: &[(&str, &str)] = &[
+    ("SECURE_ENV", "`development` or `production`"),
+    (
+        "SECURE_JWT_KEY",
+        "the HS256 access-token key, 32 bytes or more",
+    ),
+    ("SECURE_JWT_KEY_FILE", "a file holding SECURE_JWT_KEY"),
+    ("SECURE_CSRF_KEY", "the CSRF token key, 32 bytes or more"),
+    ("SECURE_CSRF_KEY_FILE", "a file holding SECURE_CSRF_KEY"),
+    ("SECURE_BODY_LIMIT", "a size: `65536`, `64KiB`, `1MiB`"),
+    (
+        "SECURE_REQUEST_TIMEOUT",
+        "a duration: `500ms`, `30s`, `2min`",
+    ),
+    ("SECURE_JSON_MAX_DEPTH", "1 to 128"),
+    (
+        "SECURE_RATE_LIMIT",
+        "the per-IP default: `300/min` or `off`",
+    ),
+    (
+        "SECURE_TRUSTED_PROXIES",
+        "comma-separated addresses or CIDR ranges",
+    ),
+    ("SECURE_PROXY_HEADER", "`x-forwarded-for` or `forwarded`"),
+    ("SECURE_IPV6_PREFIX", "32 to 128"),
+    ("SECURE_HEADERS", "`api` or `web`"),
+    ("SECURE_HSTS_PRELOAD", "`true` or `false`"),
+    ("SECURE_CORS_ORIGINS", "comma-separated origins"),
+    ("SECURE_CORS_CREDENTIALS", "`true` or `false`"),
+];
+
+/// Names under this prefix belong to test harnesses and are not read.
+const TEST_PREFIX: &str = "SECURE_TEST_";
+
+fn env_error(var: &str, reason: impl Into<String>) -> ConfigError {
+    ConfigError::Env {
+        var: var.to_owned(),
+        reason: reason.into(),
+    }
+}
+
+/// The variables, looked up by name; the values (keys among them) are wiped on drop.
+struct Vars(Vec<(String, String)>);
+
+impl Drop for Vars {
+    fn drop(&mut self) {
+        use zeroize::Zeroize as _;
+        for (_, value) in &mut self.0 {
+            value.zeroize();
+        }
+    }
+}
+
+impl Vars {
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// A non-empty value, or `None` when unset or empty.
+    fn value(&self, name: &str) -> Option<&str> {
+        self.get(name).filter(|v| !v.trim().is_empty())
+    }
+
+    fn parse<T>(
+        &self,
+        name: &str,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Result<Option<T>, ConfigError> {
+        self.value(name)
+            .map(|v| parse(v.trim()).map_err(|reason| env_error(name, reason)))
+            .transpose()
+    }
+}
+
+impl SecurityConfig {
+    /// The configuration from the process's `SECURE_*` variables ([`VARIABLES`] lists them),
+    /// every value checked now, with an error that names the variable at fault.
+    ///
+    /// - **Keys** (`SECURE_JWT_KEY`, `SECURE_CSRF_KEY`, or `..._FILE` naming a file that holds
+    ///   one; a final newline is dropped): 32 bytes or more, not a placeholder (`secret`,
+    ///   `changeme`, `your-secret-key-here`, ...), not a few repeated characters. The error
+    ///   never contains the key.
+    /// - **Without keys**: a debug build generates [`Keys::ephemeral`] and logs a loud warning
+    ///   (tokens die with the process); a release build, or `SECURE_ENV=production`, refuses
+    ///   to start.
+    /// - **Unknown `SECURE_*` names** are refused with the closest known one, so a typo in a
+    ///   key's name is not silently replaced by a development key (`SECURE_TEST_*` names are
+    ///   left to test harnesses).
+    ///
+    /// Unset variables keep the defaults of [`SecurityConfig::new`].
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let mut vars = Vec::new();
+        for (name, value) in std::env::vars_os() {
+            let Some(name) = name.to_str() else { continue };
+            if !name.starts_with("SECURE_") {
+                continue;
+            }
+            let value = value
+                .into_string()
+                .map_err(|_| env_error(name, "is not valid UTF-8"))?;
+            vars.push((name.to_owned(), value));
+        }
+        Self::from_vars(vars, Profile::current())
+    }
+
+    /// [`from_env`](SecurityConfig::from_env) over the given variables (names without the
+    /// `SECURE_` prefix are ignored): for tests, and for settings kept elsewhere.
+    ///
+    /// ```
+    /// use secure_core::config::{ConfigError, Profile, SecurityConfig};
+    ///
+    /// let config = SecurityConfig::from_vars([("SECURE_BODY_LIMIT", "16KiB")], Profile::Debug)?;
+    /// assert_eq!(config.body_limit_bytes(), 16 * 1024);
+    /// assert!(config.keys().is_some_and(|k| k.is_ephemeral()));
+    ///
+    /// let err = SecurityConfig::from_vars([("SECURE_JWT_KEY", "changeme")], Profile::Release);
+    /// assert_eq!(
+    ///     err.unwrap_err().to_string(),
+    ///     "SECURE_JWT_KEY: is 8 bytes; at least 32 are needed (for example `openssl rand -base64 48`)"
+    /// );
+    /// # Ok::<(), ConfigError>(())
+    /// ```
+    pub fn from_vars<I, K, V>(vars: I, profile: Profile) -> Result<Self, ConfigError>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<String>,
+        V: Into<String>,
+    {
+        let vars = Vars(
+            vars.into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .filter(|(k, _)| k.starts_with("SECURE_") && !k.starts_with(TEST_PREFIX))
+                .collect(),
+        );
+        for (name, _) in &vars.0 {
+            if !VARIABLES.iter().any(|(known, _)| known == name) {
+                return Err(env_error(name, unknown_reason(name)));
+            }
+        }
+
+        let production = match vars.value("SECURE_ENV").map(str::trim) {
+            None => profile == Profile::Release,
+            Some("production") => true,
+            Some("development") if profile == Profile::Release => {
+                return Err(env_error(
+                    "SECURE_ENV",
+                    "`development` is refused by a release build; build in debug mode to run on development keys",
+                ));
+            }
+            Some("development") => false,
+            Some(_) => {
+                return Err(env_error(
+                    "SECURE_ENV",
+                    "must be `development` or `production`",
+                ));
+            }
+        };
+
+        let mut config = SecurityConfig::new();
+        config.keys = Some(read_keys(&vars, production)?);
+
+        if let Some(bytes) = vars.parse("SECURE_BODY_LIMIT", parse_size)? {
+            config.body_limit = bytes;
+        }
+        if let Some(timeout) = vars.parse("SECURE_REQUEST_TIMEOUT", parse_duration)? {
+            config.request_timeout = Some(timeout);
+        }
+        if let Some(depth) = vars.parse("SECURE_JSON_MAX_DEPTH", |v| {
+            parse_in_range(v, 1, crate::extract::MAX_JSON_DEPTH)
+        })? {
+            config.json_max_depth = depth;
+        }
+        config.rate_limiter = read_rate_limiter(&vars)?;
+        config.headers = read_headers(&vars)?;
+        config.cors = read_cors(&vars)?;
+        Ok(config)
+    }
+}
+
+fn unknown_reason(name: &str) -> String {
+    let closest = VARIABLES
+        .iter()
+        .map(|(known, _)| (edit_distance(name, known), *known))
+        .min();
+    match closest {
+        Some((distance, known)) if distance <= 3 => {
+            format!("unknown setting; did you mean `{known}`?")
+        }
+        _ => "unknown setting (see secure_core::config::VARIABLES)".to_owned(),
+    }
+}
+
+/// Levenshtein distance over bytes (variable names are ASCII).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, &ca) in a.iter().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
+/// One key: from `NAME` or from the file `NAME_FILE`, checked; `None` when neither is set.
+fn read_key(vars: &Vars, name: &str) -> Result<Option<Vec<u8>>, ConfigError> {
+    let file_var = format!("{name}_FILE");
+    let key = match (vars.value(name), vars.value(&file_var)) {
+        (Some(_), Some(_)) => {
+            return Err(env_error(
+                name,
+                format!("set both {name} and {file_var}; keep one"),
+            ));
+        }
+        (Some(value), None) => value.as_bytes().to_vec(),
+        (None, Some(path)) => {
+            let mut bytes = std::fs::read(path)
+                .map_err(|e| env_error(&file_var, format!("cannot read `{path}`: {}", e.kind())))?;
+            // Files written by `echo` or editors end with a newline that is not part of the key.
+            if bytes.ends_with(b"\r\n") {
+                bytes.truncate(bytes.len() - 2);
+            } else if bytes.ends_with(b"\n") {
+                bytes.truncate(bytes.len() - 1);
+            }
+            if let Some(reason) = weakness(&bytes) {
+                use zeroize::Zeroize as _;
+                bytes.zeroize();
+                return Err(env_error(
+                    &file_var,
+                    format!("the key in `{path}` {reason}"),
+                ));
+            }
+            return Ok(Some(bytes));
+        }
+        (None, None) => return Ok(None),
+    };
+    if let Some(reason) = weakness(&key) {
+        return Err(env_error(name, reason));
+    }
+    Ok(Some(key))
+}
+
+fn read_keys(vars: &Vars, production: bool) -> Result<Keys, ConfigError> {
+    let jwt = read_key(vars, "SECURE_JWT_KEY")?;
+    let csrf = read_key(vars, "SECURE_CSRF_KEY")?;
+    let missing: Vec<&str> = [
+        ("SECURE_JWT_KEY", jwt.is_none()),
+        ("SECURE_CSRF_KEY", csrf.is_none()),
+    ]
+    .into_iter()
+    .filter_map(|(name, missing)| missing.then_some(name))
+    .collect();
+    if let Some(first) = missing.first() {
+        if production {
+            return Err(env_error(
+                first,
+                format!(
+                    "not set: production needs {} (or the _FILE form); development keys are generated only by debug builds",
+                    missing.join(" and ")
+                ),
+            ));
+        }
+        warn_ephemeral(&missing);
+    }
+    let mut keys = Keys::ephemeral();
+    keys.set_ephemeral(!missing.is_empty());
+    if let Some(jwt) = jwt {
+        keys.replace_jwt(jwt);
+    }
+    if let Some(csrf) = csrf {
+        keys.replace_csrf(csrf);
+    }
+    Ok(keys)
+}
+
+fn warn_ephemeral(missing: &[&str]) {
+    let names = missing.join(", ");
+    tracing::warn!(
+        target: "secure::config",
+        missing = %names,
+        "DEVELOPMENT KEYS: generated for this process only; tokens and sessions end with it. Never run like this in production."
+    );
+    eprintln!(
+        "\n\
+         ************************************************************************\n\
+         *  WARNING: DEVELOPMENT KEYS                                           *\n\
+         *  {names:<68}*\n\
+         *  not set: random keys were generated for this process only.         *\n\
+         *  Tokens and sessions end with it. Never run like this in production. *\n\
+         ************************************************************************\n"
+    );
+}
+
+fn read_rate_limiter(vars: &Vars) -> Result<RateLimiter, ConfigError> {
+    let mut limiter = RateLimiter::new();
+    if let Some(rate) = vars.parse("SECURE_RATE_LIMIT", parse_rate)? {
+        limiter = match rate {
+            Some((count, period)) => limiter.default_limit(count, period),
+            None => limiter.without_default_limit(),
+        };
+    }
+    if let Some(header) = vars.parse("SECURE_PROXY_HEADER", |v| {
+        match v.to_ascii_lowercase().as_str() {
+            "x-forwarded-for" => Ok(ProxyHeader::XForwardedFor),
+            "forwarded" => Ok(ProxyHeader::Forwarded),
+            _ => Err("must be `x-forwarded-for` or `forwarded`".to_owned()),
+        }
+    })? {
+        limiter = limiter.proxy_header(header);
+    }
+    if let Some(ranges) = vars.parse("SECURE_TRUSTED_PROXIES", |v| {
+        v.split(',')
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .map(|r| r.parse::<Cidr>().map_err(|e| e.to_string()))
+            .collect::<Result<Vec<_>, _>>()
+    })? {
+        limiter = limiter.trust_proxy_ranges(ranges);
+    }
+    if let Some(bits) = vars.parse("SECURE_IPV6_PREFIX", |v| parse_in_range(v, 32, 128))? {
+        limiter = limiter.ipv6_prefix(u8::try_from(bits).unwrap_or(128));
+    }
+    Ok(limiter)
+}
+
+fn read_headers(vars: &Vars) -> Result<SecurityHeaders, ConfigError> {
+    let mut headers = vars
+        .parse("SECURE_HEADERS", |v| match v {
+            "api" => Ok(SecurityHeaders::api()),
+            "web" => Ok(SecurityHeaders::web()),
+            _ => Err("must be `api` or `web`".to_owned()),
+        })?
+        .unwrap_or_else(SecurityHeaders::api);
+    if vars.parse("SECURE_HSTS_PRELOAD", parse_bool)? == Some(true) {
+        headers = headers.hsts_preload();
+    }
+    Ok(headers)
+}
+
+fn read_cors(vars: &Vars) -> Result<Option<CorsConfig>, ConfigError> {
+    let credentials = vars.parse("SECURE_CORS_CREDENTIALS", parse_bool)?;
+    let Some(origins) = vars.value("SECURE_CORS_ORIGINS") else {
+        if credentials.is_some() {
+            return Err(env_error(
+                "SECURE_CORS_CREDENTIALS",
+                "set without SECURE_CORS_ORIGINS",
+            ));
+        }
+        return Ok(None);
+    };
+    let mut builder = CorsConfig::builder()
+        .allow_origins(origins.split(',').map(str::trim).filter(|o| !o.is_empty()));
+    if credentials == Some(true) {
+        builder = builder.allow_credentials();
+    }
+    builder
+        .build()
+        .map(Some)
+        .map_err(|e| env_error("SECURE_CORS_ORIGINS", e.to_string()))
+}
+
+fn parse_in_range(value: &str, min: usize, max: usize) -> Result<usize, String> {
+    match value.parse::<usize>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "`{value}` is not a whole number from {min} to {max}"
+        )),
+    }
+}
+
+fn parse_bool(value: &str) -> Result<bool, String> {
+    match value.to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        _ => Err(format!("`{value}` is not `true` or `false`")),
+    }
+}
+
+/// The most a body limit may be set to: larger bodies belong to a streaming upload route.
+const MAX_BODY_LIMIT: usize = 1 << 30;
+
+fn parse_size(value: &str) -> Result<usize, String> {
+    let digits = value.bytes().take_while(u8::is_ascii_digit).count();
+    let (number, unit) = value.split_at(digits);
+    let scale: usize = match unit.trim() {
+        "" | "B" => 1,
+        "KiB" => 1 << 10,
+        "MiB" => 1 << 20,
+        _ => {
+            return Err(format!(
+                "`{value}` is not a size; write bytes or KiB/MiB, like `64KiB`"
+            ));
+        }
+    };
+    number
+        .parse::<usize>()
+        .ok()
+        .and_then(|n| n.checked_mul(scale))
+        .filter(|n| (1..=MAX_BODY_LIMIT).contains(n))
+        .ok_or_else(|| format!("`{value}` is not a size from 1 byte to 1GiB"))
+}
+
+fn parse_duration(value: &str) -> Result<Duration, String> {
+    let digits = value.bytes().take_while(u8::is_ascii_digit).count();
+    let (number, unit) = value.split_at(digits);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("`{value}` is not a duration like `30s`"))?;
+    let duration = match unit.trim() {
+        "ms" => Duration::from_millis(number),
+        "s" => Duration::from_secs(number),
+        "min" | "m" => Duration::from_secs(number.saturating_mul(60)),
+        "h" => Duration::from_secs(number.saturating_mul(3600)),
+        _ => {
+            return Err(format!(
+                "`{value}` needs a unit: ms, s, min or h (like `30s`)"
+            ));
+        }
+    };
+    if duration.is_zero() || duration > Duration::from_secs(3600) {
+        return Err(format!("`{value}` is not between 1ms and 1h"));
+    }
+    Ok(duration)
+}
+
+/// `300/min` → `Some((300, 60 s))`; `off` → `None`.
+fn parse_rate(value: &str) -> Result<Option<(u32, Duration)>, String> {
+    if value.eq_ignore_ascii_case("off") {
+        return Ok(None);
+    }
+    let err = || format!("`{value}` is not a rate like `300/min` (sec, min, hour, day) or `off`");
+    let (count, per) = value.split_once('/').ok_or_else(err)?;
+    let count: u32 = count
+        .trim()
+        .parse()
+        .ok()
+        .filter(|c| *c > 0)
+        .ok_or_else(err)?;
+    let secs = match per.trim() {
+        "s" | "sec" | "second" => 1,
+        "min" | "minute" => 60,
+        "h" | "hour" => 3600,
+        "day" => 86_400,
+        _ => return Err(err()),
+    };
+    Ok(Some((count, Duration::from_secs(secs))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_durations_rates() {
+        assert_eq!(parse_size("64KiB"), Ok(65536));
+        assert_eq!(parse_size("1MiB"), Ok(1 << 20));
+        assert_eq!(parse_size("100"), Ok(100));
+        assert!(parse_size("64KB").is_err());
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("99999999999999999999").is_err());
+        assert!(parse_size("2048MiB").is_err());
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2min"), Ok(Duration::from_secs(120)));
+        assert!(parse_duration("30").is_err());
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("2h").is_err());
+        assert_eq!(
+            parse_rate("300/min"),
+            Ok(Some((300, Duration::from_secs(60))))
+        );
+        assert_eq!(parse_rate("OFF"), Ok(None));
+        assert!(parse_rate("5/fortnight").is_err());
+        assert!(parse_rate("0/min").is_err());
+    }
+
+    #[test]
+    fn typos_get_a_suggestion() {
+        assert_eq!(
+            unknown_reason("SECURE_JWT_KYE"),
+            "unknown setting; did you mean `SECURE_JWT_KEY`?"
+        );
+        assert_eq!(
+            unknown_reason("SECURE_SOMETHING_ELSE_ENTIRELY"),
+            "unknown setting (see secure_core::config::VARIABLES)"
+        );
+    }
+}

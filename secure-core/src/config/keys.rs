@@ -1,0 +1,261 @@
+//! The service's keys: where they come from, and the checks that refuse weak ones.
+
+use std::fmt;
+
+use secrecy::{ExposeSecret, SecretBox, SecretSlice};
+
+use crate::auth::jwt::AccessTokenKey;
+use crate::session::CsrfKey;
+
+/// The fewest bytes a configured key may have (HS256 and the CSRF HMAC both want 256 bits).
+pub const MIN_KEY_BYTES: usize = 32;
+
+/// Words that make up the keys people paste from tutorials and `.env.example` files. A key
+/// that is nothing but these (and digits, and separators) is refused whatever its length.
+const PLACEHOLDER_WORDS: &[&str] = &[
+    "changeme",
+    "change",
+    "replace",
+    "secret",
+    "password",
+    "passw0rd",
+    "placeholder",
+    "default",
+    "example",
+    "sample",
+    "development",
+    "dev",
+    "production",
+    "prod",
+    "test",
+    "testing",
+    "your",
+    "my",
+    "our",
+    "the",
+    "this",
+    "here",
+    "please",
+    "key",
+    "jwt",
+    "csrf",
+    "cookie",
+    "token",
+    "signing",
+    "session",
+    "super",
+    "very",
+    "long",
+    "random",
+    "string",
+    "value",
+    "for",
+    "and",
+    "with",
+    "not",
+    "use",
+    "in",
+    "me",
+    "it",
+    "todo",
+    "fixme",
+    "insecure",
+    "unsafe",
+    "xxx",
+    "abc",
+    "qwerty",
+    "admin",
+    "app",
+    "api",
+    "is",
+    "a",
+];
+
+/// Why a configured key is refused (never its content).
+pub(crate) fn weakness(key: &[u8]) -> Option<String> {
+    if key.len() < MIN_KEY_BYTES {
+        return Some(format!(
+            "is {} bytes; at least {MIN_KEY_BYTES} are needed (for example `openssl rand -base64 48`)",
+            key.len()
+        ));
+    }
+    if is_placeholder(key) {
+        return Some(
+            "is a placeholder (words like `secret` or `changeme`), not a key; use random bytes (`openssl rand -base64 48`)"
+                .to_owned(),
+        );
+    }
+    let mut seen = [false; 256];
+    for &b in key {
+        seen[usize::from(b)] = true;
+    }
+    if seen.iter().filter(|s| **s).count() < 10 {
+        return Some(
+            "repeats a few characters; use random bytes (`openssl rand -base64 48`)".to_owned(),
+        );
+    }
+    None
+}
+
+/// Whether `key` is mostly placeholder words: of its letters and digits (lower-cased, in
+/// order, everything else dropped), 60% or more belong to words from [`PLACEHOLDER_WORDS`].
+/// Random keys, binary or text, share a few letters with those words by chance, far from 60%;
+/// a key with fewer than 12 letters and digits is binary, not a phrase (and a phrase padded
+/// with punctuation fails the distinct-bytes check).
+fn is_placeholder(key: &[u8]) -> bool {
+    let mut text: String = key
+        .iter()
+        .filter(|b| b.is_ascii_alphanumeric())
+        .map(|b| char::from(b.to_ascii_lowercase()))
+        .collect();
+    let total = text.len();
+    // Longest words first, so `changeme` goes before `change` and `me`.
+    let mut words: Vec<&str> = PLACEHOLDER_WORDS.to_vec();
+    words.sort_by_key(|w| std::cmp::Reverse(w.len()));
+    for word in words {
+        text = text.replace(word, " ");
+    }
+    let left = text.bytes().filter(|b| *b != b' ').count();
+    use zeroize::Zeroize as _;
+    text.zeroize();
+    total >= 12 && (total - left) * 10 >= total * 6
+}
+
+/// The service's signing keys: the access-token (HS256) key and the CSRF key, read by
+/// [`SecurityConfig::from_env`](crate::config::SecurityConfig::from_env), or generated for
+/// one development run.
+///
+/// There is no cookie key: the session cookie carries a 256-bit random identifier, not signed
+/// data, and the server stores only its SHA-256.
+///
+/// ```
+/// use secure_core::config::Keys;
+///
+/// let keys = Keys::ephemeral();
+/// assert!(keys.is_ephemeral());
+/// assert_eq!(keys.access_token_key().algorithm_name(), "HS256");
+/// assert_eq!(format!("{keys:?}"), "Keys { jwt: [REDACTED], csrf: [REDACTED], ephemeral: true }");
+/// ```
+pub struct Keys {
+    jwt: SecretBox<[u8]>,
+    csrf: SecretSlice<u8>,
+    ephemeral: bool,
+}
+
+impl fmt::Debug for Keys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Keys")
+            .field("jwt", &format_args!("[REDACTED]"))
+            .field("csrf", &format_args!("[REDACTED]"))
+            .field("ephemeral", &self.ephemeral)
+            .finish()
+    }
+}
+
+fn random_key() -> Vec<u8> {
+    use rand::Rng as _;
+    let mut key = vec![0u8; MIN_KEY_BYTES];
+    rand::rng().fill_bytes(&mut key);
+    key
+}
+
+impl Keys {
+    /// Random keys for one process: tokens and CSRF tokens die with it. For development and
+    /// tests; [`SecurityConfig::from_env`](crate::config::SecurityConfig::from_env) makes them
+    /// only in debug builds, and says so loudly.
+    pub fn ephemeral() -> Self {
+        Keys {
+            jwt: SecretBox::from(random_key()),
+            csrf: SecretSlice::from(random_key()),
+            ephemeral: true,
+        }
+    }
+
+    pub(crate) fn replace_jwt(&mut self, jwt: Vec<u8>) {
+        self.jwt = SecretBox::from(jwt);
+    }
+
+    pub(crate) fn replace_csrf(&mut self, csrf: Vec<u8>) {
+        self.csrf = SecretSlice::from(csrf);
+    }
+
+    pub(crate) fn set_ephemeral(&mut self, ephemeral: bool) {
+        self.ephemeral = ephemeral;
+    }
+
+    /// The HS256 access-token key, for [`AccessTokens::builder`](crate::auth::jwt::AccessTokens::builder).
+    pub fn access_token_key(&self) -> AccessTokenKey {
+        let bytes: Box<[u8]> = self.jwt.expose_secret().into();
+        // The length was checked when the keys were made, so this cannot fail; the fallback
+        // keeps the signature infallible without a panic path.
+        AccessTokenKey::hs256(SecretBox::new(bytes))
+            .unwrap_or_else(|_| unreachable_key("access-token"))
+    }
+
+    /// The CSRF key, for [`SessionManager::new`](crate::session::SessionManager::new).
+    pub fn csrf_key(&self) -> CsrfKey {
+        CsrfKey::new(self.csrf.expose_secret().to_vec()).unwrap_or_else(|_| unreachable_key("CSRF"))
+    }
+
+    /// Whether these keys were generated for this process (development only).
+    pub fn is_ephemeral(&self) -> bool {
+        self.ephemeral
+    }
+}
+
+#[cold]
+fn unreachable_key<T>(which: &str) -> T {
+    // Keys are 32 bytes or more by construction; reaching this is a bug in this module.
+    unreachable!("{which} key shorter than {MIN_KEY_BYTES} bytes")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weak_keys_are_refused_with_a_reason() {
+        assert!(weakness(b"short").unwrap().contains("is 5 bytes"));
+        assert!(weakness(&[b'7'; 64]).unwrap().contains("repeats"));
+        // A placeholder padded with punctuation has too few distinct bytes.
+        assert!(
+            weakness(b"!!!!!!!!!!!!changeme!!!!!!!!!!!!!!!!!!!!")
+                .unwrap()
+                .contains("repeats")
+        );
+        for placeholder in [
+            "changeme-changeme-changeme-changeme",
+            "my-super-secret-jwt-key-for-development",
+            "your_secret_key_here_please_change_it_123",
+            "CHANGE_ME_PLEASE_THIS_IS_NOT_A_SECRET_2024",
+            "replace-this-with-a-long-random-string!!",
+        ] {
+            let reason = weakness(placeholder.as_bytes());
+            assert!(
+                reason.as_deref().is_some_and(|r| r.contains("placeholder")),
+                "{placeholder}: {reason:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn random_keys_pass() {
+        use base64::Engine as _;
+        for _ in 0..1000 {
+            let key = random_key();
+            assert_eq!(weakness(&key), None);
+            // As `openssl rand -hex 32` and `openssl rand -base64 48` print them.
+            let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+            assert_eq!(weakness(hex.as_bytes()), None, "{hex}");
+            let mut long = random_key();
+            long.extend(random_key());
+            let text = base64::engine::general_purpose::STANDARD.encode(&long[..48]);
+            assert_eq!(weakness(text.as_bytes()), None, "{text}");
+        }
+        // base64 text of random bytes, as `openssl rand -base64 48` prints.
+        assert_eq!(
+            weakness(b"q3J8c1XvYp0m2bWfHk9tLz4rNs7dEaG6uQiVoRyTxCwMjP5Bn"),
+            None
+        );
+    }
+}

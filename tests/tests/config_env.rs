@@ -1,0 +1,369 @@
+//! `SecurityConfig::from_env` / `from_vars`: every value checked with an error naming the
+//! variable, keys from variables and files, weak and placeholder keys refused without echoing
+//! them, development keys only in debug builds, and the limits it sets (body, request timeout,
+//! JSON depth) enforced over HTTP.
+
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use base64::Engine as _;
+use http_body_util::BodyExt;
+use rand::Rng as _;
+use secure_core::auth::Identity;
+use secure_core::auth::jwt::AccessTokens;
+use secure_core::config::{ConfigError, Profile, SecurityConfig};
+use secure_core::policy::SecureRouter;
+use secure_core::prelude::*;
+use secure_core::routing::{get, post};
+use secure_core::secure_handler;
+use serde::Deserialize;
+use tower::ServiceExt;
+
+/// A fresh random key as `openssl rand -base64 48` prints it.
+fn random_key() -> String {
+    let mut bytes = [0u8; 48];
+    rand::rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+fn keyed(extra: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut vars = vec![
+        ("SECURE_JWT_KEY".to_owned(), random_key()),
+        ("SECURE_CSRF_KEY".to_owned(), random_key()),
+    ];
+    vars.extend(
+        extra
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
+    vars
+}
+
+fn env_err(vars: Vec<(String, String)>, profile: Profile) -> (String, String) {
+    match SecurityConfig::from_vars(vars, profile) {
+        Err(ConfigError::Env { var, reason }) => (var, reason),
+        other => panic!("expected an Env error, got {other:?}"),
+    }
+}
+
+#[test]
+fn release_build_without_keys_refuses_to_start() {
+    let (var, reason) = env_err(Vec::new(), Profile::Release);
+    assert_eq!(var, "SECURE_JWT_KEY");
+    assert!(
+        reason.contains("SECURE_JWT_KEY and SECURE_CSRF_KEY"),
+        "{reason}"
+    );
+    // One key set: the other is named.
+    let vars = vec![("SECURE_JWT_KEY".to_owned(), random_key())];
+    let (var, _) = env_err(vars, Profile::Release);
+    assert_eq!(var, "SECURE_CSRF_KEY");
+    // Asking a debug build for production behaves as a release build.
+    let vars = vec![("SECURE_ENV".to_owned(), "production".to_owned())];
+    assert_eq!(env_err(vars, Profile::Debug).0, "SECURE_JWT_KEY");
+    // A release build cannot be talked into development mode.
+    let vars = keyed(&[("SECURE_ENV", "development")]);
+    assert_eq!(env_err(vars, Profile::Release).0, "SECURE_ENV");
+}
+
+#[test]
+fn debug_build_without_keys_generates_ephemeral_ones() {
+    let config = SecurityConfig::from_vars(Vec::<(String, String)>::new(), Profile::Debug)
+        .expect("debug build starts on development keys");
+    let keys = config.keys().expect("keys");
+    assert!(keys.is_ephemeral());
+    // The generated keys work: a token issued with them verifies.
+    let tokens = AccessTokens::builder(keys.access_token_key(), "https://issuer.test", "api")
+        .build()
+        .expect("tokens");
+    let token = tokens.issue(&Identity::new("u1", 0)).expect("issue");
+    assert_eq!(tokens.verify(&token).expect("verify").sub, "u1");
+    // Two processes' development keys differ.
+    let other =
+        SecurityConfig::from_vars(Vec::<(String, String)>::new(), Profile::Debug).expect("config");
+    let other_tokens = AccessTokens::builder(
+        other.keys().expect("keys").access_token_key(),
+        "https://issuer.test",
+        "api",
+    )
+    .build()
+    .expect("tokens");
+    assert!(other_tokens.verify(&token).is_err());
+}
+
+#[test]
+fn configured_keys_are_used_and_never_printed() {
+    let vars = keyed(&[]);
+    let jwt = vars[0].1.clone();
+    let config = SecurityConfig::from_vars(vars.clone(), Profile::Release).expect("config");
+    let keys = config.keys().expect("keys");
+    assert!(!keys.is_ephemeral());
+    // Same key, same tokens: a second instance configured alike verifies the first's tokens.
+    let a = AccessTokens::builder(keys.access_token_key(), "https://i.test", "api")
+        .build()
+        .expect("tokens");
+    let b_config = SecurityConfig::from_vars(vars, Profile::Release).expect("config");
+    let b = AccessTokens::builder(
+        b_config.keys().expect("keys").access_token_key(),
+        "https://i.test",
+        "api",
+    )
+    .build()
+    .expect("tokens");
+    let token = a.issue(&Identity::new("u1", 0)).expect("issue");
+    assert!(b.verify(&token).is_ok());
+    let debug = format!("{config:?}");
+    assert!(!debug.contains(&jwt), "{debug}");
+    assert!(debug.contains("[REDACTED]"));
+}
+
+#[test]
+fn weak_and_placeholder_keys_are_refused_without_echo() {
+    for (value, expect) in [
+        ("short-key", "is 9 bytes"),
+        ("changeme-changeme-changeme-changeme", "placeholder"),
+        (
+            "my-super-secret-jwt-signing-key-for-production",
+            "placeholder",
+        ),
+        ("0000000000000000000000000000000000000000", "repeats"),
+    ] {
+        let mut vars = keyed(&[]);
+        vars[0].1 = value.to_owned();
+        let (var, reason) = env_err(vars, Profile::Release);
+        assert_eq!(var, "SECURE_JWT_KEY");
+        assert!(reason.contains(expect), "{value}: {reason}");
+        assert!(!reason.contains(value), "the key is echoed: {reason}");
+    }
+}
+
+#[test]
+fn keys_from_files() {
+    let dir = std::env::temp_dir().join(format!("secure-config-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let jwt_path = dir.join("jwt");
+    let csrf_path = dir.join("csrf");
+    // As `echo "$KEY" > file` writes it: the newline is not part of the key.
+    std::fs::write(&jwt_path, format!("{}\n", random_key())).expect("write");
+    std::fs::write(&csrf_path, random_key()).expect("write");
+    let vars = vec![
+        (
+            "SECURE_JWT_KEY_FILE".to_owned(),
+            jwt_path.display().to_string(),
+        ),
+        (
+            "SECURE_CSRF_KEY_FILE".to_owned(),
+            csrf_path.display().to_string(),
+        ),
+    ];
+    let config = SecurityConfig::from_vars(vars.clone(), Profile::Release).expect("config");
+    assert!(!config.keys().expect("keys").is_ephemeral());
+
+    // A weak key in a file names the file variable, never the content.
+    std::fs::write(&jwt_path, "secret\n").expect("write");
+    let (var, reason) = env_err(vars.clone(), Profile::Release);
+    assert_eq!(var, "SECURE_JWT_KEY_FILE");
+    assert!(reason.contains("is 6 bytes"), "{reason}");
+
+    // A missing file.
+    std::fs::remove_file(&jwt_path).expect("remove");
+    let (var, reason) = env_err(vars.clone(), Profile::Release);
+    assert_eq!(var, "SECURE_JWT_KEY_FILE");
+    assert!(reason.contains("cannot read"), "{reason}");
+
+    // Both forms at once is ambiguous.
+    let mut both = keyed(&[]);
+    both.push(vars[0].clone());
+    assert_eq!(env_err(both, Profile::Release).0, "SECURE_JWT_KEY");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn every_malformed_value_names_its_variable() {
+    for (var, value, expect) in [
+        ("SECURE_ENV", "staging", "development"),
+        ("SECURE_BODY_LIMIT", "64KB", "KiB"),
+        ("SECURE_BODY_LIMIT", "0", "from 1 byte"),
+        ("SECURE_REQUEST_TIMEOUT", "30", "needs a unit"),
+        ("SECURE_REQUEST_TIMEOUT", "3h", "between"),
+        ("SECURE_JSON_MAX_DEPTH", "500", "from 1 to 128"),
+        ("SECURE_RATE_LIMIT", "5/fortnight", "like `300/min`"),
+        (
+            "SECURE_TRUSTED_PROXIES",
+            "10.0.0.0/8, not-an-ip",
+            "not-an-ip",
+        ),
+        ("SECURE_PROXY_HEADER", "x-real-ip", "forwarded"),
+        ("SECURE_IPV6_PREFIX", "8", "from 32 to 128"),
+        ("SECURE_HEADERS", "strict", "`api` or `web`"),
+        ("SECURE_HSTS_PRELOAD", "maybe", "`true` or `false`"),
+        ("SECURE_CORS_ORIGINS", "https://app.example/path", "CORS"),
+        (
+            "SECURE_CORS_CREDENTIALS",
+            "true",
+            "without SECURE_CORS_ORIGINS",
+        ),
+        ("SECURE_JWT_KYE", "x", "did you mean `SECURE_JWT_KEY`"),
+    ] {
+        let (got, reason) = env_err(keyed(&[(var, value)]), Profile::Release);
+        assert_eq!(got, var, "{var}={value}: {reason}");
+        assert!(reason.contains(expect), "{var}={value}: {reason}");
+        let message = ConfigError::Env {
+            var: got,
+            reason: reason.clone(),
+        }
+        .to_string();
+        assert!(message.starts_with(&format!("{var}: ")), "{message}");
+    }
+    // A wildcard origin with credentials is a configuration error, not a panic.
+    let (var, reason) = env_err(
+        keyed(&[
+            ("SECURE_CORS_ORIGINS", "*"),
+            ("SECURE_CORS_CREDENTIALS", "true"),
+        ]),
+        Profile::Release,
+    );
+    assert_eq!(var, "SECURE_CORS_ORIGINS");
+    assert!(reason.contains("CORS"), "{reason}");
+    // Harness variables are left alone.
+    assert!(
+        SecurityConfig::from_vars(
+            keyed(&[("SECURE_TEST_POSTGRES_URL", "postgres://x")]),
+            Profile::Release
+        )
+        .is_ok()
+    );
+}
+
+#[test]
+fn well_formed_values_are_applied() {
+    let config = SecurityConfig::from_vars(
+        keyed(&[
+            ("SECURE_BODY_LIMIT", "1MiB"),
+            ("SECURE_REQUEST_TIMEOUT", "250ms"),
+            ("SECURE_JSON_MAX_DEPTH", "8"),
+            ("SECURE_RATE_LIMIT", "off"),
+            ("SECURE_TRUSTED_PROXIES", "10.0.0.0/8, 2001:db8::/32"),
+            ("SECURE_IPV6_PREFIX", "64"),
+            ("SECURE_HEADERS", "web"),
+            ("SECURE_CORS_ORIGINS", "https://app.example"),
+        ]),
+        Profile::Release,
+    )
+    .expect("config");
+    assert_eq!(config.body_limit_bytes(), 1 << 20);
+    assert_eq!(
+        config.request_timeout_duration(),
+        Some(Duration::from_millis(250))
+    );
+    assert_eq!(config.json_max_depth_levels(), 8);
+}
+
+#[derive(Debug, Deserialize, Validated)]
+#[validate(allow_unknown_fields)]
+struct Doc {
+    #[validate(length(max = 100000))]
+    name: String,
+}
+
+#[secure_handler(public)]
+async fn slow() -> &'static str {
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    "late"
+}
+
+#[secure_handler(public)]
+async fn fast() -> &'static str {
+    "fast"
+}
+
+#[secure_handler(public)]
+async fn doc(body: Valid<Json<Doc>>) -> String {
+    body.name.clone()
+}
+
+fn app(vars: &[(&str, &str)]) -> axum::Router {
+    let config = SecurityConfig::from_vars(keyed(vars), Profile::Release).expect("config");
+    SecureRouter::new()
+        .route("/slow", get(slow))
+        .route("/fast", get(fast))
+        .route("/doc", post(doc))
+        .into_router(config)
+}
+
+async fn send(app: axum::Router, request: Request<Body>) -> (StatusCode, String) {
+    let response = app.oneshot(request).await.expect("infallible");
+    let status = response.status();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+fn json(body: String) -> Request<Body> {
+    Request::post("/doc")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body))
+        .expect("request")
+}
+
+#[tokio::test]
+async fn request_timeout_answers_408_problem() {
+    let app = app(&[("SECURE_REQUEST_TIMEOUT", "100ms")]);
+    let (status, body) = send(
+        app.clone(),
+        Request::get("/slow").body(Body::empty()).expect("request"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::REQUEST_TIMEOUT);
+    assert!(body.contains("\"status\":408"), "{body}");
+    assert!(body.contains("took too long"), "{body}");
+    let (status, _) = send(
+        app,
+        Request::get("/fast").body(Body::empty()).expect("request"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn json_nesting_beyond_the_limit_is_refused() {
+    let app = app(&[("SECURE_JSON_MAX_DEPTH", "4")]);
+    let ok = r#"{"name":"n","x":[[{"y":1}]]}"#.to_owned();
+    assert_eq!(send(app.clone(), json(ok)).await.0, StatusCode::OK);
+    let deep = r#"{"name":"n","x":[[[{"y":1}]]]}"#.to_owned();
+    let (status, body) = send(app.clone(), json(deep)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.contains("nested too deeply"), "{body}");
+    // Brackets inside strings are text, not nesting.
+    let text = format!(r#"{{"name":"{}"}}"#, "[{".repeat(100));
+    assert_eq!(send(app.clone(), json(text)).await.0, StatusCode::OK);
+
+    // The default (32) refuses a deep bomb before the parser recurses.
+    let app = app_default();
+    let bomb = format!(
+        r#"{{"name":"n","x":{}{}}}"#,
+        "[".repeat(5000),
+        "]".repeat(5000)
+    );
+    let (status, body) = send(app, json(bomb)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.contains("nested too deeply"), "{body}");
+}
+
+fn app_default() -> axum::Router {
+    app(&[])
+}
+
+#[tokio::test]
+async fn body_limit_from_the_environment() {
+    let app = app(&[("SECURE_BODY_LIMIT", "1KiB")]);
+    let small = format!(r#"{{"name":"{}"}}"#, "a".repeat(900));
+    assert_eq!(send(app.clone(), json(small)).await.0, StatusCode::OK);
+    let big = format!(r#"{{"name":"{}"}}"#, "a".repeat(1100));
+    assert_eq!(send(app, json(big)).await.0, StatusCode::PAYLOAD_TOO_LARGE);
+}
