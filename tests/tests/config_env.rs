@@ -314,11 +314,27 @@ fn json(body: String) -> Request<Body> {
 #[tokio::test]
 async fn request_timeout_answers_408_problem() {
     let app = app(&[("SECURE_REQUEST_TIMEOUT", "100ms")]);
-    let (status, body) = send(
-        app.clone(),
-        Request::get("/slow").body(Body::empty()).expect("request"),
-    )
-    .await;
+    let response = app
+        .clone()
+        .oneshot(Request::get("/slow").body(Body::empty()).expect("request"))
+        .await
+        .expect("infallible");
+    // The timeout answer gets the security headers and a request id like any other.
+    let headers = response.headers();
+    assert_eq!(
+        headers[header::CONTENT_SECURITY_POLICY],
+        "default-src 'none'; frame-ancestors 'none'"
+    );
+    assert!(headers.contains_key("x-request-id"));
+    assert_eq!(headers[header::CONTENT_TYPE], "application/problem+json");
+    let status = response.status();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    let body = String::from_utf8_lossy(&body).into_owned();
     assert_eq!(status, StatusCode::REQUEST_TIMEOUT);
     assert!(body.contains("\"status\":408"), "{body}");
     assert!(body.contains("took too long"), "{body}");
