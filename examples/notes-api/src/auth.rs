@@ -1,0 +1,462 @@
+//! `/auth/*`: signup, login (password, then TOTP or a recovery code), refresh-token rotation
+//! and logout.
+
+// The error is the response to send, returned as is (as secure-core's own guard does).
+#![allow(clippy::result_large_err)]
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use axum::extract::State;
+use axum::http::request::Parts;
+use axum::http::{Extensions, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use secure_core::audit::{self, Outcome};
+use secure_core::auth::mfa::{RecoveryCodeHash, TotpSecret, verify_recovery_code, verify_totp};
+use secure_core::auth::password::{
+    PasswordError, PasswordHash, SkipBreachCheck, StoredPassword, Verification,
+};
+use secure_core::auth::refresh::{IssuedRefreshToken, RefreshError, RefreshToken};
+use secure_core::auth::{Amr, Authenticator, Identity};
+use secure_core::policy::{RateKey, RateLimit};
+use secure_core::prelude::*;
+use secure_core::ratelimit::{ClientKey, RateLimiter};
+use secure_core::secure_handler;
+use secure_core::validate::FieldError;
+use serde::ser::SerializeStruct;
+use serde::{Deserialize, Serialize, Serializer};
+
+use crate::db::unix_now;
+use crate::problem::LoginFailure;
+use crate::users::{self, InsertError, UserRow};
+use crate::{AppRole, AppState};
+
+/// `POST /auth/signup`. Unknown keys (`"role": "admin"`) are refused with 422.
+#[sensitive]
+#[derive(Deserialize, Validated)]
+pub(crate) struct Signup {
+    #[validate(trim, lowercase, length(min = 3, max = 32), pattern = "[a-z0-9_]+")]
+    pub(crate) username: String,
+    #[validate(trim, email)]
+    pub(crate) email: String,
+    #[sensitive]
+    #[validate(length(min = 12, max = 128))]
+    pub(crate) password: SecretString,
+}
+
+/// `POST /auth/login` and `POST /session/login`. The user name gets the same sanitizers as at
+/// signup, so `Ada` logs in as `ada`; its rules are looser, so a malformed name is just a
+/// wrong login (401), not a hint about the signup rules.
+#[sensitive]
+#[derive(Deserialize, Validated)]
+pub(crate) struct Login {
+    #[validate(trim, lowercase, length(min = 1, max = 64), no_control)]
+    pub(crate) username: String,
+    #[sensitive]
+    #[validate(length(min = 1, max = 1024))]
+    pub(crate) password: SecretString,
+    /// A TOTP code, or one of the recovery codes.
+    #[sensitive]
+    #[serde(default)]
+    #[validate(length(min = 1, max = 64))]
+    pub(crate) otp: Option<SecretString>,
+}
+
+/// `POST /auth/refresh` and `POST /auth/logout`.
+#[sensitive]
+#[derive(Deserialize, Validated)]
+pub(crate) struct RefreshRequest {
+    #[validate(length(min = 1, max = 256))]
+    refresh_token: SecretString,
+}
+
+impl RefreshRequest {
+    fn token(&self) -> RefreshToken {
+        RefreshToken::from_client(self.refresh_token.expose_secret())
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct Created {
+    id: String,
+}
+
+/// The login answer. Its `Debug` is redacted (the fields are secret types); `Serialize` writes
+/// the tokens on purpose: this response is how the client receives them.
+#[derive(Debug)]
+pub(crate) struct TokenPair {
+    access_token: SecretString,
+    refresh_token: RefreshToken,
+    expires_in: u64,
+}
+
+impl Serialize for TokenPair {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut s = serializer.serialize_struct("TokenPair", 4)?;
+        s.serialize_field("access_token", self.access_token.expose_secret())?;
+        s.serialize_field("refresh_token", self.refresh_token.expose_secret())?;
+        s.serialize_field("token_type", "Bearer")?;
+        s.serialize_field("expires_in", &self.expires_in)?;
+        s.end()
+    }
+}
+
+/// A 500 whose cause goes to the log only, under the request id.
+pub(crate) fn internal(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Response {
+    ApiError::internal(e).into_response()
+}
+
+/// `201 {"id"}`. A taken user name answers 409: signup cannot help revealing that a name
+/// exists (the new account could not have it otherwise); the 10/hour limit bounds how fast
+/// anyone can ask. E-mail addresses are not unique, so they reveal nothing.
+#[secure_handler(public, rate_limit("10/hour", key = ip), body_limit = "4KiB", audit = "user.signup")]
+pub(crate) async fn signup(
+    State(state): State<AppState>,
+    body: Valid<Json<Signup>>,
+) -> Result<(StatusCode, Json<Created>), ApiError> {
+    let hash = match state.hasher.hash(&body.password, &SkipBreachCheck).await {
+        Ok(hash) => hash,
+        // NFKC can change the length the extractor counted.
+        Err(e @ (PasswordError::TooShort { .. } | PasswordError::TooLong { .. })) => {
+            let mut errors = ValidationErrors::new();
+            errors.push(FieldError::new("password", e.code()));
+            return Err(ApiError::Validation(errors));
+        }
+        Err(e) => return Err(ApiError::internal(e)),
+    };
+    match users::insert(
+        &state.db,
+        &body.username,
+        &body.email,
+        &hash,
+        AppRole::Member,
+    )
+    .await
+    {
+        Ok(id) => Ok((StatusCode::CREATED, Json(Created { id }))),
+        Err(InsertError::Taken) => Err(ApiError::Conflict("That user name is taken.")),
+        Err(InsertError::Db(e)) => Err(ApiError::internal(e)),
+    }
+}
+
+/// `200 {access_token, refresh_token, token_type, expires_in}`. Two limits: 30/min per client
+/// IP (declared, in the policy table), and 5/min per (client IP, user name) shared with
+/// `POST /session/login` (see [`count_login_attempt`]).
+#[secure_handler(public, rate_limit("30/min", key = ip), body_limit = "4KiB")]
+pub(crate) async fn login(
+    State(state): State<AppState>,
+    parts: Parts,
+    body: Valid<Json<Login>>,
+) -> Response {
+    let verified = match check_login(&state, &parts.extensions, &parts.headers, &body).await {
+        Ok(verified) => verified,
+        Err(refused) => return refused,
+    };
+    let Some(auth) = parts.extensions.get::<Arc<Authenticator>>() else {
+        return internal("no Authenticator installed");
+    };
+    let issued = match state.refresh.issue(&verified.user_id).await {
+        Ok(issued) => issued,
+        Err(e) => return internal(e),
+    };
+    let now = unix_now();
+    if let Err(e) = users::record_family(
+        &state.db,
+        &issued.family_id,
+        &verified.user_id,
+        verified.mfa,
+        now,
+    )
+    .await
+    {
+        return internal(e);
+    }
+    match token_pair(
+        auth,
+        &verified.user_id,
+        verified.role,
+        verified.mfa,
+        now,
+        issued,
+    ) {
+        Ok(pair) => Json(pair).into_response(),
+        Err(refused) => refused,
+    }
+}
+
+/// `200` a new pair. A token used twice revokes its family and answers 401 (the store and
+/// `RefreshTokens::rotate` do that, and audit it).
+#[secure_handler(public, rate_limit("30/min", key = ip), body_limit = "1KiB")]
+pub(crate) async fn refresh(
+    State(state): State<AppState>,
+    extensions: Extensions,
+    body: Valid<Json<RefreshRequest>>,
+) -> Response {
+    let issued = match state.refresh.rotate(&body.token()).await {
+        Ok(issued) => issued,
+        Err(RefreshError::Store(e)) => return internal(e),
+        Err(refused) => return refused.into_response(),
+    };
+    let user = match users::by_id(&state.db, &issued.subject).await {
+        Ok(Some(user)) => user,
+        // The account is gone: its tokens die with it.
+        Ok(None) => return RefreshError::Invalid.into_response(),
+        Err(e) => return internal(e),
+    };
+    let Some(role) = user.role() else {
+        return internal("stored role unknown to this version");
+    };
+    // The family remembers whether its login used a second factor, and when it happened.
+    let (mfa, auth_time) = match users::family(&state.db, &issued.family_id).await {
+        Ok(Some(found)) => found,
+        Ok(None) => (false, unix_now()),
+        Err(e) => return internal(e),
+    };
+    let Some(auth) = extensions.get::<Arc<Authenticator>>() else {
+        return internal("no Authenticator installed");
+    };
+    match token_pair(auth, &user.id, role, mfa, auth_time, issued) {
+        Ok(pair) => Json(pair).into_response(),
+        Err(refused) => refused,
+    }
+}
+
+/// `204`: the refresh-token family is revoked (idempotent: an unknown token is no error).
+/// Holding a refresh token is enough to revoke it, whoever's it is: the holder could use it.
+#[secure_handler(auth, body_limit = "1KiB")]
+pub(crate) async fn logout(
+    _user: Principal<AppRole>,
+    State(state): State<AppState>,
+    body: Valid<Json<RefreshRequest>>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .refresh
+        .revoke(&body.token())
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn amr(mfa: bool) -> Vec<Amr> {
+    if mfa {
+        vec![Amr::Pwd, Amr::Otp]
+    } else {
+        vec![Amr::Pwd]
+    }
+}
+
+/// The identity a login proves.
+pub(crate) fn identity(user_id: &str, role: AppRole, mfa: bool, auth_time: i64) -> Identity {
+    Identity::new(user_id, auth_time)
+        .with_roles([role.as_str()])
+        .with_amr(amr(mfa))
+}
+
+fn token_pair(
+    auth: &Authenticator,
+    user_id: &str,
+    role: AppRole,
+    mfa: bool,
+    auth_time: i64,
+    issued: IssuedRefreshToken,
+) -> Result<TokenPair, Response> {
+    let Some(tokens) = auth.tokens() else {
+        return Err(internal("the Authenticator has no access tokens"));
+    };
+    let access = tokens
+        .issue(&identity(user_id, role, mfa, auth_time))
+        .map_err(internal)?;
+    Ok(TokenPair {
+        access_token: SecretString::from(access),
+        refresh_token: issued.token,
+        expires_in: tokens.lifetime().as_secs(),
+    })
+}
+
+/// Who a login proved to be.
+#[derive(Debug)]
+pub(crate) struct Verified {
+    pub(crate) user_id: String,
+    pub(crate) role: AppRole,
+    pub(crate) mfa: bool,
+}
+
+/// The per-(client IP, user name) login limit, shared by both login routes.
+const LOGIN_LIMIT: RateLimit = RateLimit {
+    count: 5,
+    period_secs: 60,
+    key: RateKey::User,
+};
+const LOGIN_LIMIT_NAME: &str = "notes_api::login(ip, username)";
+
+/// Counts one attempt against 5/min per (client IP, user name): `#[secure_handler]` keys
+/// limits by IP, user or nothing, and the user name is in the body, so the pair is counted
+/// here, with the framework's limiter and client-IP rules (trusted proxies, IPv6 /56).
+/// Unknown user names count like known ones.
+fn count_login_attempt(
+    extensions: &Extensions,
+    headers: &HeaderMap,
+    username: &str,
+) -> Result<(), Response> {
+    let Some(limiter) = extensions.get::<Arc<RateLimiter>>() else {
+        return Err(internal("no RateLimiter installed"));
+    };
+    let ip = limiter.client_ip(headers, extensions);
+    // `no_control` keeps a newline out of user names, so the pair is unambiguous.
+    let key = ClientKey::User(format!("{ip}\n{username}").into_boxed_str());
+    let decision = limiter.check(LOGIN_LIMIT_NAME, LOGIN_LIMIT, &key);
+    if decision.allowed {
+        Ok(())
+    } else {
+        audit::emit("rate_limit", Outcome::Denied, None, "rate_limited");
+        Err(decision.too_many_requests())
+    }
+}
+
+/// The password (Argon2id; an unknown user is checked against the dummy hash, so both cost
+/// the same and answer the same 401), then the second factor if the account has one.
+pub(crate) async fn check_login(
+    state: &AppState,
+    extensions: &Extensions,
+    headers: &HeaderMap,
+    attempt: &Login,
+) -> Result<Verified, Response> {
+    count_login_attempt(extensions, headers, &attempt.username)?;
+    let user = users::by_username(&state.db, &attempt.username)
+        .await
+        .map_err(internal)?;
+    let hash = match &user {
+        Some(user) => match PasswordHash::parse(&user.password_hash) {
+            Ok(hash) => Some(hash),
+            Err(e) => {
+                // A corrupt row: logged, then treated like an unknown user.
+                tracing::error!(target: "notes_api", subject = %user.id, error = %e, "stored password hash unreadable");
+                None
+            }
+        },
+        None => None,
+    };
+    let stored = match (&user, &hash) {
+        (Some(user), Some(hash)) => Some(StoredPassword::new(&user.id, hash)),
+        _ => None,
+    };
+    let Verification::Valid { rehash } = state.hasher.verify(&attempt.password, stored).await
+    else {
+        return Err(LoginFailure::InvalidCredentials.into_response());
+    };
+    let Some(user) = user else {
+        return Err(LoginFailure::InvalidCredentials.into_response());
+    };
+    if let Some(rehash) = rehash {
+        // Outdated parameters: store a fresh hash; the login goes on either way.
+        match rehash.run(&state.hasher, &attempt.password).await {
+            Ok(fresh) => {
+                if let Err(e) = users::set_password_hash(&state.db, &user.id, &fresh).await {
+                    tracing::error!(target: "notes_api", subject = %user.id, error = %e, "rehash not stored");
+                }
+            }
+            Err(e) => {
+                tracing::error!(target: "notes_api", subject = %user.id, error = %e, "rehash failed")
+            }
+        }
+    }
+    let Some(role) = user.role() else {
+        return Err(internal("stored role unknown to this version"));
+    };
+    let mfa = user.mfa_enabled();
+    if mfa {
+        second_factor(state, &user, attempt.otp.as_ref()).await?;
+    }
+    audit::emit("auth.login", Outcome::Success, Some(&user.id), "login_ok");
+    Ok(Verified {
+        user_id: user.id.clone(),
+        role,
+        mfa,
+    })
+}
+
+/// Six digits are a TOTP code (each step accepted once); anything else is tried as a
+/// recovery code (each code accepted once).
+async fn second_factor(
+    state: &AppState,
+    user: &UserRow,
+    otp: Option<&SecretString>,
+) -> Result<(), Response> {
+    let Some(otp) = otp else {
+        audit::emit("auth.mfa", Outcome::Failure, Some(&user.id), "mfa_required");
+        return Err(LoginFailure::MfaRequired.into_response());
+    };
+    let code = otp.expose_secret();
+    let digits = code.bytes().filter(|b| *b != b' ');
+    let is_totp = digits.clone().count() == 6 && digits.clone().all(|b| b.is_ascii_digit());
+    if is_totp {
+        totp(state, user, code).await
+    } else {
+        recovery(state, user, otp).await
+    }
+}
+
+async fn totp(state: &AppState, user: &UserRow, code: &str) -> Result<(), Response> {
+    let Some(stored) = &user.totp_secret else {
+        return Err(LoginFailure::InvalidOtp.into_response());
+    };
+    let secret = TotpSecret::from_base32(&SecretString::from(stored.as_str())).map_err(internal)?;
+    let last = user.totp_last_step.and_then(|s| u64::try_from(s).ok());
+    let step = match verify_totp(&user.id, &secret, code, last, SystemTime::now()) {
+        Ok(step) => step,
+        Err(e) if e.audit_reason().is_some() => {
+            return Err(LoginFailure::InvalidOtp.into_response());
+        }
+        Err(e) => return Err(internal(e)),
+    };
+    let step = i64::try_from(step).map_err(internal)?;
+    if users::advance_totp_step(&state.db, &user.id, step)
+        .await
+        .map_err(internal)?
+    {
+        Ok(())
+    } else {
+        // Another login used this code between our check and our write.
+        audit::emit("auth.mfa", Outcome::Failure, Some(&user.id), "otp_replay");
+        Err(LoginFailure::InvalidOtp.into_response())
+    }
+}
+
+async fn recovery(state: &AppState, user: &UserRow, code: &SecretString) -> Result<(), Response> {
+    let rows = users::recovery_codes(&state.db, &user.id)
+        .await
+        .map_err(internal)?;
+    let mut ids = Vec::with_capacity(rows.len());
+    let mut hashes = Vec::with_capacity(rows.len());
+    for (id, stored) in rows {
+        match RecoveryCodeHash::parse(&stored) {
+            Ok(hash) => {
+                ids.push(id);
+                hashes.push(hash);
+            }
+            Err(e) => {
+                tracing::error!(target: "notes_api", subject = %user.id, error = %e, "stored recovery code unreadable")
+            }
+        }
+    }
+    let Ok(index) = verify_recovery_code(&user.id, code, &hashes) else {
+        return Err(LoginFailure::InvalidOtp.into_response());
+    };
+    let Some(id) = ids.get(index) else {
+        return Err(LoginFailure::InvalidOtp.into_response());
+    };
+    if users::use_recovery_code(&state.db, id, &user.id)
+        .await
+        .map_err(internal)?
+    {
+        Ok(())
+    } else {
+        audit::emit(
+            "auth.mfa",
+            Outcome::Failure,
+            Some(&user.id),
+            "recovery_code_reused",
+        );
+        Err(LoginFailure::InvalidOtp.into_response())
+    }
+}

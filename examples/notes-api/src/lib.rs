@@ -1,0 +1,198 @@
+//! notes-api: a multi-user notes service built only from secure-core's public API, and the
+//! reference for how the pieces fit: validated input, declared access on every route,
+//! Argon2id passwords, JWT access tokens with rotating refresh tokens, TOTP with recovery
+//! codes, cookie sessions with CSRF, rate limits, and SQLite or PostgreSQL through sqlx with
+//! bind parameters only.
+//!
+//! [`app`] builds the whole service as an axum router, so tests run it in-process:
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use secure_core::config::{Keys, SecurityConfig};
+//!
+//! let db = notes_api::connect("sqlite::memory:").await?;
+//! db.migrate().await?;
+//! let config = SecurityConfig::new().with_keys(Keys::ephemeral());
+//! let app = notes_api::app(db, config, notes_api::Options::default())?;
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! axum::serve(
+//!     listener,
+//!     app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+//! )
+//! .await?;
+//! # Ok(())
+//! # }
+//! ```
+#![forbid(unsafe_code)]
+
+mod admin;
+mod auth;
+mod db;
+mod mfa;
+mod notes;
+mod problem;
+mod session;
+mod users;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use secure_core::auth::Authenticator;
+use secure_core::auth::Role;
+use secure_core::auth::jwt::{AccessTokens, TokenConfigError};
+use secure_core::auth::mfa::{MfaError, TotpIssuer};
+use secure_core::auth::password::PasswordHasher;
+use secure_core::auth::refresh::RefreshTokens;
+use secure_core::config::SecurityConfig;
+use secure_core::policy::SecureRouter;
+use secure_core::routing::{get, post};
+use secure_core::session::SessionManager;
+
+pub use db::{Db, MigrationError, connect};
+pub use users::{CreateAdminError, create_admin};
+
+/// The roles of this service. `Member` is every signed-up user; `Admin` is made with
+/// `notes-api create-admin`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Role)]
+pub enum AppRole {
+    /// May list all users (with a second factor).
+    Admin,
+    /// Owns notes.
+    Member,
+}
+
+/// `iss` of the access tokens this service issues, and the only one it accepts.
+pub const TOKEN_ISSUER: &str = "notes-api";
+/// `aud` of the access tokens.
+pub const TOKEN_AUDIENCE: &str = "notes-api";
+/// The issuer name authenticator apps show.
+pub const TOTP_ISSUER: &str = "notes-api";
+
+/// What the handlers share. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    db: Db,
+    hasher: PasswordHasher,
+    refresh: RefreshTokens<db::DbRefreshStore>,
+    sessions: SessionManager<db::DbSessionStore>,
+    totp: TotpIssuer,
+}
+
+/// Settings that are not security configuration.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Argon2id with OWASP parameters by default; tests pass cheaper ones.
+    pub password_hasher: PasswordHasher,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            password_hasher: PasswordHasher::new(),
+        }
+    }
+}
+
+/// Why the service could not be built.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum StartError {
+    /// The configuration has no keys: use `SecurityConfig::from_env` or `with_keys`.
+    NoKeys,
+    /// The access-token settings were refused.
+    Tokens(TokenConfigError),
+    /// The TOTP issuer name was refused.
+    Totp(MfaError),
+}
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StartError::NoKeys => f.write_str(
+                "the security configuration has no keys (SecurityConfig::from_env or with_keys)",
+            ),
+            StartError::Tokens(e) => write!(f, "access tokens: {e}"),
+            StartError::Totp(e) => write!(f, "TOTP: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for StartError {}
+
+/// Every route with its declared policy. `routes().policies()` is the table printed at
+/// start-up.
+pub fn routes() -> SecureRouter<AppState> {
+    SecureRouter::new()
+        .route("/health", get(health))
+        .route("/auth/signup", post(auth::signup))
+        .route("/auth/login", post(auth::login))
+        .route("/auth/refresh", post(auth::refresh))
+        .route("/auth/logout", post(auth::logout))
+        .route("/auth/mfa/enroll", post(mfa::enroll))
+        .route("/auth/mfa/confirm", post(mfa::confirm))
+        .route("/notes", get(notes::list_notes).post(notes::create_note))
+        .route(
+            "/notes/{id}",
+            get(notes::get_note)
+                .put(notes::update_note)
+                .delete(notes::delete_note),
+        )
+        .route("/admin/users", get(admin::list_users))
+        .route("/session/login", post(session::session_login))
+        .route("/session/logout", post(session::session_logout))
+}
+
+/// The service: [`routes`] behind secure-core's stack (`into_router`), authenticating bearer
+/// access tokens and session cookies with the keys of `config`. Run migrations first
+/// ([`Db::migrate`]). Inside a tokio runtime it also starts the hourly purge of ended
+/// refresh-token families and sessions.
+pub fn app(db: Db, config: SecurityConfig, options: Options) -> Result<axum::Router, StartError> {
+    let keys = config.keys().ok_or(StartError::NoKeys)?;
+    let tokens = AccessTokens::builder(keys.access_token_key(), TOKEN_ISSUER, TOKEN_AUDIENCE)
+        .build()
+        .map_err(StartError::Tokens)?;
+    let sessions = SessionManager::new(db.session_store(), keys.csrf_key());
+    let state = AppState {
+        refresh: RefreshTokens::new(db.refresh_store()),
+        sessions: sessions.clone(),
+        hasher: options.password_hasher,
+        totp: TotpIssuer::new(TOTP_ISSUER).map_err(StartError::Totp)?,
+        db,
+    };
+    if tokio::runtime::Handle::try_current().is_ok() {
+        tokio::spawn(purge(state.clone()));
+    }
+    let authenticator = Authenticator::new(tokens).with_sessions(Arc::new(sessions));
+    Ok(routes()
+        .with_state(state)
+        .into_router(config.authenticator(authenticator)))
+}
+
+/// Deletes ended refresh-token families, their login records, and ended sessions, hourly.
+async fn purge(state: AppState) {
+    let mut every = tokio::time::interval(Duration::from_secs(60 * 60));
+    loop {
+        every.tick().await;
+        if let Err(e) = state.refresh.purge_expired().await {
+            tracing::warn!(target: "notes_api", error = %e, "refresh-token purge failed");
+        }
+        let month_ago = db::unix_now().saturating_sub(31 * 24 * 60 * 60);
+        if let Err(e) = users::purge_families(&state.db, month_ago).await {
+            tracing::warn!(target: "notes_api", error = %e, "login-family purge failed");
+        }
+        if let Err(e) = state.sessions.purge_expired().await {
+            tracing::warn!(target: "notes_api", error = %e, "session purge failed");
+        }
+    }
+}
+
+#[derive(Debug, serde::Serialize)]
+struct Health {
+    status: &'static str,
+}
+
+/// `200 {"status":"ok"}`.
+#[secure_core::secure_handler(public)]
+async fn health() -> axum::Json<Health> {
+    axum::Json(Health { status: "ok" })
+}

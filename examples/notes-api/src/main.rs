@@ -1,0 +1,151 @@
+//! `notes-api`: serve the API, print its route policies, or create an administrator.
+//!
+//! ```text
+//! notes-api                               serve on NOTES_ADDR (127.0.0.1:3000)
+//! notes-api routes                        print the route policy table and exit
+//! notes-api create-admin --username NAME [--email ADDRESS]
+//!                                         read the password from standard input
+//! ```
+//!
+//! `DATABASE_URL` is `sqlite://notes.db` unless set (`postgres://...` works the same);
+//! keys and limits come from `SECURE_*` variables (`SecurityConfig::from_env`).
+#![forbid(unsafe_code)]
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use secure_core::SecretString;
+use secure_core::auth::password::PasswordHasher;
+use secure_core::config::SecurityConfig;
+use tokio::io::AsyncBufReadExt;
+
+const DEFAULT_DATABASE_URL: &str = "sqlite://notes.db";
+const USAGE: &str = "usage: notes-api [routes | create-admin --username NAME [--email ADDRESS]]
+  (no command)   serve on NOTES_ADDR (default 127.0.0.1:3000), database at DATABASE_URL
+                 (default sqlite://notes.db), keys from SECURE_* variables
+  routes         print the route policy table and exit
+  create-admin   create an administrator; the password is read from standard input
+                 (`--email` defaults to NAME@localhost)";
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_target(true)
+        .init();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        None | Some("serve") => serve().await,
+        Some("routes") => {
+            println!("{}", notes_api::routes().policies());
+            Ok(())
+        }
+        Some("create-admin") => create_admin(&args[1..]).await,
+        Some("-h" | "--help" | "help") => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        Some(_) => Err(USAGE.to_owned()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("notes-api: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn database_url() -> String {
+    std::env::var("DATABASE_URL").unwrap_or_else(|_| DEFAULT_DATABASE_URL.to_owned())
+}
+
+/// Opens and migrates the database. Errors never include the URL (it may hold a password).
+async fn open_database() -> Result<notes_api::Db, String> {
+    let db = notes_api::connect(&database_url())
+        .await
+        .map_err(|e| format!("cannot open the database at DATABASE_URL: {e}"))?;
+    db.migrate()
+        .await
+        .map_err(|e| format!("cannot migrate the database: {e}"))?;
+    Ok(db)
+}
+
+async fn serve() -> Result<(), String> {
+    let addr: SocketAddr = match std::env::var("NOTES_ADDR") {
+        Ok(addr) => addr
+            .parse()
+            .map_err(|_| "NOTES_ADDR must be an address such as 127.0.0.1:3000".to_owned())?,
+        Err(_) => SocketAddr::from(([127, 0, 0, 1], 3000)),
+    };
+    // Keys and limits; in a debug build without SECURE_JWT_KEY/SECURE_CSRF_KEY this
+    // generates development keys with a loud warning, in a release build it refuses to start.
+    let config = SecurityConfig::from_env().map_err(|e| format!("configuration: {e}"))?;
+    println!("{}", notes_api::routes().policies());
+    let db = open_database().await?;
+    let kind = db.kind();
+    let app =
+        notes_api::app(db, config, notes_api::Options::default()).map_err(|e| e.to_string())?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let local = listener.local_addr().map_err(|e| e.to_string())?;
+    println!("notes-api listening on http://{local} ({kind}); README: \"The reference service\"");
+    // The peer address is what the per-IP rate limits count.
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+    .map_err(|e| format!("server: {e}"))
+}
+
+/// `create-admin --username NAME [--email ADDRESS]`, password on standard input (never in
+/// argv, where `ps` and shell history would show it).
+async fn create_admin(args: &[String]) -> Result<(), String> {
+    let mut username = None;
+    let mut email = None;
+    let mut rest = args.iter();
+    while let Some(flag) = rest.next() {
+        match flag.as_str() {
+            "--username" => username = rest.next().cloned(),
+            "--email" => email = rest.next().cloned(),
+            _ => return Err(USAGE.to_owned()),
+        }
+    }
+    let username = username.ok_or_else(|| USAGE.to_owned())?;
+    let email = email.unwrap_or_else(|| format!("{}@localhost", username.trim().to_lowercase()));
+    let password = read_password().await?;
+    let db = open_database().await?;
+    let id = notes_api::create_admin(&db, &PasswordHasher::new(), &username, &email, password)
+        .await
+        .map_err(|e| format!("create-admin: {e}"))?;
+    println!(
+        "created administrator {} with id {id}",
+        username.trim().to_lowercase()
+    );
+    Ok(())
+}
+
+/// The first line of standard input, without its line ending.
+async fn read_password() -> Result<SecretString, String> {
+    if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        eprintln!("password (12 to 128 characters; the input is shown, so prefer a pipe):");
+    }
+    let mut line = String::new();
+    tokio::io::BufReader::new(tokio::io::stdin())
+        .read_line(&mut line)
+        .await
+        .map_err(|e| format!("cannot read the password: {e}"))?;
+    let password = SecretString::from(line.trim_end_matches(['\r', '\n']));
+    // The buffer held the password too.
+    zeroize_string(line);
+    Ok(password)
+}
+
+fn zeroize_string(s: String) {
+    drop(SecretString::from(s));
+}

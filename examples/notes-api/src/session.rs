@@ -1,0 +1,78 @@
+//! `/session/*`: cookie sessions for browsers. Login checks the same credentials as
+//! `/auth/login` (and shares its 5/min per (IP, user name) budget); the answer sets the
+//! `__Host-session` cookie and carries the CSRF token that unsafe requests must echo in
+//! `X-CSRF-Token`.
+
+use axum::extract::State;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use secure_core::auth::Carrier;
+use secure_core::prelude::*;
+use secure_core::secure_handler;
+use secure_core::session::CsrfToken;
+use serde::ser::SerializeStruct;
+use serde::{Serialize, Serializer};
+
+use crate::auth::{Login, check_login, identity, internal};
+use crate::db::unix_now;
+use crate::{AppRole, AppState};
+
+/// `200 {csrf_token}`. `Serialize` writes the token on purpose: the page needs it.
+#[derive(Debug)]
+pub(crate) struct SessionStarted {
+    csrf_token: CsrfToken,
+}
+
+impl Serialize for SessionStarted {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut s = serializer.serialize_struct("SessionStarted", 1)?;
+        s.serialize_field("csrf_token", self.csrf_token.expose_secret())?;
+        s.end()
+    }
+}
+
+/// A new session with a fresh id (a session the browser already had is ended: no fixation).
+#[secure_handler(public, rate_limit("30/min", key = ip), body_limit = "4KiB")]
+pub(crate) async fn session_login(
+    State(state): State<AppState>,
+    parts: Parts,
+    body: Valid<Json<Login>>,
+) -> Response {
+    let verified = match check_login(&state, &parts.extensions, &parts.headers, &body).await {
+        Ok(verified) => verified,
+        Err(refused) => return refused,
+    };
+    let who = identity(&verified.user_id, verified.role, verified.mfa, unix_now());
+    match state.sessions.login(&parts.headers, who).await {
+        Ok(started) => (
+            started.cookie,
+            Json(SessionStarted {
+                csrf_token: started.csrf_token,
+            }),
+        )
+            .into_response(),
+        Err(e) => internal(e),
+    }
+}
+
+/// `204` and a `Set-Cookie` that clears the cookie; the session is deleted server-side.
+/// Needs the session cookie (and, being a POST, the CSRF token): a bearer caller gets 400,
+/// since it has no session to end (it logs out at `/auth/logout`).
+#[secure_handler(auth)]
+pub(crate) async fn session_logout(
+    user: Principal<AppRole>,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Response {
+    if user.carrier() != Carrier::SessionCookie {
+        return ApiError::BadRequest(
+            "This ends cookie sessions; tokens are revoked at /auth/logout.",
+        )
+        .into_response();
+    }
+    match state.sessions.logout(&headers).await {
+        Ok(clear) => (StatusCode::NO_CONTENT, clear, ()).into_response(),
+        Err(e) => internal(e),
+    }
+}

@@ -1,0 +1,349 @@
+//! Accounts: the `users`, `recovery_codes` and `login_families` tables. Every statement is a
+//! constant with bind parameters.
+
+use secure_core::ExposeSecret;
+use secure_core::SecretString;
+use secure_core::auth::Role;
+use secure_core::auth::password::{PasswordHash, PasswordHasher, SkipBreachCheck};
+use secure_core::prelude::*;
+
+use crate::AppRole;
+use crate::db::{Db, either, new_id, unix_now};
+
+/// One account as stored. The password hash and TOTP secrets never print.
+#[sensitive]
+pub(crate) struct UserRow {
+    pub(crate) id: String,
+    pub(crate) username: String,
+    pub(crate) email: String,
+    #[sensitive]
+    pub(crate) password_hash: String,
+    pub(crate) role: String,
+    #[sensitive]
+    pub(crate) totp_secret: Option<String>,
+    #[sensitive]
+    pub(crate) totp_pending: Option<String>,
+    pub(crate) totp_last_step: Option<i64>,
+}
+
+type Row = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+);
+
+impl From<Row> for UserRow {
+    fn from(r: Row) -> Self {
+        UserRow {
+            id: r.0,
+            username: r.1,
+            email: r.2,
+            password_hash: r.3,
+            role: r.4,
+            totp_secret: r.5,
+            totp_pending: r.6,
+            totp_last_step: r.7,
+        }
+    }
+}
+
+impl UserRow {
+    /// The role as the enum; `None` for a name this version does not know (refused).
+    pub(crate) fn role(&self) -> Option<AppRole> {
+        AppRole::parse(&self.role)
+    }
+
+    pub(crate) fn mfa_enabled(&self) -> bool {
+        self.totp_secret.is_some()
+    }
+}
+
+const BY_USERNAME: &str = "SELECT id, username, email, password_hash, role, totp_secret, \
+     totp_pending, totp_last_step FROM users WHERE username = $1";
+const BY_ID: &str = "SELECT id, username, email, password_hash, role, totp_secret, \
+     totp_pending, totp_last_step FROM users WHERE id = $1";
+const ALL: &str = "SELECT id, username, email, password_hash, role, totp_secret, \
+     totp_pending, totp_last_step FROM users ORDER BY created_at, username";
+const INSERT: &str = "INSERT INTO users (id, username, email, password_hash, role, created_at) \
+     VALUES ($1, $2, $3, $4, $5, $6)";
+const SET_PASSWORD_HASH: &str = "UPDATE users SET password_hash = $2 WHERE id = $1";
+const SET_PENDING: &str =
+    "UPDATE users SET totp_pending = $2 WHERE id = $1 AND totp_secret IS NULL";
+// Compare-and-set on the pending secret: two confirmations cannot both turn MFA on.
+const CONFIRM: &str = "UPDATE users SET totp_secret = totp_pending, totp_pending = NULL, \
+     totp_last_step = $3 WHERE id = $1 AND totp_pending = $2 AND totp_secret IS NULL";
+// Compare-and-set on the step (verify_totp's docs): a code is accepted once, even by two
+// concurrent logins.
+const ADVANCE_STEP: &str = "UPDATE users SET totp_last_step = $2 \
+     WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)";
+const DELETE_CODES: &str = "DELETE FROM recovery_codes WHERE user_id = $1";
+const INSERT_CODE: &str = "INSERT INTO recovery_codes (id, user_id, code_hash) VALUES ($1, $2, $3)";
+const CODES: &str = "SELECT id, code_hash FROM recovery_codes WHERE user_id = $1 ORDER BY id";
+const USE_CODE: &str = "DELETE FROM recovery_codes WHERE id = $1 AND user_id = $2";
+const INSERT_FAMILY: &str = "INSERT INTO login_families (family_id, user_id, mfa, auth_time, created_at) \
+     VALUES ($1, $2, $3, $4, $5)";
+const FAMILY: &str = "SELECT mfa, auth_time FROM login_families WHERE family_id = $1";
+const PURGE_FAMILIES: &str = "DELETE FROM login_families WHERE created_at <= $1";
+
+pub(crate) async fn by_username(db: &Db, username: &str) -> Result<Option<UserRow>, sqlx::Error> {
+    let row: Option<Row> = either!(Db, db, |pool| sqlx::query_as(BY_USERNAME)
+        .bind(username)
+        .fetch_optional(pool)
+        .await)?;
+    Ok(row.map(UserRow::from))
+}
+
+pub(crate) async fn by_id(db: &Db, id: &str) -> Result<Option<UserRow>, sqlx::Error> {
+    let row: Option<Row> = either!(Db, db, |pool| sqlx::query_as(BY_ID)
+        .bind(id)
+        .fetch_optional(pool)
+        .await)?;
+    Ok(row.map(UserRow::from))
+}
+
+pub(crate) async fn all(db: &Db) -> Result<Vec<UserRow>, sqlx::Error> {
+    let rows: Vec<Row> = either!(Db, db, |pool| sqlx::query_as(ALL).fetch_all(pool).await)?;
+    Ok(rows.into_iter().map(UserRow::from).collect())
+}
+
+/// Why an account could not be created.
+#[derive(Debug)]
+pub(crate) enum InsertError {
+    /// The user name is taken.
+    Taken,
+    Db(sqlx::Error),
+}
+
+pub(crate) async fn insert(
+    db: &Db,
+    username: &str,
+    email: &str,
+    hash: &PasswordHash,
+    role: AppRole,
+) -> Result<String, InsertError> {
+    let id = new_id();
+    let done = either!(Db, db, |pool| sqlx::query(INSERT)
+        .bind(&id)
+        .bind(username)
+        .bind(email)
+        .bind(hash.as_phc_str())
+        .bind(role.as_str())
+        .bind(unix_now())
+        .execute(pool)
+        .await
+        .map(|_| ()));
+    match done {
+        Ok(()) => Ok(id),
+        Err(e)
+            if e.as_database_error()
+                .is_some_and(|d| d.is_unique_violation()) =>
+        {
+            Err(InsertError::Taken)
+        }
+        Err(e) => Err(InsertError::Db(e)),
+    }
+}
+
+pub(crate) async fn set_password_hash(
+    db: &Db,
+    id: &str,
+    hash: &PasswordHash,
+) -> Result<(), sqlx::Error> {
+    either!(Db, db, |pool| sqlx::query(SET_PASSWORD_HASH)
+        .bind(id)
+        .bind(hash.as_phc_str())
+        .execute(pool)
+        .await
+        .map(|_| ()))?;
+    Ok(())
+}
+
+/// Stores a secret from enrolment; `false` when MFA is already on.
+pub(crate) async fn set_pending_totp(
+    db: &Db,
+    id: &str,
+    secret: &SecretString,
+) -> Result<bool, sqlx::Error> {
+    let done = either!(Db, db, |pool| sqlx::query(SET_PENDING)
+        .bind(id)
+        .bind(secret.expose_secret())
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(done == 1)
+}
+
+/// Turns MFA on with the pending secret the code was checked against, records the code's
+/// step and replaces the recovery codes, in one transaction. `false` when the pending secret
+/// changed meanwhile (another enrolment) or MFA is already on.
+pub(crate) async fn confirm_totp(
+    db: &Db,
+    id: &str,
+    pending: &str,
+    step: i64,
+    code_hashes: &[String],
+) -> Result<bool, sqlx::Error> {
+    either!(Db, db, |pool| {
+        let mut tx = pool.begin().await?;
+        let changed = sqlx::query(CONFIRM)
+            .bind(id)
+            .bind(pending)
+            .bind(step)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if changed != 1 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        sqlx::query(DELETE_CODES).bind(id).execute(&mut *tx).await?;
+        for hash in code_hashes {
+            sqlx::query(INSERT_CODE)
+                .bind(new_id())
+                .bind(id)
+                .bind(hash)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+    });
+    Ok(true)
+}
+
+/// Records `step` as the last TOTP step used; `false` if it is not newer (a replay).
+pub(crate) async fn advance_totp_step(db: &Db, id: &str, step: i64) -> Result<bool, sqlx::Error> {
+    let done = either!(Db, db, |pool| sqlx::query(ADVANCE_STEP)
+        .bind(id)
+        .bind(step)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(done == 1)
+}
+
+/// The stored recovery-code hashes: `(row id, hash)`.
+pub(crate) async fn recovery_codes(
+    db: &Db,
+    user_id: &str,
+) -> Result<Vec<(String, String)>, sqlx::Error> {
+    either!(Db, db, |pool| sqlx::query_as(CODES)
+        .bind(user_id)
+        .fetch_all(pool)
+        .await)
+}
+
+/// Uses up one recovery code; `false` if another request used it first.
+pub(crate) async fn use_recovery_code(
+    db: &Db,
+    code_id: &str,
+    user_id: &str,
+) -> Result<bool, sqlx::Error> {
+    let done = either!(Db, db, |pool| sqlx::query(USE_CODE)
+        .bind(code_id)
+        .bind(user_id)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(done == 1)
+}
+
+/// Remembers how the login that started refresh family `family_id` authenticated.
+pub(crate) async fn record_family(
+    db: &Db,
+    family_id: &str,
+    user_id: &str,
+    mfa: bool,
+    auth_time: i64,
+) -> Result<(), sqlx::Error> {
+    either!(Db, db, |pool| sqlx::query(INSERT_FAMILY)
+        .bind(family_id)
+        .bind(user_id)
+        .bind(i64::from(mfa))
+        .bind(auth_time)
+        .bind(unix_now())
+        .execute(pool)
+        .await
+        .map(|_| ()))?;
+    Ok(())
+}
+
+/// `(mfa, auth_time)` of a family's login.
+pub(crate) async fn family(db: &Db, family_id: &str) -> Result<Option<(bool, i64)>, sqlx::Error> {
+    let row: Option<(i64, i64)> = either!(Db, db, |pool| sqlx::query_as(FAMILY)
+        .bind(family_id)
+        .fetch_optional(pool)
+        .await)?;
+    Ok(row.map(|(mfa, auth_time)| (mfa != 0, auth_time)))
+}
+
+/// Deletes login records older than `before` (families live at most 30 days).
+pub(crate) async fn purge_families(db: &Db, before: i64) -> Result<u64, sqlx::Error> {
+    either!(Db, db, |pool| sqlx::query(PURGE_FAMILIES)
+        .bind(before)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))
+}
+
+/// Why `create_admin` failed.
+#[derive(Debug)]
+pub enum CreateAdminError {
+    /// The user name, e-mail or password broke a signup rule (the fields are listed).
+    Invalid(ValidationErrors),
+    /// The user name is taken.
+    Taken,
+    /// The database failed.
+    Db(sqlx::Error),
+    /// Hashing failed.
+    Hashing,
+}
+
+impl std::fmt::Display for CreateAdminError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CreateAdminError::Invalid(errors) => {
+                f.write_str("not accepted:")?;
+                for e in errors.iter() {
+                    write!(f, " {} ({})", e.field(), e.code())?;
+                }
+                Ok(())
+            }
+            CreateAdminError::Taken => f.write_str("that user name is taken"),
+            CreateAdminError::Db(e) => write!(f, "database: {e}"),
+            CreateAdminError::Hashing => f.write_str("password hashing failed"),
+        }
+    }
+}
+
+impl std::error::Error for CreateAdminError {}
+
+/// Creates an administrator with the same rules as signup. Returns the new id.
+pub async fn create_admin(
+    db: &Db,
+    hasher: &PasswordHasher,
+    username: &str,
+    email: &str,
+    password: SecretString,
+) -> Result<String, CreateAdminError> {
+    let signup = Valid::new(crate::auth::Signup {
+        username: username.to_owned(),
+        email: email.to_owned(),
+        password,
+    })
+    .map_err(CreateAdminError::Invalid)?;
+    let hash = hasher
+        .hash(&signup.password, &SkipBreachCheck)
+        .await
+        .map_err(|_| CreateAdminError::Hashing)?;
+    insert(db, &signup.username, &signup.email, &hash, AppRole::Admin)
+        .await
+        .map_err(|e| match e {
+            InsertError::Taken => CreateAdminError::Taken,
+            InsertError::Db(e) => CreateAdminError::Db(e),
+        })
+}
