@@ -54,6 +54,16 @@ struct FakeSessions {
     calls: AtomicUsize,
 }
 
+fn refused(error: AuthError) -> AuthError {
+    secure_core::audit::emit(
+        "auth.session",
+        secure_core::audit::Outcome::Failure,
+        None,
+        error.reason(),
+    );
+    error
+}
+
 impl SessionAuthenticator for FakeSessions {
     fn authenticate<'a>(
         &'a self,
@@ -74,9 +84,10 @@ impl SessionAuthenticator for FakeSessions {
                 b"session=stranger" => Ok(Some(
                     Identity::new("cookie-user", 1_700_000_000).with_roles(["root"]),
                 )),
-                b"session=old" => Err(AuthError::Expired),
-                b"session=csrf" => Err(AuthError::CsrfFailed),
-                _ => Err(AuthError::Invalid),
+                // A session authenticator audits its own refusals (the trait's contract).
+                b"session=old" => Err(refused(AuthError::Expired)),
+                b"session=csrf" => Err(refused(AuthError::CsrfFailed)),
+                _ => Err(refused(AuthError::Invalid)),
             }
         })
     }

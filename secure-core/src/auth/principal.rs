@@ -196,6 +196,10 @@ impl From<AccessClaims> for Identity {
 /// ```
 pub trait SessionAuthenticator: Send + Sync + 'static {
     /// Authenticates the request from its session cookie, if it has one.
+    ///
+    /// An `Err` must already have been audited by the implementation, with its specific
+    /// reason (as [`SessionManager`](crate::session::SessionManager) does): the
+    /// [`Authenticator`] does not add an event of its own, so one refusal is one event.
     #[allow(clippy::type_complexity)]
     fn authenticate<'a>(
         &'a self,
@@ -325,10 +329,9 @@ impl Authenticator {
                         );
                         Err(AuthError::Missing)
                     }
-                    Err(error) => {
-                        audit::emit("auth.session", Outcome::Failure, None, error.reason());
-                        Err(error)
-                    }
+                    // The session authenticator audited the refusal with its specific
+                    // reason (see the trait); a second, generic event would double-count it.
+                    Err(error) => Err(error),
                 },
             },
         }
