@@ -465,7 +465,15 @@ async fn session_errors_answer_auth_problems() {
     let store = SessionError::Store(secure_core::auth::StoreError::new(std::io::Error::other(
         "db",
     )));
-    assert_eq!(store.into_response().status(), 500);
+    // A store outage is a generic 503 with no detail: never "not logged in", never the cause.
+    let response = store.into_response();
+    assert_eq!(response.status(), 503);
+    let body = http_body_util::BodyExt::collect(response.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    let body = String::from_utf8_lossy(&body);
+    assert!(!body.contains("db") && !body.contains("detail"), "{body}");
 }
 
 #[tokio::test]

@@ -22,6 +22,7 @@ use crate::error::Problem;
 /// | [`Expired`](AuthError::Expired) | 401 | `Bearer error="invalid_token"` |
 /// | [`CsrfFailed`](AuthError::CsrfFailed) | 403 | — |
 /// | [`NotConfigured`](AuthError::NotConfigured) | 500 | — |
+/// | [`Unavailable`](AuthError::Unavailable) | 503 | — |
 ///
 /// Cookie-session code (a [`SessionAuthenticator`](crate::auth::SessionAuthenticator)) returns
 /// `Invalid` for a session cookie that is unknown, forged or revoked, `Expired` for one past its
@@ -52,6 +53,9 @@ pub enum AuthError {
     /// No [`Authenticator`](crate::auth::Authenticator) is installed: a server bug, answered
     /// with a generic 500 (fail closed).
     NotConfigured,
+    /// The session or token store failed (database down): answered with a generic 503 and
+    /// logged; never treated as "no credentials" (fail closed).
+    Unavailable,
 }
 
 impl AuthError {
@@ -68,11 +72,12 @@ impl AuthError {
             }
             AuthError::CsrfFailed => StatusCode::FORBIDDEN,
             AuthError::NotConfigured => StatusCode::INTERNAL_SERVER_ERROR,
+            AuthError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
     /// A fixed code for audit events and logs: `missing_credentials`, `invalid_credentials`,
-    /// `expired`, `csrf_failed` or `not_configured`.
+    /// `expired`, `csrf_failed`, `not_configured` or `store_unavailable`.
     ///
     /// ```
     /// # use secure_core::auth::AuthError;
@@ -85,6 +90,7 @@ impl AuthError {
             AuthError::Expired => "expired",
             AuthError::CsrfFailed => "csrf_failed",
             AuthError::NotConfigured => "not_configured",
+            AuthError::Unavailable => "store_unavailable",
         }
     }
 
@@ -99,11 +105,11 @@ impl AuthError {
         match self {
             AuthError::Missing => Some("Bearer"),
             AuthError::Invalid | AuthError::Expired => Some(r#"Bearer error="invalid_token""#),
-            AuthError::CsrfFailed | AuthError::NotConfigured => None,
+            AuthError::CsrfFailed | AuthError::NotConfigured | AuthError::Unavailable => None,
         }
     }
 
-    /// The problem+json body: a fixed sentence per variant (none for the 500).
+    /// The problem+json body: a fixed sentence per variant (none for the 5xx).
     ///
     /// ```
     /// # use secure_core::auth::AuthError;
@@ -116,7 +122,7 @@ impl AuthError {
             AuthError::Invalid => "The credentials are not valid.",
             AuthError::Expired => "The credentials have expired.",
             AuthError::CsrfFailed => "The request failed the CSRF check.",
-            AuthError::NotConfigured => "",
+            AuthError::NotConfigured | AuthError::Unavailable => "",
         };
         Problem::new(self.status(), detail)
     }
@@ -157,6 +163,7 @@ mod tests {
             (AuthError::Expired, 401),
             (AuthError::CsrfFailed, 403),
             (AuthError::NotConfigured, 500),
+            (AuthError::Unavailable, 503),
         ] {
             let response = error.into_response();
             assert_eq!(response.status().as_u16(), status);
@@ -171,7 +178,7 @@ mod tests {
             let body = response.into_body().collect().await.unwrap().to_bytes();
             let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
             assert_eq!(json["status"], status);
-            assert_eq!(json.get("detail").is_some(), status != 500);
+            assert_eq!(json.get("detail").is_some(), status < 500);
         }
     }
 }

@@ -71,8 +71,8 @@ impl From<StoreError> for SessionError {
     }
 }
 
-/// `Missing`/`Invalid`/`Expired` -> 401, `CsrfFailed` -> 403, a store failure -> 500 (as
-/// [`AuthError::NotConfigured`]: a generic server error, the cause logged, not returned).
+/// `Missing`/`Invalid`/`Expired` -> 401, `CsrfFailed` -> 403, a store failure -> 503
+/// ([`AuthError::Unavailable`]: a generic server error, the cause logged, not returned).
 ///
 /// ```
 /// use secure_core::auth::AuthError;
@@ -87,9 +87,9 @@ impl From<SessionError> for AuthError {
             SessionError::Invalid => AuthError::Invalid,
             SessionError::Expired => AuthError::Expired,
             SessionError::CsrfFailed => AuthError::CsrfFailed,
-            SessionError::Store(_) => {
-                tracing::error!(target: "secure::session", "session store failed");
-                AuthError::NotConfigured
+            SessionError::Store(error) => {
+                tracing::error!(target: "secure::session", %error, "session store failed");
+                AuthError::Unavailable
             }
         }
     }
