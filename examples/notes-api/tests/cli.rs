@@ -1,0 +1,90 @@
+//! The binary's commands: `routes` and `create-admin` (password from standard input).
+
+mod support;
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use support::{new_password, now, spawn, totp_code, unique_name};
+
+fn notes_api() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_notes-api"))
+}
+
+#[test]
+fn routes_prints_the_policy_table() {
+    let out = notes_api().arg("routes").output().expect("runs");
+    assert!(out.status.success());
+    let table = String::from_utf8_lossy(&out.stdout);
+    for line in [
+        "GET     /admin/users       auth roles(admin) mfa",
+        "POST    /auth/signup       public                 10/hour per ip",
+        "POST    /auth/login        public                 30/min per ip",
+        "DELETE  /notes/{id}        auth",
+    ] {
+        assert!(table.contains(line), "missing {line:?} in\n{table}");
+    }
+}
+
+#[tokio::test]
+async fn create_admin_reads_the_password_from_stdin() {
+    let app = spawn().await;
+    let username = unique_name("boss");
+    let password = new_password();
+    let mut child = notes_api()
+        .args(["create-admin", "--username", &username])
+        .env("DATABASE_URL", &app.database_url)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(format!("{password}\n").as_bytes())
+        .expect("password written");
+    let out = child.wait_with_output().expect("finishes");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains(&format!("created administrator {username}")));
+    assert!(!stdout.contains(&password) && !stderr.contains(&password));
+
+    // The admin logs in (its OWASP-cost hash is rehashed to the app's) and, with MFA,
+    // lists users; the e-mail defaulted to NAME@localhost.
+    let tokens = app.login(&username, &password).await;
+    let (secret, _) = app.enable_mfa(&tokens.access).await;
+    let tokens = app
+        .login_otp(&username, &password, &totp_code(&secret, now() + 30))
+        .await;
+    let r = app.get("/admin/users").bearer(&tokens.access).send().await;
+    r.assert_status(200);
+    let users = r.json();
+    let me = users
+        .as_array()
+        .and_then(|l| l.iter().find(|u| u["username"] == username.as_str()))
+        .expect("listed");
+    assert_eq!(me["email"], format!("{username}@localhost"));
+    assert_eq!(me["roles"], serde_json::json!(["admin"]));
+
+    // The same name again fails.
+    let mut child = notes_api()
+        .args(["create-admin", "--username", &username])
+        .env("DATABASE_URL", &app.database_url)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(format!("{}\n", new_password()).as_bytes())
+        .expect("password written");
+    let out = child.wait_with_output().expect("finishes");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("that user name is taken"));
+}
