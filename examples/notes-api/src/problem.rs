@@ -7,6 +7,7 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use secure_core::error::PROBLEM_JSON;
+use serde::Serialize;
 
 /// Why a login was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,16 +40,29 @@ impl LoginFailure {
     }
 }
 
+/// The body, in the member order of secure-core's `Problem`.
+#[derive(Debug, Serialize)]
+struct Body {
+    r#type: &'static str,
+    title: &'static str,
+    status: u16,
+    detail: &'static str,
+    code: &'static str,
+}
+
 impl IntoResponse for LoginFailure {
     fn into_response(self) -> Response {
-        let body = serde_json::json!({
-            "type": "about:blank",
-            "title": "Unauthorized",
-            "status": 401,
-            "detail": self.detail(),
-            "code": self.code(),
-        });
-        let mut response = (StatusCode::UNAUTHORIZED, body.to_string()).into_response();
+        let body = Body {
+            r#type: "about:blank",
+            title: "Unauthorized",
+            status: 401,
+            detail: self.detail(),
+            code: self.code(),
+        };
+        let Ok(body) = serde_json::to_vec(&body) else {
+            return StatusCode::UNAUTHORIZED.into_response();
+        };
+        let mut response = (StatusCode::UNAUTHORIZED, body).into_response();
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
         headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));

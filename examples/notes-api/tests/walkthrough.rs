@@ -94,6 +94,14 @@ async fn signup_and_login() {
     unknown.assert_status(401);
     assert_eq!(wrong.json(), unknown.json());
     assert_eq!(wrong.json()["code"], "invalid_credentials");
+    // The members in the order of secure-core's problems, `code` last.
+    assert!(
+        wrong
+            .text()
+            .starts_with(r#"{"type":"about:blank","title":"Unauthorized","status":401,"detail":"#),
+        "{}",
+        wrong.text()
+    );
     assert_eq!(wrong.header("www-authenticate"), Some("Bearer"));
 }
 
