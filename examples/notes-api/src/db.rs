@@ -17,7 +17,7 @@ use secure_core::auth::refresh::{
 use secure_core::session::{SessionRecord, SessionStore, SqlxSessionStore};
 use sqlx::migrate::{MigrateDatabase, Migrator};
 use sqlx::postgres::PgPoolOptions;
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 use sqlx::{PgPool, Postgres, SqlitePool};
 
 /// The app's own tables (`examples/notes-api/migrations`).
@@ -72,9 +72,10 @@ pub async fn connect(url: &str) -> Result<Db, sqlx::Error> {
                 .connect_with(options)
                 .await?
         } else {
+            // WAL: readers do not wait for the writer (and the writer not for readers).
             SqlitePoolOptions::new()
                 .max_connections(8)
-                .connect_with(options)
+                .connect_with(options.journal_mode(SqliteJournalMode::Wal))
                 .await?
         };
         return Ok(Db::Sqlite(pool));

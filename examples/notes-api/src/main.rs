@@ -141,11 +141,7 @@ async fn read_password() -> Result<SecretString, String> {
         .await
         .map_err(|e| format!("cannot read the password: {e}"))?;
     let password = SecretString::from(line.trim_end_matches(['\r', '\n']));
-    // The buffer held the password too.
-    zeroize_string(line);
+    // The buffer held the password too: a SecretString wipes it on drop.
+    drop(SecretString::from(line));
     Ok(password)
-}
-
-fn zeroize_string(s: String) {
-    drop(SecretString::from(s));
 }
