@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# Load benchmark of issue 7: authenticated `GET /notes` on notes-api (release build, every
+# security layer on) against notes_plain (benches/src/bin/notes_plain.rs: plain axum + sqlx,
+# the same SELECT, no security layer), on the same SQLite file, in one run on one machine.
+# The two are loaded alternately (a warm-up each, then ROUNDS rounds each), so background
+# load hits both alike. Prints a markdown table: median req/s and p99 per server, and the ratio.
+#
+#   bash benches/notes_load.sh
+#   DURATION=30s CONNECTIONS=64 ROUNDS=5 bash benches/notes_load.sh
+#
+# Load tool: wrk (Debian package `wrk`; installed with apt-get when missing and run as root).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION=${DURATION:-10s}
+WARMUP=${WARMUP:-5s}
+CONNECTIONS=${CONNECTIONS:-32}
+THREADS=${THREADS:-1}
+ROUNDS=${ROUNDS:-3}
+NOTES=${NOTES:-20}
+
+if ! command -v wrk >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        apt-get update -qq && apt-get install -y -qq wrk >/dev/null
+    else
+        echo "notes_load.sh: needs wrk (apt-get install wrk)" >&2
+        exit 1
+    fi
+fi
+
+echo "== building notes-api and notes_plain (release)" >&2
+cargo build --release --quiet -p notes-api --bin notes-api -p secure-benches --bin notes_plain
+target_dir=$(cargo metadata --format-version 1 --no-deps |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+notes_api="$target_dir/release/notes-api"
+notes_plain="$target_dir/release/notes_plain"
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+wait_for() { # URL: until it answers, 30 s at most
+    for _ in $(seq 300); do
+        curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    echo "notes_load.sh: $1 did not come up" >&2
+    exit 1
+}
+
+json_field() { # FIELD: read JSON on stdin, print one top-level string field
+    python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"
+}
+
+db="sqlite://$work/notes.db"
+api_port=$(free_port)
+api="http://127.0.0.1:$api_port"
+
+# Generated keys: a release build refuses to start without them, and none is written down.
+# The per-IP default limit is raised so one load generator on one address is not refused;
+# the limiter still runs (and counts) on every request.
+echo "== starting notes-api on $api" >&2
+SECURE_JWT_KEY=$(openssl rand -base64 48) \
+SECURE_CSRF_KEY=$(openssl rand -base64 48) \
+SECURE_RATE_LIMIT=1000000000/min \
+DATABASE_URL="$db" NOTES_ADDR="127.0.0.1:$api_port" \
+    "$notes_api" >"$work/notes-api.log" 2>&1 &
+pids+=($!)
+wait_for "$api/health"
+
+user="bench_$(openssl rand -hex 4)"
+password=$(openssl rand -base64 24)
+owner=$(curl -fsS "$api/auth/signup" -H 'content-type: application/json' \
+    -d "{\"username\":\"$user\",\"email\":\"$user@example.com\",\"password\":\"$password\"}" |
+    json_field id)
+login=$(curl -fsS "$api/auth/login" -H 'content-type: application/json' \
+    -d "{\"username\":\"$user\",\"password\":\"$password\"}")
+access=$(json_field access_token <<<"$login")
+refresh=$(json_field refresh_token <<<"$login")
+for i in $(seq "$NOTES"); do
+    curl -fsS -o /dev/null "$api/notes" -H "authorization: Bearer $access" \
+        -H 'content-type: application/json' \
+        -d "{\"title\":\"note $i\",\"body\":\"The body of note $i, a few words long so the list has some weight.\"}"
+done
+
+plain_port=$(free_port)
+plain="http://127.0.0.1:$plain_port"
+echo "== starting notes_plain on $plain" >&2
+"$notes_plain" "127.0.0.1:$plain_port" "$db" "$owner" >"$work/notes_plain.log" 2>&1 &
+pids+=($!)
+wait_for "$plain/notes"
+
+# Both must answer the same list, or the comparison means nothing.
+if ! cmp -s <(curl -fsS "$api/notes" -H "authorization: Bearer $access") \
+    <(curl -fsS "$plain/notes"); then
+    echo "notes_load.sh: notes-api and notes_plain answer different bodies" >&2
+    exit 1
+fi
+
+# A fresh access token (they live 15 minutes) through the refresh route, whose limit is the
+# per-IP default, unlike /auth/login's 5/min.
+renew() {
+    local pair
+    pair=$(curl -fsS "$api/auth/refresh" -H 'content-type: application/json' \
+        -d "{\"refresh_token\":\"$refresh\"}")
+    access=$(json_field access_token <<<"$pair")
+    refresh=$(json_field refresh_token <<<"$pair")
+}
+
+run_wrk() { # NAME URL DURATION OUT: the same header on both, so both read the same bytes
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"$3" --latency \
+        -H "authorization: Bearer $access" "$2/notes" >"$4"
+    if grep -q 'Non-2xx' "$4"; then
+        echo "notes_load.sh: $1 answered errors under load:" >&2
+        cat "$4" >&2
+        exit 1
+    fi
+}
+
+echo "== warm-up ($WARMUP each), then $ROUNDS rounds of $DURATION each, alternating" >&2
+renew
+run_wrk notes-api "$api" "$WARMUP" "$work/warm-api.txt"
+run_wrk notes_plain "$plain" "$WARMUP" "$work/warm-plain.txt"
+for round in $(seq "$ROUNDS"); do
+    renew
+    run_wrk notes-api "$api" "$DURATION" "$work/api-$round.txt"
+    run_wrk notes_plain "$plain" "$DURATION" "$work/plain-$round.txt"
+    echo "   round $round done" >&2
+done
+
+python3 - "$work" "$ROUNDS" <<'EOF'
+import re, statistics, sys
+
+work, rounds = sys.argv[1], int(sys.argv[2])
+UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
+
+def parse(path):
+    text = open(path).read()
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+    value, unit = re.search(r"^\s*99%\s+([\d.]+)(us|ms|s|m)\s*$", text, re.M).groups()
+    return rps, float(value) * UNIT_MS[unit]
+
+rows = {}
+for name, prefix in (("notes-api (secured)", "api"), ("plain axum", "plain")):
+    runs = [parse(f"{work}/{prefix}-{r}.txt") for r in range(1, rounds + 1)]
+    rows[name] = (
+        statistics.median(r for r, _ in runs),
+        statistics.median(p for _, p in runs),
+        ", ".join(f"{r:.0f}" for r, _ in runs),
+    )
+
+print("| server | req/s | p99 | req/s per round |")
+print("| --- | ---: | ---: | --- |")
+for name, (rps, p99, each) in rows.items():
+    print(f"| {name} | {rps:.0f} | {p99:.2f} ms | {each} |")
+(secured, s99, _), (plain, p99, _) = rows.values()
+print(f"| secured / plain | {secured / plain:.2f}x | {s99 / p99:.2f}x | |")
+EOF
+echo "medians of $ROUNDS rounds; wrk -t$THREADS -c$CONNECTIONS -d$DURATION, $(nproc) cores, load generator on the same machine" >&2
