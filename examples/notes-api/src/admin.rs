@@ -1,4 +1,5 @@
-//! `/admin/*`: for administrators who signed in with a second factor.
+//! `/admin/*`: for administrators who signed in with a second factor (ASVS 4.1.3 least
+//! privilege, 4.3.1 MFA for administrative interfaces).
 
 use axum::extract::State;
 use secure_core::prelude::*;

@@ -1,5 +1,11 @@
 //! `/auth/*`: signup, login (password, then TOTP or a recovery code), refresh-token rotation
 //! and logout.
+//!
+//! Against: credential stuffing and brute force (ASVS 2.2.1: 30/min per IP, 5/min per IP and
+//! user name), user enumeration by answer or timing (2.2.x: one 401 for unknown users and
+//! wrong passwords, after the same Argon2id work, 2.4.1), replayed or stolen refresh tokens
+//! (3.5.x: rotation, reuse revokes the family), and a password alone opening an MFA account
+//! (2.8.x).
 
 // The error is the response to send, returned as is (as secure-core's own guard does).
 #![allow(clippy::result_large_err)]

@@ -1,5 +1,9 @@
 //! `/auth/mfa/*`: TOTP enrolment, then confirmation with a first code, which turns MFA on and
 //! hands out the recovery codes (shown once; stored salted-hashed).
+//!
+//! Against: MFA turned on for an app that was never set up (a code must be confirmed first),
+//! lost devices without a back door (single-use recovery codes, ASVS 2.5.x, 2.6.x), and
+//! secrets in logs (every secret here is a `SecretString`; ASVS 2.8.x, 7.1.1).
 
 use std::time::SystemTime;
 

@@ -1,5 +1,9 @@
 //! `/notes`: each user's own notes. Every statement filters on the owner, so another user's
 //! note is simply not found (404), whatever its id.
+//!
+//! Against: broken object-level authorisation (OWASP API1, ASVS 4.2.1), mass assignment (the
+//! inputs have exactly `title` and `body`; ASVS 5.1.2), injection (bind parameters; ASVS
+//! 5.3.4) and guessable ids (16 random bytes).
 
 use axum::extract::State;
 use axum::http::StatusCode;

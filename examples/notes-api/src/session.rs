@@ -2,6 +2,10 @@
 //! `/auth/login` (and shares its 5/min per (IP, user name) budget); the answer sets the
 //! `__Host-session` cookie and carries the CSRF token that unsafe requests must echo in
 //! `X-CSRF-Token`.
+//!
+//! Against (ASVS 3.2-3.4, 4.2.2): session fixation (a fresh id at every login), stolen or
+//! lingering sessions (`__Host-`, `HttpOnly`, `SameSite=Strict`, server-side logout), and
+//! cross-site request forgery (the token, checked by secure-core on every unsafe request).
 
 use axum::extract::State;
 use axum::http::request::Parts;
