@@ -79,8 +79,10 @@ pub fn authorize_identity(identity: &Identity, mfa: bool) -> Result<(), Response
 }
 
 /// Counts the request against the route's limit: 429 problem+json with `Retry-After` and the
-/// `RateLimit` fields when over it; otherwise the `RateLimit` fields for the response.
-pub fn rate_limit(
+/// `RateLimit` fields when over it; otherwise the `RateLimit` fields for the response. With a
+/// store the decision is awaited; when the store cannot answer, 503 (failing closed) or no
+/// fields (failing open, [`RateLimiter::fail_open`]).
+pub async fn rate_limit(
     parts: &Parts,
     route: &'static str,
     limit: RateLimit,
@@ -95,13 +97,10 @@ pub fn rate_limit(
         return Err(Problem::internal().into_response());
     };
     let key = limiter.key_for(parts, limit.key, subject);
-    let decision = limiter.check(route, limit, &key);
-    if decision.allowed {
-        Ok(decision.headers())
-    } else {
-        audit::emit("rate_limit", Outcome::Denied, subject, "rate_limited");
-        Err(decision.too_many_requests())
-    }
+    limiter
+        .decide(route, limit, &key)
+        .await
+        .into_result(subject)
 }
 
 /// The success audit event of a route with `audit = ".."` (a failure when the handler itself

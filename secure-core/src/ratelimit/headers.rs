@@ -61,6 +61,11 @@ enum Outcome {
     Denied {
         wait: Duration,
     },
+    /// A store's answer for an allowed request: the numbers come computed.
+    Stored {
+        remaining: u32,
+        reset: Duration,
+    },
 }
 
 impl Decision {
@@ -95,11 +100,35 @@ impl Decision {
         }
     }
 
+    /// A store's answer ([`RateLimitStore`](super::RateLimitStore)): for a refused request
+    /// `reset` is the wait until the next one is allowed.
+    pub(crate) fn stored(
+        policy: &'static str,
+        quota: u32,
+        window_secs: u64,
+        answer: super::store::StoreDecision,
+    ) -> Self {
+        if !answer.allowed {
+            return Decision::denied(policy, quota, window_secs, answer.reset);
+        }
+        Decision {
+            policy,
+            allowed: true,
+            quota,
+            window_secs,
+            outcome: Outcome::Stored {
+                remaining: answer.remaining.min(quota),
+                reset: answer.reset,
+            },
+        }
+    }
+
     /// Requests left after this one.
     pub fn remaining(&self) -> u32 {
         match &self.outcome {
             Outcome::Allowed { state, .. } => state.remaining_burst_capacity(),
             Outcome::Denied { .. } => 0,
+            Outcome::Stored { remaining, .. } => *remaining,
         }
     }
 
@@ -115,7 +144,7 @@ impl Decision {
                     .saturating_sub(state.remaining_burst_capacity());
                 *replenish * used
             }
-            Outcome::Denied { wait } => *wait,
+            Outcome::Denied { wait } | Outcome::Stored { reset: wait, .. } => *wait,
         }
     }
 
@@ -140,8 +169,7 @@ impl Decision {
     /// The fields to add to the response of an allowed request.
     pub fn headers(&self) -> RateLimitHeaders {
         RateLimitHeaders {
-            policy: self.policy_value(),
-            state: self.state_value(),
+            fields: Some((self.policy_value(), self.state_value())),
         }
     }
 
@@ -170,15 +198,22 @@ fn value(s: String) -> HeaderValue {
 #[derive(Debug, Clone)]
 #[must_use = "add the fields to the response with `apply`"]
 pub struct RateLimitHeaders {
-    policy: HeaderValue,
-    state: HeaderValue,
+    /// `None` when no limit was counted (a store that could not be reached, failing open).
+    fields: Option<(HeaderValue, HeaderValue)>,
 }
 
 impl RateLimitHeaders {
+    /// No fields: nothing was counted.
+    pub(crate) fn none() -> Self {
+        RateLimitHeaders { fields: None }
+    }
+
     /// Appends both fields (appends: another policy's items may already be there).
     pub fn add_to(self, headers: &mut HeaderMap) {
-        headers.append(RATELIMIT_POLICY, self.policy);
-        headers.append(RATELIMIT, self.state);
+        if let Some((policy, state)) = self.fields {
+            headers.append(RATELIMIT_POLICY, policy);
+            headers.append(RATELIMIT, state);
+        }
     }
 
     /// The response with both fields added.
@@ -201,5 +236,28 @@ mod tests {
         assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(r.headers()[RETRY_AFTER], "12");
         assert_eq!(r.headers()[RATELIMIT], "\"route\";r=0;t=12");
+    }
+
+    #[test]
+    fn a_store_answer_gives_the_same_fields() {
+        let answer = |allowed, remaining, ms| crate::ratelimit::StoreDecision {
+            allowed,
+            remaining,
+            reset: Duration::from_millis(ms),
+        };
+        let ok = Decision::stored("route", 5, 60, answer(true, 3, 35_990));
+        assert!(ok.allowed);
+        assert_eq!(ok.state_value(), "\"route\";r=3;t=36");
+        // A store cannot report more than the quota.
+        let odd = Decision::stored("route", 5, 60, answer(true, 9, 1));
+        assert_eq!(odd.remaining(), 5);
+        let refused = Decision::stored("route", 5, 60, answer(false, 0, 11_200));
+        assert!(!refused.allowed);
+        assert_eq!(refused.too_many_requests().headers()[RETRY_AFTER], "12");
+        let none = Decision::stored("route", 5, 60, answer(false, 0, 0));
+        assert_eq!(none.too_many_requests().headers()[RETRY_AFTER], "1");
+        // Failing open: nothing counted, no fields.
+        let response = RateLimitHeaders::none().apply(Response::default());
+        assert!(!response.headers().contains_key(RATELIMIT));
     }
 }

@@ -15,31 +15,41 @@
 //! - **Memory**: idle keys are evicted periodically ([`memory`]); [`RateLimiter::key_count`]
 //!   says how many are held.
 //!
-//! The store boundary is [`memory::MemoryLimiter`]: one policy's keyed limiter answering
-//! [`Decision`]s. A Redis store (several instances) fits behind the same `check` as an
-//! async step (one Lua script doing the GCRA update atomically), which the generated code
-//! can `.await` since it already runs in the handler's future.
+//! - **Several instances**: with a [`RateLimitStore`] ([`RateLimiter::store`], or
+//!   `RateLimiter::redis` with the `redis` feature) every decision is the store's, so the
+//!   instances sharing it enforce one limit together. The generated handler code and
+//!   [`enforce_default_limit`] `.await` the decision in the request's future; without a
+//!   store, the decision is made in memory ([`memory::MemoryLimiter`], governor) and nothing
+//!   is awaited.
 
 pub mod client_ip;
 pub mod headers;
 pub mod memory;
+#[cfg(feature = "redis")]
+pub mod redis_store;
+pub mod store;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::Extension;
 use axum::extract::{ConnectInfo, Request};
 use axum::http::request::Parts;
-use axum::http::{Extensions, HeaderMap};
+use axum::http::{Extensions, HeaderMap, StatusCode};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 
 pub use client_ip::{Cidr, InvalidCidr, ProxyHeader, TrustedProxies};
 pub use headers::{Decision, RATELIMIT, RATELIMIT_POLICY, RateLimitHeaders};
 use memory::MemoryLimiter;
+#[cfg(feature = "redis")]
+pub use redis_store::RedisStore;
+pub use store::{RateLimitStore, Scope, StoreDecision, StoreError, StoreFuture};
 
+use crate::audit;
+use crate::error::Problem;
 use crate::policy::{RateKey, RateLimit};
 
 /// The key a request counts under on one route.
@@ -97,6 +107,117 @@ pub struct RateLimiter {
     ipv6_prefix: u8,
     sweep_interval: Duration,
     warned_no_peer: AtomicBool,
+    store: Option<Arc<dyn RateLimitStore>>,
+    fail_open: bool,
+    store_log: StoreLog,
+}
+
+/// What a limit decided for one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// The limiter (or its store) decided.
+    Decided(Decision),
+    /// The store could not decide and the limiter fails open: the request passes uncounted.
+    Unchecked,
+    /// The store could not decide and the limiter fails closed: answer 503.
+    Unavailable,
+}
+
+impl Verdict {
+    /// The `RateLimit` fields for the response when the request may proceed; otherwise the
+    /// response to send (429, or 503 when the store is unavailable), with its audit event.
+    // The error is the response to send, returned straight from the handler.
+    #[allow(clippy::result_large_err)]
+    pub fn into_result(self, subject: Option<&str>) -> Result<RateLimitHeaders, Response> {
+        match self {
+            Verdict::Decided(d) if d.allowed => Ok(d.headers()),
+            Verdict::Decided(d) => {
+                audit::emit(
+                    "rate_limit",
+                    audit::Outcome::Denied,
+                    subject,
+                    "rate_limited",
+                );
+                Err(d.too_many_requests())
+            }
+            Verdict::Unchecked => Ok(RateLimitHeaders::none()),
+            Verdict::Unavailable => {
+                audit::emit(
+                    "rate_limit",
+                    audit::Outcome::Failure,
+                    subject,
+                    "store_unavailable",
+                );
+                Err(Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "The service is temporarily unavailable: try again later.",
+                )
+                .into_response())
+            }
+        }
+    }
+}
+
+/// Store failures are logged at most once per [`STORE_LOG_EVERY`], with the number
+/// suppressed meanwhile: a Redis outage must not become one log line per request.
+pub const STORE_LOG_EVERY: Duration = Duration::from_secs(10);
+
+#[derive(Debug)]
+struct StoreLog {
+    born: Instant,
+    /// Milliseconds after `born` of the last logged failure, plus one (0: none yet).
+    last_ms: AtomicU64,
+    suppressed: AtomicU64,
+    down: AtomicBool,
+}
+
+impl StoreLog {
+    fn new() -> Self {
+        StoreLog {
+            born: Instant::now(),
+            last_ms: AtomicU64::new(0),
+            suppressed: AtomicU64::new(0),
+            down: AtomicBool::new(false),
+        }
+    }
+
+    fn failed(&self, error: &StoreError, fail_open: bool) {
+        self.down.store(true, Ordering::Relaxed);
+        let now = u64::try_from(self.born.elapsed().as_millis())
+            .unwrap_or(u64::MAX)
+            .saturating_add(1);
+        let last = self.last_ms.load(Ordering::Relaxed);
+        let every = u64::try_from(STORE_LOG_EVERY.as_millis()).unwrap_or(u64::MAX);
+        let due = last == 0 || now.saturating_sub(last) >= every;
+        if !due
+            || self
+                .last_ms
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_err()
+        {
+            self.suppressed.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        let suppressed = self.suppressed.swap(0, Ordering::Relaxed);
+        let policy = if fail_open {
+            "failing open: requests pass uncounted"
+        } else {
+            "failing closed: requests get 503"
+        };
+        // The error's text only: never the key, which holds a client address or subject.
+        tracing::error!(
+            target: "secure::ratelimit",
+            %error,
+            suppressed,
+            "rate-limit store unreachable; {policy}"
+        );
+    }
+
+    fn succeeded(&self) {
+        if self.down.load(Ordering::Relaxed) && self.down.swap(false, Ordering::Relaxed) {
+            tracing::info!(target: "secure::ratelimit", "rate-limit store reachable again");
+        }
+    }
 }
 
 impl std::fmt::Debug for RateLimiter {
@@ -141,7 +262,37 @@ impl RateLimiter {
             ipv6_prefix: 56,
             sweep_interval: Duration::from_secs(60),
             warned_no_peer: AtomicBool::new(false),
+            store: None,
+            fail_open: false,
+            store_log: StoreLog::new(),
         }
+    }
+
+    /// Decides every limit (per route and the per-IP default) in `store`, shared with the
+    /// other instances using it, instead of in this process's memory.
+    pub fn store(mut self, store: impl RateLimitStore) -> Self {
+        self.store = Some(Arc::new(store));
+        self
+    }
+
+    /// Decides every limit in Redis ([`RedisStore`]): several instances, one limit.
+    #[cfg(feature = "redis")]
+    pub fn redis(self, store: RedisStore) -> Self {
+        self.store(store)
+    }
+
+    /// When the store cannot answer (down, unreachable, slower than its timeout), let requests
+    /// through uncounted instead of refusing them with a 503. Either way the failure is logged
+    /// (target `secure::ratelimit`, at most once per [`STORE_LOG_EVERY`]).
+    ///
+    /// The default is to fail closed: limits guard logins and costly endpoints against
+    /// brute force and exhaustion (OWASP API4, ASVS 2.2.1), and an attacker who can make the
+    /// store unreachable (by flooding it, for one) must not switch them off. Failing open
+    /// trades that for availability; choose it only where an unlimited burst during an outage
+    /// is harmless.
+    pub fn fail_open(mut self) -> Self {
+        self.fail_open = true;
+        self
     }
 
     /// Believes the forwarding header of peers in these ranges (`"10.0.0.0/8"`,
@@ -295,7 +446,8 @@ impl RateLimiter {
         all
     }
 
-    /// Counts one request of `key` against `route`'s limit.
+    /// Counts one request of `key` against `route`'s limit, in this process's memory (a
+    /// configured store is not asked: see [`decide`](Self::decide)).
     pub fn check(&self, route: &'static str, limit: RateLimit, key: &ClientKey) -> Decision {
         let limiters = self.route(route, limit);
         match key {
@@ -304,8 +456,60 @@ impl RateLimiter {
         }
     }
 
+    /// Counts one request of `key` against `route`'s limit: in the store when there is one,
+    /// else in memory (as [`check`](Self::check), with nothing awaited).
+    pub async fn decide(&self, route: &'static str, limit: RateLimit, key: &ClientKey) -> Verdict {
+        match &self.store {
+            None => Verdict::Decided(self.check(route, limit, key)),
+            Some(store) => {
+                let answer = store.decide(Scope::Route(route), key, limit).await;
+                self.verdict("route", limit, answer)
+            }
+        }
+    }
+
+    /// Counts one request of the client address `ip` against the default limit, in the store
+    /// when there is one (`None` when there is no default limit).
+    pub async fn decide_default(&self, ip: IpAddr) -> Option<Verdict> {
+        let Some(store) = &self.store else {
+            return self.check_default(ip).map(Verdict::Decided);
+        };
+        let limit = self.default?;
+        let answer = store
+            .decide(Scope::Default, &ClientKey::Ip(ip), limit)
+            .await;
+        Some(self.verdict("default", limit, answer))
+    }
+
+    fn verdict(
+        &self,
+        policy: &'static str,
+        limit: RateLimit,
+        answer: Result<StoreDecision, StoreError>,
+    ) -> Verdict {
+        match answer {
+            Ok(answer) => {
+                self.store_log.succeeded();
+                Verdict::Decided(Decision::stored(
+                    policy,
+                    limit.count,
+                    limit.period_secs,
+                    answer,
+                ))
+            }
+            Err(error) => {
+                self.store_log.failed(&error, self.fail_open);
+                if self.fail_open {
+                    Verdict::Unchecked
+                } else {
+                    Verdict::Unavailable
+                }
+            }
+        }
+    }
+
     /// Counts one request of the client address `ip` against the default limit (`None` when
-    /// there is none).
+    /// there is none), in this process's memory.
     pub fn check_default(&self, ip: IpAddr) -> Option<Decision> {
         let limit = self.default?;
         let limiter = self
@@ -346,26 +550,25 @@ impl RateLimiter {
 /// `Retry-After`, `RateLimit`) over the limit; otherwise the response gets the `"default"`
 /// items of `RateLimit` and `RateLimit-Policy`. Counting twice is impossible: a request
 /// already counted passes through.
+///
+/// With a store, the decision is the store's; when it cannot answer, a 503 (or, with
+/// [`RateLimiter::fail_open`], the request passes without the fields).
 pub async fn enforce_default_limit(mut request: Request, next: Next) -> Response {
-    let decision = match request.extensions().get::<Arc<RateLimiter>>() {
+    let verdict = match request.extensions().get::<Arc<RateLimiter>>() {
         Some(limiter) if request.extensions().get::<DefaultCounted>().is_none() => {
             let ip = limiter.client_ip(request.headers(), request.extensions());
-            limiter.check_default(ip)
+            limiter.decide_default(ip).await
         }
         _ => None,
     };
-    let Some(decision) = decision else {
+    let Some(verdict) = verdict else {
         return next.run(request).await;
     };
-    if !decision.allowed {
-        crate::audit::emit(
-            "rate_limit",
-            crate::audit::Outcome::Denied,
-            None,
-            "rate_limited",
-        );
-        return decision.too_many_requests();
+    match verdict.into_result(None) {
+        Ok(headers) => {
+            request.extensions_mut().insert(DefaultCounted);
+            headers.apply(next.run(request).await)
+        }
+        Err(refused) => refused,
     }
-    request.extensions_mut().insert(DefaultCounted);
-    decision.headers().apply(next.run(request).await)
 }

@@ -172,7 +172,7 @@ pub(crate) fn handler(policy: &Policy, params: &[Param<'_>], f: &ItemFn) -> Toke
                 ::core::concat!(::core::module_path!(), "::", #name_str),
                 #p::RateLimit { count: #count, period_secs: #period, key: #key },
                 #subject,
-            ) {
+            ).await {
                 ::core::result::Result::Ok(__headers) => __headers,
                 ::core::result::Result::Err(__denied) => return __denied,
             };

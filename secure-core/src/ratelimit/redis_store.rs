@@ -1,0 +1,269 @@
+//! A Redis store: several instances of a service enforce one limit together.
+//!
+//! # One round trip per decision
+//!
+//! A decision is one `EVALSHA` of [`GCRA_SCRIPT`], which reads the key's theoretical arrival
+//! time (TAT), decides, and writes the new TAT atomically (Redis runs a script alone), so
+//! concurrent requests on different instances cannot both take the last slot. The script is
+//! sent by its SHA-1; when the server does not know it yet (first use, or after a restart or
+//! `SCRIPT FLUSH`) it answers `NOSCRIPT` and the script is loaded and run again: that first
+//! decision takes three round trips, every later one takes one.
+//!
+//! # Time and memory
+//!
+//! The script reads the clock with `redis.call('TIME')`: every instance uses the server's
+//! clock, so instances whose clocks disagree still count one budget. Each write sets the
+//! key's expiry (`SET .. PX`) to the moment its budget is full again, when a fresh key would
+//! behave identically: idle keys vanish by themselves, which bounds Redis's memory by the
+//! clients active in one window. Refusals do not write.
+//!
+//! # Keys
+//!
+//! `<prefix><22 characters>`: the prefix (`secure:rl:` unless set) and the SHA-256 (first
+//! 128 bits, base64url) of the scope (route or default limit) and the client key. Keys have a
+//! bounded length, and no client address or subject is ever written to Redis as text.
+//!
+//! # When Redis cannot answer
+//!
+//! See [`RateLimiter::fail_open`](super::RateLimiter::fail_open): by default the request is
+//! refused with a 503 (fail closed).
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig, MultiplexedConnection};
+use sha2::{Digest, Sha256};
+
+use super::ClientKey;
+use super::store::{RateLimitStore, Scope, StoreDecision, StoreError, StoreFuture};
+use crate::policy::RateLimit;
+
+/// The key prefix unless set.
+pub const DEFAULT_PREFIX: &str = "secure:rl:";
+
+/// How long one decision may take (connecting included) unless set.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// The GCRA step, run atomically by Redis.
+///
+/// - `KEYS[1]`: the key; its value is the TAT in microseconds of server time.
+/// - `ARGV[1]`: the emission interval in microseconds (window / quota).
+/// - `ARGV[2]`: the burst (the quota).
+/// - Returns `{allowed (1 or 0), remaining, ms}` where `ms` (rounded up) is, when allowed,
+///   the time until the budget is full again (also the key's expiry), and when refused, the
+///   time until the next request is allowed.
+///
+/// A request arriving at `now` is allowed when `max(tat, now) + interval - interval * burst
+/// <= now`, the rule governor applies in memory, so both stores answer alike.
+pub const GCRA_SCRIPT: &str = r"
+if redis.replicate_commands then redis.replicate_commands() end
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
+local interval = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local tat = tonumber(redis.call('GET', KEYS[1])) or now
+if tat < now then tat = now end
+local new_tat = tat + interval
+local allow_at = new_tat - interval * burst
+if allow_at > now then
+  return {0, 0, math.ceil((allow_at - now) / 1000)}
+end
+local ttl = math.ceil((new_tat - now) / 1000)
+redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX', ttl)
+return {1, math.floor((now - allow_at) / interval), ttl}
+";
+
+#[derive(Clone)]
+enum Connection {
+    Manager(ConnectionManager),
+    Multiplexed(MultiplexedConnection),
+}
+
+impl Connection {
+    async fn run(
+        &self,
+        invocation: &redis::ScriptInvocation<'_>,
+    ) -> redis::RedisResult<(i64, i64, i64)> {
+        // Both are handles to one shared connection: cloning one is cheap.
+        match self {
+            Connection::Manager(c) => invocation.invoke_async(&mut c.clone()).await,
+            Connection::Multiplexed(c) => invocation.invoke_async(&mut c.clone()).await,
+        }
+    }
+}
+
+/// A [`RateLimitStore`] in Redis (feature `redis`): see the [module documentation](self).
+///
+/// ```no_run
+/// # async fn run() -> Result<(), redis::RedisError> {
+/// use secure_core::config::SecurityConfig;
+/// use secure_core::ratelimit::{RateLimiter, RedisStore};
+///
+/// let store = RedisStore::connect("redis://127.0.0.1:6379/").await?;
+/// let config = SecurityConfig::new().rate_limiter(RateLimiter::new().redis(store));
+/// # drop(config);
+/// # Ok(())
+/// # }
+/// ```
+pub struct RedisStore {
+    connection: Connection,
+    script: redis::Script,
+    prefix: String,
+    timeout: Duration,
+}
+
+impl std::fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // No connection details: the URL may hold a password.
+        f.debug_struct("RedisStore")
+            .field("prefix", &self.prefix)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+fn manager_config() -> ConnectionManagerConfig {
+    // Fail fast while Redis is down: a request waits at most the store's timeout anyway,
+    // and the manager reconnects on a later request.
+    ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(Duration::from_millis(500)))
+        .set_response_timeout(Some(DEFAULT_TIMEOUT))
+        .set_number_of_retries(1)
+        .set_max_delay(Duration::from_millis(500))
+}
+
+impl RedisStore {
+    /// Connects to `url` (`redis://[:password@]host[:port][/db]`, or `rediss://` when the
+    /// `redis` crate's TLS features are enabled), failing now when Redis cannot be reached.
+    /// The connection reconnects by itself after a failure.
+    pub async fn connect(url: &str) -> redis::RedisResult<Self> {
+        let client = redis::Client::open(url)?;
+        let manager = ConnectionManager::new_with_config(client, manager_config()).await?;
+        Ok(Self::with_connection(Connection::Manager(manager)))
+    }
+
+    /// Like [`connect`](Self::connect), but connects on the first decision: a service can
+    /// start while Redis is still down (its requests then meet the failure policy). Call it
+    /// inside a tokio runtime; outside one it returns an error.
+    pub fn connect_lazy(url: &str) -> redis::RedisResult<Self> {
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(redis::RedisError::from((
+                redis::ErrorKind::Client,
+                "RedisStore::connect_lazy needs a tokio runtime",
+            )));
+        }
+        let client = redis::Client::open(url)?;
+        let manager = ConnectionManager::new_lazy_with_config(client, manager_config())?;
+        Ok(Self::with_connection(Connection::Manager(manager)))
+    }
+
+    /// Uses an existing (reconnecting) connection.
+    pub fn from_manager(connection: ConnectionManager) -> Self {
+        Self::with_connection(Connection::Manager(connection))
+    }
+
+    /// Uses an existing multiplexed connection (which does not reconnect by itself).
+    pub fn from_multiplexed(connection: MultiplexedConnection) -> Self {
+        Self::with_connection(Connection::Multiplexed(connection))
+    }
+
+    fn with_connection(connection: Connection) -> Self {
+        RedisStore {
+            connection,
+            script: redis::Script::new(GCRA_SCRIPT),
+            prefix: DEFAULT_PREFIX.to_owned(),
+            timeout: DEFAULT_TIMEOUT,
+        }
+    }
+
+    /// The prefix of every key (`secure:rl:` unless set): instances that must share limits
+    /// use the same one; services that must not, different ones.
+    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// How long one decision may take, connecting included (1 s unless set); past it the
+    /// store counts as unreachable.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The Redis key of `key` in `scope`: the prefix, then 128 bits of SHA-256, base64url.
+    pub fn key(&self, scope: Scope, key: &ClientKey) -> String {
+        let mut hash = Sha256::new();
+        match scope {
+            Scope::Route(route) => {
+                hash.update(b"r");
+                hash.update(route.as_bytes());
+            }
+            Scope::Default => hash.update(b"d"),
+        }
+        // A separator no route name contains, then a tagged client key.
+        hash.update([0]);
+        match key {
+            ClientKey::Ip(IpAddr::V4(ip)) => {
+                hash.update(b"4");
+                hash.update(ip.octets());
+            }
+            ClientKey::Ip(IpAddr::V6(ip)) => {
+                hash.update(b"6");
+                hash.update(ip.octets());
+            }
+            ClientKey::User(subject) => {
+                hash.update(b"u");
+                hash.update(subject.as_bytes());
+            }
+            ClientKey::Global => hash.update(b"g"),
+        }
+        let digest = hash.finalize();
+        let mut out = String::with_capacity(self.prefix.len() + 22);
+        out.push_str(&self.prefix);
+        URL_SAFE_NO_PAD.encode_string(&digest[..16], &mut out);
+        out
+    }
+
+    /// Counts one request of `key` against `limit` in `scope`: one `EVALSHA`.
+    pub async fn decide(
+        &self,
+        scope: Scope,
+        key: &ClientKey,
+        limit: RateLimit,
+    ) -> Result<StoreDecision, StoreError> {
+        let quota = limit.count.max(1);
+        let window_us = u128::from(limit.period_secs.max(1)) * 1_000_000;
+        let interval_us = u64::try_from(window_us / u128::from(quota))
+            .unwrap_or(u64::MAX)
+            .max(1);
+        let mut invocation = self.script.prepare_invoke();
+        invocation
+            .key(self.key(scope, key))
+            .arg(interval_us)
+            .arg(quota);
+        let (allowed, remaining, ms) =
+            match tokio::time::timeout(self.timeout, self.connection.run(&invocation)).await {
+                Ok(Ok(reply)) => reply,
+                Ok(Err(e)) => return Err(StoreError::new(e)),
+                Err(elapsed) => return Err(StoreError::new(elapsed)),
+            };
+        let allowed = match allowed {
+            1 => true,
+            0 => false,
+            _ => return Err(StoreError::new("unexpected reply from the GCRA script")),
+        };
+        Ok(StoreDecision {
+            allowed,
+            remaining: u32::try_from(remaining.max(0)).unwrap_or(u32::MAX),
+            reset: Duration::from_millis(u64::try_from(ms.max(0)).unwrap_or(0)),
+        })
+    }
+}
+
+impl RateLimitStore for RedisStore {
+    fn decide<'a>(&'a self, scope: Scope, key: &'a ClientKey, limit: RateLimit) -> StoreFuture<'a> {
+        Box::pin(RedisStore::decide(self, scope, key, limit))
+    }
+}

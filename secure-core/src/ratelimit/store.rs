@@ -1,0 +1,60 @@
+//! The store boundary: where limits are decided when several instances must share them.
+//!
+//! Without a store, [`RateLimiter`](super::RateLimiter) decides in memory (governor, per
+//! process, no await on the hot path). With one ([`RateLimiter::store`],
+//! [`RateLimiter::redis`]), every decision (per-route limits and the per-IP default) is the
+//! store's, made asynchronously in the request's future.
+//!
+//! [`RateLimiter::store`]: super::RateLimiter::store
+//! [`RateLimiter::redis`]: super::RateLimiter::redis
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use super::ClientKey;
+use crate::policy::RateLimit;
+
+/// Which limit a decision counts against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scope {
+    /// A route's own limit, named by its handler path.
+    Route(&'static str),
+    /// The per-client-IP limit every route shares.
+    Default,
+}
+
+/// A store's answer for one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreDecision {
+    /// Whether the request may proceed.
+    pub allowed: bool,
+    /// Requests left after this one (0 when refused).
+    pub remaining: u32,
+    /// Allowed: until the budget is full again. Refused: until the next request is allowed.
+    pub reset: Duration,
+}
+
+/// The store could not decide (unreachable, timed out, an unexpected reply). Its message
+/// carries no key: keys hold client addresses and subjects.
+#[derive(Debug, thiserror::Error)]
+#[error("rate-limit store unavailable: {0}")]
+pub struct StoreError(Box<dyn std::error::Error + Send + Sync>);
+
+impl StoreError {
+    /// Wraps the cause (which must not contain the key).
+    pub fn new(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        StoreError(cause.into())
+    }
+}
+
+/// The future of one decision.
+pub type StoreFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<StoreDecision, StoreError>> + Send + 'a>>;
+
+/// A shared GCRA store: counts one request of `key` against `limit` in `scope`, atomically
+/// with respect to every other instance using the same store.
+pub trait RateLimitStore: Send + Sync + std::fmt::Debug + 'static {
+    /// Counts one request.
+    fn decide<'a>(&'a self, scope: Scope, key: &'a ClientKey, limit: RateLimit) -> StoreFuture<'a>;
+}
