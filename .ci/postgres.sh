@@ -5,10 +5,13 @@
 # apt-get), creates a cluster in a temporary directory, starts it on 127.0.0.1 on a free
 # port, creates the database `secure_test`, exports
 #   SECURE_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:<port>/secure_test
-# and stops and deletes the cluster when the sourcing shell exits (trap EXIT).
+# and stops and deletes the cluster when the sourcing shell exits (an EXIT step registered
+# with .ci/cleanup.sh, so other scripts' cleanups still run).
 # Tests that need Postgres skip, with a notice, when that variable is unset.
 #
 # The cluster trusts local TCP connections and runs with fsync off: for tests only.
+
+. "$(dirname "${BASH_SOURCE[0]}")/cleanup.sh"
 
 secure_pg_bindir() {
     if command -v initdb >/dev/null 2>&1; then
@@ -88,7 +91,7 @@ secure_pg_start() {
         cat "$SECURE_PG_DIR/server.log" >&2
         return 1
     fi
-    trap secure_pg_stop EXIT
+    secure_cleanup_add secure_pg_stop
 
     "${as[@]}" "$bindir/createdb" -h 127.0.0.1 -p "$port" -U postgres secure_test
     export SECURE_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$port/secure_test"
