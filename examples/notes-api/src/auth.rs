@@ -297,9 +297,9 @@ const LOGIN_LIMIT_NAME: &str = "notes_api::login(ip, username)";
 
 /// Counts one attempt against 5/min per (client IP, user name): `#[secure_handler]` keys
 /// limits by IP, user or nothing, and the user name is in the body, so the pair is counted
-/// here, with the framework's limiter and client-IP rules (trusted proxies, IPv6 /56).
-/// Unknown user names count like known ones.
-fn count_login_attempt(
+/// here, with the framework's limiter, client-IP rules (trusted proxies, IPv6 /56) and store
+/// (memory, or Redis shared by every instance). Unknown user names count like known ones.
+async fn count_login_attempt(
     extensions: &Extensions,
     headers: &HeaderMap,
     username: &str,
@@ -310,13 +310,12 @@ fn count_login_attempt(
     let ip = limiter.client_ip(headers, extensions);
     // `no_control` keeps a newline out of user names, so the pair is unambiguous.
     let key = ClientKey::User(format!("{ip}\n{username}").into_boxed_str());
-    let decision = limiter.check(LOGIN_LIMIT_NAME, LOGIN_LIMIT, &key);
-    if decision.allowed {
-        Ok(())
-    } else {
-        audit::emit("rate_limit", Outcome::Denied, None, "rate_limited");
-        Err(decision.too_many_requests())
-    }
+    // A refusal (429, or 503 when a store fails closed) is audited by `into_result`.
+    limiter
+        .decide(LOGIN_LIMIT_NAME, LOGIN_LIMIT, &key)
+        .await
+        .into_result(None)
+        .map(|_| ())
 }
 
 /// The password (Argon2id; an unknown user is checked against the dummy hash, so both cost
@@ -327,7 +326,7 @@ pub(crate) async fn check_login(
     headers: &HeaderMap,
     attempt: &Login,
 ) -> Result<Verified, Response> {
-    count_login_attempt(extensions, headers, &attempt.username)?;
+    count_login_attempt(extensions, headers, &attempt.username).await?;
     let user = users::by_username(&state.db, &attempt.username)
         .await
         .map_err(internal)?;
