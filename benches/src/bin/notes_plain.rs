@@ -21,7 +21,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::Serialize;
 use sqlx::SqlitePool;
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 
 /// notes-api's `LIST`, character for character.
 const LIST: &str = "SELECT id, title, body, created_at FROM notes WHERE owner_id = $1 \
@@ -72,7 +72,8 @@ async fn run(addr: &str, url: &str, owner: &str) -> Result<(), String> {
     // The pool notes-api opens for a SQLite file (`db::connect`), so both pay the same.
     let options = SqliteConnectOptions::from_str(url)
         .map_err(|e| format!("database URL: {e}"))?
-        .foreign_keys(true);
+        .foreign_keys(true)
+        .journal_mode(SqliteJournalMode::Wal);
     let pool = SqlitePoolOptions::new()
         .max_connections(8)
         .connect_with(options)
