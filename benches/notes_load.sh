@@ -3,7 +3,8 @@
 # security layer on) against notes_plain (benches/src/bin/notes_plain.rs: plain axum + sqlx,
 # the same SELECT, no security layer), on the same SQLite file, in one run on one machine.
 # The two are loaded alternately (a warm-up each, then ROUNDS rounds each), so background
-# load hits both alike. Prints a markdown table: median req/s and p99 per server, and the ratio.
+# load hits both alike. Prints a markdown table: median req/s and p99 per server, and the
+# median of the per-round ratios.
 #
 #   bash benches/notes_load.sh
 #   DURATION=30s CONNECTIONS=64 ROUNDS=5 bash benches/notes_load.sh
@@ -16,7 +17,7 @@ DURATION=${DURATION:-10s}
 WARMUP=${WARMUP:-5s}
 CONNECTIONS=${CONNECTIONS:-32}
 THREADS=${THREADS:-1}
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-5}
 NOTES=${NOTES:-20}
 
 if ! command -v wrk >/dev/null 2>&1; then
@@ -74,7 +75,8 @@ SECURE_CSRF_KEY=$(openssl rand -base64 48) \
 SECURE_RATE_LIMIT=1000000000/min \
 DATABASE_URL="$db" NOTES_ADDR="127.0.0.1:$api_port" \
     "$notes_api" >"$work/notes-api.log" 2>&1 &
-pids+=($!)
+api_pid=$!
+pids+=($api_pid)
 wait_for "$api/health"
 
 user="bench_$(openssl rand -hex 4)"
@@ -96,7 +98,8 @@ plain_port=$(free_port)
 plain="http://127.0.0.1:$plain_port"
 echo "== starting notes_plain on $plain" >&2
 "$notes_plain" "127.0.0.1:$plain_port" "$db" "$owner" >"$work/notes_plain.log" 2>&1 &
-pids+=($!)
+plain_pid=$!
+pids+=($plain_pid)
 wait_for "$plain/notes"
 
 # Both must answer the same list, or the comparison means nothing.
@@ -116,9 +119,16 @@ renew() {
     refresh=$(json_field refresh_token <<<"$pair")
 }
 
-run_wrk() { # NAME URL DURATION OUT: the same header on both, so both read the same bytes
+cpu_ticks() { # PID: user + system CPU time so far, in clock ticks
+    awk '{print $14 + $15}' "/proc/$1/stat"
+}
+
+run_wrk() { # NAME URL DURATION OUT PID: the same header on both, so both read the same bytes
+    local before
+    before=$(cpu_ticks "$5")
     wrk -t"$THREADS" -c"$CONNECTIONS" -d"$3" --latency \
         -H "authorization: Bearer $access" "$2/notes" >"$4"
+    echo $(($(cpu_ticks "$5") - before)) >"$4.cpu"
     if grep -q 'Non-2xx' "$4"; then
         echo "notes_load.sh: $1 answered errors under load:" >&2
         cat "$4" >&2
@@ -128,41 +138,51 @@ run_wrk() { # NAME URL DURATION OUT: the same header on both, so both read the s
 
 echo "== warm-up ($WARMUP each), then $ROUNDS rounds of $DURATION each, alternating" >&2
 renew
-run_wrk notes-api "$api" "$WARMUP" "$work/warm-api.txt"
-run_wrk notes_plain "$plain" "$WARMUP" "$work/warm-plain.txt"
+run_wrk notes-api "$api" "$WARMUP" "$work/warm-api.txt" "$api_pid"
+run_wrk notes_plain "$plain" "$WARMUP" "$work/warm-plain.txt" "$plain_pid"
 for round in $(seq "$ROUNDS"); do
     renew
-    run_wrk notes-api "$api" "$DURATION" "$work/api-$round.txt"
-    run_wrk notes_plain "$plain" "$DURATION" "$work/plain-$round.txt"
+    run_wrk notes-api "$api" "$DURATION" "$work/api-$round.txt" "$api_pid"
+    run_wrk notes_plain "$plain" "$DURATION" "$work/plain-$round.txt" "$plain_pid"
     echo "   round $round done" >&2
 done
 
-python3 - "$work" "$ROUNDS" <<'EOF'
+python3 - "$work" "$ROUNDS" "$(getconf CLK_TCK)" <<'EOF'
 import re, statistics, sys
 
-work, rounds = sys.argv[1], int(sys.argv[2])
+work, rounds, tick = sys.argv[1], int(sys.argv[2]), 1 / int(sys.argv[3])
 UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
 
 def parse(path):
     text = open(path).read()
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
     value, unit = re.search(r"^\s*99%\s+([\d.]+)(us|ms|s|m)\s*$", text, re.M).groups()
-    return rps, float(value) * UNIT_MS[unit]
+    requests = int(re.search(r"(\d+) requests in", text).group(1))
+    # the server's own CPU time per request (user + system), whatever else the machine ran
+    cpu_us = int(open(path + ".cpu").read()) * tick * 1e6 / requests
+    return rps, float(value) * UNIT_MS[unit], cpu_us
 
-rows = {}
+runs = {
+    prefix: [parse(f"{work}/{prefix}-{r}.txt") for r in range(1, rounds + 1)]
+    for prefix in ("api", "plain")
+}
+print("| server | req/s | p99 | server CPU per request | req/s per round |")
+print("| --- | ---: | ---: | ---: | --- |")
 for name, prefix in (("notes-api (secured)", "api"), ("plain axum", "plain")):
-    runs = [parse(f"{work}/{prefix}-{r}.txt") for r in range(1, rounds + 1)]
-    rows[name] = (
-        statistics.median(r for r, _ in runs),
-        statistics.median(p for _, p in runs),
-        ", ".join(f"{r:.0f}" for r, _ in runs),
-    )
-
-print("| server | req/s | p99 | req/s per round |")
-print("| --- | ---: | ---: | --- |")
-for name, (rps, p99, each) in rows.items():
-    print(f"| {name} | {rps:.0f} | {p99:.2f} ms | {each} |")
-(secured, s99, _), (plain, p99, _) = rows.values()
-print(f"| secured / plain | {secured / plain:.2f}x | {s99 / p99:.2f}x | |")
+    rps = statistics.median(r[0] for r in runs[prefix])
+    p99 = statistics.median(r[1] for r in runs[prefix])
+    cpu = statistics.median(r[2] for r in runs[prefix])
+    each = ", ".join(f"{r[0]:.0f}" for r in runs[prefix])
+    print(f"| {name} | {rps:.0f} | {p99:.2f} ms | {cpu:.1f} µs | {each} |")
+# The ratio of each round's pair (run back to back, so they saw the same background load),
+# then the median of those: steadier on a shared machine than a ratio of medians.
+rps_ratio = [a[0] / b[0] for a, b in zip(runs["api"], runs["plain"])]
+p99_ratio = [a[1] / b[1] for a, b in zip(runs["api"], runs["plain"])]
+cpu_ratio = [a[2] / b[2] for a, b in zip(runs["api"], runs["plain"])]
+each = ", ".join(f"{r:.2f}x" for r in rps_ratio)
+print(
+    f"| secured / plain | {statistics.median(rps_ratio):.2f}x "
+    f"| {statistics.median(p99_ratio):.2f}x | {statistics.median(cpu_ratio):.2f}x | {each} |"
+)
 EOF
 echo "medians of $ROUNDS rounds; wrk -t$THREADS -c$CONNECTIONS -d$DURATION, $(nproc) cores, load generator on the same machine" >&2
