@@ -68,9 +68,21 @@ pub const TOKEN_AUDIENCE: &str = "notes-api";
 /// The issuer name authenticator apps show.
 pub const TOTP_ISSUER: &str = "notes-api";
 
-/// What the handlers share. Cheap to clone.
+/// What the handlers share: one `Arc`, so the per-request clone axum makes is one counter
+/// increment rather than one per pool and store.
 #[derive(Debug, Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The contents of [`AppState`].
+#[derive(Debug)]
+pub struct Shared {
     db: Db,
     hasher: PasswordHasher,
     refresh: RefreshTokens<db::DbRefreshStore>,
@@ -152,13 +164,13 @@ pub fn app(db: Db, config: SecurityConfig, options: Options) -> Result<axum::Rou
         .build()
         .map_err(StartError::Tokens)?;
     let sessions = SessionManager::new(db.session_store(), keys.csrf_key());
-    let state = AppState {
+    let state = AppState(Arc::new(Shared {
         refresh: RefreshTokens::new(db.refresh_store()),
         sessions: sessions.clone(),
         hasher: options.password_hasher,
         totp: TotpIssuer::new(TOTP_ISSUER).map_err(StartError::Totp)?,
         db,
-    };
+    }));
     if tokio::runtime::Handle::try_current().is_ok() {
         tokio::spawn(purge(state.clone()));
     }
