@@ -528,6 +528,12 @@ async fn secrets_stay_out_of_the_log() {
     let (secret, codes) = app.enable_mfa(&user.tokens.access).await;
     let logs = captured_logs();
     assert!(logs.contains("security::audit"), "audit events are logged");
+    // The password check runs on a blocking thread; its audit event still names the route.
+    let password_checks: Vec<&str> = logs.lines().filter(|l| l.contains("password_ok")).collect();
+    assert!(!password_checks.is_empty(), "{logs}");
+    for line in password_checks {
+        assert!(line.contains("route=/"), "no request context: {line}");
+    }
     for secret in [
         user.password.as_str(),
         user.tokens.access.as_str(),

@@ -37,6 +37,15 @@ pub fn current() -> Option<RequestContext> {
     CONTEXT.try_with(Clone::clone).ok()
 }
 
+/// Runs `f` with `context` as the current request context: for work moved off the request's
+/// task (`spawn_blocking`), so its audit events keep the request's fields.
+pub(crate) fn with_context<R>(context: Option<RequestContext>, f: impl FnOnce() -> R) -> R {
+    match context {
+        Some(context) => CONTEXT.sync_scope(context, f),
+        None => f(),
+    }
+}
+
 /// Whether a client's request id may be kept: 1 to 64 of `[A-Za-z0-9_-]`.
 pub fn is_valid_request_id(id: &str) -> bool {
     (1..=64).contains(&id.len())

@@ -398,11 +398,16 @@ impl PasswordHasher {
         let hasher = self.clone();
         let password = SecretString::from(password.expose_secret());
         let stored = stored.map(|s| (s.subject.to_owned(), s.hash.clone()));
+        // The blocking thread has no task-local request context: carry it, so the login's
+        // audit event names the client, route and request id.
+        let context = crate::http::context::current();
         tokio::task::spawn_blocking(move || {
-            let stored = stored
-                .as_ref()
-                .map(|(subject, hash)| StoredPassword::new(subject, hash));
-            hasher.verify_blocking(&password, stored)
+            crate::http::context::with_context(context, || {
+                let stored = stored
+                    .as_ref()
+                    .map(|(subject, hash)| StoredPassword::new(subject, hash));
+                hasher.verify_blocking(&password, stored)
+            })
         })
         .await
         .unwrap_or(Verification::Invalid)
