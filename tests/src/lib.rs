@@ -1,7 +1,8 @@
 //! Cross-crate tests of the secure framework; the suites live in `tests/`.
 #![forbid(unsafe_code)]
 
-use std::sync::Once;
+use std::future::Future;
+use std::sync::{Arc, Mutex, Once};
 
 /// Call before installing a thread-scoped capturing subscriber (`set_default`/`with_default`).
 ///
@@ -15,6 +16,49 @@ pub fn tracing_fallback() {
     ONCE.call_once(|| {
         let _ = tracing::subscriber::set_global_default(tracing_subscriber::registry());
     });
+}
+
+/// A writer that keeps everything a subscriber formats, for tests that read log lines.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
+    type Writer = Captured;
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+/// Runs `f` with a subscriber scoped to this thread that records INFO and above (targets
+/// included, no colours), and returns `f`'s output with the text logged meanwhile. Installs
+/// [`tracing_fallback`] first.
+pub async fn with_logs<F: Future<Output = T>, T>(f: F) -> (T, String) {
+    let captured = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(captured.clone())
+        .with_ansi(false)
+        .with_max_level(tracing::Level::INFO)
+        .with_target(true)
+        .finish();
+    tracing_fallback();
+    let guard = tracing::subscriber::set_default(subscriber);
+    let out = f.await;
+    drop(guard);
+    let bytes = captured.0.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    (out, String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// The README's Rust examples compile and run as doctests, so the README cannot drift.

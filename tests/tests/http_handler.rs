@@ -1,8 +1,6 @@
 //! `#[secure_handler]` + `SecureRouter` end to end: every outcome, its audit event, and no
 //! internal detail in any body.
 
-use std::sync::{Arc, Mutex};
-
 use axum::body::Body;
 use axum::extract::Path;
 use axum::http::{Request, StatusCode, header};
@@ -194,43 +192,6 @@ fn assert_problem(reply: &Reply, status: StatusCode) {
     assert_eq!(body["status"], status.as_u16());
 }
 
-/// Captures `security::audit` events as text.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
-    type Writer = Captured;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
-
-async fn with_audit<F: std::future::Future<Output = T>, T>(f: F) -> (T, String) {
-    let captured = Captured::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(captured.clone())
-        .with_ansi(false)
-        .with_max_level(tracing::Level::INFO)
-        .with_target(true)
-        .finish();
-    secure_tests::tracing_fallback();
-    let guard = tracing::subscriber::set_default(subscriber);
-    let out = f.await;
-    drop(guard);
-    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    (out, text)
-}
-
 #[tokio::test]
 async fn public_route_answers_anyone() {
     let app = app();
@@ -243,7 +204,7 @@ async fn public_route_answers_anyone() {
 #[tokio::test]
 async fn auth_route_without_credentials_is_401_with_challenge_and_audit() {
     let app = app();
-    let (reply, log) = with_audit(send(&app, get_req("/me", None))).await;
+    let (reply, log) = secure_tests::with_logs(send(&app, get_req("/me", None))).await;
     assert_problem(&reply, StatusCode::UNAUTHORIZED);
     assert!(
         reply
@@ -272,7 +233,7 @@ async fn auth_route_with_a_good_token_runs_the_handler() {
 async fn missing_role_or_mfa_is_403_with_audit() {
     let app = app();
     let member = token(&app, "bob", &["member"], true);
-    let (reply, log) = with_audit(send(
+    let (reply, log) = secure_tests::with_logs(send(
         &app,
         json_req("DELETE", "/admin/purge", Some(&member), ""),
     ))
@@ -282,7 +243,7 @@ async fn missing_role_or_mfa_is_403_with_audit() {
     assert!(log.contains("subject=bob"), "{log}");
 
     let admin_no_mfa = token(&app, "carol", &["admin"], false);
-    let (reply, log) = with_audit(send(
+    let (reply, log) = secure_tests::with_logs(send(
         &app,
         json_req("DELETE", "/admin/purge", Some(&admin_no_mfa), ""),
     ))
@@ -291,7 +252,7 @@ async fn missing_role_or_mfa_is_403_with_audit() {
     assert!(log.contains("mfa_required"), "{log}");
 
     let admin = token(&app, "dave", &["admin"], true);
-    let (reply, log) = with_audit(send(
+    let (reply, log) = secure_tests::with_logs(send(
         &app,
         json_req("DELETE", "/admin/purge", Some(&admin), ""),
     ))
@@ -382,7 +343,8 @@ async fn rate_limit_answers_429_with_retry_after_and_audit() {
             StatusCode::OK
         );
     }
-    let (reply, log) = with_audit(send(&app, json_req("POST", "/login", None, ""))).await;
+    let (reply, log) =
+        secure_tests::with_logs(send(&app, json_req("POST", "/login", None, ""))).await;
     assert_problem(&reply, StatusCode::TOO_MANY_REQUESTS);
     let retry: u64 = reply
         .headers
@@ -419,7 +381,7 @@ async fn panics_and_5xx_bodies_hold_no_internal_detail() {
 #[tokio::test]
 async fn api_errors_log_the_cause_under_the_request_id_and_send_only_the_id() {
     let app = app();
-    let (reply, log) = with_audit(send(&app, get_req("/broken-db", None))).await;
+    let (reply, log) = secure_tests::with_logs(send(&app, get_req("/broken-db", None))).await;
     assert_problem(&reply, StatusCode::INTERNAL_SERVER_ERROR);
     assert!(
         !reply.body.contains("10.0.0.5") && !reply.body.contains("password"),

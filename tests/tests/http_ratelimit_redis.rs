@@ -7,7 +7,6 @@
 //! server's global command counters, which other tests of this file would move.
 
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::body::Body;
@@ -429,43 +428,6 @@ async fn store_keys_are_bounded_and_never_hold_the_subject() {
     );
 }
 
-/// Captures every event as text.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
-    type Writer = Captured;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
-
-async fn with_logs<F: std::future::Future<Output = T>, T>(f: F) -> (T, String) {
-    let captured = Captured::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(captured.clone())
-        .with_ansi(false)
-        .with_max_level(tracing::Level::INFO)
-        .with_target(true)
-        .finish();
-    secure_tests::tracing_fallback();
-    let guard = tracing::subscriber::set_default(subscriber);
-    let out = f.await;
-    drop(guard);
-    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    (out, text)
-}
-
 /// A port nothing listens on.
 fn closed_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -481,7 +443,7 @@ fn unreachable_store() -> RedisStore {
 #[tokio::test]
 async fn unreachable_redis_fails_closed_with_a_503_and_one_log_line() {
     let app = router(RateLimiter::new().redis(unreachable_store()));
-    let (replies, logs) = with_logs(async {
+    let (replies, logs) = secure_tests::with_logs(async {
         let first = send(&app, req("/login", "203.0.113.99")).await;
         let second = send(&app, req("/health", "203.0.113.99")).await;
         (first, second)
@@ -516,7 +478,7 @@ async fn unreachable_redis_fails_closed_with_a_503_and_one_log_line() {
 #[tokio::test]
 async fn unreachable_redis_lets_requests_through_with_fail_open() {
     let app = router(RateLimiter::new().redis(unreachable_store()).fail_open());
-    let (replies, logs) = with_logs(async {
+    let (replies, logs) = secure_tests::with_logs(async {
         let mut replies = Vec::new();
         for _ in 0..7 {
             replies.push(send(&app, req("/login", "203.0.113.98")).await);
