@@ -246,14 +246,15 @@ fn edit_distance(a: &str, b: &str) -> usize {
 /// One key: from `NAME` or from the file `NAME_FILE`, checked; `None` when neither is set.
 fn read_key(vars: &Vars, name: &str) -> Result<Option<Vec<u8>>, ConfigError> {
     let file_var = format!("{name}_FILE");
-    let key = match (vars.value(name), vars.value(&file_var)) {
+    // The key, the variable it came from, and how to name it in an error.
+    let (mut key, var, what) = match (vars.value(name), vars.value(&file_var)) {
         (Some(_), Some(_)) => {
             return Err(env_error(
                 name,
                 format!("set both {name} and {file_var}; keep one"),
             ));
         }
-        (Some(value), None) => value.as_bytes().to_vec(),
+        (Some(value), None) => (value.as_bytes().to_vec(), name, String::new()),
         (None, Some(path)) => {
             let mut bytes = std::fs::read(path)
                 .map_err(|e| env_error(&file_var, format!("cannot read `{path}`: {}", e.kind())))?;
@@ -263,20 +264,14 @@ fn read_key(vars: &Vars, name: &str) -> Result<Option<Vec<u8>>, ConfigError> {
             } else if bytes.ends_with(b"\n") {
                 bytes.truncate(bytes.len() - 1);
             }
-            if let Some(reason) = weakness(&bytes) {
-                use zeroize::Zeroize as _;
-                bytes.zeroize();
-                return Err(env_error(
-                    &file_var,
-                    format!("the key in `{path}` {reason}"),
-                ));
-            }
-            return Ok(Some(bytes));
+            (bytes, file_var.as_str(), format!("the key in `{path}` "))
         }
         (None, None) => return Ok(None),
     };
     if let Some(reason) = weakness(&key) {
-        return Err(env_error(name, reason));
+        use zeroize::Zeroize as _;
+        key.zeroize();
+        return Err(env_error(var, format!("{what}{reason}")));
     }
     Ok(Some(key))
 }
