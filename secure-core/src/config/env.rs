@@ -298,15 +298,7 @@ fn read_keys(vars: &Vars, production: bool) -> Result<Keys, ConfigError> {
         }
         warn_ephemeral(&missing);
     }
-    let mut keys = Keys::ephemeral();
-    keys.set_ephemeral(!missing.is_empty());
-    if let Some(jwt) = jwt {
-        keys.replace_jwt(jwt);
-    }
-    if let Some(csrf) = csrf {
-        keys.replace_csrf(csrf);
-    }
-    Ok(keys)
+    Ok(Keys::from_parts(jwt, csrf))
 }
 
 fn warn_ephemeral(missing: &[&str]) {

@@ -164,23 +164,16 @@ impl Keys {
     /// tests; [`SecurityConfig::from_env`](crate::config::SecurityConfig::from_env) makes them
     /// only in debug builds, and says so loudly.
     pub fn ephemeral() -> Self {
+        Keys::from_parts(None, None)
+    }
+
+    /// Checked keys, with a random one for each that is `None` (then the keys are ephemeral).
+    pub(crate) fn from_parts(jwt: Option<Vec<u8>>, csrf: Option<Vec<u8>>) -> Self {
         Keys {
-            jwt: SecretBox::from(random_key()),
-            csrf: SecretSlice::from(random_key()),
-            ephemeral: true,
+            ephemeral: jwt.is_none() || csrf.is_none(),
+            jwt: SecretBox::from(jwt.unwrap_or_else(random_key)),
+            csrf: SecretSlice::from(csrf.unwrap_or_else(random_key)),
         }
-    }
-
-    pub(crate) fn replace_jwt(&mut self, jwt: Vec<u8>) {
-        self.jwt = SecretBox::from(jwt);
-    }
-
-    pub(crate) fn replace_csrf(&mut self, csrf: Vec<u8>) {
-        self.csrf = SecretSlice::from(csrf);
-    }
-
-    pub(crate) fn set_ephemeral(&mut self, ephemeral: bool) {
-        self.ephemeral = ephemeral;
     }
 
     /// The HS256 access-token key, for [`AccessTokens::builder`](crate::auth::jwt::AccessTokens::builder).
