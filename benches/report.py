@@ -10,6 +10,11 @@ hand-written path of each pair, secure/manual; target <= 1.05x on the `auth` pai
 
     cargo bench -p secure-benches --bench handler && python3 benches/report.py --handler
 
+With `--ratelimit`, the table of the `ratelimit` bench (medians against governor's bare
+`check_key`; target <= 1.2x for `secure_check`):
+
+    cargo bench -p secure-benches --bench ratelimit && python3 benches/report.py --ratelimit
+
 Reads `<target>/criterion/<group>/<bench>/new/estimates.json` (field
 `median.point_estimate`, in ns). The target dir is taken from the first argument, else
 CARGO_TARGET_DIR, else `cargo metadata`. Exits non-zero if a target is missed:
@@ -32,7 +37,12 @@ TARGETS = {("valid", "validator"): 1.5, ("valid", "garde"): 1.2, ("invalid", "va
 # handler bench: group -> (secure path, hand-written path); max ratio secure/hand-written.
 HANDLER_PAIRS = {"handler_auth": ("secure", "manual"), "handler_public": ("secure", "plain")}
 HANDLER_TARGETS = {"handler_auth": 1.05}
-ARGS = [a for a in sys.argv[1:] if a != "--handler"]
+# ratelimit bench: every bench against governor's bare check_key; max ratio.
+RATELIMIT_BASE = "governor_check_key"
+RATELIMIT_BENCHES = ["governor_check_key", "governor_check_key_state", "secure_check", "secure_from_parts"]
+RATELIMIT_TARGETS = {"secure_check": 1.2}
+MODES = ("--handler", "--ratelimit")
+ARGS = [a for a in sys.argv[1:] if a not in MODES]
 
 
 def target_dir() -> Path:
@@ -78,10 +88,34 @@ def handler(root: Path) -> int:
     return 0
 
 
+def ratelimit(root: Path) -> int:
+    print(f"| bench | median (ns) | /{RATELIMIT_BASE} |")
+    print("| --- | ---: | ---: |")
+    base = median_ns(root, "ratelimit", RATELIMIT_BASE)
+    missed = []
+    for bench in RATELIMIT_BENCHES:
+        ns = median_ns(root, "ratelimit", bench)
+        ratio = ns / base
+        print(f"| {bench} | {ns:.1f} | {ratio:.3f}x |")
+        need = RATELIMIT_TARGETS.get(bench)
+        if need is not None and ratio > need:
+            missed.append(f"{bench}: {ratio:.3f}x {RATELIMIT_BASE}, target <= {need}x")
+    print()
+    if missed:
+        print("Targets missed:")
+        for line in missed:
+            print(f"- {line}")
+        return 1
+    print(f"All targets met (secure_check <= 1.2x {RATELIMIT_BASE}).")
+    return 0
+
+
 def main() -> int:
     root = target_dir()
     if "--handler" in sys.argv[1:]:
         return handler(root)
+    if "--ratelimit" in sys.argv[1:]:
+        return ratelimit(root)
     print("| input | secure (ns) | validator (ns) | garde (ns) | validator/secure | garde/secure |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
     missed = []

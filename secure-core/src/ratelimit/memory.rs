@@ -17,10 +17,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use governor::Quota;
 use governor::clock::{Clock, DefaultClock};
 use governor::middleware::StateInformationMiddleware;
 use governor::state::keyed::DashMapStateStore;
+use governor::{NotUntil, Quota};
 
 use super::headers::Decision;
 use crate::policy::RateLimit;
@@ -74,6 +74,7 @@ impl<K: Hash + Eq + Clone + Send + Sync + 'static> MemoryLimiter<K> {
     }
 
     /// Counts one request of `key`.
+    #[inline]
     pub(crate) fn check(self: &Arc<Self>, key: &K) -> Decision {
         let decision = match self.limiter.check_key(key) {
             Ok(state) => Decision::allowed(
@@ -83,12 +84,7 @@ impl<K: Hash + Eq + Clone + Send + Sync + 'static> MemoryLimiter<K> {
                 state,
                 self.replenish,
             ),
-            Err(not_until) => Decision::denied(
-                self.policy,
-                self.limit.count,
-                self.limit.period_secs,
-                not_until.wait_time_from(self.clock.now()),
-            ),
+            Err(not_until) => self.denied(&not_until),
         };
         let checks = CHECKS.with(|c| {
             let n = c.get().wrapping_add(1);
@@ -101,6 +97,21 @@ impl<K: Hash + Eq + Clone + Send + Sync + 'static> MemoryLimiter<K> {
         decision
     }
 
+    // Out of line (as the sweep is): the allowed path stays small enough for governor's
+    // check to be inlined into it, so its state snapshot stays in registers.
+    #[cold]
+    #[inline(never)]
+    fn denied(&self, not_until: &NotUntil<<DefaultClock as Clock>::Instant>) -> Decision {
+        Decision::denied(
+            self.policy,
+            self.limit.count,
+            self.limit.period_secs,
+            not_until.wait_time_from(self.clock.now()),
+        )
+    }
+
+    #[cold]
+    #[inline(never)]
     fn maybe_sweep(self: &Arc<Self>) {
         let now_ms = u64::try_from(self.born.elapsed().as_millis()).unwrap_or(u64::MAX);
         let last = self.last_sweep_ms.load(Ordering::Relaxed);

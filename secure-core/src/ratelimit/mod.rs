@@ -63,6 +63,13 @@ pub enum ClientKey {
     Global,
 }
 
+// Subjects and the global key out of line: the per-address check, the common one, is then
+// small enough to be inlined whole.
+#[inline(never)]
+fn check_other(limiter: &Arc<MemoryLimiter<ClientKey>>, key: &ClientKey) -> Decision {
+    limiter.check(key)
+}
+
 /// Rate-limited routes held without a lock; more go to a locked list.
 pub const SLOTS: usize = 64;
 
@@ -452,7 +459,7 @@ impl RateLimiter {
         let limiters = self.route(route, limit);
         match key {
             ClientKey::Ip(ip) => limiters.ip.check(ip),
-            other => limiters.other.check(other),
+            other => check_other(&limiters.other, other),
         }
     }
 
