@@ -5,18 +5,15 @@
 //! Run and report (from the workspace root):
 //!
 //! ```text
-//! cargo bench -p secure-benches --bench ratelimit
-//! python3 - <<'PY'
-//! import json, os, pathlib
-//! root = pathlib.Path(os.environ.get("CARGO_TARGET_DIR", "target")) / "criterion/ratelimit"
-//! m = {b: json.load(open(root / b / "new/estimates.json"))["median"]["point_estimate"]
-//!      for b in ["governor_check_key", "secure_check", "secure_from_parts"]}
-//! for b, ns in m.items():
-//!     print(f"| {b} | {ns:.1f} ns | {ns / m['governor_check_key']:.3f}x |")
-//! PY
+//! python3 benches/rounds.py ratelimit      # the figure: 7 alternating rounds, median ratio
+//! cargo bench -p secure-benches --bench ratelimit && python3 benches/report.py --ratelimit
 //! ```
 //!
-//! Before criterion runs, the binary prints `interleaved median` lines (the three timed in
+//! The figure is for the workspace's release profile (fat LTO, one codegen unit): without it,
+//! governor's `check_key` with the state snapshot is not inlined and costs about 1.35x its
+//! bare `check_key` by itself (see the README).
+//!
+//! Before criterion runs, the binary prints `interleaved median` lines (the four timed in
 //! alternation) as a check against load from other processes.
 //!
 //! What each bench does, over the same 1024 client addresses in turn, with a quota no request
