@@ -98,7 +98,8 @@ impl<K: Hash + Eq + Clone + Send + Sync + 'static> MemoryLimiter<K> {
     }
 
     // Out of line (as the sweep is): the allowed path stays small enough for governor's
-    // check to be inlined into it, so its state snapshot stays in registers.
+    // check to be inlined into it (with LTO, down to the GCRA step), which keeps the state
+    // snapshot from being copied through memory (benches/benches/ratelimit.rs).
     #[cold]
     #[inline(never)]
     fn denied(&self, not_until: &NotUntil<<DefaultClock as Clock>::Instant>) -> Decision {
