@@ -45,9 +45,9 @@ MODES = ("--handler", "--ratelimit")
 ARGS = [a for a in sys.argv[1:] if a not in MODES]
 
 
-def target_dir() -> Path:
-    if ARGS:
-        return Path(ARGS[0])
+def target_dir(explicit: str | None = None) -> Path:
+    if explicit:
+        return Path(explicit)
     if os.environ.get("CARGO_TARGET_DIR"):
         return Path(os.environ["CARGO_TARGET_DIR"])
     here = Path(__file__).resolve().parent
@@ -59,6 +59,18 @@ def target_dir() -> Path:
         text=True,
     ).stdout
     return Path(json.loads(out)["target_directory"])
+
+
+def verdict(missed: list[str], met: str) -> int:
+    """Prints the missed targets (exit status 1) or that all were met (0)."""
+    print()
+    if missed:
+        print("Targets missed:")
+        for line in missed:
+            print(f"- {line}")
+        return 1
+    print(f"All targets met ({met}).")
+    return 0
 
 
 def median_ns(root: Path, group: str, bench: str) -> float:
@@ -78,14 +90,7 @@ def handler(root: Path) -> int:
         need = HANDLER_TARGETS.get(group)
         if need is not None and ratio > need:
             missed.append(f"{group}: {secure}/{manual} = {ratio:.3f}x, target <= {need}x")
-    print()
-    if missed:
-        print("Targets missed:")
-        for line in missed:
-            print(f"- {line}")
-        return 1
-    print("All targets met (auth: secure/manual <= 1.05x).")
-    return 0
+    return verdict(missed, "auth: secure/manual <= 1.05x")
 
 
 def ratelimit(root: Path) -> int:
@@ -100,18 +105,12 @@ def ratelimit(root: Path) -> int:
         need = RATELIMIT_TARGETS.get(bench)
         if need is not None and ratio > need:
             missed.append(f"{bench}: {ratio:.3f}x {RATELIMIT_BASE}, target <= {need}x")
-    print()
-    if missed:
-        print("Targets missed:")
-        for line in missed:
-            print(f"- {line}")
-        return 1
-    print(f"All targets met (secure_check <= 1.2x {RATELIMIT_BASE}).")
-    return 0
+    met = ", ".join(f"{b} <= {n}x {RATELIMIT_BASE}" for b, n in RATELIMIT_TARGETS.items())
+    return verdict(missed, met)
 
 
 def main() -> int:
-    root = target_dir()
+    root = target_dir(ARGS[0] if ARGS else None)
     if "--handler" in sys.argv[1:]:
         return handler(root)
     if "--ratelimit" in sys.argv[1:]:
@@ -128,14 +127,7 @@ def main() -> int:
             need = TARGETS.get((group, lib))
             if need is not None and ratio < need:
                 missed.append(f"{group}: {lib}/secure = {ratio:.2f}x, target >= {need}x")
-    print()
-    if missed:
-        print("Targets missed:")
-        for line in missed:
-            print(f"- {line}")
-        return 1
-    print("All targets met (valid: >= 1.5x validator, >= 1.2x garde; invalid: >= 1.0x validator).")
-    return 0
+    return verdict(missed, "valid: >= 1.5x validator, >= 1.2x garde; invalid: >= 1.0x validator")
 
 
 if __name__ == "__main__":

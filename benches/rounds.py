@@ -13,12 +13,13 @@ baseline. Exits non-zero if a target is missed.
     ROUNDS=11 python3 benches/rounds.py ratelimit
 """
 
-import json
 import os
 import statistics
 import subprocess
 import sys
 from pathlib import Path
+
+from report import median_ns, target_dir, verdict
 
 # bench target -> [(criterion id, baseline id, max ratio or None)]
 COMPARISONS = {
@@ -35,19 +36,6 @@ ROUNDS = int(os.environ.get("ROUNDS", "7"))
 WORKSPACE = Path(__file__).resolve().parent.parent
 
 
-def target_dir() -> Path:
-    if os.environ.get("CARGO_TARGET_DIR"):
-        return Path(os.environ["CARGO_TARGET_DIR"])
-    out = subprocess.run(
-        ["cargo", "metadata", "--format-version", "1", "--no-deps"],
-        cwd=WORKSPACE,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    return Path(json.loads(out)["target_directory"])
-
-
 def cargo_bench(bench: str, *args: str) -> None:
     subprocess.run(
         ["cargo", "bench", "-q", "-p", "secure-benches", "--bench", bench, *args],
@@ -58,11 +46,10 @@ def cargo_bench(bench: str, *args: str) -> None:
     )
 
 
-def run(bench: str, ident: str) -> float:
+def run(root: Path, bench: str, ident: str) -> float:
     cargo_bench(bench, "--", "--exact", ident, "--warm-up-time", "1", "--measurement-time", "3")
-    path = target_dir() / "criterion" / ident / "new" / "estimates.json"
-    with open(path) as f:
-        return json.load(f)["median"]["point_estimate"]
+    group, name = ident.split("/")
+    return median_ns(root, group, name)
 
 
 def main() -> int:
@@ -73,11 +60,12 @@ def main() -> int:
     pairs = COMPARISONS[bench]
     idents = list(dict.fromkeys(i for pair in pairs for i in pair[:2]))
     cargo_bench(bench, "--no-run")
+    root = target_dir()
     medians = {i: [] for i in idents}
     ratios = {p[0]: [] for p in pairs}
     for r in range(ROUNDS):
         order = idents[r % len(idents):] + idents[: r % len(idents)]
-        got = {i: run(bench, i) for i in order}
+        got = {i: run(root, bench, i) for i in order}
         for i in idents:
             medians[i].append(got[i])
         for ident, base, _ in pairs:
@@ -100,13 +88,8 @@ def main() -> int:
         if limit and ratio > limit:
             missed.append(f"{ident} / {base} = {ratio:.3f}x, target <= {limit}x")
     print(f"\n{ROUNDS} rounds; criterion medians, 1 s warm-up and 3 s measurement per bench and round")
-    if missed:
-        print("Targets missed:")
-        for line in missed:
-            print(f"- {line}")
-        return 1
-    print("All targets met.")
-    return 0
+    met = ", ".join(f"{i} / {b} <= {n}x" for i, b, n in pairs if n)
+    return verdict(missed, met)
 
 
 if __name__ == "__main__":
