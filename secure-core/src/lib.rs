@@ -33,6 +33,8 @@ pub mod policy;
 pub mod ratelimit;
 pub mod redact;
 pub mod session;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub mod sql;
 pub mod validate;
 
 pub use policy::routing;

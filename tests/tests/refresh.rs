@@ -390,9 +390,9 @@ async fn refusals_answer_401_problem_with_challenge() {
 #[tokio::test]
 async fn sqlite_in_memory_pool_works() {
     let pool = sqlx::SqlitePool::connect("sqlite::memory:").await.unwrap();
+    secure_core::sql::migrate(&pool).await.unwrap();
+    secure_core::sql::migrate(&pool).await.unwrap(); // a second run finds nothing to do
     let store = SqlxRefreshTokenStore::new(pool);
-    store.migrate().await.unwrap();
-    store.migrate().await.unwrap(); // idempotent
     let (tokens, _) = tokens(store);
     let a = tokens.issue("alice").await.unwrap();
     tokens.rotate(&a.token).await.unwrap();

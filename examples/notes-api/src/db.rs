@@ -6,7 +6,7 @@
 //! whichever is configured.
 
 use std::str::FromStr;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -15,6 +15,7 @@ use secure_core::auth::refresh::{
     NewFamily, NewToken, RefreshTokenStore, Rotation, SqlxRefreshTokenStore, TokenRecord,
 };
 use secure_core::session::{SessionRecord, SessionStore, SqlxSessionStore};
+use secure_core::sql::MigrationError;
 use sqlx::migrate::{MigrateDatabase, Migrator};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
@@ -44,13 +45,24 @@ pub enum Db {
     Postgres(PgPool),
 }
 
+/// How long opening an SQLite file waits for other instances opening it at the same time.
+const SQLITE_OPEN_WAIT: Duration = Duration::from_secs(30);
+/// SQLite's result code for a database file another connection holds.
+const SQLITE_BUSY: &str = "5";
+
 /// Opens `url` (`sqlite:...` or `postgres://...`), creating the database if it is missing.
 /// Call [`Db::migrate`] next.
 pub async fn connect(url: &str) -> Result<Db, sqlx::Error> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         // Creating needs rights on the server; without them, connect to what exists.
         if let Ok(false) = Postgres::database_exists(url).await {
-            Postgres::create_database(url).await?;
+            // Another instance starting at the same moment may create it first: then the
+            // CREATE fails, and the database is there all the same.
+            if let Err(e) = Postgres::create_database(url).await
+                && !matches!(Postgres::database_exists(url).await, Ok(true))
+            {
+                return Err(e);
+            }
         }
         let pool = PgPoolOptions::new()
             .max_connections(10)
@@ -73,10 +85,26 @@ pub async fn connect(url: &str) -> Result<Db, sqlx::Error> {
                 .await?
         } else {
             // WAL: readers do not wait for the writer (and the writer not for readers).
-            SqlitePoolOptions::new()
-                .max_connections(8)
-                .connect_with(options.journal_mode(SqliteJournalMode::Wal))
-                .await?
+            // Switching a new file to WAL needs it alone: when several instances open it at
+            // once, SQLite answers the others "busy" without waiting, so they try again.
+            let options = options.journal_mode(SqliteJournalMode::Wal);
+            let deadline = Instant::now() + SQLITE_OPEN_WAIT;
+            loop {
+                match SqlitePoolOptions::new()
+                    .max_connections(8)
+                    .connect_with(options.clone())
+                    .await
+                {
+                    Ok(pool) => break pool,
+                    Err(sqlx::Error::Database(e))
+                        if e.code().as_deref() == Some(SQLITE_BUSY)
+                            && Instant::now() < deadline =>
+                    {
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
         };
         return Ok(Db::Sqlite(pool));
     }
@@ -86,15 +114,14 @@ pub async fn connect(url: &str) -> Result<Db, sqlx::Error> {
 }
 
 impl Db {
-    /// Creates or updates every table: secure-core's refresh-token and session tables (each
-    /// store's idempotent migration), then the app's own migrations.
+    /// Creates or updates every table: secure-core's refresh-token and session tables, then
+    /// the app's own migrations. Instances starting together on one database wait for each
+    /// other's migration rather than race (`secure_core::sql`).
     pub async fn migrate(&self) -> Result<(), MigrationError> {
-        either!(Db, self, |pool| {
-            SqlxRefreshTokenStore::new(pool.clone()).migrate().await?;
-            SqlxSessionStore::new(pool.clone()).migrate().await?;
-            MIGRATOR.run(pool).await?;
-        });
-        Ok(())
+        either!(Db, self, |pool| secure_core::sql::migrate_with(
+            pool, &MIGRATOR
+        )
+        .await)
     }
 
     /// `sqlite` or `postgres`.
@@ -117,38 +144,6 @@ impl Db {
             Db::Sqlite(p) => DbSessionStore::Sqlite(SqlxSessionStore::new(p.clone())),
             Db::Postgres(p) => DbSessionStore::Postgres(SqlxSessionStore::new(p.clone())),
         }
-    }
-}
-
-/// A migration that failed: the framework's tables or the app's.
-#[derive(Debug)]
-pub enum MigrationError {
-    /// secure-core's refresh-token or session tables.
-    Store(StoreError),
-    /// The app's migrations.
-    App(sqlx::migrate::MigrateError),
-}
-
-impl std::fmt::Display for MigrationError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            MigrationError::Store(e) => write!(f, "secure-core tables: {e}"),
-            MigrationError::App(e) => write!(f, "notes-api tables: {e}"),
-        }
-    }
-}
-
-impl std::error::Error for MigrationError {}
-
-impl From<StoreError> for MigrationError {
-    fn from(e: StoreError) -> Self {
-        MigrationError::Store(e)
-    }
-}
-
-impl From<sqlx::migrate::MigrateError> for MigrationError {
-    fn from(e: sqlx::migrate::MigrateError) -> Self {
-        MigrationError::App(e)
     }
 }
 

@@ -48,7 +48,8 @@ use secure_core::policy::SecureRouter;
 use secure_core::routing::{get, post};
 use secure_core::session::SessionManager;
 
-pub use db::{Db, MigrationError, connect};
+pub use db::{Db, connect};
+pub use secure_core::sql::MigrationError;
 pub use users::{CreateAdminError, create_admin};
 
 /// The roles of this service. `Member` is every signed-up user; `Admin` is made with

@@ -6,14 +6,11 @@ use std::fmt;
 use super::store::{SessionRecord, SessionStore};
 use crate::auth::StoreError;
 
-/// The schema: `secure-core/migrations/0002_secure_sessions.sql`.
-pub(crate) const MIGRATION: &str = include_str!("../../migrations/0002_secure_sessions.sql");
-
 /// Sessions in SQLite or PostgreSQL (features `sqlite`, `postgres`).
 ///
-/// Create the table once, with [`migrate`](Self::migrate) at start-up (idempotent), or by
-/// copying `secure-core/migrations/0002_secure_sessions.sql` into the application's own
-/// `migrations/` folder for `sqlx migrate run`. Id rotation (`replace`) is one transaction:
+/// Create the table with [`crate::sql::migrate`] at start-up (safe when several instances
+/// start at once), or by copying `secure-core/migrations/0002_secure_sessions.sql` into the
+/// application's own `migrations/` folder. Id rotation (`replace`) is one transaction:
 /// `DELETE` the old row, and `INSERT` the new one only if the delete removed a row.
 ///
 #[cfg_attr(feature = "sqlite", doc = "```")]
@@ -23,8 +20,8 @@ pub(crate) const MIGRATION: &str = include_str!("../../migrations/0002_secure_se
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let pool = sqlx::SqlitePool::connect("sqlite::memory:").await?;
+/// secure_core::sql::migrate(&pool).await?;
 /// let store = SqlxSessionStore::new(pool);
-/// store.migrate().await?;
 /// let sessions = SessionManager::new(store, CsrfKey::generate());
 /// # let _ = sessions;
 /// # Ok(())
@@ -35,8 +32,7 @@ pub struct SqlxSessionStore<DB: sqlx::Database> {
 }
 
 impl<DB: sqlx::Database> SqlxSessionStore<DB> {
-    /// A store on `pool`. Call [`migrate`](Self::migrate) (or run the migration file)
-    /// before use.
+    /// A store on `pool`, whose table [`crate::sql::migrate`] created.
     pub fn new(pool: sqlx::Pool<DB>) -> Self {
         SqlxSessionStore { pool }
     }
@@ -93,17 +89,6 @@ fn json(list: &[String]) -> Result<String, StoreError> {
 
 macro_rules! sqlx_session_store {
     ($db:ty) => {
-        impl SqlxSessionStore<$db> {
-            /// Creates the table and indexes if they do not exist (idempotent).
-            pub async fn migrate(&self) -> Result<(), StoreError> {
-                sqlx::raw_sql(MIGRATION)
-                    .execute(&self.pool)
-                    .await
-                    .map_err(StoreError::new)?;
-                Ok(())
-            }
-        }
-
         impl SessionStore for SqlxSessionStore<$db> {
             async fn insert(&self, r: SessionRecord) -> Result<(), StoreError> {
                 sqlx::query(INSERT)

@@ -316,8 +316,8 @@ macro_rules! for_each_store {
                 #[tokio::test]
                 async fn $name() {
                     let db = crate::identity_support::SqliteDb::new().await;
+                    secure_core::sql::migrate(&db.pool).await.unwrap();
                     let store = $sqlx::new(db.pool.clone());
-                    store.migrate().await.unwrap();
                     super::$name(store).await;
                     db.cleanup().await;
                 }
@@ -336,8 +336,8 @@ macro_rules! for_each_store {
                     else {
                         return;
                     };
+                    secure_core::sql::migrate(&db.pool).await.unwrap();
                     let store = $sqlx::new(db.pool.clone());
-                    store.migrate().await.unwrap();
                     super::$name(store).await;
                     db.cleanup().await;
                 }

@@ -68,17 +68,8 @@ pub async fn spawn_with(config: SecurityConfig) -> TestApp {
     let db = notes_api::connect(&database_url)
         .await
         .expect("test database opens");
-    // On a shared PostgreSQL, tests starting together race on secure-core's CREATE TABLE IF
-    // NOT EXISTS (PostgreSQL can refuse the loser with a duplicate-key error): try again.
-    for attempt in 1.. {
-        match db.migrate().await {
-            Ok(()) => break,
-            Err(_) if attempt < 10 => {
-                tokio::time::sleep(std::time::Duration::from_millis(50 * attempt)).await;
-            }
-            Err(e) => panic!("test database migrates: {e}"),
-        }
-    }
+    // Tests start together on one shared PostgreSQL: migrating must be safe without retries.
+    db.migrate().await.expect("test database migrates");
     let options = notes_api::Options {
         password_hasher: PasswordHasher::with_params(TEST_ARGON2).expect("test Argon2 parameters"),
     };

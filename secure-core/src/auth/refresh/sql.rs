@@ -5,16 +5,11 @@ use std::fmt;
 
 use super::store::{NewFamily, NewToken, RefreshTokenStore, Rotation, StoreError, TokenRecord};
 
-/// The schema: `secure-core/migrations/0001_secure_refresh_tokens.sql`.
-pub(crate) const MIGRATION: &str =
-    include_str!("../../../migrations/0001_secure_refresh_tokens.sql");
-
 /// Refresh-token families in SQLite or PostgreSQL (features `sqlite`, `postgres`).
 ///
-/// Create the tables once, with [`migrate`](Self::migrate) at start-up (idempotent:
-/// `CREATE TABLE IF NOT EXISTS`), or by copying
-/// `secure-core/migrations/0001_secure_refresh_tokens.sql` into the application's own
-/// `migrations/` folder for `sqlx migrate run`.
+/// Create the tables with [`crate::sql::migrate`] at start-up (safe when several instances
+/// start at once), or by copying `secure-core/migrations/0001_secure_refresh_tokens.sql`
+/// into the application's own `migrations/` folder.
 ///
 /// The rotate step is one transaction whose first statement is a conditional
 /// `UPDATE ... SET used_at = now WHERE token_hash = $1 AND used_at IS NULL AND ...`: the
@@ -28,8 +23,8 @@ pub(crate) const MIGRATION: &str =
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let pool = sqlx::SqlitePool::connect("sqlite::memory:").await?;
+/// secure_core::sql::migrate(&pool).await?;
 /// let store = SqlxRefreshTokenStore::new(pool);
-/// store.migrate().await?;
 /// let tokens = RefreshTokens::new(store);
 /// let issued = tokens.issue("user-42").await?;
 /// assert_eq!(tokens.rotate(&issued.token).await?.subject, "user-42");
@@ -41,8 +36,7 @@ pub struct SqlxRefreshTokenStore<DB: sqlx::Database> {
 }
 
 impl<DB: sqlx::Database> SqlxRefreshTokenStore<DB> {
-    /// A store on `pool`. Call [`migrate`](Self::migrate) (or run the migration file)
-    /// before use.
+    /// A store on `pool`, whose tables [`crate::sql::migrate`] created.
     pub fn new(pool: sqlx::Pool<DB>) -> Self {
         SqlxRefreshTokenStore { pool }
     }
@@ -115,17 +109,6 @@ fn record(r: Row) -> TokenRecord {
 
 macro_rules! sqlx_refresh_store {
     ($db:ty) => {
-        impl SqlxRefreshTokenStore<$db> {
-            /// Creates the tables and indexes if they do not exist (idempotent).
-            pub async fn migrate(&self) -> Result<(), StoreError> {
-                sqlx::raw_sql(MIGRATION)
-                    .execute(&self.pool)
-                    .await
-                    .map_err(StoreError::new)?;
-                Ok(())
-            }
-        }
-
         impl RefreshTokenStore for SqlxRefreshTokenStore<$db> {
             async fn create_family(
                 &self,
