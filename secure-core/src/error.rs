@@ -29,11 +29,13 @@ use crate::validate::ValidationErrors;
 /// The media type of every [`Problem`] response.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
-/// An RFC 9457 problem: `{"type":"about:blank","title":..,"status":..,"detail":..,"errors":[..]}`.
+/// An RFC 9457 problem: `{"type":"about:blank","title":..,"status":..,"detail":..,"code":..,"errors":[..]}`.
 ///
 /// * `type` is always `about:blank`, so `title` is the status's reason phrase.
 /// * `detail` is a fixed sentence (`&'static str`): it can never contain a submitted value.
 ///   Server errors (5xx) carry no detail at all, whatever was passed.
+/// * `code` (an extension member, optional) is a fixed machine-readable reason that tells a
+///   client what to do next, such as `mfa_required` or `reauthentication_required`.
 /// * `errors` lists failed rules as `{field, code, params}` (only 422 responses have it).
 ///
 /// ```
@@ -54,6 +56,7 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 pub struct Problem {
     status: StatusCode,
     detail: Option<&'static str>,
+    code: Option<&'static str>,
     errors: Option<ValidationErrors>,
     request_id: Option<String>,
 }
@@ -74,6 +77,7 @@ impl Problem {
         Problem {
             status,
             detail: (!status.is_server_error()).then_some(detail),
+            code: None,
             errors: None,
             request_id: None,
         }
@@ -145,6 +149,25 @@ impl Problem {
         self.detail
     }
 
+    /// Adds the `code` member: a fixed reason a client can act on.
+    ///
+    /// ```
+    /// use axum::http::StatusCode;
+    /// use secure_core::error::Problem;
+    ///
+    /// let p = Problem::new(StatusCode::UNAUTHORIZED, "Sign in again.").with_code("reauthentication_required");
+    /// assert_eq!(serde_json::to_value(&p).unwrap()["code"], "reauthentication_required");
+    /// ```
+    pub fn with_code(mut self, code: &'static str) -> Self {
+        self.code = Some(code);
+        self
+    }
+
+    /// The `code` member, if any.
+    pub fn code(&self) -> Option<&'static str> {
+        self.code
+    }
+
     /// The failed rules of a 422 problem.
     pub fn errors(&self) -> Option<&ValidationErrors> {
         self.errors.as_ref()
@@ -165,6 +188,9 @@ impl Serialize for Problem {
         map.serialize_entry("status", &self.status.as_u16())?;
         if let Some(detail) = self.detail {
             map.serialize_entry("detail", detail)?;
+        }
+        if let Some(code) = self.code {
+            map.serialize_entry("code", code)?;
         }
         if let Some(errors) = &self.errors {
             map.serialize_entry("errors", errors)?;

@@ -26,6 +26,7 @@
 pub mod audit;
 pub mod auth;
 pub mod config;
+pub mod crypto;
 pub mod error;
 pub mod extract;
 pub mod http;

@@ -31,6 +31,7 @@ fn keyed(extra: &[(&str, &str)]) -> Vec<(String, String)> {
     let mut vars = vec![
         ("SECURE_JWT_KEY".to_owned(), random_key()),
         ("SECURE_CSRF_KEY".to_owned(), random_key()),
+        ("SECURE_DATA_KEY".to_owned(), random_key()),
     ];
     vars.extend(
         extra
@@ -52,13 +53,21 @@ fn release_build_without_keys_refuses_to_start() {
     let (var, reason) = env_err(Vec::new(), Profile::Release);
     assert_eq!(var, "SECURE_JWT_KEY");
     assert!(
-        reason.contains("SECURE_JWT_KEY and SECURE_CSRF_KEY"),
+        reason.contains("SECURE_JWT_KEY, SECURE_CSRF_KEY and SECURE_DATA_KEY"),
         "{reason}"
     );
     // One key set: the other is named.
     let vars = vec![("SECURE_JWT_KEY".to_owned(), random_key())];
-    let (var, _) = env_err(vars, Profile::Release);
+    let (var, reason) = env_err(vars, Profile::Release);
     assert_eq!(var, "SECURE_CSRF_KEY");
+    assert!(
+        reason.contains("SECURE_CSRF_KEY and SECURE_DATA_KEY"),
+        "{reason}"
+    );
+    // The data key is needed like the others.
+    let mut vars = keyed(&[]);
+    vars.retain(|(k, _)| k != "SECURE_DATA_KEY");
+    assert_eq!(env_err(vars, Profile::Release).0, "SECURE_DATA_KEY");
     // Asking a debug build for production behaves as a release build.
     let vars = vec![("SECURE_ENV".to_owned(), "production".to_owned())];
     assert_eq!(env_err(vars, Profile::Debug).0, "SECURE_JWT_KEY");
@@ -119,6 +128,78 @@ fn configured_keys_are_used_and_never_printed() {
 }
 
 #[test]
+fn one_key_in_two_places_is_refused() {
+    for (first, second) in [
+        ("SECURE_JWT_KEY", "SECURE_CSRF_KEY"),
+        ("SECURE_JWT_KEY", "SECURE_DATA_KEY"),
+        ("SECURE_CSRF_KEY", "SECURE_DATA_KEY"),
+    ] {
+        let shared = random_key();
+        let mut vars = keyed(&[]);
+        for (k, v) in &mut vars {
+            if k == first || k == second {
+                *v = shared.clone();
+            }
+        }
+        let (var, reason) = env_err(vars, Profile::Release);
+        assert_eq!(var, second);
+        assert!(reason.contains(&format!("same key as {first}")), "{reason}");
+        assert!(!reason.contains(&shared), "the key is echoed: {reason}");
+    }
+    // A rotation's previous data key must differ from the current one too.
+    let mut vars = keyed(&[]);
+    let data = vars[2].1.clone();
+    vars.push(("SECURE_DATA_KEY_PREVIOUS".to_owned(), data));
+    assert_eq!(
+        env_err(vars, Profile::Release).0,
+        "SECURE_DATA_KEY_PREVIOUS"
+    );
+}
+
+#[test]
+fn data_keys_seal_across_instances_and_rotations() {
+    let vars = keyed(&[]);
+    let old = SecurityConfig::from_vars(vars.clone(), Profile::Release).expect("config");
+    let sealed = old
+        .keys()
+        .expect("keys")
+        .data_keys()
+        .seal(b"ctx", b"JBSWY3DP");
+    // Another instance with the same key opens it.
+    let same = SecurityConfig::from_vars(vars.clone(), Profile::Release).expect("config");
+    let opened = same.keys().expect("keys").data_keys().open(b"ctx", &sealed);
+    assert_eq!(&opened.expect("opens")[..], b"JBSWY3DP");
+    // After a rotation the old key is read as SECURE_DATA_KEY_PREVIOUS.
+    let mut rotated = vars.clone();
+    let previous = rotated[2].1.clone();
+    rotated[2].1 = random_key();
+    rotated.push(("SECURE_DATA_KEY_PREVIOUS".to_owned(), previous));
+    let config = SecurityConfig::from_vars(rotated, Profile::Release).expect("config");
+    let keys = config.keys().expect("keys").data_keys();
+    assert!(keys.needs_reseal(&sealed));
+    assert_eq!(&keys.open(b"ctx", &sealed).expect("opens")[..], b"JBSWY3DP");
+    // Without the previous key the old value is refused, not misread.
+    let mut dropped = vars;
+    dropped[2].1 = random_key();
+    let config = SecurityConfig::from_vars(dropped, Profile::Release).expect("config");
+    assert!(
+        config
+            .keys()
+            .expect("keys")
+            .data_keys()
+            .open(b"ctx", &sealed)
+            .is_err()
+    );
+    // The previous key alone makes no sense.
+    let vars = vec![
+        ("SECURE_JWT_KEY".to_owned(), random_key()),
+        ("SECURE_CSRF_KEY".to_owned(), random_key()),
+        ("SECURE_DATA_KEY_PREVIOUS".to_owned(), random_key()),
+    ];
+    assert_eq!(env_err(vars, Profile::Debug).0, "SECURE_DATA_KEY_PREVIOUS");
+}
+
+#[test]
 fn weak_and_placeholder_keys_are_refused_without_echo() {
     for (value, expect) in [
         ("short-key", "is 9 bytes"),
@@ -147,6 +228,8 @@ fn keys_from_files() {
     // As `echo "$KEY" > file` writes it: the newline is not part of the key.
     std::fs::write(&jwt_path, format!("{}\n", random_key())).expect("write");
     std::fs::write(&csrf_path, random_key()).expect("write");
+    let data_path = dir.join("data");
+    std::fs::write(&data_path, random_key()).expect("write");
     let vars = vec![
         (
             "SECURE_JWT_KEY_FILE".to_owned(),
@@ -155,6 +238,10 @@ fn keys_from_files() {
         (
             "SECURE_CSRF_KEY_FILE".to_owned(),
             csrf_path.display().to_string(),
+        ),
+        (
+            "SECURE_DATA_KEY_FILE".to_owned(),
+            data_path.display().to_string(),
         ),
     ];
     let config = SecurityConfig::from_vars(vars.clone(), Profile::Release).expect("config");

@@ -417,6 +417,9 @@ fn login_failures_are_audited_without_the_password_or_submitted_name() {
         lines[2].contains("outcome=\"success\"") && lines[2].contains("password_ok"),
         "{log}"
     );
+    // A right password is a step, not a login: it is never recorded as a login's success.
+    assert!(lines[2].contains("auth.password"), "{log}");
+    assert!(!lines[2].contains("auth.login"), "{log}");
     assert!(lines[0].contains("security::audit"), "{log}");
     assert!(
         lines[0].contains("event=\"auth.login\"") || lines[0].contains("event=auth.login"),

@@ -18,7 +18,7 @@ use axum::http::request::Parts;
 use axum::http::{Extensions, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use secure_core::audit::{self, Outcome};
-use secure_core::auth::mfa::{RecoveryCodeHash, TotpSecret, verify_recovery_code, verify_totp};
+use secure_core::auth::mfa::{RecoveryCodeHash, verify_recovery_code, verify_totp};
 use secure_core::auth::password::{
     PasswordError, PasswordHash, SkipBreachCheck, StoredPassword, Verification,
 };
@@ -372,6 +372,7 @@ pub(crate) async fn check_login(
     if mfa {
         second_factor(state, &user, attempt.otp.as_ref()).await?;
     }
+    // Only now is the login a success; a right password alone was audited as a step.
     audit::emit("auth.login", Outcome::Success, Some(&user.id), "login_ok");
     Ok(Verified {
         user_id: user.id.clone(),
@@ -388,30 +389,43 @@ async fn second_factor(
     otp: Option<&SecretString>,
 ) -> Result<(), Response> {
     let Some(otp) = otp else {
-        audit::emit("auth.mfa", Outcome::Failure, Some(&user.id), "mfa_required");
-        return Err(LoginFailure::MfaRequired.into_response());
+        return Err(refuse_login(user, LoginFailure::MfaRequired));
     };
     let code = otp.expose_secret();
     let digits = code.bytes().filter(|b| *b != b' ');
     let is_totp = digits.clone().count() == 6 && digits.clone().all(|b| b.is_ascii_digit());
-    if is_totp {
+    let checked = if is_totp {
         totp(state, user, code).await
     } else {
         recovery(state, user, otp).await
+    };
+    match checked {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(refuse_login(user, LoginFailure::InvalidOtp)),
+        Err(e) => Err(e),
     }
 }
 
-async fn totp(state: &AppState, user: &UserRow, code: &str) -> Result<(), Response> {
+/// The login's outcome for the audit log, then its answer.
+fn refuse_login(user: &UserRow, failure: LoginFailure) -> Response {
+    audit::emit(
+        "auth.login",
+        Outcome::Failure,
+        Some(&user.id),
+        failure.code(),
+    );
+    failure.into_response()
+}
+
+async fn totp(state: &AppState, user: &UserRow, code: &str) -> Result<bool, Response> {
     let Some(stored) = &user.totp_secret else {
-        return Err(LoginFailure::InvalidOtp.into_response());
+        return Ok(false);
     };
-    let secret = TotpSecret::from_base32(&SecretString::from(stored.as_str())).map_err(internal)?;
+    let secret = users::open_totp_secret(state.data_keys(), &user.id, stored).map_err(internal)?;
     let last = user.totp_last_step.and_then(|s| u64::try_from(s).ok());
     let step = match verify_totp(&user.id, &secret, code, last, SystemTime::now()) {
         Ok(step) => step,
-        Err(e) if e.audit_reason().is_some() => {
-            return Err(LoginFailure::InvalidOtp.into_response());
-        }
+        Err(e) if e.audit_reason().is_some() => return Ok(false),
         Err(e) => return Err(internal(e)),
     };
     let step = i64::try_from(step).map_err(internal)?;
@@ -419,15 +433,15 @@ async fn totp(state: &AppState, user: &UserRow, code: &str) -> Result<(), Respon
         .await
         .map_err(internal)?
     {
-        Ok(())
+        Ok(true)
     } else {
         // Another login used this code between our check and our write.
         audit::emit("auth.mfa", Outcome::Failure, Some(&user.id), "otp_replay");
-        Err(LoginFailure::InvalidOtp.into_response())
+        Ok(false)
     }
 }
 
-async fn recovery(state: &AppState, user: &UserRow, code: &SecretString) -> Result<(), Response> {
+async fn recovery(state: &AppState, user: &UserRow, code: &SecretString) -> Result<bool, Response> {
     let rows = users::recovery_codes(&state.db, &user.id)
         .await
         .map_err(internal)?;
@@ -445,16 +459,16 @@ async fn recovery(state: &AppState, user: &UserRow, code: &SecretString) -> Resu
         }
     }
     let Ok(index) = verify_recovery_code(&user.id, code, &hashes) else {
-        return Err(LoginFailure::InvalidOtp.into_response());
+        return Ok(false);
     };
     let Some(id) = ids.get(index) else {
-        return Err(LoginFailure::InvalidOtp.into_response());
+        return Ok(false);
     };
     if users::use_recovery_code(&state.db, id, &user.id)
         .await
         .map_err(internal)?
     {
-        Ok(())
+        Ok(true)
     } else {
         audit::emit(
             "auth.mfa",
@@ -462,6 +476,6 @@ async fn recovery(state: &AppState, user: &UserRow, code: &SecretString) -> Resu
             Some(&user.id),
             "recovery_code_reused",
         );
-        Err(LoginFailure::InvalidOtp.into_response())
+        Ok(false)
     }
 }

@@ -44,13 +44,14 @@ use secure_core::auth::mfa::{MfaError, TotpIssuer};
 use secure_core::auth::password::PasswordHasher;
 use secure_core::auth::refresh::RefreshTokens;
 use secure_core::config::SecurityConfig;
+use secure_core::crypto::DataKeys;
 use secure_core::policy::SecureRouter;
 use secure_core::routing::{get, post};
 use secure_core::session::SessionManager;
 
 pub use db::{Db, connect};
 pub use secure_core::sql::MigrationError;
-pub use users::{CreateAdminError, create_admin};
+pub use users::{CreateAdminError, Rekeyed, create_admin, rekey};
 
 /// The roles of this service. `Member` is every signed-up user; `Admin` is made with
 /// `notes-api create-admin`.
@@ -89,6 +90,14 @@ pub struct Shared {
     refresh: RefreshTokens<db::DbRefreshStore>,
     sessions: SessionManager<db::DbSessionStore>,
     totp: TotpIssuer,
+    data_keys: DataKeys,
+}
+
+impl Shared {
+    /// The keys TOTP secrets are sealed with (`SECURE_DATA_KEY`).
+    pub(crate) fn data_keys(&self) -> &DataKeys {
+        &self.data_keys
+    }
 }
 
 /// Settings that are not security configuration.
@@ -170,6 +179,7 @@ pub fn app(db: Db, config: SecurityConfig, options: Options) -> Result<axum::Rou
         sessions: sessions.clone(),
         hasher: options.password_hasher,
         totp: TotpIssuer::new(TOTP_ISSUER).map_err(StartError::Totp)?,
+        data_keys: keys.data_keys(),
         db,
     }));
     if tokio::runtime::Handle::try_current().is_ok() {

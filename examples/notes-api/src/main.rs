@@ -5,6 +5,7 @@
 //! notes-api routes                        print the route policy table and exit
 //! notes-api create-admin --username NAME [--email ADDRESS]
 //!                                         read the password from standard input
+//! notes-api rekey                         seal every TOTP secret under SECURE_DATA_KEY
 //! ```
 //!
 //! `DATABASE_URL` is `sqlite://notes.db` unless set (`postgres://...` works the same);
@@ -20,12 +21,15 @@ use secure_core::config::SecurityConfig;
 use tokio::io::AsyncBufReadExt;
 
 const DEFAULT_DATABASE_URL: &str = "sqlite://notes.db";
-const USAGE: &str = "usage: notes-api [routes | create-admin --username NAME [--email ADDRESS]]
+const USAGE: &str =
+    "usage: notes-api [routes | create-admin --username NAME [--email ADDRESS] | rekey]
   (no command)   serve on NOTES_ADDR (default 127.0.0.1:3000), database at DATABASE_URL
                  (default sqlite://notes.db), keys from SECURE_* variables
   routes         print the route policy table and exit
   create-admin   create an administrator; the password is read from standard input
-                 (`--email` defaults to NAME@localhost)";
+                 (`--email` defaults to NAME@localhost)
+  rekey          seal every stored TOTP secret under SECURE_DATA_KEY (after a rotation, with
+                 the old key in SECURE_DATA_KEY_PREVIOUS)";
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -41,6 +45,7 @@ async fn main() -> ExitCode {
             Ok(())
         }
         Some("create-admin") => create_admin(&args[1..]).await,
+        Some("rekey") if args.len() == 1 => rekey().await,
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())
@@ -127,6 +132,31 @@ async fn create_admin(args: &[String]) -> Result<(), String> {
         "created administrator {} with id {id}",
         username.trim().to_lowercase()
     );
+    Ok(())
+}
+
+/// `rekey`: seals every TOTP secret under the current data key. Refuses generated keys: what
+/// it sealed with them would be unreadable after this process.
+async fn rekey() -> Result<(), String> {
+    let config = SecurityConfig::from_env().map_err(|e| format!("configuration: {e}"))?;
+    let keys = config
+        .keys()
+        .filter(|k| !k.is_ephemeral())
+        .ok_or("rekey needs the configured keys (SECURE_DATA_KEY, and SECURE_DATA_KEY_PREVIOUS for the old one); development keys would make every secret unreadable")?;
+    let db = open_database().await?;
+    let done = notes_api::rekey(&db, &keys.data_keys())
+        .await
+        .map_err(|e| format!("rekey: {e}"))?;
+    println!(
+        "resealed {}, already current {}, unreadable {}",
+        done.resealed, done.current, done.unreadable
+    );
+    if done.unreadable > 0 {
+        return Err(format!(
+            "{} TOTP secrets open with no configured key: set the key they were sealed with as SECURE_DATA_KEY_PREVIOUS, or reset those users' MFA",
+            done.unreadable
+        ));
+    }
     Ok(())
 }
 

@@ -9,7 +9,7 @@ use std::time::SystemTime;
 
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use secure_core::auth::mfa::{RecoveryCodeHash, RecoveryCodes, TotpSecret, verify_totp};
+use secure_core::auth::mfa::{RecoveryCodeHash, RecoveryCodes, verify_totp};
 use secure_core::prelude::*;
 use secure_core::secure_handler;
 use secure_core::validate::FieldError;
@@ -81,7 +81,8 @@ pub(crate) async fn enroll(
         .enroll(&account.username)
         .map_err(ApiError::internal)?;
     let secret = enrollment.secret().to_base32();
-    if !users::set_pending_totp(&state.db, &account.id, &secret)
+    let sealed = users::seal_totp_secret(state.data_keys(), &account.id, &secret);
+    if !users::set_pending_totp(&state.db, &account.id, &sealed)
         .await
         .map_err(ApiError::internal)?
     {
@@ -115,7 +116,7 @@ pub(crate) async fn confirm(
     let Some(pending) = &account.totp_pending else {
         return ApiError::Conflict("Start with POST /auth/mfa/enroll.").into_response();
     };
-    let secret = match TotpSecret::from_base32(&SecretString::from(pending.as_str())) {
+    let secret = match users::open_totp_secret(state.data_keys(), &account.id, pending) {
         Ok(secret) => secret,
         Err(e) => return internal(e),
     };

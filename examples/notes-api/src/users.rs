@@ -4,7 +4,9 @@
 use secure_core::ExposeSecret;
 use secure_core::SecretString;
 use secure_core::auth::Role;
+use secure_core::auth::mfa::TotpSecret;
 use secure_core::auth::password::{PasswordHash, PasswordHasher, SkipBreachCheck};
+use secure_core::crypto::DataKeys;
 use secure_core::prelude::*;
 
 use crate::AppRole;
@@ -19,8 +21,10 @@ pub(crate) struct UserRow {
     #[sensitive]
     pub(crate) password_hash: String,
     pub(crate) role: String,
+    /// The confirmed TOTP secret, sealed ([`seal_totp_secret`]).
     #[sensitive]
     pub(crate) totp_secret: Option<String>,
+    /// A secret from enrolment waiting for its first code, sealed.
     #[sensitive]
     pub(crate) totp_pending: Option<String>,
     pub(crate) totp_last_step: Option<i64>,
@@ -60,6 +64,64 @@ impl UserRow {
 
     pub(crate) fn mfa_enabled(&self) -> bool {
         self.totp_secret.is_some()
+    }
+}
+
+/// The associated data a TOTP secret is sealed with: what it is and whose, so a sealed secret
+/// copied into another user's row does not open there.
+fn totp_context(user_id: &str) -> Vec<u8> {
+    let mut context = b"notes-api totp\0".to_vec();
+    context.extend_from_slice(user_id.as_bytes());
+    context
+}
+
+/// A TOTP secret as stored: sealed under the current data key (`SECURE_DATA_KEY`).
+pub(crate) fn seal_totp_secret(keys: &DataKeys, user_id: &str, secret: &SecretString) -> String {
+    keys.seal(&totp_context(user_id), secret.expose_secret().as_bytes())
+}
+
+/// A stored TOTP secret could not be read: sealed under a key that is not configured, or
+/// changed in the database.
+#[derive(Debug)]
+pub(crate) struct UnreadableSecret(&'static str);
+
+impl std::fmt::Display for UnreadableSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "stored TOTP secret unreadable: {}", self.0)
+    }
+}
+
+impl std::error::Error for UnreadableSecret {}
+
+/// Opens a stored TOTP secret. Values stored before secrets were sealed (plain base32) are
+/// still read; `notes-api rekey` seals them.
+pub(crate) fn open_totp_secret(
+    keys: &DataKeys,
+    user_id: &str,
+    stored: &str,
+) -> Result<TotpSecret, UnreadableSecret> {
+    let base32 = if is_sealed(stored) {
+        let plain = keys
+            .open(&totp_context(user_id), stored)
+            .map_err(|e| UnreadableSecret(seal_reason(e)))?;
+        let text = std::str::from_utf8(&plain).map_err(|_| UnreadableSecret("not text"))?;
+        SecretString::from(text)
+    } else {
+        SecretString::from(stored)
+    };
+    TotpSecret::from_base32(&base32).map_err(|_| UnreadableSecret("not a TOTP secret"))
+}
+
+fn is_sealed(stored: &str) -> bool {
+    stored.starts_with("v1.")
+}
+
+fn seal_reason(e: secure_core::crypto::SealError) -> &'static str {
+    use secure_core::crypto::SealError;
+    match e {
+        SealError::UnknownKey => "sealed under a data key that is not configured",
+        SealError::Forged => "failed authentication (changed, or copied from another row)",
+        _ => "malformed",
     }
 }
 
@@ -163,15 +225,12 @@ pub(crate) async fn set_password_hash(
     Ok(())
 }
 
-/// Stores a secret from enrolment; `false` when MFA is already on.
-pub(crate) async fn set_pending_totp(
-    db: &Db,
-    id: &str,
-    secret: &SecretString,
-) -> Result<bool, sqlx::Error> {
+/// Stores a secret from enrolment (`sealed` by [`seal_totp_secret`]); `false` when MFA is
+/// already on.
+pub(crate) async fn set_pending_totp(db: &Db, id: &str, sealed: &str) -> Result<bool, sqlx::Error> {
     let done = either!(Db, db, |pool| sqlx::query(SET_PENDING)
         .bind(id)
-        .bind(secret.expose_secret())
+        .bind(sealed)
         .execute(pool)
         .await
         .map(|r| r.rows_affected()))?;
@@ -288,6 +347,57 @@ pub(crate) async fn purge_families(db: &Db, before: i64) -> Result<u64, sqlx::Er
         .execute(pool)
         .await
         .map(|r| r.rows_affected()))
+}
+
+const RESEAL_SECRET: &str = "UPDATE users SET totp_secret = $3 WHERE id = $1 AND totp_secret = $2";
+const RESEAL_PENDING: &str =
+    "UPDATE users SET totp_pending = $3 WHERE id = $1 AND totp_pending = $2";
+
+/// What [`rekey`] did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Rekeyed {
+    /// Values sealed again under the current data key (plain values from before sealing
+    /// included).
+    pub resealed: u64,
+    /// Values already under the current key.
+    pub current: u64,
+    /// Values no configured key opens (left as they are; those users need an MFA reset).
+    pub unreadable: u64,
+}
+
+/// Seals every stored TOTP secret (confirmed and pending) under the current data key: after
+/// `SECURE_DATA_KEY` changed (the old one given as `SECURE_DATA_KEY_PREVIOUS`), and once for
+/// values stored before secrets were sealed. Each row is updated only if it still holds the
+/// value read (a concurrent enrolment wins). Safe to run again.
+pub async fn rekey(db: &Db, keys: &DataKeys) -> Result<Rekeyed, sqlx::Error> {
+    let mut done = Rekeyed::default();
+    for user in all(db).await? {
+        for (stored, update) in [
+            (&user.totp_secret, RESEAL_SECRET),
+            (&user.totp_pending, RESEAL_PENDING),
+        ] {
+            let Some(stored) = stored else { continue };
+            if !keys.needs_reseal(stored) {
+                done.current += 1;
+                continue;
+            }
+            let Ok(secret) = open_totp_secret(keys, &user.id, stored) else {
+                tracing::error!(target: "notes_api", subject = %user.id, "TOTP secret unreadable with the configured data keys");
+                done.unreadable += 1;
+                continue;
+            };
+            let sealed = seal_totp_secret(keys, &user.id, &secret.to_base32());
+            let changed = either!(Db, db, |pool| sqlx::query(update)
+                .bind(&user.id)
+                .bind(stored.as_str())
+                .bind(&sealed)
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected()))?;
+            done.resealed += changed;
+        }
+    }
+    Ok(done)
 }
 
 /// Why `create_admin` failed.

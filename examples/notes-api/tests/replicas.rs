@@ -4,7 +4,11 @@
 //! PostgreSQL cases need `NOTES_TEST_DATABASE_URL` or `SECURE_TEST_POSTGRES_URL` (a server
 //! where the test user may create databases); without either they print a notice and skip.
 
+mod support;
+
 use std::time::Duration;
+
+use support::with_database;
 
 /// Instances started at once in each round.
 const INSTANCES: usize = 4;
@@ -29,20 +33,6 @@ fn random_hex(bytes: usize) -> String {
     (0..bytes)
         .map(|_| format!("{:02x}", rand::random::<u8>()))
         .collect()
-}
-
-/// `url` with its database name replaced by `name`.
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = url
-        .split_once('?')
-        .map_or((url, None), |(b, q)| (b, Some(q)));
-    let cut = base.rfind('/').expect("a postgres URL has a path");
-    let mut out = format!("{}/{name}", &base[..cut]);
-    if let Some(q) = query {
-        out.push('?');
-        out.push_str(q);
-    }
-    out
 }
 
 async fn drop_database(server_url: &str, name: &str) {

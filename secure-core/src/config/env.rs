@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::keys::{Keys, weakness};
+use super::keys::{KeyMaterial, Keys, weakness};
 use super::{ConfigError, SecurityConfig};
 use crate::http::cors::CorsConfig;
 use crate::http::headers::SecurityHeaders;
@@ -39,6 +39,19 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("SECURE_JWT_KEY_FILE", "a file holding SECURE_JWT_KEY"),
     ("SECURE_CSRF_KEY", "the CSRF token key, 32 bytes or more"),
     ("SECURE_CSRF_KEY_FILE", "a file holding SECURE_CSRF_KEY"),
+    (
+        "SECURE_DATA_KEY",
+        "the key that seals secrets at rest, 32 bytes or more",
+    ),
+    ("SECURE_DATA_KEY_FILE", "a file holding SECURE_DATA_KEY"),
+    (
+        "SECURE_DATA_KEY_PREVIOUS",
+        "the data key before a rotation, still read",
+    ),
+    (
+        "SECURE_DATA_KEY_PREVIOUS_FILE",
+        "a file holding SECURE_DATA_KEY_PREVIOUS",
+    ),
     ("SECURE_BODY_LIMIT", "a size: `65536`, `64KiB`, `1MiB`"),
     (
         "SECURE_REQUEST_TIMEOUT",
@@ -277,11 +290,23 @@ fn read_key(vars: &Vars, name: &str) -> Result<Option<Vec<u8>>, ConfigError> {
 }
 
 fn read_keys(vars: &Vars, production: bool) -> Result<Keys, ConfigError> {
-    let jwt = read_key(vars, "SECURE_JWT_KEY")?;
-    let csrf = read_key(vars, "SECURE_CSRF_KEY")?;
+    let material = KeyMaterial {
+        jwt: read_key(vars, "SECURE_JWT_KEY")?,
+        csrf: read_key(vars, "SECURE_CSRF_KEY")?,
+        data: read_key(vars, "SECURE_DATA_KEY")?,
+        data_previous: read_key(vars, "SECURE_DATA_KEY_PREVIOUS")?,
+    };
+    refuse_reused_keys(&material)?;
+    if material.data_previous.is_some() && material.data.is_none() {
+        return Err(env_error(
+            "SECURE_DATA_KEY_PREVIOUS",
+            "set without SECURE_DATA_KEY: the previous key only opens old values, the current one seals",
+        ));
+    }
     let missing: Vec<&str> = [
-        ("SECURE_JWT_KEY", jwt.is_none()),
-        ("SECURE_CSRF_KEY", csrf.is_none()),
+        ("SECURE_JWT_KEY", material.jwt.is_none()),
+        ("SECURE_CSRF_KEY", material.csrf.is_none()),
+        ("SECURE_DATA_KEY", material.data.is_none()),
     ]
     .into_iter()
     .filter_map(|(name, missing)| missing.then_some(name))
@@ -292,13 +317,48 @@ fn read_keys(vars: &Vars, production: bool) -> Result<Keys, ConfigError> {
                 first,
                 format!(
                     "not set: production needs {} (or the _FILE form); development keys are generated only by debug builds",
-                    missing.join(" and ")
+                    english_list(&missing)
                 ),
             ));
         }
         warn_ephemeral(&missing);
     }
-    Ok(Keys::from_parts(jwt, csrf))
+    Ok(Keys::from_material(material))
+}
+
+/// `A`, `A and B`, `A, B and C`.
+fn english_list(names: &[&str]) -> String {
+    match names.split_last() {
+        Some((last, [])) => (*last).to_owned(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => String::new(),
+    }
+}
+
+/// One key in two places would let a token of one kind pass for another (a CSRF token for a
+/// signature, say) and tie their rotations together: each key must be its own.
+fn refuse_reused_keys(material: &KeyMaterial) -> Result<(), ConfigError> {
+    let keys = [
+        ("SECURE_JWT_KEY", &material.jwt),
+        ("SECURE_CSRF_KEY", &material.csrf),
+        ("SECURE_DATA_KEY", &material.data),
+        ("SECURE_DATA_KEY_PREVIOUS", &material.data_previous),
+    ];
+    for (i, (name, key)) in keys.iter().enumerate() {
+        let Some(key) = key else { continue };
+        if let Some((earlier, _)) = keys[..i]
+            .iter()
+            .find(|(_, other)| other.as_ref() == Some(key))
+        {
+            return Err(env_error(
+                name,
+                format!(
+                    "is the same key as {earlier}; every key must be its own (`openssl rand -base64 48` for each)"
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn warn_ephemeral(missing: &[&str]) {

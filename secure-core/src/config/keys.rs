@@ -5,6 +5,7 @@ use std::fmt;
 use secrecy::{ExposeSecret, SecretBox, SecretSlice};
 
 use crate::auth::jwt::AccessTokenKey;
+use crate::crypto::{DataKey, DataKeys};
 use crate::session::CsrfKey;
 
 /// The fewest bytes a configured key may have (HS256 and the CSRF HMAC both want 256 bits).
@@ -121,9 +122,10 @@ fn is_placeholder(key: &[u8]) -> bool {
     total >= 12 && (total - left) * 10 >= total * 6
 }
 
-/// The service's signing keys: the access-token (HS256) key and the CSRF key, read by
+/// The service's keys: the access-token (HS256) key, the CSRF key and the data key that
+/// seals secrets at rest ([`crate::crypto`]), read by
 /// [`SecurityConfig::from_env`](crate::config::SecurityConfig::from_env), or generated for
-/// one development run.
+/// one development run. Each key is its own: the configuration refuses two equal ones.
 ///
 /// There is no cookie key: the session cookie carries a 256-bit random identifier, not signed
 /// data, and the server stores only its SHA-256.
@@ -134,11 +136,15 @@ fn is_placeholder(key: &[u8]) -> bool {
 /// let keys = Keys::ephemeral();
 /// assert!(keys.is_ephemeral());
 /// assert_eq!(keys.access_token_key().algorithm_name(), "HS256");
-/// assert_eq!(format!("{keys:?}"), "Keys { jwt: [REDACTED], csrf: [REDACTED], ephemeral: true }");
+/// assert_eq!(
+///     format!("{keys:?}"),
+///     "Keys { jwt: [REDACTED], csrf: [REDACTED], data: [REDACTED], ephemeral: true }"
+/// );
 /// ```
 pub struct Keys {
     jwt: SecretBox<[u8]>,
     csrf: SecretSlice<u8>,
+    data: DataKeys,
     ephemeral: bool,
 }
 
@@ -147,8 +153,35 @@ impl fmt::Debug for Keys {
         f.debug_struct("Keys")
             .field("jwt", &format_args!("[REDACTED]"))
             .field("csrf", &format_args!("[REDACTED]"))
+            .field("data", &format_args!("[REDACTED]"))
             .field("ephemeral", &self.ephemeral)
             .finish()
+    }
+}
+
+/// Key material read from the configuration, each already checked for strength.
+#[derive(Default)]
+pub(crate) struct KeyMaterial {
+    pub(crate) jwt: Option<Vec<u8>>,
+    pub(crate) csrf: Option<Vec<u8>>,
+    pub(crate) data: Option<Vec<u8>>,
+    pub(crate) data_previous: Option<Vec<u8>>,
+}
+
+impl Drop for KeyMaterial {
+    fn drop(&mut self) {
+        use zeroize::Zeroize as _;
+        for key in [
+            &mut self.jwt,
+            &mut self.csrf,
+            &mut self.data,
+            &mut self.data_previous,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            key.zeroize();
+        }
     }
 }
 
@@ -164,15 +197,27 @@ impl Keys {
     /// tests; [`SecurityConfig::from_env`](crate::config::SecurityConfig::from_env) makes them
     /// only in debug builds, and says so loudly.
     pub fn ephemeral() -> Self {
-        Keys::from_parts(None, None)
+        Keys::from_material(KeyMaterial::default())
     }
 
-    /// Checked keys, with a random one for each that is `None` (then the keys are ephemeral).
-    pub(crate) fn from_parts(jwt: Option<Vec<u8>>, csrf: Option<Vec<u8>>) -> Self {
+    /// Checked keys, with a random one for each that is missing (then the keys are
+    /// ephemeral).
+    pub(crate) fn from_material(mut material: KeyMaterial) -> Self {
+        let ephemeral =
+            material.jwt.is_none() || material.csrf.is_none() || material.data.is_none();
+        let data = match &material.data {
+            Some(data) => DataKey::derive(data),
+            None => DataKey::generate(),
+        };
+        let mut data = DataKeys::new(data);
+        if let Some(previous) = &material.data_previous {
+            data = data.with_previous(DataKey::derive(previous));
+        }
         Keys {
-            ephemeral: jwt.is_none() || csrf.is_none(),
-            jwt: SecretBox::from(jwt.unwrap_or_else(random_key)),
-            csrf: SecretSlice::from(csrf.unwrap_or_else(random_key)),
+            ephemeral,
+            jwt: SecretBox::from(material.jwt.take().unwrap_or_else(random_key)),
+            csrf: SecretSlice::from(material.csrf.take().unwrap_or_else(random_key)),
+            data,
         }
     }
 
@@ -188,6 +233,12 @@ impl Keys {
     /// The CSRF key, for [`SessionManager::new`](crate::session::SessionManager::new).
     pub fn csrf_key(&self) -> CsrfKey {
         CsrfKey::new(self.csrf.expose_secret().to_vec()).unwrap_or_else(|_| unreachable_key("CSRF"))
+    }
+
+    /// The data keys that seal secrets at rest ([`crate::crypto`]): `SECURE_DATA_KEY`, and
+    /// `SECURE_DATA_KEY_PREVIOUS` during a rotation.
+    pub fn data_keys(&self) -> DataKeys {
+        self.data.clone()
     }
 
     /// Whether these keys were generated for this process (development only).

@@ -57,7 +57,6 @@ pub async fn spawn() -> TestApp {
 
 /// Starts the service with `config` (which must hold keys).
 pub async fn spawn_with(config: SecurityConfig) -> TestApp {
-    install_log_capture();
     let (database_url, sqlite_file) = match std::env::var("NOTES_TEST_DATABASE_URL") {
         Ok(url) if !url.is_empty() => (url, None),
         _ => {
@@ -65,6 +64,48 @@ pub async fn spawn_with(config: SecurityConfig) -> TestApp {
             (format!("sqlite://{}", path.display()), Some(path))
         }
     };
+    spawn_on(database_url, sqlite_file, config).await
+}
+
+/// Starts the service on a database of its own even when the suites share a PostgreSQL
+/// server (`NOTES_TEST_DATABASE_URL`): for tests that look at every row, such as `rekey`. The
+/// new database is left in the throwaway server.
+pub async fn spawn_alone(config: SecurityConfig) -> TestApp {
+    match std::env::var("NOTES_TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => {
+            let own = with_database(&url, &format!("notes_test_{}", random_hex(6)));
+            spawn_on(own, None, config).await
+        }
+        _ => spawn_with(config).await,
+    }
+}
+
+/// A PostgreSQL `url` with its database name replaced by `name`.
+pub fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let cut = base.rfind('/').expect("a postgres URL has a path");
+    let mut out = format!("{}/{name}", &base[..cut]);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
+}
+
+/// A second instance on `other`'s database (as after a restart with new settings); the
+/// database stays `other`'s to delete.
+pub async fn spawn_sharing(other: &TestApp, config: SecurityConfig) -> TestApp {
+    spawn_on(other.database_url.clone(), None, config).await
+}
+
+async fn spawn_on(
+    database_url: String,
+    sqlite_file: Option<PathBuf>,
+    config: SecurityConfig,
+) -> TestApp {
+    install_log_capture();
     let db = notes_api::connect(&database_url)
         .await
         .expect("test database opens");
@@ -91,6 +132,77 @@ pub async fn spawn_with(config: SecurityConfig) -> TestApp {
         database_url,
         sqlite_file,
     }
+}
+
+impl TestApp {
+    /// One text column of the first row `sql` (a constant with `$1`) finds for `bind`, read
+    /// straight from the database, as an attacker with a dump would.
+    pub async fn sql_text(&self, sql: &'static str, bind: &str) -> Option<String> {
+        match notes_api::connect(&self.database_url).await.expect("db") {
+            notes_api::Db::Sqlite(pool) => sqlx::query_scalar(sql)
+                .bind(bind)
+                .fetch_optional(&pool)
+                .await
+                .expect("query")
+                .flatten(),
+            notes_api::Db::Postgres(pool) => sqlx::query_scalar(sql)
+                .bind(bind)
+                .fetch_optional(&pool)
+                .await
+                .expect("query")
+                .flatten(),
+        }
+    }
+
+    /// Runs `sql` (a constant with `$1`, `$2`) with two text binds.
+    pub async fn sql_exec(&self, sql: &'static str, a: &str, b: &str) -> u64 {
+        match notes_api::connect(&self.database_url).await.expect("db") {
+            notes_api::Db::Sqlite(pool) => sqlx::query(sql)
+                .bind(a)
+                .bind(b)
+                .execute(&pool)
+                .await
+                .expect("statement")
+                .rows_affected(),
+            notes_api::Db::Postgres(pool) => sqlx::query(sql)
+                .bind(a)
+                .bind(b)
+                .execute(&pool)
+                .await
+                .expect("statement")
+                .rows_affected(),
+        }
+    }
+}
+
+/// A key as `openssl rand -base64 48` prints it, made per test.
+pub fn random_key() -> String {
+    use base64::Engine as _;
+    let bytes: [u8; 48] = rand::random();
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// Configured keys (no development keys): `SECURE_JWT_KEY`, `SECURE_CSRF_KEY` and the given
+/// data keys, plus `extra` settings.
+pub fn keyed_config(
+    data_key: &str,
+    previous: Option<&str>,
+    extra: &[(&str, &str)],
+) -> SecurityConfig {
+    let mut vars = vec![
+        ("SECURE_JWT_KEY".to_owned(), random_key()),
+        ("SECURE_CSRF_KEY".to_owned(), random_key()),
+        ("SECURE_DATA_KEY".to_owned(), data_key.to_owned()),
+    ];
+    if let Some(previous) = previous {
+        vars.push(("SECURE_DATA_KEY_PREVIOUS".to_owned(), previous.to_owned()));
+    }
+    vars.extend(
+        extra
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
+    SecurityConfig::from_vars(vars, secure_core::config::Profile::Release).expect("config")
 }
 
 fn random_hex(bytes: usize) -> String {

@@ -19,9 +19,10 @@
 //! **Audit.** [`PasswordHasher::verify`] emits `auth.login` / `failure` events through
 //! [`crate::audit::emit`] with reason `bad_password` (subject: the account's id) or
 //! `unknown_user` (subject: `anonymous` — a submitted user name is not logged, since users
-//! type passwords into it), and `auth.login` / `success` with reason `password_ok` when the
-//! password matches. With MFA the login is not done at that point: the TOTP check emits
-//! `auth.mfa` next.
+//! type passwords into it): a wrong password ends the login. A matching password is one step,
+//! not a login: it emits `auth.password` / `success` with reason `password_ok`, and the
+//! application audits the login's outcome (`auth.login` success, or a failure such as
+//! `mfa_required` when a second factor is still missing).
 //!
 //! Rate limiting of login attempts (ASVS 2.2.1) is the `ratelimit` module's job; peppering is
 //! not offered.
@@ -448,10 +449,9 @@ impl PasswordHasher {
         });
         match stored {
             Some(s) if matches => {
-                // The password step succeeded; with MFA the login is not finished yet, which
-                // the reason says.
+                // A step, not the login's outcome: with MFA the login may still be refused.
                 audit::emit(
-                    "auth.login",
+                    "auth.password",
                     Outcome::Success,
                     Some(s.subject),
                     "password_ok",

@@ -1,0 +1,181 @@
+//! Account protection (issue 13), over real HTTP: what a security review found at the account
+//! level, each with the test that shows it closed.
+//!
+//! - TOTP secrets sealed at rest under `SECURE_DATA_KEY`, re-sealed by `notes-api rekey`;
+//! - a login refused for a missing second factor is audited as a failure, not a success.
+
+mod support;
+
+use std::process::Command;
+
+use secure_core::config::Keys;
+use secure_core::config::SecurityConfig;
+use serde_json::json;
+use support::{
+    captured_logs, keyed_config, now, random_key, spawn_alone, spawn_sharing, spawn_with, totp_code,
+};
+
+const STORED_SECRET: &str = "SELECT totp_secret FROM users WHERE username = $1";
+
+#[tokio::test]
+async fn totp_secrets_are_sealed_at_rest_and_bound_to_their_row() {
+    let data_key = random_key();
+    let app = spawn_with(keyed_config(&data_key, None, &[])).await;
+    let ada = app.new_user("ada").await;
+    let (secret, _) = app.enable_mfa(&ada.tokens.access).await;
+
+    // What a database dump holds: a sealed value, not the secret the user scanned.
+    let stored = app
+        .sql_text(STORED_SECRET, &ada.username)
+        .await
+        .expect("MFA is on");
+    assert!(stored.starts_with("v1."), "{stored}");
+    assert!(!stored.contains(&secret), "the secret is stored as issued");
+
+    // The service reads it back: a TOTP login works.
+    app.login_otp(
+        &ada.username,
+        &ada.password,
+        &totp_code(&secret, now() + 30),
+    )
+    .await;
+
+    // Copied into another user's row (an attacker with write access to one column), it
+    // does not open: the sealed value names its owner.
+    let eve = app.new_user("eve").await;
+    let (eve_secret, _) = app.enable_mfa(&eve.tokens.access).await;
+    app.sql_exec(
+        "UPDATE users SET totp_secret = $1 WHERE username = $2",
+        &stored,
+        &eve.username,
+    )
+    .await;
+    let r = app
+        .post("/auth/login")
+        .json(&json!({"username": eve.username, "password": eve.password,
+                      "otp": totp_code(&secret, now() + 60)}))
+        .send()
+        .await;
+    r.assert_status(500);
+    let r = app
+        .post("/auth/login")
+        .json(&json!({"username": eve.username, "password": eve.password,
+                      "otp": totp_code(&eve_secret, now() + 60)}))
+        .send()
+        .await;
+    r.assert_status(500);
+    assert!(!r.text().contains("v1."), "no internals in the answer");
+}
+
+#[tokio::test]
+async fn rekey_moves_secrets_to_a_new_data_key_and_seals_old_plain_ones() {
+    let old_key = random_key();
+    // `rekey` reads every row: this test's database must hold only its own users.
+    let app = spawn_alone(keyed_config(&old_key, None, &[])).await;
+    let ada = app.new_user("ada").await;
+    let (secret, _) = app.enable_mfa(&ada.tokens.access).await;
+    // A secret stored before secrets were sealed: plain base32, as an older release wrote.
+    let bob = app.new_user("bob").await;
+    let (bob_secret, _) = app.enable_mfa(&bob.tokens.access).await;
+    app.sql_exec(
+        "UPDATE users SET totp_secret = $1 WHERE username = $2",
+        &bob_secret,
+        &bob.username,
+    )
+    .await;
+
+    // Rotate: the new key current, the old one still read.
+    let new_key = random_key();
+    let run = |data: &str, previous: Option<&str>| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_notes-api"));
+        cmd.arg("rekey")
+            .env("DATABASE_URL", &app.database_url)
+            .env("SECURE_JWT_KEY", random_key())
+            .env("SECURE_CSRF_KEY", random_key())
+            .env("SECURE_DATA_KEY", data)
+            .env_remove("SECURE_DATA_KEY_PREVIOUS");
+        if let Some(previous) = previous {
+            cmd.env("SECURE_DATA_KEY_PREVIOUS", previous);
+        }
+        cmd.output().expect("notes-api rekey runs")
+    };
+    let out = run(&new_key, Some(&old_key));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("resealed 2"), "{stdout}");
+    assert!(!stdout.contains(&secret) && !stdout.contains(&bob_secret));
+    let stored = app.sql_text(STORED_SECRET, &bob.username).await.unwrap();
+    assert!(stored.starts_with("v1."), "the plain secret was sealed");
+
+    // A second run finds nothing to do.
+    let out = run(&new_key, Some(&old_key));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("resealed 0, already current 2"));
+
+    // The service with the new key alone: both second factors still work.
+    let restarted = spawn_sharing(&app, keyed_config(&new_key, None, &[])).await;
+    restarted
+        .login_otp(
+            &ada.username,
+            &ada.password,
+            &totp_code(&secret, now() + 30),
+        )
+        .await;
+    restarted
+        .login_otp(
+            &bob.username,
+            &bob.password,
+            &totp_code(&bob_secret, now() + 30),
+        )
+        .await;
+
+    // With neither key, rekey refuses and says what is wrong; nothing is changed.
+    let out = run(&random_key(), None);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unreadable"));
+    assert_eq!(
+        app.sql_text(STORED_SECRET, &bob.username).await.unwrap(),
+        stored
+    );
+}
+
+#[tokio::test]
+async fn a_login_refused_for_a_missing_second_factor_is_audited_as_a_failure() {
+    let app = spawn_with(SecurityConfig::new().with_keys(Keys::ephemeral())).await;
+    let ada = app.new_user("ada").await;
+    app.enable_mfa(&ada.tokens.access).await;
+    let r = app
+        .post("/auth/login")
+        .json(&json!({"username": ada.username, "password": ada.password}))
+        .send()
+        .await;
+    r.assert_status(401);
+    assert_eq!(r.json()["code"], "mfa_required");
+
+    let logs = captured_logs();
+    let mine: Vec<&str> = logs
+        .lines()
+        .filter(|l| l.contains("security::audit") && l.contains(&ada.id))
+        .collect();
+    let logins: Vec<&&str> = mine.iter().filter(|l| l.contains("auth.login")).collect();
+    // The signup login succeeded; the refused one is a failure with its reason; no login
+    // event of this account says `password_ok`.
+    assert!(
+        logins
+            .iter()
+            .any(|l| l.contains("outcome=\"failure\"") && l.contains("mfa_required")),
+        "{mine:#?}"
+    );
+    assert!(
+        !logins.iter().any(|l| l.contains("password_ok")),
+        "{mine:#?}"
+    );
+    assert!(
+        mine.iter()
+            .any(|l| l.contains("auth.password") && l.contains("password_ok")),
+        "{mine:#?}"
+    );
+}
