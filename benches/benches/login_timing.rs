@@ -53,7 +53,7 @@ fn main() {
         let start = Instant::now();
         let verdict = hasher.verify_blocking(black_box(&attempt), black_box(account));
         let elapsed = start.elapsed();
-        assert_eq!(verdict, Verification::Invalid);
+        assert_eq!(verdict, Ok(Verification::Invalid));
         elapsed.as_secs_f64() * 1e3
     };
 

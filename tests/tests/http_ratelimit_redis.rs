@@ -500,3 +500,80 @@ async fn unreachable_redis_lets_requests_through_with_fail_open() {
     assert!(lines[0].contains("failing open"), "{logs}");
     assert!(!lines[0].contains("203.0.113"), "{logs}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Account throttle counters in Redis
+
+#[tokio::test]
+async fn account_throttle_counters_are_shared_by_instances_and_match_memory() {
+    use secure_core::ratelimit::{AccountThrottle, DeviceId, Factor, ThrottleKey};
+    let Some(url) = redis_url("account_throttle_counters_are_shared_by_instances_and_match_memory")
+    else {
+        return;
+    };
+    let _server = SERVER.lock().await;
+    let prefix = unique_prefix();
+    let policy = AccountThrottle {
+        free_failures: 3,
+        ..AccountThrottle::default()
+    };
+    let a = RateLimiter::new()
+        .redis(store(&url, &prefix).await)
+        .account_throttle(policy);
+    let b = RateLimiter::new()
+        .redis(store(&url, &prefix).await)
+        .account_throttle(policy);
+    let memory = RateLimiter::new().account_throttle(policy);
+    let key = ThrottleKey::new(Factor::Password, "ada", None);
+
+    // Three free failures and the fourth (which starts the back-off), spread over both
+    // instances; then both refuse, with a wait of about the first delay (1 s).
+    for (i, limiter) in [&a, &b, &a, &b].into_iter().enumerate() {
+        assert!(
+            limiter.account_attempt(&key, None).await.is_ok(),
+            "attempt {i}"
+        );
+        assert!(
+            memory.account_attempt(&key, None).await.is_ok(),
+            "memory {i}"
+        );
+    }
+    for limiter in [&a, &b, &memory] {
+        let refused = limiter.account_attempt(&key, None).await.unwrap_err();
+        assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(refused.headers()[header::RETRY_AFTER], "1");
+    }
+    // Another factor and another device have counters of their own.
+    let mfa = ThrottleKey::new(Factor::SecondFactor, "ada", None);
+    assert!(b.account_attempt(&mfa, None).await.is_ok());
+    // (A device id comes from a device token; the store only sees its hash.)
+    let phone = secure_core::auth::device::DeviceTokens::new(secure_core::crypto::DataKeys::new(
+        secure_core::crypto::DataKey::generate(),
+    ));
+    let token = phone.issue("ada", None);
+    let device: DeviceId = phone
+        .verify(secure_core::ExposeSecret::expose_secret(&token), "ada")
+        .unwrap();
+    let from_phone = ThrottleKey::new(Factor::Password, "ada", Some(&device));
+    assert!(a.account_attempt(&from_phone, None).await.is_ok());
+
+    // A success (on either instance) forgives: the next attempt goes ahead at once.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert!(a.account_attempt(&key, None).await.is_ok());
+    b.account_success(&key).await;
+    assert!(a.account_attempt(&key, None).await.is_ok());
+
+    // The counter's key is hashed and expires by itself; "ada" is never written.
+    let mut con = admin(&url).await;
+    let written = keys(&mut con, &prefix).await;
+    assert_eq!(written.len(), 3, "{written:?}");
+    for key in &written {
+        assert!(!key.contains("ada"), "{key}");
+        let ttl: i64 = redis::cmd("PTTL")
+            .arg(key)
+            .query_async(&mut con)
+            .await
+            .unwrap();
+        assert!(ttl > 0 && ttl <= 3_600_000 + 1000, "{key}: {ttl}");
+    }
+}

@@ -26,7 +26,7 @@ use secure_core::auth::refresh::{IssuedRefreshToken, RefreshError, RefreshToken}
 use secure_core::auth::{Amr, Authenticator, Identity};
 use secure_core::policy::{RateKey, RateLimit};
 use secure_core::prelude::*;
-use secure_core::ratelimit::{ClientKey, RateLimiter};
+use secure_core::ratelimit::{ClientKey, DeviceId, Factor, RateLimiter, ThrottleKey};
 use secure_core::secure_handler;
 use secure_core::validate::FieldError;
 use serde::ser::SerializeStruct;
@@ -66,6 +66,12 @@ pub(crate) struct Login {
     #[serde(default)]
     #[validate(length(min = 1, max = 64))]
     pub(crate) otp: Option<SecretString>,
+    /// The `device_token` an earlier login on this client answered: its attempts are then
+    /// throttled apart from everyone else's.
+    #[sensitive]
+    #[serde(default)]
+    #[validate(length(min = 1, max = 512))]
+    pub(crate) device_token: Option<SecretString>,
 }
 
 /// `POST /auth/refresh` and `POST /auth/logout`.
@@ -94,15 +100,20 @@ pub(crate) struct TokenPair {
     access_token: SecretString,
     refresh_token: RefreshToken,
     expires_in: u64,
+    /// After a sign-in: the device token to send with this client's next sign-ins.
+    device_token: Option<SecretString>,
 }
 
 impl Serialize for TokenPair {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut s = serializer.serialize_struct("TokenPair", 4)?;
+        let mut s = serializer.serialize_struct("TokenPair", 5)?;
         s.serialize_field("access_token", self.access_token.expose_secret())?;
         s.serialize_field("refresh_token", self.refresh_token.expose_secret())?;
         s.serialize_field("token_type", "Bearer")?;
         s.serialize_field("expires_in", &self.expires_in)?;
+        if let Some(device) = &self.device_token {
+            s.serialize_field("device_token", device.expose_secret())?;
+        }
         s.end()
     }
 }
@@ -116,19 +127,10 @@ pub(crate) fn internal(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -
 /// exists (the new account could not have it otherwise); the 10/hour limit bounds how fast
 /// anyone can ask. E-mail addresses are not unique, so they reveal nothing.
 #[secure_handler(public, rate_limit("10/hour", key = ip), body_limit = "4KiB", audit = "user.signup")]
-pub(crate) async fn signup(
-    State(state): State<AppState>,
-    body: Valid<Json<Signup>>,
-) -> Result<(StatusCode, Json<Created>), ApiError> {
-    let hash = match state.hasher.hash(&body.password, &SkipBreachCheck).await {
+pub(crate) async fn signup(State(state): State<AppState>, body: Valid<Json<Signup>>) -> Response {
+    let hash = match new_password_hash(&state, "password", &body.password).await {
         Ok(hash) => hash,
-        // NFKC can change the length the extractor counted.
-        Err(e @ (PasswordError::TooShort { .. } | PasswordError::TooLong { .. })) => {
-            let mut errors = ValidationErrors::new();
-            errors.push(FieldError::new("password", e.code()));
-            return Err(ApiError::Validation(errors));
-        }
-        Err(e) => return Err(ApiError::internal(e)),
+        Err(refused) => return refused,
     };
     match users::insert(
         &state.db,
@@ -139,15 +141,36 @@ pub(crate) async fn signup(
     )
     .await
     {
-        Ok(id) => Ok((StatusCode::CREATED, Json(Created { id }))),
-        Err(InsertError::Taken) => Err(ApiError::Conflict("That user name is taken.")),
-        Err(InsertError::Db(e)) => Err(ApiError::internal(e)),
+        Ok(id) => (StatusCode::CREATED, Json(Created { id })).into_response(),
+        Err(InsertError::Taken) => ApiError::Conflict("That user name is taken.").into_response(),
+        Err(InsertError::Db(e)) => internal(e),
     }
 }
 
-/// `200 {access_token, refresh_token, token_type, expires_in}`. Two limits: 30/min per client
-/// IP (declared, in the policy table), and 5/min per (client IP, user name) shared with
-/// `POST /session/login` (see [`count_login_attempt`]).
+/// Hashes a new password (signup, password change) under the password rules: a rule it
+/// breaks is a 422 on `field` (NFKC can change the length the extractor counted), a full
+/// hasher a 503.
+pub(crate) async fn new_password_hash(
+    state: &AppState,
+    field: &'static str,
+    password: &SecretString,
+) -> Result<PasswordHash, Response> {
+    match state.hasher.hash(password, &SkipBreachCheck).await {
+        Ok(hash) => Ok(hash),
+        Err(e @ (PasswordError::TooShort { .. } | PasswordError::TooLong { .. })) => {
+            let mut errors = ValidationErrors::new();
+            errors.push(FieldError::new(field, e.code()));
+            Err(ApiError::Validation(errors).into_response())
+        }
+        Err(PasswordError::Busy(busy)) => Err(busy.into_response()),
+        Err(e) => Err(internal(e)),
+    }
+}
+
+/// `200 {access_token, refresh_token, token_type, expires_in, device_token}`. Two limits:
+/// 30/min per client IP (declared, in the policy table), and 5/min per (client IP, user name)
+/// shared with `POST /session/login` (see [`count_login_attempt`]); and the per-account
+/// throttle ([`check_factors`]).
 #[secure_handler(public, rate_limit("30/min", key = ip), body_limit = "4KiB")]
 pub(crate) async fn login(
     State(state): State<AppState>,
@@ -158,36 +181,51 @@ pub(crate) async fn login(
         Ok(verified) => verified,
         Err(refused) => return refused,
     };
-    let Some(auth) = parts.extensions.get::<Arc<Authenticator>>() else {
-        return internal("no Authenticator installed");
+    match new_token_family(&state, &parts.extensions, &verified, unix_now()).await {
+        Ok(pair) => Json(pair).into_response(),
+        Err(refused) => refused,
+    }
+}
+
+/// A new refresh-token family for a user who just proved `verified`'s factors at `auth_time`,
+/// its first access token, and a renewed device token.
+pub(crate) async fn new_token_family(
+    state: &AppState,
+    extensions: &Extensions,
+    verified: &Verified,
+    auth_time: i64,
+) -> Result<TokenPair, Response> {
+    let Some(auth) = extensions.get::<Arc<Authenticator>>() else {
+        return Err(internal("no Authenticator installed"));
     };
-    let issued = match state.refresh.issue(&verified.user_id).await {
-        Ok(issued) => issued,
-        Err(e) => return internal(e),
-    };
-    let now = unix_now();
-    if let Err(e) = users::record_family(
+    let issued = state
+        .refresh
+        .issue(&verified.user_id)
+        .await
+        .map_err(internal)?;
+    users::record_family(
         &state.db,
         &issued.family_id,
         &verified.user_id,
         verified.mfa,
-        now,
+        auth_time,
     )
     .await
-    {
-        return internal(e);
-    }
-    match token_pair(
+    .map_err(internal)?;
+    let mut pair = token_pair(
         auth,
         &verified.user_id,
         verified.role,
         verified.mfa,
-        now,
+        auth_time,
         issued,
-    ) {
-        Ok(pair) => Json(pair).into_response(),
-        Err(refused) => refused,
-    }
+    )?;
+    pair.device_token = Some(
+        state
+            .devices
+            .issue(&verified.user_id, verified.device.as_ref()),
+    );
+    Ok(pair)
 }
 
 /// `200` a new pair. A token used twice revokes its family and answers 401 (the store and
@@ -276,6 +314,7 @@ fn token_pair(
         access_token: SecretString::from(access),
         refresh_token: issued.token,
         expires_in: tokens.lifetime().as_secs(),
+        device_token: None,
     })
 }
 
@@ -285,6 +324,8 @@ pub(crate) struct Verified {
     pub(crate) user_id: String,
     pub(crate) role: AppRole,
     pub(crate) mfa: bool,
+    /// The device the client proved with a device token, if any.
+    pub(crate) device: Option<DeviceId>,
 }
 
 /// The per-(client IP, user name) login limit, shared by both login routes.
@@ -295,6 +336,13 @@ const LOGIN_LIMIT: RateLimit = RateLimit {
 };
 const LOGIN_LIMIT_NAME: &str = "notes_api::login(ip, username)";
 
+/// The framework's limiter, which `into_router` installs.
+pub(crate) fn limiter(extensions: &Extensions) -> Result<&Arc<RateLimiter>, Response> {
+    extensions
+        .get::<Arc<RateLimiter>>()
+        .ok_or_else(|| internal("no RateLimiter installed"))
+}
+
 /// Counts one attempt against 5/min per (client IP, user name): `#[secure_handler]` keys
 /// limits by IP, user or nothing, and the user name is in the body, so the pair is counted
 /// here, with the framework's limiter, client-IP rules (trusted proxies, IPv6 /56) and store
@@ -304,9 +352,7 @@ async fn count_login_attempt(
     headers: &HeaderMap,
     username: &str,
 ) -> Result<(), Response> {
-    let Some(limiter) = extensions.get::<Arc<RateLimiter>>() else {
-        return Err(internal("no RateLimiter installed"));
-    };
+    let limiter = limiter(extensions)?;
     let ip = limiter.client_ip(headers, extensions);
     // `no_control` keeps a newline out of user names, so the pair is unambiguous.
     let key = ClientKey::User(format!("{ip}\n{username}").into_boxed_str());
@@ -318,18 +364,33 @@ async fn count_login_attempt(
         .map(|_| ())
 }
 
-/// The password (Argon2id; an unknown user is checked against the dummy hash, so both cost
-/// the same and answer the same 401), then the second factor if the account has one.
-pub(crate) async fn check_login(
+/// What a sign-in or a re-authentication presents.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Factors<'a> {
+    /// The user name as submitted (after the login sanitizers), known or not.
+    pub(crate) username: &'a str,
+    pub(crate) password: &'a SecretString,
+    pub(crate) otp: Option<&'a SecretString>,
+    pub(crate) device_token: Option<&'a SecretString>,
+}
+
+/// Checks the password of `user` (`None`: no account has the name; it is checked against the
+/// dummy hash, so both cost the same and answer the same 401), then, when the account has
+/// MFA, the second factor. Both steps go through the per-account throttle, password attempts
+/// keyed by the submitted name and second-factor attempts by the account, each on the
+/// client's own counter when it proves a device it signed in from before.
+pub(crate) async fn check_factors(
     state: &AppState,
-    extensions: &Extensions,
-    headers: &HeaderMap,
-    attempt: &Login,
-) -> Result<Verified, Response> {
-    count_login_attempt(extensions, headers, &attempt.username).await?;
-    let user = users::by_username(&state.db, &attempt.username)
-        .await
-        .map_err(internal)?;
+    limiter: &RateLimiter,
+    user: Option<UserRow>,
+    factors: Factors<'_>,
+) -> Result<(UserRow, Option<DeviceId>), Response> {
+    let device = user
+        .as_ref()
+        .and_then(|u| state.devices.verify_secret(factors.device_token, &u.id));
+    let subject = user.as_ref().map(|u| u.id.as_str());
+    let password_key = ThrottleKey::new(Factor::Password, factors.username, device.as_ref());
+    limiter.account_attempt(&password_key, subject).await?;
     let hash = match &user {
         Some(user) => match PasswordHash::parse(&user.password_hash) {
             Ok(hash) => Some(hash),
@@ -345,16 +406,21 @@ pub(crate) async fn check_login(
         (Some(user), Some(hash)) => Some(StoredPassword::new(&user.id, hash)),
         _ => None,
     };
-    let Verification::Valid { rehash } = state.hasher.verify(&attempt.password, stored).await
-    else {
+    let verdict = state
+        .hasher
+        .verify(factors.password, stored)
+        .await
+        .map_err(IntoResponse::into_response)?;
+    let Verification::Valid { rehash } = verdict else {
         return Err(LoginFailure::InvalidCredentials.into_response());
     };
     let Some(user) = user else {
         return Err(LoginFailure::InvalidCredentials.into_response());
     };
+    limiter.account_success(&password_key).await;
     if let Some(rehash) = rehash {
         // Outdated parameters: store a fresh hash; the login goes on either way.
-        match rehash.run(&state.hasher, &attempt.password).await {
+        match rehash.run(&state.hasher, factors.password).await {
             Ok(fresh) => {
                 if let Err(e) = users::set_password_hash(&state.db, &user.id, &fresh).await {
                     tracing::error!(target: "notes_api", subject = %user.id, error = %e, "rehash not stored");
@@ -365,44 +431,65 @@ pub(crate) async fn check_login(
             }
         }
     }
+    if user.mfa_enabled() {
+        let Some(otp) = factors.otp else {
+            return Err(refuse_login(&user, LoginFailure::MfaRequired));
+        };
+        let otp_key = ThrottleKey::new(Factor::SecondFactor, &user.id, device.as_ref());
+        limiter.account_attempt(&otp_key, Some(&user.id)).await?;
+        if !second_factor(state, &user, otp).await? {
+            return Err(refuse_login(&user, LoginFailure::InvalidOtp));
+        }
+        limiter.account_success(&otp_key).await;
+    }
+    Ok((user, device))
+}
+
+/// A sign-in: the per-(IP, user name) limit, then [`check_factors`].
+pub(crate) async fn check_login(
+    state: &AppState,
+    extensions: &Extensions,
+    headers: &HeaderMap,
+    attempt: &Login,
+) -> Result<Verified, Response> {
+    count_login_attempt(extensions, headers, &attempt.username).await?;
+    let user = users::by_username(&state.db, &attempt.username)
+        .await
+        .map_err(internal)?;
+    let factors = Factors {
+        username: &attempt.username,
+        password: &attempt.password,
+        otp: attempt.otp.as_ref(),
+        device_token: attempt.device_token.as_ref(),
+    };
+    let (user, device) = check_factors(state, limiter(extensions)?, user, factors).await?;
     let Some(role) = user.role() else {
         return Err(internal("stored role unknown to this version"));
     };
-    let mfa = user.mfa_enabled();
-    if mfa {
-        second_factor(state, &user, attempt.otp.as_ref()).await?;
-    }
     // Only now is the login a success; a right password alone was audited as a step.
     audit::emit("auth.login", Outcome::Success, Some(&user.id), "login_ok");
     Ok(Verified {
+        mfa: user.mfa_enabled(),
         user_id: user.id.clone(),
         role,
-        mfa,
+        device,
     })
 }
 
 /// Six digits are a TOTP code (each step accepted once); anything else is tried as a
-/// recovery code (each code accepted once).
-async fn second_factor(
+/// recovery code (each code accepted once). `false` for a code that is not accepted.
+pub(crate) async fn second_factor(
     state: &AppState,
     user: &UserRow,
-    otp: Option<&SecretString>,
-) -> Result<(), Response> {
-    let Some(otp) = otp else {
-        return Err(refuse_login(user, LoginFailure::MfaRequired));
-    };
+    otp: &SecretString,
+) -> Result<bool, Response> {
     let code = otp.expose_secret();
     let digits = code.bytes().filter(|b| *b != b' ');
     let is_totp = digits.clone().count() == 6 && digits.clone().all(|b| b.is_ascii_digit());
-    let checked = if is_totp {
+    if is_totp {
         totp(state, user, code).await
     } else {
         recovery(state, user, otp).await
-    };
-    match checked {
-        Ok(true) => Ok(()),
-        Ok(false) => Err(refuse_login(user, LoginFailure::InvalidOtp)),
-        Err(e) => Err(e),
     }
 }
 

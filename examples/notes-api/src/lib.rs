@@ -39,6 +39,7 @@ use std::time::Duration;
 
 use secure_core::auth::Authenticator;
 use secure_core::auth::Role;
+use secure_core::auth::device::DeviceTokens;
 use secure_core::auth::jwt::{AccessTokens, TokenConfigError};
 use secure_core::auth::mfa::{MfaError, TotpIssuer};
 use secure_core::auth::password::PasswordHasher;
@@ -91,6 +92,7 @@ pub struct Shared {
     sessions: SessionManager<db::DbSessionStore>,
     totp: TotpIssuer,
     data_keys: DataKeys,
+    devices: DeviceTokens,
 }
 
 impl Shared {
@@ -177,9 +179,11 @@ pub fn app(db: Db, config: SecurityConfig, options: Options) -> Result<axum::Rou
     let state = AppState(Arc::new(Shared {
         refresh: RefreshTokens::new(db.refresh_store()),
         sessions: sessions.clone(),
-        hasher: options.password_hasher,
+        // The parameters are the options'; how many hashes run at once is the configuration's.
+        hasher: options.password_hasher.with_limit(config.hash_limit()),
         totp: TotpIssuer::new(TOTP_ISSUER).map_err(StartError::Totp)?,
         data_keys: keys.data_keys(),
+        devices: DeviceTokens::new(keys.data_keys()),
         db,
     }));
     if tokio::runtime::Handle::try_current().is_ok() {

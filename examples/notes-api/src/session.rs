@@ -22,16 +22,21 @@ use crate::auth::{Login, check_login, identity, internal};
 use crate::db::unix_now;
 use crate::{AppRole, AppState};
 
-/// `200 {csrf_token}`. `Serialize` writes the token on purpose: the page needs it.
+/// `200 {csrf_token, device_token}`. `Serialize` writes the tokens on purpose: the page
+/// needs the first, and sends the second with its next sign-ins.
 #[derive(Debug)]
 pub(crate) struct SessionStarted {
     csrf_token: CsrfToken,
+    device_token: Option<SecretString>,
 }
 
 impl Serialize for SessionStarted {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut s = serializer.serialize_struct("SessionStarted", 1)?;
+        let mut s = serializer.serialize_struct("SessionStarted", 2)?;
         s.serialize_field("csrf_token", self.csrf_token.expose_secret())?;
+        if let Some(device) = &self.device_token {
+            s.serialize_field("device_token", device.expose_secret())?;
+        }
         s.end()
     }
 }
@@ -53,6 +58,11 @@ pub(crate) async fn session_login(
             started.cookie,
             Json(SessionStarted {
                 csrf_token: started.csrf_token,
+                device_token: Some(
+                    state
+                        .devices
+                        .issue(&verified.user_id, verified.device.as_ref()),
+                ),
             }),
         )
             .into_response(),

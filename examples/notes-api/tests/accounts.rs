@@ -179,3 +179,199 @@ async fn a_login_refused_for_a_missing_second_factor_is_audited_as_a_failure() {
         "{mine:#?}"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Per-account throttling, behind a trusted proxy
+
+/// An app behind a reverse proxy on 127.0.0.1: the client address is the `X-Forwarded-For`.
+async fn behind_proxy() -> support::TestApp {
+    spawn_with(keyed_config(
+        &random_key(),
+        None,
+        &[("SECURE_TRUSTED_PROXIES", "127.0.0.1")],
+    ))
+    .await
+}
+
+/// Client `i` of six /56s inside one IPv6 /48 (the finding's attacker).
+fn client(i: usize) -> String {
+    format!("2001:db8:77:{:x}00::{:x}", i % 6, i + 1)
+}
+
+async fn login_from(
+    app: &support::TestApp,
+    from: &str,
+    body: serde_json::Value,
+) -> support::Response {
+    app.post("/auth/login")
+        .header("x-forwarded-for", from)
+        .json(&body)
+        .send()
+        .await
+}
+
+/// The statuses of `n` password guesses on `username`, one after another, from six /56s.
+async fn guesses(app: &support::TestApp, username: &str, n: usize) -> Vec<u16> {
+    let mut statuses = Vec::new();
+    for i in 0..n {
+        let r = login_from(
+            app,
+            &client(i),
+            json!({"username": username, "password": format!("guess number {i} of many")}),
+        )
+        .await;
+        if r.status == 429 {
+            assert!(r.header("retry-after").is_some(), "429 without Retry-After");
+            assert_eq!(r.json()["code"], "account_throttled");
+        }
+        statuses.push(r.status);
+    }
+    statuses
+}
+
+#[tokio::test]
+async fn password_guesses_from_many_addresses_stop_at_the_account_limit() {
+    let app = behind_proxy().await;
+    let ada = app.new_user("ada").await;
+    let known = guesses(&app, &ada.username, 30).await;
+    // Five free failures and one more, then the account's back-off: 429 from every address.
+    assert_eq!(&known[..6], &[401; 6], "{known:?}");
+    assert!(known[6..].iter().all(|s| *s == 429), "{known:?}");
+
+    // An unknown user name is counted exactly alike: the throttle tells nobody which
+    // accounts exist.
+    let unknown = guesses(&app, &support::unique_name("nobody"), 30).await;
+    assert_eq!(known, unknown);
+
+    // The audit log names the account under attack, never the guesses.
+    let logs = captured_logs();
+    assert!(logs.lines().any(|l| l.contains("auth.throttle")
+        && l.contains(&ada.id)
+        && l.contains("password_attempts")));
+    assert!(!logs.contains("guess number"));
+}
+
+#[tokio::test]
+async fn concurrent_guesses_are_counted_before_they_are_checked() {
+    let app = behind_proxy().await;
+    let ada = app.new_user("ada").await;
+    let tasks: Vec<_> = (0..24)
+        .map(|i| {
+            let (addr, username) = (app.addr, ada.username.clone());
+            tokio::spawn(async move {
+                let app = support::TestApp::at(addr);
+                login_from(
+                    &app,
+                    &client(i),
+                    json!({"username": username, "password": format!("parallel guess {i}")}),
+                )
+                .await
+                .status
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.unwrap());
+    }
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    assert!(checked <= 6, "{checked} guesses were checked: {statuses:?}");
+    assert!(
+        statuses.iter().all(|s| *s == 401 || *s == 429),
+        "{statuses:?}"
+    );
+}
+
+#[tokio::test]
+async fn second_factor_guesses_from_many_addresses_stop_at_the_account_limit() {
+    // The finding: with the password known, 30 wrong TOTP codes from six /56s of one /48 in
+    // under a minute were all answered 401.
+    let app = behind_proxy().await;
+    let ada = app.new_user("ada").await;
+    let (secret, _) = app.enable_mfa(&ada.tokens.access).await;
+    let right = totp_code(&secret, now() + 30);
+    let mut statuses = Vec::new();
+    for i in 0..30 {
+        let mut wrong: u32 = right.parse().unwrap();
+        wrong = (wrong + 1 + i as u32) % 1_000_000;
+        let r = login_from(
+            &app,
+            &client(i),
+            json!({"username": ada.username, "password": ada.password,
+                   "otp": format!("{wrong:06}")}),
+        )
+        .await;
+        statuses.push(r.status);
+    }
+    assert_eq!(&statuses[..6], &[401; 6], "{statuses:?}");
+    assert!(statuses[6..].iter().all(|s| *s == 429), "{statuses:?}");
+    // The right code is refused too while the account waits: the throttle decides before
+    // the code is looked at, so it cannot be used to test codes.
+    let r = login_from(
+        &app,
+        &client(31),
+        json!({"username": ada.username, "password": ada.password, "otp": right}),
+    )
+    .await;
+    r.assert_status(429);
+}
+
+#[tokio::test]
+async fn the_owner_on_a_known_device_is_not_locked_out_by_an_attacker() {
+    let app = behind_proxy().await;
+    let ada = app.new_user("ada").await;
+    // Ada signed in on her laptop before: the answer carried a device token.
+    let r = login_from(
+        &app,
+        "198.51.100.7",
+        json!({"username": ada.username, "password": ada.password}),
+    )
+    .await;
+    r.assert_status(200);
+    let device = r.json()["device_token"]
+        .as_str()
+        .expect("device_token")
+        .to_owned();
+
+    // An attacker blocks the account's shared counter.
+    let statuses = guesses(&app, &ada.username, 10).await;
+    assert_eq!(statuses.last(), Some(&429));
+
+    // Without the device token Ada waits like everyone else...
+    let r = login_from(
+        &app,
+        "198.51.100.7",
+        json!({"username": ada.username, "password": ada.password}),
+    )
+    .await;
+    r.assert_status(429);
+    // ...with it she signs in at once, on a counter the attacker cannot touch.
+    let r = login_from(
+        &app,
+        "198.51.100.7",
+        json!({"username": ada.username, "password": ada.password, "device_token": device}),
+    )
+    .await;
+    r.assert_status(200);
+    // A device token of another account, or a forged one, is worth nothing here.
+    let bob = app.new_user("bob").await;
+    let bobs = login_from(
+        &app,
+        "198.51.100.8",
+        json!({"username": bob.username, "password": bob.password}),
+    )
+    .await
+    .json()["device_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for token in [bobs.as_str(), "v1.AAAAAAAA.AAAA"] {
+        let r = login_from(
+            &app,
+            "198.51.100.7",
+            json!({"username": ada.username, "password": ada.password, "device_token": token}),
+        )
+        .await;
+        r.assert_status(429);
+    }
+}

@@ -39,6 +39,7 @@
 //! # let _ = (app, login_token);
 //! ```
 
+pub mod device;
 pub mod mfa;
 pub mod password;
 pub mod refresh;

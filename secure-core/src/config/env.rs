@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use super::keys::{KeyMaterial, Keys, weakness};
 use super::{ConfigError, SecurityConfig};
+use crate::auth::password::HashLimit;
 use crate::http::cors::CorsConfig;
 use crate::http::headers::SecurityHeaders;
 use crate::ratelimit::{Cidr, ProxyHeader, RateLimiter};
@@ -58,6 +59,14 @@ pub const VARIABLES: &[(&str, &str)] = &[
         "a duration: `500ms`, `30s`, `2min`",
     ),
     ("SECURE_JSON_MAX_DEPTH", "1 to 128"),
+    (
+        "SECURE_PASSWORD_HASHES",
+        "password hashes at once: 1 to 512 (default: the number of CPUs)",
+    ),
+    (
+        "SECURE_PASSWORD_HASH_WAIT",
+        "how long a login waits for a hashing slot: `1s`, `500ms`",
+    ),
     (
         "SECURE_RATE_LIMIT",
         "the per-IP default: `300/min` or `off`",
@@ -217,6 +226,24 @@ impl SecurityConfig {
             parse_in_range(v, 1, crate::extract::MAX_JSON_DEPTH)
         })? {
             config.json_max_depth = depth;
+        }
+        if let Some(concurrent) = vars.parse("SECURE_PASSWORD_HASHES", |v| {
+            parse_in_range(v, 1, HashLimit::MAX_CONCURRENT)
+        })? {
+            config.hash_limit.concurrent = concurrent;
+        }
+        if let Some(wait) = vars.parse("SECURE_PASSWORD_HASH_WAIT", |v| {
+            parse_duration(v).and_then(|d| {
+                if d <= Duration::from_secs(30) {
+                    Ok(d)
+                } else {
+                    Err(format!(
+                        "`{v}` is more than 30s: a login waiting that long is as good as refused"
+                    ))
+                }
+            })
+        })? {
+            config.hash_limit.wait = wait;
         }
         config.rate_limiter = read_rate_limiter(&vars)?;
         config.headers = read_headers(&vars)?;

@@ -11,6 +11,7 @@ pub use env::{Profile, VARIABLES};
 pub use keys::{Keys, MIN_KEY_BYTES};
 
 use crate::auth::Authenticator;
+use crate::auth::password::HashLimit;
 use crate::http::cors::CorsConfig;
 use crate::http::headers::SecurityHeaders;
 use crate::ratelimit::RateLimiter;
@@ -46,6 +47,7 @@ pub struct SecurityConfig {
     pub(crate) request_timeout: Option<Duration>,
     pub(crate) json_max_depth: usize,
     pub(crate) keys: Option<Keys>,
+    pub(crate) hash_limit: HashLimit,
 }
 
 /// A security setting that cannot be used, found when it is built (at start-up): the message
@@ -103,7 +105,21 @@ impl SecurityConfig {
             request_timeout: Some(DEFAULT_REQUEST_TIMEOUT),
             json_max_depth: DEFAULT_JSON_MAX_DEPTH,
             keys: None,
+            hash_limit: HashLimit::default(),
         }
+    }
+
+    /// How many password hashes run at once and how long a login waits for a turn (default
+    /// [`HashLimit::default`]: one per CPU, one second). Give it to the hasher:
+    /// `PasswordHasher::new().with_limit(config.hash_limit())`.
+    pub fn hash_limit(&self) -> HashLimit {
+        self.hash_limit
+    }
+
+    /// Sets [`hash_limit`](SecurityConfig::hash_limit).
+    pub fn with_hash_limit(mut self, limit: HashLimit) -> Self {
+        self.hash_limit = limit;
+        self
     }
 
     /// The keys read by [`from_env`](SecurityConfig::from_env) (or set with

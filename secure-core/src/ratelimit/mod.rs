@@ -22,6 +22,7 @@
 //!   store, the decision is made in memory ([`memory::MemoryLimiter`], governor) and nothing
 //!   is awaited.
 
+pub mod account;
 pub mod client_ip;
 pub mod headers;
 pub mod memory;
@@ -41,12 +42,15 @@ use axum::http::{Extensions, HeaderMap, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+pub use account::{AccountThrottle, AccountThrottled, DeviceId, Factor, ThrottleKey};
 pub use client_ip::{Cidr, InvalidCidr, ProxyHeader, TrustedProxies};
 pub use headers::{Decision, RATELIMIT, RATELIMIT_POLICY, RateLimitHeaders};
 use memory::MemoryLimiter;
 #[cfg(feature = "redis")]
 pub use redis_store::RedisStore;
-pub use store::{RateLimitStore, Scope, StoreDecision, StoreError, StoreFuture};
+pub use store::{
+    RateLimitStore, Scope, StoreDecision, StoreError, StoreFuture, ThrottleFuture, ThrottleOp,
+};
 
 use crate::audit;
 use crate::error::Problem;
@@ -117,6 +121,8 @@ pub struct RateLimiter {
     store: Option<Arc<dyn RateLimitStore>>,
     fail_open: bool,
     store_log: StoreLog,
+    account: AccountThrottle,
+    account_memory: account::MemoryThrottle,
 }
 
 /// What a limit decided for one request.
@@ -272,7 +278,74 @@ impl RateLimiter {
             store: None,
             fail_open: false,
             store_log: StoreLog::new(),
+            account: AccountThrottle::default(),
+            account_memory: account::MemoryThrottle::new(),
         }
+    }
+
+    /// The per-account throttle's settings ([`AccountThrottle::default`] unless set).
+    pub fn account_throttle(mut self, throttle: AccountThrottle) -> Self {
+        self.account = throttle;
+        self
+    }
+
+    /// Counts a sign-in attempt on `key` as a failure before it is checked, or refuses it
+    /// (429 `account_throttled` with `Retry-After`, audited with `subject` when the caller
+    /// knows the account's id). Call [`account_success`](Self::account_success) when the
+    /// attempt succeeds. With a store the counter is the store's; when it cannot answer,
+    /// 503 (or, failing open, the attempt goes ahead uncounted). See [`account`].
+    // The error is the response to send, returned straight from the handler.
+    #[allow(clippy::result_large_err)]
+    pub async fn account_attempt(
+        &self,
+        key: &ThrottleKey,
+        subject: Option<&str>,
+    ) -> Result<(), Response> {
+        let answer = match &self.store {
+            None => Ok(self
+                .account_memory
+                .attempt(key, &self.account)
+                .err()
+                .map(Duration::from_millis)),
+            Some(store) => store.throttle(key, ThrottleOp::Attempt, self.account).await,
+        };
+        match answer {
+            Ok(None) => {
+                self.store_log.succeeded();
+                Ok(())
+            }
+            Ok(Some(wait)) => {
+                account::audit_refusal(key.factor(), subject);
+                let ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX);
+                Err(AccountThrottled::new(ms).into_response())
+            }
+            Err(error) => {
+                self.store_log.failed(&error, self.fail_open);
+                if self.fail_open {
+                    Ok(())
+                } else {
+                    Verdict::Unavailable.into_result(subject).map(|_| ())
+                }
+            }
+        }
+    }
+
+    /// Forgives the attempt on `key` that just succeeded: its back-off starts over. A store
+    /// failure here is logged and otherwise ignored (the sign-in already succeeded).
+    pub async fn account_success(&self, key: &ThrottleKey) {
+        match &self.store {
+            None => self.account_memory.success(key, &self.account),
+            Some(store) => {
+                if let Err(error) = store.throttle(key, ThrottleOp::Success, self.account).await {
+                    self.store_log.failed(&error, self.fail_open);
+                }
+            }
+        }
+    }
+
+    /// Account throttle counters held in memory (without a store).
+    pub fn account_counter_count(&self) -> usize {
+        self.account_memory.len()
     }
 
     /// Decides every limit (per route and the per-IP default) in `store`, shared with the

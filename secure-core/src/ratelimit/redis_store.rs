@@ -23,6 +23,10 @@
 //! 128 bits, base64url) of the scope (route or default limit) and the client key. Keys have a
 //! bounded length, and no client address or subject is ever written to Redis as text.
 //!
+//! Account throttle counters ([`super::account`]) are one `EVALSHA` of [`THROTTLE_SCRIPT`]
+//! per step, on a hash under a key made the same way from the counter's name, and expire
+//! when the counter is back to its starting state.
+//!
 //! # When Redis cannot answer
 //!
 //! See [`RateLimiter::fail_open`](super::RateLimiter::fail_open): by default the request is
@@ -37,7 +41,10 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig, MultiplexedConnecti
 use sha2::{Digest, Sha256};
 
 use super::ClientKey;
-use super::store::{RateLimitStore, Scope, StoreDecision, StoreError, StoreFuture};
+use super::account::{AccountThrottle, ThrottleKey};
+use super::store::{
+    RateLimitStore, Scope, StoreDecision, StoreError, StoreFuture, ThrottleFuture, ThrottleOp,
+};
 use crate::policy::RateLimit;
 
 /// The key prefix unless set.
@@ -75,6 +82,54 @@ redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX', ttl)
 return {1, math.floor((now - allow_at) / interval), ttl}
 ";
 
+/// One step of an account throttle counter, run atomically by Redis; the same rules as the
+/// in-memory counter (`ThrottleState` in `account.rs`), on the server's clock in milliseconds.
+///
+/// - `KEYS[1]`: a hash with `level`, `blocked`, `tat`, `last`.
+/// - `ARGV`: op (`1` attempt, `2` success), free failures, base delay, maximum delay, the
+///   ceiling's interval and tolerance, and the quiet time that forgets the back-off (ms).
+/// - Returns `-1` when the attempt goes ahead (or the success was recorded), else the wait in
+///   ms.
+pub const THROTTLE_SCRIPT: &str = r"
+if redis.replicate_commands then redis.replicate_commands() end
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local s = redis.call('HMGET', KEYS[1], 'level', 'blocked', 'tat', 'last')
+local level = tonumber(s[1]) or 0
+local blocked = tonumber(s[2]) or 0
+local tat = tonumber(s[3]) or 0
+local last = tonumber(s[4]) or 0
+local free = tonumber(ARGV[2])
+local interval = tonumber(ARGV[5])
+local tolerance = tonumber(ARGV[6])
+local forget = tonumber(ARGV[7])
+if ARGV[1] == '2' then
+  if not s[1] then return -1 end
+  level = 0
+  blocked = 0
+  tat = math.max(tat - interval, now)
+else
+  if blocked > now then return blocked - now end
+  local t = math.max(tat, now)
+  if t - now > tolerance then return t - now - tolerance end
+  if now - last >= forget then level = 0 end
+  level = level + 1
+  last = now
+  tat = t + interval
+  local delay = 0
+  if level > free then
+    delay = math.min(tonumber(ARGV[3]) * 2 ^ math.min(level - free - 1, 40), tonumber(ARGV[4]))
+  end
+  blocked = now + delay
+end
+redis.call('HSET', KEYS[1], 'level', level, 'blocked', string.format('%.0f', blocked),
+  'tat', string.format('%.0f', tat), 'last', string.format('%.0f', last))
+local expire = math.max(blocked, tat, last + forget) - now
+if expire < 1 then expire = 1 end
+redis.call('PEXPIRE', KEYS[1], string.format('%.0f', expire))
+return -1
+";
+
 #[derive(Clone)]
 enum Connection {
     Manager(ConnectionManager),
@@ -82,10 +137,10 @@ enum Connection {
 }
 
 impl Connection {
-    async fn run(
+    async fn run<T: redis::FromRedisValue>(
         &self,
         invocation: &redis::ScriptInvocation<'_>,
-    ) -> redis::RedisResult<(i64, i64, i64)> {
+    ) -> redis::RedisResult<T> {
         // Both are handles to one shared connection: cloning one is cheap.
         match self {
             Connection::Manager(c) => invocation.invoke_async(&mut c.clone()).await,
@@ -110,6 +165,7 @@ impl Connection {
 pub struct RedisStore {
     connection: Connection,
     script: redis::Script,
+    throttle_script: redis::Script,
     prefix: String,
     timeout: Duration,
 }
@@ -173,6 +229,7 @@ impl RedisStore {
         RedisStore {
             connection,
             script: redis::Script::new(GCRA_SCRIPT),
+            throttle_script: redis::Script::new(THROTTLE_SCRIPT),
             prefix: DEFAULT_PREFIX.to_owned(),
             timeout: DEFAULT_TIMEOUT,
         }
@@ -226,6 +283,50 @@ impl RedisStore {
         out
     }
 
+    /// The Redis key of an account throttle counter: the prefix, then 128 bits of SHA-256 of
+    /// the counter's name (never the account name in clear).
+    pub fn throttle_key(&self, key: &ThrottleKey) -> String {
+        let mut hash = Sha256::new();
+        hash.update(b"a");
+        hash.update(key.canonical());
+        let digest = hash.finalize();
+        let mut out = String::with_capacity(self.prefix.len() + 22);
+        out.push_str(&self.prefix);
+        URL_SAFE_NO_PAD.encode_string(&digest[..16], &mut out);
+        out
+    }
+
+    /// One step of an account throttle counter: one `EVALSHA`.
+    pub async fn throttle(
+        &self,
+        key: &ThrottleKey,
+        op: ThrottleOp,
+        policy: AccountThrottle,
+    ) -> Result<Option<Duration>, StoreError> {
+        let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        let (interval, tolerance) = policy.ceiling_ms();
+        let mut invocation = self.throttle_script.prepare_invoke();
+        invocation
+            .key(self.throttle_key(key))
+            .arg(match op {
+                ThrottleOp::Attempt => 1,
+                ThrottleOp::Success => 2,
+            })
+            .arg(policy.free_failures)
+            .arg(ms(policy.base_delay))
+            .arg(ms(policy.max_delay))
+            .arg(interval)
+            .arg(tolerance)
+            .arg(ms(policy.forget_after));
+        let wait: i64 =
+            match tokio::time::timeout(self.timeout, self.connection.run(&invocation)).await {
+                Ok(Ok(reply)) => reply,
+                Ok(Err(e)) => return Err(StoreError::new(e)),
+                Err(elapsed) => return Err(StoreError::new(elapsed)),
+            };
+        Ok(u64::try_from(wait).ok().map(Duration::from_millis))
+    }
+
     /// Counts one request of `key` against `limit` in `scope`: one `EVALSHA`.
     pub async fn decide(
         &self,
@@ -243,7 +344,7 @@ impl RedisStore {
             .key(self.key(scope, key))
             .arg(interval_us)
             .arg(quota);
-        let (allowed, remaining, ms) =
+        let (allowed, remaining, ms): (i64, i64, i64) =
             match tokio::time::timeout(self.timeout, self.connection.run(&invocation)).await {
                 Ok(Ok(reply)) => reply,
                 Ok(Err(e)) => return Err(StoreError::new(e)),
@@ -265,5 +366,14 @@ impl RedisStore {
 impl RateLimitStore for RedisStore {
     fn decide<'a>(&'a self, scope: Scope, key: &'a ClientKey, limit: RateLimit) -> StoreFuture<'a> {
         Box::pin(RedisStore::decide(self, scope, key, limit))
+    }
+
+    fn throttle<'a>(
+        &'a self,
+        key: &'a ThrottleKey,
+        op: ThrottleOp,
+        policy: AccountThrottle,
+    ) -> ThrottleFuture<'a> {
+        Box::pin(RedisStore::throttle(self, key, op, policy))
     }
 }

@@ -13,6 +13,7 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use super::ClientKey;
+use super::account::{AccountThrottle, ThrottleKey};
 use crate::policy::RateLimit;
 
 /// Which limit a decision counts against.
@@ -52,9 +53,31 @@ impl StoreError {
 pub type StoreFuture<'a> =
     Pin<Box<dyn Future<Output = Result<StoreDecision, StoreError>> + Send + 'a>>;
 
-/// A shared GCRA store: counts one request of `key` against `limit` in `scope`, atomically
-/// with respect to every other instance using the same store.
+/// What an account throttle step does ([`super::account`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ThrottleOp {
+    /// Counts an attempt as a failure if it may go ahead.
+    Attempt,
+    /// Forgives the attempt that just succeeded.
+    Success,
+}
+
+/// The future of one throttle step: `Ok(None)` to go ahead (or done), `Ok(Some(wait))` when
+/// refused.
+pub type ThrottleFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<Option<Duration>, StoreError>> + Send + 'a>>;
+
+/// A shared store: GCRA rate limits and account throttle counters, each step atomic with
+/// respect to every other instance using the same store.
 pub trait RateLimitStore: Send + Sync + std::fmt::Debug + 'static {
     /// Counts one request.
     fn decide<'a>(&'a self, scope: Scope, key: &'a ClientKey, limit: RateLimit) -> StoreFuture<'a>;
+
+    /// One step of an account throttle counter.
+    fn throttle<'a>(
+        &'a self,
+        key: &'a ThrottleKey,
+        op: ThrottleOp,
+        policy: AccountThrottle,
+    ) -> ThrottleFuture<'a>;
 }

@@ -135,6 +135,16 @@ async fn spawn_on(
 }
 
 impl TestApp {
+    /// A handle to an app already running at `addr`, for requests from other tasks; it owns
+    /// no database.
+    pub fn at(addr: SocketAddr) -> TestApp {
+        TestApp {
+            addr,
+            database_url: String::new(),
+            sqlite_file: None,
+        }
+    }
+
     /// One text column of the first row `sql` (a constant with `$1`) finds for `bind`, read
     /// straight from the database, as an attacker with a dump would.
     pub async fn sql_text(&self, sql: &'static str, bind: &str) -> Option<String> {

@@ -24,8 +24,14 @@
 //! application audits the login's outcome (`auth.login` success, or a failure such as
 //! `mfa_required` when a second factor is still missing).
 //!
-//! Rate limiting of login attempts (ASVS 2.2.1) is the `ratelimit` module's job; peppering is
-//! not offered.
+//! - Memory and CPU on demand: each Argon2id hash takes 19 MiB and tens of milliseconds, so a
+//!   [`PasswordHasher`] runs at most [`HashLimit::concurrent`] of them at once (default: the
+//!   number of CPUs). A request waits at most [`HashLimit::wait`] for a turn, then gets
+//!   [`HasherBusy`]: a fast 503 with `Retry-After`. A login flood then costs a bounded amount
+//!   of memory instead of one 19 MiB thread per request (OWASP API4:2023; ASVS 2.2.1).
+//!
+//! Rate limiting of login attempts per client and per account (ASVS 2.2.1) is the `ratelimit`
+//! module's job; peppering is not offered.
 //!
 //! ```
 //! use secure_core::SecretString;
@@ -45,9 +51,11 @@
 //! ```
 
 mod hash;
+mod limit;
 mod policy;
 
 pub use hash::{Argon2Params, PasswordHash};
+pub use limit::{HashLimit, HasherBusy};
 pub use policy::{
     BreachCheckError, BreachedPasswords, MAX_CHARS, MIN_CHARS, SkipBreachCheck, check_length,
 };
@@ -91,11 +99,14 @@ pub enum PasswordError {
     InvalidParams,
     /// Argon2 failed (out of memory, no randomness for the salt) or the hashing task died.
     Hashing,
+    /// Every hashing slot stayed taken for the whole wait ([`HashLimit`]): answer 503
+    /// ([`HasherBusy`]).
+    Busy(HasherBusy),
 }
 
 impl PasswordError {
     /// A stable code for API errors and logs: `too_short`, `too_long`, `breached`,
-    /// `breach_check_failed`, `malformed_hash`, `invalid_params` or `hashing`.
+    /// `breach_check_failed`, `malformed_hash`, `invalid_params`, `hashing` or `busy`.
     pub fn code(&self) -> &'static str {
         match self {
             PasswordError::TooShort { .. } => "too_short",
@@ -105,6 +116,7 @@ impl PasswordError {
             PasswordError::MalformedHash => "malformed_hash",
             PasswordError::InvalidParams => "invalid_params",
             PasswordError::Hashing => "hashing",
+            PasswordError::Busy(_) => "busy",
         }
     }
 }
@@ -125,6 +137,7 @@ impl fmt::Display for PasswordError {
             }
             PasswordError::InvalidParams => f.write_str("Argon2 parameters are out of range"),
             PasswordError::Hashing => f.write_str("password hashing failed"),
+            PasswordError::Busy(busy) => busy.fmt(f),
         }
     }
 }
@@ -213,7 +226,7 @@ impl Verification {
 /// let stored = old.hash(&password, &SkipBreachCheck).await.unwrap();
 ///
 /// let hasher = PasswordHasher::new();
-/// if let Verification::Valid { rehash: Some(rehash) } =
+/// if let Ok(Verification::Valid { rehash: Some(rehash) }) =
 ///     hasher.verify(&password, Some(StoredPassword::new("user-42", &stored))).await
 /// {
 ///     let fresh = rehash.run(&hasher, &password).await.unwrap();
@@ -248,10 +261,12 @@ impl Rehash {
 /// **Why async, and why `spawn_blocking`.** One Argon2id hash with the OWASP parameters takes
 /// tens of milliseconds of CPU and 19 MiB of memory. Run on an async worker thread, it would
 /// stall every other request scheduled on that thread; [`PasswordHasher::hash`] and
-/// [`PasswordHasher::verify`] therefore run it on tokio's blocking pool. Bound how many run
-/// at once (a rate limit or a semaphore on the login route), or that pool grows to 512
-/// threads of 19 MiB each under a login flood. [`PasswordHasher::verify_blocking`] is the same
-/// check for code that is already on a blocking thread.
+/// [`PasswordHasher::verify`] therefore run it on tokio's blocking pool, at most
+/// [`HashLimit::concurrent`] at once: without that bound the pool grows to 512 threads of
+/// 19 MiB each under a login flood. A call that finds every slot taken for
+/// [`HashLimit::wait`] answers [`HasherBusy`] (503) instead of queueing without end.
+/// [`PasswordHasher::verify_blocking`] is the same check, under the same bound, for code that
+/// is already on a blocking thread.
 ///
 /// ```
 /// use secure_core::auth::password::{Argon2Params, PasswordHasher};
@@ -268,12 +283,14 @@ struct Inner {
     params: Argon2Params,
     argon2: Argon2<'static>,
     dummy: PasswordHash,
+    slots: limit::Slots,
 }
 
 impl fmt::Debug for PasswordHasher {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PasswordHasher")
             .field("params", &self.inner.params)
+            .field("limit", &self.inner.slots.limit())
             .finish_non_exhaustive()
     }
 }
@@ -325,8 +342,35 @@ impl PasswordHasher {
                 params,
                 argon2,
                 dummy,
+                slots: limit::Slots::new(HashLimit::default()),
             }),
         })
+    }
+
+    /// The same hasher under another [`HashLimit`] (fresh slots; the dummy hash is kept).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use secure_core::auth::password::{HashLimit, PasswordHasher};
+    ///
+    /// let limit = HashLimit { concurrent: 4, wait: Duration::from_millis(500) };
+    /// let hasher = PasswordHasher::new().with_limit(limit);
+    /// assert_eq!(hasher.limit(), limit);
+    /// ```
+    pub fn with_limit(self, limit: HashLimit) -> Self {
+        PasswordHasher {
+            inner: Arc::new(Inner {
+                params: self.inner.params,
+                argon2: self.inner.argon2.clone(),
+                dummy: self.inner.dummy.clone(),
+                slots: limit::Slots::new(limit),
+            }),
+        }
+    }
+
+    /// How many hashes run at once, and how long a call waits for a turn.
+    pub fn limit(&self) -> HashLimit {
+        self.inner.slots.limit()
     }
 
     /// The cost parameters new hashes get.
@@ -371,14 +415,28 @@ impl PasswordHasher {
         &self,
         normalized: zeroize::Zeroizing<String>,
     ) -> Result<PasswordHash, PasswordError> {
-        let inner = Arc::clone(&self.inner);
-        tokio::task::spawn_blocking(move || hash_with(&inner.argon2, normalized.as_bytes()))
+        let permit = self
+            .inner
+            .slots
+            .acquire()
             .await
-            .map_err(|_| PasswordError::Hashing)?
+            .map_err(PasswordError::Busy)?;
+        let inner = Arc::clone(&self.inner);
+        // The permit moves into the blocking task: the slot is free when the hash is done,
+        // even if the request that asked for it was dropped meanwhile.
+        tokio::task::spawn_blocking(move || {
+            let hash = hash_with(&inner.argon2, normalized.as_bytes());
+            drop(permit);
+            hash
+        })
+        .await
+        .map_err(|_| PasswordError::Hashing)?
     }
 
     /// Checks a login on tokio's blocking pool; see [`PasswordHasher::verify_blocking`].
     /// Needs a tokio runtime; if the blocking task cannot run, the answer is `Invalid`.
+    /// [`HasherBusy`] when no hashing slot came free within [`HashLimit::wait`]: answer it
+    /// (503, `Retry-After`) without telling the client anything about the account.
     ///
     /// ```
     /// use secure_core::SecretString;
@@ -388,30 +446,35 @@ impl PasswordHasher {
     /// let hasher = PasswordHasher::new();
     /// let hash = hasher.hash(&SecretString::from("correct horse battery"), &SkipBreachCheck).await.unwrap();
     /// let wrong = SecretString::from("correct horse battery!");
-    /// assert!(!hasher.verify(&wrong, Some(StoredPassword::new("user-42", &hash))).await.is_valid());
+    /// let verdict = hasher.verify(&wrong, Some(StoredPassword::new("user-42", &hash))).await;
+    /// assert!(!verdict.unwrap().is_valid());
     /// # }
     /// ```
     pub async fn verify(
         &self,
         password: &SecretString,
         stored: Option<StoredPassword<'_>>,
-    ) -> Verification {
+    ) -> Result<Verification, HasherBusy> {
+        let permit = self.inner.slots.acquire().await?;
         let hasher = self.clone();
         let password = SecretString::from(password.expose_secret());
         let stored = stored.map(|s| (s.subject.to_owned(), s.hash.clone()));
         // The blocking thread has no task-local request context: carry it, so the login's
         // audit event names the client, route and request id.
         let context = crate::http::context::current();
-        tokio::task::spawn_blocking(move || {
+        let verdict = tokio::task::spawn_blocking(move || {
             crate::http::context::with_context(context, || {
                 let stored = stored
                     .as_ref()
                     .map(|(subject, hash)| StoredPassword::new(subject, hash));
-                hasher.verify_blocking(&password, stored)
+                let verdict = hasher.verify_with_slot(&password, stored);
+                drop(permit);
+                verdict
             })
         })
         .await
-        .unwrap_or(Verification::Invalid)
+        .unwrap_or(Verification::Invalid);
+        Ok(verdict)
     }
 
     /// Checks a login password. `stored` is `None` when no account has the submitted name:
@@ -419,7 +482,9 @@ impl PasswordHasher {
     /// for a wrong password, and is the same ([`Verification::Invalid`]).
     ///
     /// Emits `auth.login` / `failure` with reason `bad_password` or `unknown_user`. Blocks
-    /// for one Argon2id hash: call it from a blocking thread, or use [`PasswordHasher::verify`].
+    /// for one Argon2id hash, after waiting (at most [`HashLimit::wait`]) for a hashing slot
+    /// shared with the async calls: call it from a blocking thread, or use
+    /// [`PasswordHasher::verify`].
     ///
     /// A stored hash made with other parameters takes time for those parameters (and its
     /// `Valid` answer asks for a rehash), which says nothing about whether a user exists.
@@ -430,9 +495,21 @@ impl PasswordHasher {
     ///
     /// let hasher = PasswordHasher::new();
     /// let verdict = hasher.verify_blocking(&SecretString::from("anything at all"), None);
-    /// assert_eq!(verdict, Verification::Invalid);
+    /// assert_eq!(verdict, Ok(Verification::Invalid));
     /// ```
     pub fn verify_blocking(
+        &self,
+        password: &SecretString,
+        stored: Option<StoredPassword<'_>>,
+    ) -> Result<Verification, HasherBusy> {
+        let permit = self.inner.slots.acquire_blocking()?;
+        let verdict = self.verify_with_slot(password, stored);
+        drop(permit);
+        Ok(verdict)
+    }
+
+    /// The check itself, for a caller that holds a hashing slot.
+    fn verify_with_slot(
         &self,
         password: &SecretString,
         stored: Option<StoredPassword<'_>>,
@@ -502,11 +579,36 @@ mod tests {
     fn over_long_passwords_are_refused_without_panicking() {
         let hasher = fast();
         let huge = SecretString::from("x".repeat(1 << 20));
-        assert_eq!(hasher.verify_blocking(&huge, None), Verification::Invalid);
+        assert_eq!(
+            hasher.verify_blocking(&huge, None),
+            Ok(Verification::Invalid)
+        );
         assert_eq!(
             check_length(&huge),
             Err(PasswordError::TooLong { max: MAX_CHARS })
         );
+    }
+
+    #[tokio::test]
+    async fn every_way_to_hash_waits_for_a_slot() {
+        let hasher = fast().with_limit(HashLimit {
+            concurrent: 1,
+            wait: std::time::Duration::from_millis(10),
+        });
+        let password = SecretString::from("correct horse battery staple");
+        let held = hasher.inner.slots.acquire().await.unwrap();
+        assert!(hasher.verify(&password, None).await.is_err());
+        assert!(hasher.verify_blocking(&password, None).is_err());
+        assert!(matches!(
+            hasher.hash(&password, &SkipBreachCheck).await,
+            Err(PasswordError::Busy(_))
+        ));
+        drop(held);
+        assert_eq!(
+            hasher.verify(&password, None).await,
+            Ok(Verification::Invalid)
+        );
+        assert!(hasher.hash(&password, &SkipBreachCheck).await.is_ok());
     }
 
     #[test]
@@ -524,6 +626,6 @@ mod tests {
         let n = policy::normalize(&nfc).unwrap();
         let hash = hash_with(&hasher.inner.argon2, n.as_bytes()).unwrap();
         let stored = Some(StoredPassword::new("u", &hash));
-        assert!(hasher.verify_blocking(&nfd, stored).is_valid());
+        assert!(hasher.verify_blocking(&nfd, stored).unwrap().is_valid());
     }
 }
