@@ -208,7 +208,7 @@ pub mod __private {
     pub use crate::auth::Principal;
     pub use crate::policy::guard::{
         audit_success, authenticate, authenticate_identity, authorize, authorize_identity,
-        not_built, rate_limit,
+        not_built, rate_limit, require_fresh,
     };
     pub use crate::policy::{
         Access, RateKey, RateLimit, RoutePolicy, SecureHandler, SecureHandlerMarker, Unvalidated,

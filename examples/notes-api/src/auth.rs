@@ -101,7 +101,7 @@ pub(crate) struct TokenPair {
     refresh_token: RefreshToken,
     expires_in: u64,
     /// After a sign-in: the device token to send with this client's next sign-ins.
-    device_token: Option<SecretString>,
+    pub(crate) device_token: Option<SecretString>,
 }
 
 impl Serialize for TokenPair {
@@ -182,13 +182,20 @@ pub(crate) async fn login(
         Err(refused) => return refused,
     };
     match new_token_family(&state, &parts.extensions, &verified, unix_now()).await {
-        Ok(pair) => Json(pair).into_response(),
+        Ok(mut pair) => {
+            pair.device_token = Some(
+                state
+                    .devices
+                    .issue(&verified.user_id, verified.device.as_ref()),
+            );
+            Json(pair).into_response()
+        }
         Err(refused) => refused,
     }
 }
 
-/// A new refresh-token family for a user who just proved `verified`'s factors at `auth_time`,
-/// its first access token, and a renewed device token.
+/// A new refresh-token family for a user who proved `verified`'s factors at `auth_time`, and
+/// its first access token.
 pub(crate) async fn new_token_family(
     state: &AppState,
     extensions: &Extensions,
@@ -212,20 +219,14 @@ pub(crate) async fn new_token_family(
     )
     .await
     .map_err(internal)?;
-    let mut pair = token_pair(
+    token_pair(
         auth,
         &verified.user_id,
         verified.role,
         verified.mfa,
         auth_time,
         issued,
-    )?;
-    pair.device_token = Some(
-        state
-            .devices
-            .issue(&verified.user_id, verified.device.as_ref()),
-    );
-    Ok(pair)
+    )
 }
 
 /// `200` a new pair. A token used twice revokes its family and answers 401 (the store and
@@ -281,7 +282,7 @@ pub(crate) async fn logout(
     Ok(StatusCode::NO_CONTENT)
 }
 
-fn amr(mfa: bool) -> Vec<Amr> {
+pub(crate) fn amr(mfa: bool) -> Vec<Amr> {
     if mfa {
         vec![Amr::Pwd, Amr::Otp]
     } else {
@@ -388,9 +389,34 @@ pub(crate) async fn check_factors(
     let device = user
         .as_ref()
         .and_then(|u| state.devices.verify_secret(factors.device_token, &u.id));
+    let user = check_password(
+        state,
+        limiter,
+        user,
+        factors.username,
+        factors.password,
+        device.as_ref(),
+    )
+    .await?;
+    if user.mfa_enabled() {
+        check_second_factor(state, limiter, &user, factors.otp, device.as_ref()).await?;
+    }
+    Ok((user, device))
+}
+
+/// The password step of [`check_factors`]: the account throttle (keyed by `username` as
+/// submitted), Argon2id, a rehash when the stored hash is outdated.
+pub(crate) async fn check_password(
+    state: &AppState,
+    limiter: &RateLimiter,
+    user: Option<UserRow>,
+    username: &str,
+    password: &SecretString,
+    device: Option<&DeviceId>,
+) -> Result<UserRow, Response> {
     let subject = user.as_ref().map(|u| u.id.as_str());
-    let password_key = ThrottleKey::new(Factor::Password, factors.username, device.as_ref());
-    limiter.account_attempt(&password_key, subject).await?;
+    let key = ThrottleKey::new(Factor::Password, username, device);
+    limiter.account_attempt(&key, subject).await?;
     let hash = match &user {
         Some(user) => match PasswordHash::parse(&user.password_hash) {
             Ok(hash) => Some(hash),
@@ -408,7 +434,7 @@ pub(crate) async fn check_factors(
     };
     let verdict = state
         .hasher
-        .verify(factors.password, stored)
+        .verify(password, stored)
         .await
         .map_err(IntoResponse::into_response)?;
     let Verification::Valid { rehash } = verdict else {
@@ -417,10 +443,10 @@ pub(crate) async fn check_factors(
     let Some(user) = user else {
         return Err(LoginFailure::InvalidCredentials.into_response());
     };
-    limiter.account_success(&password_key).await;
+    limiter.account_success(&key).await;
     if let Some(rehash) = rehash {
         // Outdated parameters: store a fresh hash; the login goes on either way.
-        match rehash.run(&state.hasher, factors.password).await {
+        match rehash.run(&state.hasher, password).await {
             Ok(fresh) => {
                 if let Err(e) = users::set_password_hash(&state.db, &user.id, &fresh).await {
                     tracing::error!(target: "notes_api", subject = %user.id, error = %e, "rehash not stored");
@@ -431,18 +457,28 @@ pub(crate) async fn check_factors(
             }
         }
     }
-    if user.mfa_enabled() {
-        let Some(otp) = factors.otp else {
-            return Err(refuse_login(&user, LoginFailure::MfaRequired));
-        };
-        let otp_key = ThrottleKey::new(Factor::SecondFactor, &user.id, device.as_ref());
-        limiter.account_attempt(&otp_key, Some(&user.id)).await?;
-        if !second_factor(state, &user, otp).await? {
-            return Err(refuse_login(&user, LoginFailure::InvalidOtp));
-        }
-        limiter.account_success(&otp_key).await;
+    Ok(user)
+}
+
+/// The second-factor step of [`check_factors`]: a TOTP or recovery code, under the account
+/// throttle (keyed by the account id). A missing code is `mfa_required` (not counted).
+pub(crate) async fn check_second_factor(
+    state: &AppState,
+    limiter: &RateLimiter,
+    user: &UserRow,
+    otp: Option<&SecretString>,
+    device: Option<&DeviceId>,
+) -> Result<(), Response> {
+    let Some(otp) = otp else {
+        return Err(refuse_login(user, LoginFailure::MfaRequired));
+    };
+    let key = ThrottleKey::new(Factor::SecondFactor, &user.id, device);
+    limiter.account_attempt(&key, Some(&user.id)).await?;
+    if !second_factor(state, user, otp).await? {
+        return Err(refuse_login(user, LoginFailure::InvalidOtp));
     }
-    Ok((user, device))
+    limiter.account_success(&key).await;
+    Ok(())
 }
 
 /// A sign-in: the per-(IP, user name) limit, then [`check_factors`].

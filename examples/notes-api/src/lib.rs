@@ -25,6 +25,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod account;
 mod admin;
 mod auth;
 mod db;
@@ -152,8 +153,12 @@ pub fn routes() -> SecureRouter<AppState> {
         .route("/auth/login", post(auth::login))
         .route("/auth/refresh", post(auth::refresh))
         .route("/auth/logout", post(auth::logout))
+        .route("/auth/reauth", post(account::reauth))
+        .route("/auth/password", post(account::change_password))
         .route("/auth/mfa/enroll", post(mfa::enroll))
         .route("/auth/mfa/confirm", post(mfa::confirm))
+        .route("/auth/mfa/recovery-codes", post(mfa::new_recovery_codes))
+        .route("/auth/mfa/disable", post(mfa::disable))
         .route("/notes", get(notes::list_notes).post(notes::create_note))
         .route(
             "/notes/{id}",
@@ -162,6 +167,7 @@ pub fn routes() -> SecureRouter<AppState> {
                 .delete(notes::delete_note),
         )
         .route("/admin/users", get(admin::list_users))
+        .route("/admin/users/{id}/mfa/reset", post(mfa::admin_reset))
         .route("/session/login", post(session::session_login))
         .route("/session/logout", post(session::session_logout))
 }

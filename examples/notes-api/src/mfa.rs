@@ -1,13 +1,20 @@
-//! `/auth/mfa/*`: TOTP enrolment, then confirmation with a first code, which turns MFA on and
-//! hands out the recovery codes (shown once; stored salted-hashed).
+//! `/auth/mfa/*`: the second factor's whole life. Enrolment, then confirmation with a first
+//! code, which turns MFA on and hands out the recovery codes (shown once; stored
+//! salted-hashed); new recovery codes; turning MFA off with the password and a code.
 //!
-//! Against: MFA turned on for an app that was never set up (a code must be confirmed first),
-//! lost devices without a back door (single-use recovery codes, ASVS 2.5.x, 2.6.x), and
-//! secrets in logs (every secret here is a `SecretString`; ASVS 2.8.x, 7.1.1).
+//! Against: a stolen access token or an unattended session taking over the second factor
+//! (every route here needs a sign-in within five minutes, `fresh = "5m"`, ASVS 3.7.1; turning
+//! it off also needs the password and a code), a session from before the change living on
+//! (each change ends every other session and refresh-token family, ASVS 3.3.3), MFA turned
+//! on for an app that was never set up (a code must be confirmed first), lost devices
+//! without a back door (single-use recovery codes, ASVS 2.5.x, 2.6.x; an administrator's
+//! reset), and secrets in logs (every secret here is a `SecretString`; ASVS 2.8.x, 7.1.1).
 
 use std::time::SystemTime;
 
 use axum::extract::State;
+use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use secure_core::auth::mfa::{RecoveryCodeHash, RecoveryCodes, verify_totp};
 use secure_core::prelude::*;
@@ -16,7 +23,8 @@ use secure_core::validate::FieldError;
 use serde::ser::SerializeStruct;
 use serde::{Deserialize, Serialize, Serializer};
 
-use crate::auth::internal;
+use crate::account::{Changed, Continued, account_of, end_other_sessions};
+use crate::auth::{check_password, check_second_factor, internal, limiter};
 use crate::users;
 use crate::{AppRole, AppState};
 
@@ -37,17 +45,54 @@ impl Serialize for Enrollment {
     }
 }
 
-/// `200 {recovery_codes}`: the codes, this once.
+/// `200 {recovery_codes, session}`: the codes, this once, and how the caller goes on.
 #[derive(Debug)]
-pub(crate) struct Confirmed(RecoveryCodes);
+pub(crate) struct WithCodes {
+    codes: RecoveryCodes,
+    session: Continued,
+}
 
-impl Serialize for Confirmed {
+impl Serialize for WithCodes {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let codes: Vec<&str> = self.0.codes().iter().map(|c| c.expose_secret()).collect();
-        let mut s = serializer.serialize_struct("Confirmed", 1)?;
+        let codes: Vec<&str> = self
+            .codes
+            .codes()
+            .iter()
+            .map(|c| c.expose_secret())
+            .collect();
+        let mut s = serializer.serialize_struct("WithCodes", 2)?;
         s.serialize_field("recovery_codes", &codes)?;
+        s.serialize_field("session", &self.session)?;
         s.end()
     }
+}
+
+impl IntoResponse for WithCodes {
+    fn into_response(self) -> Response {
+        match self.session.cookie() {
+            Some(cookie) => (cookie, Json(self)).into_response(),
+            None => Json(self).into_response(),
+        }
+    }
+}
+
+/// `POST /auth/mfa/disable`.
+#[sensitive]
+#[derive(Deserialize, Validated)]
+pub(crate) struct Disable {
+    #[validate(length(min = 1, max = 1024))]
+    password: SecretString,
+    /// A TOTP code or a recovery code.
+    #[validate(length(min = 1, max = 64))]
+    code: SecretString,
+}
+
+fn recovery_hashes(codes: &RecoveryCodes) -> Vec<String> {
+    codes
+        .hashes()
+        .iter()
+        .map(RecoveryCodeHash::to_stored_string)
+        .collect()
 }
 
 /// `POST /auth/mfa/confirm`.
@@ -59,8 +104,8 @@ pub(crate) struct Confirm {
 }
 
 /// Makes a new secret and keeps it pending until a code from it is confirmed. Calling it
-/// again replaces the pending secret. 409 once MFA is on (turning it off is not offered).
-#[secure_handler(auth, rate_limit("10/min", key = user), audit = "mfa.enroll")]
+/// again replaces the pending secret. 409 once MFA is on (turn it off first).
+#[secure_handler(auth, fresh = "5m", rate_limit("10/min", key = user), audit = "mfa.enroll")]
 pub(crate) async fn enroll(
     user: Principal<AppRole>,
     State(state): State<AppState>,
@@ -97,12 +142,14 @@ pub(crate) async fn enroll(
 }
 
 /// Checks a first code against the pending secret; on success MFA is on (the next logins
-/// need `otp`) and ten recovery codes replace any earlier ones. A wrong code answers 422
-/// with `invalid_otp` on `code`.
-#[secure_handler(auth, rate_limit("10/min", key = user), body_limit = "1KiB", audit = "mfa.confirm")]
+/// need `otp`), ten recovery codes replace any earlier ones, and every other session and
+/// refresh-token family ends (one stolen before would otherwise outlive the change). A wrong
+/// code answers 422 with `invalid_otp` on `code`.
+#[secure_handler(auth, fresh = "5m", rate_limit("10/min", key = user), body_limit = "1KiB", audit = "mfa.confirm")]
 pub(crate) async fn confirm(
     user: Principal<AppRole>,
     State(state): State<AppState>,
+    parts: Parts,
     body: Valid<Json<Confirm>>,
 ) -> Response {
     let account = match users::by_id(&state.db, user.subject()).await {
@@ -139,16 +186,136 @@ pub(crate) async fn confirm(
         return internal("TOTP step out of range");
     };
     let codes = RecoveryCodes::generate();
-    let hashes: Vec<String> = codes
-        .hashes()
-        .iter()
-        .map(RecoveryCodeHash::to_stored_string)
-        .collect();
+    let hashes = recovery_hashes(&codes);
     match users::confirm_totp(&state.db, &account.id, pending, step, &hashes).await {
-        Ok(true) => Json(Confirmed(codes)).into_response(),
+        Ok(true) => {}
         Ok(false) => {
-            ApiError::Conflict("The enrolment changed meanwhile; enrol again.").into_response()
+            return ApiError::Conflict("The enrolment changed meanwhile; enrol again.")
+                .into_response();
         }
-        Err(e) => internal(e),
+        Err(e) => return internal(e),
     }
+    // The caller just proved a code of the new factor: they go on with it.
+    match end_other_sessions(&state, &parts.extensions, &user, &account, true).await {
+        Ok(session) => WithCodes { codes, session }.into_response(),
+        Err(refused) => refused,
+    }
+}
+
+/// `200 {recovery_codes, session}`: ten new recovery codes replace the old ones (all of
+/// them, used or not). Needs MFA on and a sign-in with it within five minutes; every other
+/// session ends.
+#[secure_handler(auth, mfa, fresh = "5m", rate_limit("5/min", key = user), audit = "mfa.recovery_codes")]
+pub(crate) async fn new_recovery_codes(
+    user: Principal<AppRole>,
+    State(state): State<AppState>,
+    parts: Parts,
+) -> Response {
+    let account = match account_of(&state, &user).await {
+        Ok(account) => account,
+        Err(refused) => return refused,
+    };
+    let codes = RecoveryCodes::generate();
+    match users::replace_recovery_codes(&state.db, &account.id, &recovery_hashes(&codes)).await {
+        Ok(true) => {}
+        Ok(false) => {
+            return ApiError::Conflict("Two-factor authentication is off.").into_response();
+        }
+        Err(e) => return internal(e),
+    }
+    match end_other_sessions(&state, &parts.extensions, &user, &account, true).await {
+        Ok(session) => WithCodes { codes, session }.into_response(),
+        Err(refused) => refused,
+    }
+}
+
+/// `200 {session}`: MFA off, its secret and recovery codes deleted. Needs the password and a
+/// TOTP or recovery code (both throttled like a login), and a sign-in within five minutes;
+/// every other session ends. 409 when MFA is already off.
+#[secure_handler(auth, fresh = "5m", rate_limit("10/min", key = user), body_limit = "1KiB", audit = "mfa.disable")]
+pub(crate) async fn disable(
+    user: Principal<AppRole>,
+    State(state): State<AppState>,
+    parts: Parts,
+    body: Valid<Json<Disable>>,
+) -> Response {
+    let account = match account_of(&state, &user).await {
+        Ok(account) => account,
+        Err(refused) => return refused,
+    };
+    if !account.mfa_enabled() {
+        return ApiError::Conflict("Two-factor authentication is already off.").into_response();
+    }
+    let Ok(limiter) = limiter(&parts.extensions) else {
+        return internal("no RateLimiter installed");
+    };
+    let username = account.username.clone();
+    let account = match check_password(
+        &state,
+        limiter,
+        Some(account),
+        &username,
+        &body.password,
+        None,
+    )
+    .await
+    {
+        Ok(account) => account,
+        Err(refused) => return refused,
+    };
+    if let Err(refused) =
+        check_second_factor(&state, limiter, &account, Some(&body.code), None).await
+    {
+        return refused;
+    }
+    if let Err(e) = users::disable_mfa(&state.db, &account.id).await {
+        return internal(e);
+    }
+    match end_other_sessions(&state, &parts.extensions, &user, &account, false).await {
+        Ok(session) => Changed::new(session).into_response(),
+        Err(refused) => refused,
+    }
+}
+
+/// `{id}` in `/admin/users/{id}/...`: the shape user ids are made in.
+#[derive(Debug, Deserialize, Validated)]
+pub(crate) struct UserId {
+    #[validate(pattern = "[A-Za-z0-9_-]{22}")]
+    id: String,
+}
+
+/// `204`: an administrator turns off a user's MFA (lost device and recovery codes, or a
+/// factor someone else enrolled), and ends all of that user's sessions and refresh-token
+/// families. Needs the admin's own second factor within five minutes. 404 for an unknown id.
+#[secure_handler(auth, roles(Admin), mfa, fresh = "5m", rate_limit("30/min", key = user), audit = "admin.mfa_reset")]
+pub(crate) async fn admin_reset(
+    admin: Principal<AppRole>,
+    State(state): State<AppState>,
+    target: Valid<Path<UserId>>,
+) -> Result<StatusCode, ApiError> {
+    if !users::disable_mfa(&state.db, &target.id)
+        .await
+        .map_err(ApiError::internal)?
+    {
+        return Err(ApiError::NotFound);
+    }
+    state
+        .refresh
+        .revoke_subject(&target.id)
+        .await
+        .map_err(ApiError::internal)?;
+    state
+        .sessions
+        .revoke_subject(&target.id)
+        .await
+        .map_err(ApiError::internal)?;
+    // The target's own record of what happened (the route's event names the admin).
+    secure_core::audit::emit(
+        "auth.mfa",
+        secure_core::audit::Outcome::Success,
+        Some(&target.id),
+        "reset_by_admin",
+    );
+    tracing::info!(target: "notes_api", admin = %admin.subject(), user = %target.id, "MFA reset");
+    Ok(StatusCode::NO_CONTENT)
 }

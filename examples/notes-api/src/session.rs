@@ -30,6 +30,15 @@ pub(crate) struct SessionStarted {
     device_token: Option<SecretString>,
 }
 
+impl SessionStarted {
+    pub(crate) fn new(csrf_token: CsrfToken, device_token: Option<SecretString>) -> Self {
+        SessionStarted {
+            csrf_token,
+            device_token,
+        }
+    }
+}
+
 impl Serialize for SessionStarted {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut s = serializer.serialize_struct("SessionStarted", 2)?;

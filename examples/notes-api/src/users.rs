@@ -349,6 +349,56 @@ pub(crate) async fn purge_families(db: &Db, before: i64) -> Result<u64, sqlx::Er
         .map(|r| r.rows_affected()))
 }
 
+const DISABLE_MFA: &str = "UPDATE users SET totp_secret = NULL, totp_pending = NULL, \
+     totp_last_step = NULL WHERE id = $1";
+const HAS_MFA: &str = "SELECT id FROM users WHERE id = $1 AND totp_secret IS NOT NULL";
+
+/// Turns MFA off: the secret (and any pending one) and the recovery codes deleted, in one
+/// transaction. `false` when no user has the id.
+pub(crate) async fn disable_mfa(db: &Db, id: &str) -> Result<bool, sqlx::Error> {
+    either!(Db, db, |pool| {
+        let mut tx = pool.begin().await?;
+        let changed = sqlx::query(DISABLE_MFA)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        sqlx::query(DELETE_CODES).bind(id).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(changed == 1)
+    })
+}
+
+/// Replaces every recovery code with `code_hashes`, if MFA is on (`false` otherwise).
+pub(crate) async fn replace_recovery_codes(
+    db: &Db,
+    id: &str,
+    code_hashes: &[String],
+) -> Result<bool, sqlx::Error> {
+    either!(Db, db, |pool| {
+        let mut tx = pool.begin().await?;
+        let on: Option<String> = sqlx::query_scalar(HAS_MFA)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if on.is_none() {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        sqlx::query(DELETE_CODES).bind(id).execute(&mut *tx).await?;
+        for hash in code_hashes {
+            sqlx::query(INSERT_CODE)
+                .bind(new_id())
+                .bind(id)
+                .bind(hash)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    })
+}
+
 const RESEAL_SECRET: &str = "UPDATE users SET totp_secret = $3 WHERE id = $1 AND totp_secret = $2";
 const RESEAL_PENDING: &str =
     "UPDATE users SET totp_pending = $3 WHERE id = $1 AND totp_pending = $2";

@@ -49,5 +49,5 @@ pub mod principal;
 pub mod rejection;
 pub mod role;
 pub use principal::{Amr, Authenticator, Carrier, Identity, Principal, SessionAuthenticator};
-pub use rejection::AuthError;
+pub use rejection::{AuthError, StepUpRequired};
 pub use role::Role;

@@ -11,6 +11,7 @@ use std::fmt;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use super::Carrier;
 use crate::error::Problem;
 
 /// An authentication failure. Its response is a problem+json body with a fixed detail.
@@ -136,6 +137,82 @@ impl IntoResponse for AuthError {
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static(challenge),
             );
+        }
+        response
+    }
+}
+
+/// The caller's sign-in is older than a route's `fresh = ".."` window: authenticate again
+/// (ASVS 4.0.3 3.7.1; ASVS 5.0 7.5.1), then retry.
+///
+/// - Bearer callers: 401 with `WWW-Authenticate: Bearer error="insufficient_user_authentication",
+///   error_description="..", max_age=N` (RFC 9470 §3) and the problem code
+///   `insufficient_user_authentication`.
+/// - Cookie sessions: 401 with the problem code `reauthentication_required` and no bearer
+///   challenge (the browser re-authenticates its session, see `SessionManager::renew`).
+///
+/// ```
+/// use axum::response::IntoResponse;
+/// use secure_core::auth::{Carrier, StepUpRequired};
+///
+/// let response = StepUpRequired::new(300, Carrier::BearerToken).into_response();
+/// assert_eq!(response.status(), 401);
+/// assert_eq!(
+///     response.headers()["www-authenticate"],
+///     r#"Bearer error="insufficient_user_authentication", error_description="A more recent authentication is required", max_age=300"#
+/// );
+/// let cookie = StepUpRequired::new(300, Carrier::SessionCookie).into_response();
+/// assert!(cookie.headers().get("www-authenticate").is_none());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StepUpRequired {
+    max_age_secs: u64,
+    carrier: Carrier,
+}
+
+impl StepUpRequired {
+    /// A refusal asking for a sign-in at most `max_age_secs` old, for a caller who came with
+    /// `carrier`.
+    pub fn new(max_age_secs: u64, carrier: Carrier) -> Self {
+        StepUpRequired {
+            max_age_secs,
+            carrier,
+        }
+    }
+
+    /// The window the route asks for, in seconds.
+    pub fn max_age_secs(&self) -> u64 {
+        self.max_age_secs
+    }
+
+    /// The problem code: `insufficient_user_authentication` (bearer) or
+    /// `reauthentication_required` (cookie session).
+    pub fn code(&self) -> &'static str {
+        match self.carrier {
+            Carrier::BearerToken => "insufficient_user_authentication",
+            Carrier::SessionCookie => "reauthentication_required",
+        }
+    }
+}
+
+impl IntoResponse for StepUpRequired {
+    fn into_response(self) -> Response {
+        let mut response = Problem::new(
+            StatusCode::UNAUTHORIZED,
+            "This operation needs a recent sign-in: authenticate again, then retry.",
+        )
+        .with_code(self.code())
+        .into_response();
+        if self.carrier == Carrier::BearerToken {
+            let challenge = format!(
+                "Bearer error=\"insufficient_user_authentication\", error_description=\"A more recent authentication is required\", max_age={}",
+                self.max_age_secs
+            );
+            if let Ok(value) = HeaderValue::from_str(&challenge) {
+                response
+                    .headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, value);
+            }
         }
         response
     }

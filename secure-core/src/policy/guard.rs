@@ -13,7 +13,9 @@ use axum::response::{IntoResponse, Response};
 
 use super::route::RateLimit;
 use crate::audit::{self, Outcome};
-use crate::auth::{Amr, AuthError, Authenticator, Identity, Principal, Role};
+use crate::auth::{
+    Amr, AuthError, Authenticator, Carrier, Identity, Principal, Role, StepUpRequired,
+};
 use crate::error::Problem;
 use crate::ratelimit::{RateLimitHeaders, RateLimiter};
 
@@ -27,8 +29,9 @@ pub async fn authenticate<R: Role, S: Send + Sync>(
         .map_err(IntoResponse::into_response)
 }
 
-/// Authenticates the caller without a role type (routes declaring `auth` alone).
-pub async fn authenticate_identity(parts: &Parts) -> Result<Identity, Response> {
+/// Authenticates the caller without a role type (routes declaring `auth` alone), with what
+/// carried the credential.
+pub async fn authenticate_identity(parts: &Parts) -> Result<(Identity, Carrier), Response> {
     let Some(authenticator) = parts.extensions.get::<Arc<Authenticator>>() else {
         tracing::error!(
             target: "secure::auth",
@@ -45,7 +48,6 @@ pub async fn authenticate_identity(parts: &Parts) -> Result<Identity, Response> 
     authenticator
         .authenticate(parts)
         .await
-        .map(|(identity, _)| identity)
         .map_err(IntoResponse::into_response)
 }
 
@@ -76,6 +78,32 @@ pub fn authorize_identity(identity: &Identity, mfa: bool) -> Result<(), Response
         return Err(forbidden(&identity.subject, "mfa_required"));
     }
     Ok(())
+}
+
+/// 401 asking for a new sign-in when the caller's (`auth_time`, Unix seconds) is more than
+/// `max_age` seconds old (`fresh = ".."`): [`StepUpRequired`], audited as `access` /
+/// `denied` / `stale_authentication`. A refresh never makes a sign-in newer: refreshed
+/// tokens keep the `auth_time` of the sign-in that started their family.
+pub fn require_fresh(
+    auth_time: i64,
+    carrier: Carrier,
+    subject: &str,
+    max_age: u64,
+) -> Result<(), Response> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    let age = now.saturating_sub(auth_time);
+    if age <= i64::try_from(max_age).unwrap_or(i64::MAX) {
+        return Ok(());
+    }
+    audit::emit(
+        "access",
+        Outcome::Denied,
+        Some(subject),
+        "stale_authentication",
+    );
+    Err(StepUpRequired::new(max_age, carrier).into_response())
 }
 
 /// Counts the request against the route's limit: 429 problem+json with `Retry-After` and the

@@ -9,12 +9,14 @@ pub enum Access {
     /// Anyone, authenticated or not.
     Public,
     /// An authenticated caller holding at least one of `roles` (any role when empty), with a
-    /// second factor when `mfa` is set.
+    /// second factor when `mfa` is set, signed in at most `fresh` seconds ago when set.
     Auth {
         /// Wire names of the accepted roles.
         roles: Vec<&'static str>,
         /// Whether the caller must have used a second factor (`amr` contains `otp`).
         mfa: bool,
+        /// `fresh = "5m"`: how recent (`auth_time`) the caller's sign-in must be, in seconds.
+        fresh: Option<u64>,
     },
 }
 
@@ -76,6 +78,7 @@ impl RoutePolicy {
             access: Access::Auth {
                 roles: Vec::new(),
                 mfa: true,
+                fresh: None,
             },
             rate_limit: None,
             body_limit: None,
@@ -84,11 +87,11 @@ impl RoutePolicy {
         }
     }
 
-    /// A one-line summary for the policy table: `auth roles(admin) mfa`.
+    /// A one-line summary for the policy table: `auth roles(admin) mfa fresh(5m)`.
     pub fn access_summary(&self) -> String {
         match &self.access {
             Access::Public => "public".to_owned(),
-            Access::Auth { roles, mfa } => {
+            Access::Auth { roles, mfa, fresh } => {
                 let mut s = "auth".to_owned();
                 if !roles.is_empty() {
                     s.push_str(&format!(" roles({})", roles.join(", ")));
@@ -96,8 +99,22 @@ impl RoutePolicy {
                 if *mfa {
                     s.push_str(" mfa");
                 }
+                if let Some(secs) = fresh {
+                    s.push_str(&format!(" fresh({})", duration_text(*secs)));
+                }
                 s
             }
         }
+    }
+}
+
+/// `300` -> `5m`, `3600` -> `1h`, `90` -> `90s`.
+fn duration_text(secs: u64) -> String {
+    if secs.is_multiple_of(3600) {
+        format!("{}h", secs / 3600)
+    } else if secs.is_multiple_of(60) {
+        format!("{}m", secs / 60)
+    } else {
+        format!("{secs}s")
     }
 }

@@ -257,6 +257,33 @@ impl<S: SessionStore> SessionManager<S> {
         {
             self.store.remove(&opaque::hash(raw)).await?;
         }
+        let started = self.open(identity).await?;
+        audit::emit(
+            "auth.login",
+            Outcome::Success,
+            Some(&started.identity.subject),
+            "session_created",
+        );
+        Ok(started)
+    }
+
+    /// After a credential change (password, second factor): ends **every** session of
+    /// `identity.subject`, this client's included, and opens a new one for this client only,
+    /// with a fresh id (ASVS 3.3.3, 3.3.4). Audited as `auth.session` / `sessions_replaced`.
+    pub async fn replace_all(&self, identity: Identity) -> Result<StartedSession, SessionError> {
+        self.store.remove_subject(&identity.subject).await?;
+        let started = self.open(identity).await?;
+        audit::emit(
+            EVENT,
+            Outcome::Success,
+            Some(&started.identity.subject),
+            "sessions_replaced",
+        );
+        Ok(started)
+    }
+
+    /// A new session record for `identity`, stored, with its cookie and CSRF token.
+    async fn open(&self, identity: Identity) -> Result<StartedSession, SessionError> {
         let now = self.clock.now();
         let (id, id_hash) = opaque::generate();
         let record = SessionRecord {
@@ -270,12 +297,6 @@ impl<S: SessionStore> SessionManager<S> {
         };
         let identity = to_identity(&record).ok_or(SessionError::Invalid)?;
         self.store.insert(record).await?;
-        audit::emit(
-            "auth.login",
-            Outcome::Success,
-            Some(&identity.subject),
-            "session_created",
-        );
         Ok(self.started(&id, identity))
     }
 

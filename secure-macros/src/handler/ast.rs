@@ -19,6 +19,8 @@ pub(crate) enum Access {
         /// Role variants (`Admin`) or paths (`AppRole::Admin`), in the order written.
         roles: Vec<syn::Path>,
         mfa: bool,
+        /// `fresh = "5m"`: the caller's authentication must be at most this many seconds old.
+        fresh: Option<u64>,
     },
 }
 

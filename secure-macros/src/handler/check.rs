@@ -55,6 +55,9 @@ fn access(cx: &mut Ctxt, w: &Written) -> Option<Access> {
             if let Some(mfa) = &w.mfa {
                 cx.error_spanned_by(mfa, "`mfa` on a `public` route: a public route has no caller to check; replace `public` with `auth`");
             }
+            if let Some((fresh, _)) = &w.fresh {
+                cx.error_spanned_by(fresh, "`fresh` on a `public` route: a public route has no sign-in to check the age of; replace `public` with `auth`");
+            }
             if let Some(r) = &w.rate_limit
                 && r.key == RateKey::User
             {
@@ -63,9 +66,9 @@ fn access(cx: &mut Ctxt, w: &Written) -> Option<Access> {
                     "`key = user` on a `public` route: there is no user to count; use `key = ip`",
                 );
             }
-            // With roles or mfa the route was meant to be `auth`: judge the rest as such, so
-            // the one mistake is reported once.
-            if w.roles.is_some() || w.mfa.is_some() {
+            // With roles, mfa or fresh the route was meant to be `auth`: judge the rest as
+            // such, so the one mistake is reported once.
+            if w.roles.is_some() || w.mfa.is_some() || w.fresh.is_some() {
                 return None;
             }
             Some(Access::Public)
@@ -73,6 +76,7 @@ fn access(cx: &mut Ctxt, w: &Written) -> Option<Access> {
         (None, Some(_)) => Some(Access::Auth {
             roles: w.roles.as_ref().map(|(_, r)| r.clone()).unwrap_or_default(),
             mfa: w.mfa.is_some(),
+            fresh: w.fresh.as_ref().map(|(_, secs)| *secs),
         }),
         (None, None) => {
             if let Some((roles, _)) = &w.roles {
@@ -84,6 +88,11 @@ fn access(cx: &mut Ctxt, w: &Written) -> Option<Access> {
                 cx.error_spanned_by(
                     mfa,
                     "`mfa` needs `auth`: write `#[secure_handler(auth, mfa)]`",
+                );
+            } else if let Some((fresh, _)) = &w.fresh {
+                cx.error_spanned_by(
+                    fresh,
+                    "`fresh` needs `auth`: write `#[secure_handler(auth, fresh = \"5m\")]`",
                 );
             } else {
                 cx.error_at(

@@ -115,12 +115,24 @@ pub(crate) fn handler(policy: &Policy, params: &[Param<'_>], f: &ItemFn) -> Toke
             });
     let (authenticate, subject, principal_value) = match (&policy.access, &role_ty) {
         (Access::Public, _) => (quote!(), quote!(::core::option::Option::None::<&str>), None),
-        (Access::Auth { roles, mfa }, Some(r)) => {
+        (Access::Auth { roles, mfa, fresh }, Some(r)) => {
             let role_values = roles.iter().map(|role| {
                 if role.segments.len() == 1 {
                     quote_spanned!(role.span()=> <#r>::#role)
                 } else {
                     quote!(#role)
+                }
+            });
+            let fresh = fresh.map(|secs| {
+                quote! {
+                    if let ::core::result::Result::Err(__denied) = #p::require_fresh(
+                        __principal.auth_time(),
+                        __principal.carrier(),
+                        __principal.subject(),
+                        #secs,
+                    ) {
+                        return __denied;
+                    }
                 }
             });
             let authz = quote! {
@@ -129,6 +141,7 @@ pub(crate) fn handler(policy: &Policy, params: &[Param<'_>], f: &ItemFn) -> Toke
                 {
                     return __denied;
                 }
+                #fresh
             };
             (
                 quote! {
@@ -143,14 +156,29 @@ pub(crate) fn handler(policy: &Policy, params: &[Param<'_>], f: &ItemFn) -> Toke
                 Some(quote!(__principal)),
             )
         }
-        (Access::Auth { mfa, .. }, None) => (
-            quote! {
-                let __principal = match #p::authenticate_identity(&__parts).await {
-                    ::core::result::Result::Ok(__identity) => __identity,
-                    ::core::result::Result::Err(__denied) => return __denied,
-                };
-                if let ::core::result::Result::Err(__denied) = #p::authorize_identity(&__principal, #mfa) {
-                    return __denied;
+        (Access::Auth { mfa, fresh, .. }, None) => (
+            {
+                let fresh = fresh.map(|secs| {
+                    quote! {
+                        if let ::core::result::Result::Err(__denied) = #p::require_fresh(
+                            __principal.auth_time,
+                            __carrier,
+                            &__principal.subject,
+                            #secs,
+                        ) {
+                            return __denied;
+                        }
+                    }
+                });
+                quote! {
+                    let (__principal, __carrier) = match #p::authenticate_identity(&__parts).await {
+                        ::core::result::Result::Ok(__authenticated) => __authenticated,
+                        ::core::result::Result::Err(__denied) => return __denied,
+                    };
+                    if let ::core::result::Result::Err(__denied) = #p::authorize_identity(&__principal, #mfa) {
+                        return __denied;
+                    }
+                    #fresh
                 }
             },
             quote!(::core::option::Option::Some(__principal.subject.as_str())),
@@ -329,12 +357,16 @@ fn policy_tokens(policy: &Policy, name: &str, role_ty: Option<&TokenStream>) -> 
     let p = private();
     let access = match (&policy.access, role_ty) {
         (Access::Public, _) => quote!(#p::Access::Public),
-        (Access::Auth { roles, mfa }, r) => {
+        (Access::Auth { roles, mfa, fresh }, r) => {
             let names = roles.iter().map(|role| match (role.segments.len(), r) {
                 (1, Some(r)) => quote!(#p::Role::as_str(<#r>::#role)),
                 _ => quote!(#p::Role::as_str(#role)),
             });
-            quote!(#p::Access::Auth { roles: ::std::vec![#(#names),*], mfa: #mfa })
+            let fresh = match fresh {
+                Some(secs) => quote!(::core::option::Option::Some(#secs)),
+                None => quote!(::core::option::Option::None),
+            };
+            quote!(#p::Access::Auth { roles: ::std::vec![#(#names),*], mfa: #mfa, fresh: #fresh })
         }
     };
     let rate = match &policy.rate_limit {

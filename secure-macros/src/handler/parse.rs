@@ -15,6 +15,7 @@ pub(crate) const OPTIONS: &[&str] = &[
     "auth",
     "roles",
     "mfa",
+    "fresh",
     "rate_limit",
     "body_limit",
     "audit",
@@ -57,6 +58,8 @@ pub(crate) struct Written {
     pub(crate) auth: Option<Ident>,
     pub(crate) roles: Option<(Ident, Vec<syn::Path>)>,
     pub(crate) mfa: Option<Ident>,
+    /// `fresh = "5m"`: the name (for errors about the option) and the window in seconds.
+    pub(crate) fresh: Option<(Ident, u64)>,
     pub(crate) rate_limit: Option<RateLimit>,
     pub(crate) body_limit: Option<BodyLimit>,
     pub(crate) audit: Option<LitStr>,
@@ -133,6 +136,19 @@ pub(crate) fn attribute(cx: &mut Ctxt, args: TokenStream) -> Written {
                     out.rate_limit = Some(r);
                 }
             }
+            "fresh" => match item.kind {
+                ItemKind::Value(Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(lit),
+                    ..
+                })) => match units::parse_fresh(&lit.value()) {
+                    Ok(secs) => out.fresh = Some((item.name, secs)),
+                    Err(msg) => cx.error_spanned_by(&lit, msg),
+                },
+                _ => cx.error_spanned_by(
+                    &item.name,
+                    "`fresh` takes how recent the caller's sign-in must be, such as `fresh = \"5m\"`",
+                ),
+            },
             "body_limit" => match item.kind {
                 ItemKind::Value(Expr::Lit(syn::ExprLit {
                     lit: syn::Lit::Str(lit),

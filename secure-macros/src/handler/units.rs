@@ -28,6 +28,36 @@ pub(crate) fn parse_rate(s: &str) -> Result<(u32, u64), String> {
     Ok((count, period))
 }
 
+/// The longest `fresh` window: a sign-in older than a day is not a recent one.
+pub(crate) const MAX_FRESH_SECS: u64 = 24 * 60 * 60;
+
+/// `"5m"`, `"300s"`, `"1h"` -> seconds, for `fresh = ".."`.
+pub(crate) fn parse_fresh(s: &str) -> Result<u64, String> {
+    let usage = "write a duration with a unit of `s`, `m` (or `min`) or `h`, such as \"5m\"";
+    let text = s.trim();
+    let digits = text.bytes().take_while(u8::is_ascii_digit).count();
+    let (number, unit) = text.split_at(digits);
+    let Ok(number) = number.parse::<u64>() else {
+        return Err(format!("malformed duration \"{s}\": {usage}"));
+    };
+    let factor = match unit.trim() {
+        "s" | "sec" => 1,
+        "m" | "min" => 60,
+        "h" | "hour" => 3_600,
+        "" => return Err(format!("duration \"{s}\" has no unit: {usage}")),
+        _ => return Err(format!("malformed duration \"{s}\": {usage}")),
+    };
+    match number.checked_mul(factor) {
+        Some(0) => Err(format!(
+            "`fresh = \"{s}\"` is zero: no sign-in is that recent; use a window such as \"5m\""
+        )),
+        Some(n) if n <= MAX_FRESH_SECS => Ok(n),
+        _ => Err(format!(
+            "`fresh = \"{s}\"` is longer than 24h: a sign-in that old is not a recent one"
+        )),
+    }
+}
+
 /// The largest body limit the attribute accepts: bigger uploads belong in a streaming handler.
 pub(crate) const MAX_BODY_LIMIT: u64 = 64 * 1024 * 1024;
 
@@ -62,6 +92,20 @@ pub(crate) fn parse_size(s: &str) -> Result<u64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fresh_windows() {
+        assert_eq!(parse_fresh("5m"), Ok(300));
+        assert_eq!(parse_fresh("90s"), Ok(90));
+        assert_eq!(parse_fresh("1h"), Ok(3600));
+        assert_eq!(parse_fresh(" 10 min "), Ok(600));
+        assert!(parse_fresh("5").unwrap_err().contains("no unit"));
+        assert!(parse_fresh("0s").unwrap_err().contains("zero"));
+        assert!(parse_fresh("25h").unwrap_err().contains("24h"));
+        assert!(parse_fresh("five minutes").is_err());
+        assert!(parse_fresh("5d").is_err());
+        assert!(parse_fresh("99999999999999999999h").is_err());
+    }
 
     #[test]
     fn rates() {

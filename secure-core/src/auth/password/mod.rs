@@ -50,6 +50,7 @@
 //! # }
 //! ```
 
+mod compute;
 mod hash;
 mod limit;
 mod policy;
@@ -63,7 +64,6 @@ pub use policy::{
 use std::fmt;
 use std::sync::Arc;
 
-use argon2::{Algorithm, Argon2, PasswordHasher as _, PasswordVerifier as _, Version};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::audit::{self, Outcome};
@@ -281,7 +281,7 @@ pub struct PasswordHasher {
 
 struct Inner {
     params: Argon2Params,
-    argon2: Argon2<'static>,
+    argon2_params: argon2::Params,
     dummy: PasswordHash,
     slots: limit::Slots,
 }
@@ -333,16 +333,21 @@ impl PasswordHasher {
     /// assert_eq!(PasswordHasher::with_params(bad).unwrap_err(), PasswordError::InvalidParams);
     /// ```
     pub fn with_params(params: Argon2Params) -> Result<Self, PasswordError> {
-        let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.to_argon2()?);
+        let argon2_params = params.to_argon2()?;
+        let slots = limit::Slots::new(HashLimit::default());
         let mut random = zeroize::Zeroizing::new([0u8; 32]);
         rand::fill(&mut random[..]);
-        let dummy = hash_with(&argon2, &random[..])?;
+        let mut slot = slots
+            .acquire_blocking()
+            .map_err(|_| PasswordError::Hashing)?;
+        let dummy = compute::hash(&argon2_params, &random[..], &mut slot)?;
+        drop(slot);
         Ok(PasswordHasher {
             inner: Arc::new(Inner {
                 params,
-                argon2,
+                argon2_params,
                 dummy,
-                slots: limit::Slots::new(HashLimit::default()),
+                slots,
             }),
         })
     }
@@ -361,7 +366,7 @@ impl PasswordHasher {
         PasswordHasher {
             inner: Arc::new(Inner {
                 params: self.inner.params,
-                argon2: self.inner.argon2.clone(),
+                argon2_params: self.inner.argon2_params.clone(),
                 dummy: self.inner.dummy.clone(),
                 slots: limit::Slots::new(limit),
             }),
@@ -415,19 +420,17 @@ impl PasswordHasher {
         &self,
         normalized: zeroize::Zeroizing<String>,
     ) -> Result<PasswordHash, PasswordError> {
-        let permit = self
+        let mut slot = self
             .inner
             .slots
             .acquire()
             .await
             .map_err(PasswordError::Busy)?;
         let inner = Arc::clone(&self.inner);
-        // The permit moves into the blocking task: the slot is free when the hash is done,
-        // even if the request that asked for it was dropped meanwhile.
+        // The slot moves into the blocking task: it is free when the hash is done, even if
+        // the request that asked for it was dropped meanwhile.
         tokio::task::spawn_blocking(move || {
-            let hash = hash_with(&inner.argon2, normalized.as_bytes());
-            drop(permit);
-            hash
+            compute::hash(&inner.argon2_params, normalized.as_bytes(), &mut slot)
         })
         .await
         .map_err(|_| PasswordError::Hashing)?
@@ -455,7 +458,7 @@ impl PasswordHasher {
         password: &SecretString,
         stored: Option<StoredPassword<'_>>,
     ) -> Result<Verification, HasherBusy> {
-        let permit = self.inner.slots.acquire().await?;
+        let mut slot = self.inner.slots.acquire().await?;
         let hasher = self.clone();
         let password = SecretString::from(password.expose_secret());
         let stored = stored.map(|s| (s.subject.to_owned(), s.hash.clone()));
@@ -467,9 +470,7 @@ impl PasswordHasher {
                 let stored = stored
                     .as_ref()
                     .map(|(subject, hash)| StoredPassword::new(subject, hash));
-                let verdict = hasher.verify_with_slot(&password, stored);
-                drop(permit);
-                verdict
+                hasher.verify_with_slot(&password, stored, &mut slot)
             })
         })
         .await
@@ -502,10 +503,8 @@ impl PasswordHasher {
         password: &SecretString,
         stored: Option<StoredPassword<'_>>,
     ) -> Result<Verification, HasherBusy> {
-        let permit = self.inner.slots.acquire_blocking()?;
-        let verdict = self.verify_with_slot(password, stored);
-        drop(permit);
-        Ok(verdict)
+        let mut slot = self.inner.slots.acquire_blocking()?;
+        Ok(self.verify_with_slot(password, stored, &mut slot))
     }
 
     /// The check itself, for a caller that holds a hashing slot.
@@ -513,17 +512,14 @@ impl PasswordHasher {
         &self,
         password: &SecretString,
         stored: Option<StoredPassword<'_>>,
+        slot: &mut limit::Slot,
     ) -> Verification {
         let normalized = policy::normalize(password)
             .filter(|n| policy::count_up_to(n, MAX_CHARS + 1) <= MAX_CHARS);
         let target = stored.map_or(&self.inner.dummy, |s| s.hash);
         // Over-long input is refused without hashing, for known and unknown users alike.
-        let matches = normalized.is_some_and(|n| {
-            self.inner
-                .argon2
-                .verify_password(n.as_bytes(), target.parsed())
-                .is_ok()
-        });
+        let matches =
+            normalized.is_some_and(|n| compute::verify(n.as_bytes(), target.parsed(), slot));
         match stored {
             Some(s) if matches => {
                 // A step, not the login's outcome: with MFA the login may still be refused.
@@ -553,13 +549,6 @@ impl PasswordHasher {
             }
         }
     }
-}
-
-fn hash_with(argon2: &Argon2<'_>, password: &[u8]) -> Result<PasswordHash, PasswordError> {
-    let parsed = argon2
-        .hash_password(password)
-        .map_err(|_| PasswordError::Hashing)?;
-    PasswordHash::from_parsed(parsed)
 }
 
 #[cfg(test)]
@@ -624,7 +613,9 @@ mod tests {
         let nfc = SecretString::from("caf\u{e9} caf\u{e9} caf\u{e9}");
         let nfd = SecretString::from("cafe\u{301} cafe\u{301} cafe\u{301}");
         let n = policy::normalize(&nfc).unwrap();
-        let hash = hash_with(&hasher.inner.argon2, n.as_bytes()).unwrap();
+        let mut slot = hasher.inner.slots.acquire_blocking().unwrap();
+        let hash = compute::hash(&hasher.inner.argon2_params, n.as_bytes(), &mut slot).unwrap();
+        drop(slot);
         let stored = Some(StoredPassword::new("u", &hash));
         assert!(hasher.verify_blocking(&nfd, stored).unwrap().is_valid());
     }

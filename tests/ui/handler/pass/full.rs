@@ -43,9 +43,14 @@ async fn get_note(user: Principal<AppRole>, Path(id): Path<u64>) -> String {
     format!("{} {id}", user.subject())
 }
 
-#[secure_handler(auth, roles(AppRole::Admin), mfa, audit = "note.purge")]
+#[secure_handler(auth, roles(AppRole::Admin), mfa, fresh = "5m", audit = "note.purge")]
 async fn purge() -> &'static str {
     "purged"
+}
+
+#[secure_handler(auth, fresh = "10min")]
+async fn change_password(user: Principal<AppRole>) -> String {
+    user.subject().to_owned()
 }
 
 #[secure_handler(public, rate_limit("5/min", key = ip), unvalidated(body, reason = "HMAC-signed webhook, verified before parsing"))]
@@ -60,6 +65,7 @@ fn main() {
         .route("/notes/{id}", get(get_note).delete(purge))
         .route("/admin/purge", delete(purge))
         .route("/webhook", post(webhook))
+        .route("/password", post(change_password))
         .with_state(Db);
     let _ = router.policies().to_string();
 }
