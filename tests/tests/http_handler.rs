@@ -65,6 +65,18 @@ async fn stats() -> &'static str {
     "stats"
 }
 
+/// `fresh` without a `Principal`: the identity path of the wrapper.
+#[secure_handler(auth, fresh = "5m")]
+async fn export() -> &'static str {
+    "export"
+}
+
+/// `fresh` with roles and a `Principal`.
+#[secure_handler(auth, roles(Admin), fresh = "90s")]
+async fn rotate_keys(admin: Principal<AppRole>) -> String {
+    format!("rotated by {}", admin.subject())
+}
+
 #[secure_handler(public, rate_limit("2/min", key = ip))]
 async fn login() -> &'static str {
     "token"
@@ -111,6 +123,8 @@ fn router() -> SecureRouter {
         .route("/admin/purge", delete(purge))
         .route("/admin/stats", get(stats))
         .route("/login", post(login))
+        .route("/export", get(export))
+        .route("/admin/keys", post(rotate_keys))
         .route("/boom", get(boom))
         .route("/fails", get(fails))
         .route("/broken-db", get(broken_db))
@@ -448,7 +462,7 @@ fn the_policy_table_lists_every_route() {
         assert!(text.contains(needle), "{needle:?} missing from\n{text}");
     }
     let json: serde_json::Value = serde_json::from_str(&table.to_json()).unwrap();
-    assert_eq!(json.as_array().unwrap().len(), 11);
+    assert_eq!(json.as_array().unwrap().len(), 13);
     // (`purge` names the handler's unit struct here, so the row gets another name.)
     let row = json
         .as_array()
@@ -461,4 +475,62 @@ fn the_policy_table_lists_every_route() {
         row["policy"]["access"],
         serde_json::json!({"kind": "auth", "roles": ["admin"], "mfa": true})
     );
+}
+
+fn signed_in_secs_ago(app: &App, subject: &str, roles: &[&str], ago: i64) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let identity = Identity::new(subject, now - ago)
+        .with_roles(roles.iter().copied())
+        .with_amr([Amr::Pwd]);
+    app.tokens.issue(&identity).unwrap()
+}
+
+#[tokio::test]
+async fn fresh_routes_want_a_recent_sign_in() {
+    let app = app();
+    // Just signed in, or within the window: served.
+    for ago in [0, 290] {
+        let token = signed_in_secs_ago(&app, "alice", &["member"], ago);
+        let reply = send(&app, get_req("/export", Some(&token))).await;
+        assert_eq!(reply.status, StatusCode::OK, "{ago}: {}", reply.body);
+    }
+    // Older: 401 with the RFC 9470 challenge, audited.
+    let token = signed_in_secs_ago(&app, "alice", &["member"], 301);
+    let (reply, log) = secure_tests::with_logs(send(&app, get_req("/export", Some(&token)))).await;
+    assert_problem(&reply, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        reply.headers[header::WWW_AUTHENTICATE],
+        r#"Bearer error="insufficient_user_authentication", error_description="A more recent authentication is required", max_age=300"#
+    );
+    let body: serde_json::Value = serde_json::from_str(&reply.body).unwrap();
+    assert_eq!(body["code"], "insufficient_user_authentication");
+    assert!(
+        log.contains("stale_authentication") && log.contains("alice"),
+        "{log}"
+    );
+
+    // Roles come first (403: a new sign-in would not help), then the window.
+    let member = signed_in_secs_ago(&app, "bob", &["member"], 0);
+    let reply = send(&app, json_req("POST", "/admin/keys", Some(&member), "")).await;
+    assert_problem(&reply, StatusCode::FORBIDDEN);
+    let old_admin = signed_in_secs_ago(&app, "carol", &["admin"], 91);
+    let reply = send(&app, json_req("POST", "/admin/keys", Some(&old_admin), "")).await;
+    assert_problem(&reply, StatusCode::UNAUTHORIZED);
+    assert!(
+        reply.headers[header::WWW_AUTHENTICATE]
+            .to_str()
+            .unwrap()
+            .ends_with("max_age=90")
+    );
+    let admin = signed_in_secs_ago(&app, "carol", &["admin"], 10);
+    let reply = send(&app, json_req("POST", "/admin/keys", Some(&admin), "")).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+
+    // The policy table says it.
+    let table = router().policies().to_string();
+    assert!(table.contains("auth fresh(5m)"), "{table}");
+    assert!(table.contains("auth roles(admin) fresh(90s)"), "{table}");
 }

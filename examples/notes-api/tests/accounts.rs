@@ -375,3 +375,377 @@ async fn the_owner_on_a_known_device_is_not_locked_out_by_an_attacker() {
         r.assert_status(429);
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Step-up and the factor lifecycle
+
+/// The claims of a compact JWS, decoded (not verified).
+fn claims_of(token: &str) -> serde_json::Value {
+    use base64::Engine as _;
+    let payload = token.split('.').nth(1).expect("a compact JWS");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .expect("base64url");
+    serde_json::from_slice(&bytes).expect("JSON claims")
+}
+
+/// `token` re-signed with `key` after its sign-in was moved `secs` into the past: what a
+/// token from a sign-in ten minutes ago looks like.
+fn aged(token: &str, key: &str, secs: i64) -> String {
+    let mut claims = claims_of(token);
+    let auth_time = claims["auth_time"].as_i64().expect("auth_time");
+    claims["auth_time"] = json!(auth_time - secs);
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(key.as_bytes()),
+    )
+    .expect("sign")
+}
+
+async fn refresh_status(app: &support::TestApp, refresh_token: &str) -> u16 {
+    app.post("/auth/refresh")
+        .json(&json!({"refresh_token": refresh_token}))
+        .send()
+        .await
+        .status
+}
+
+#[tokio::test]
+async fn a_stale_bearer_sign_in_must_reauthenticate_before_changing_factors() {
+    let jwt_key = random_key();
+    let app = spawn_with(support::config_with_jwt_key(&jwt_key, &[])).await;
+    let ada = app.new_user("ada").await;
+    let stale = aged(&ada.tokens.access, &jwt_key, 600);
+
+    // RFC 9470: the challenge says what is missing and how recent a sign-in must be.
+    let r = app.post("/auth/mfa/enroll").bearer(&stale).send().await;
+    r.assert_status(401);
+    assert_eq!(
+        r.header("www-authenticate"),
+        Some(
+            r#"Bearer error="insufficient_user_authentication", error_description="A more recent authentication is required", max_age=300"#
+        )
+    );
+    assert_eq!(r.json()["code"], "insufficient_user_authentication");
+    for path in ["/auth/mfa/confirm", "/auth/password", "/auth/mfa/disable"] {
+        let r = app
+            .post(path)
+            .bearer(&stale)
+            .json(
+                &json!({"code": "123456", "password": "x", "current_password": "x",
+                          "new_password": "another long password"}),
+            )
+            .send()
+            .await;
+        r.assert_status(401);
+    }
+    // Routes without `fresh` still take the older sign-in.
+    app.get("/notes")
+        .bearer(&stale)
+        .send()
+        .await
+        .assert_status(200);
+
+    // Re-authenticating: a wrong password is refused; the right one gives a fresh pair.
+    let r = app
+        .post("/auth/reauth")
+        .bearer(&stale)
+        .json(&json!({"password": "not the password at all"}))
+        .send()
+        .await;
+    r.assert_status(401);
+    let r = app
+        .post("/auth/reauth")
+        .bearer(&stale)
+        .json(&json!({"password": ada.password}))
+        .send()
+        .await;
+    r.assert_status(200);
+    let fresh = r.json()["access_token"].as_str().unwrap().to_owned();
+    assert!(claims_of(&fresh)["auth_time"].as_i64() > claims_of(&stale)["auth_time"].as_i64());
+    app.post("/auth/mfa/enroll")
+        .bearer(&fresh)
+        .send()
+        .await
+        .assert_status(200);
+}
+
+#[tokio::test]
+async fn a_refresh_never_makes_a_sign_in_fresher() {
+    let app = spawn_with(SecurityConfig::new().with_keys(Keys::ephemeral())).await;
+    let ada = app.new_user("ada").await;
+    let signed_in = claims_of(&ada.tokens.access)["auth_time"].as_i64().unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let r = app
+        .post("/auth/refresh")
+        .json(&json!({"refresh_token": ada.tokens.refresh}))
+        .send()
+        .await;
+    r.assert_status(200);
+    let refreshed = r.json()["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(claims_of(&refreshed)["auth_time"].as_i64(), Some(signed_in));
+}
+
+#[tokio::test]
+async fn a_stale_cookie_session_must_reauthenticate_too() {
+    let app = spawn_with(SecurityConfig::new().with_keys(Keys::ephemeral())).await;
+    let ada = app.new_user("ada").await;
+    let (cookie, csrf) = app.session_login(&ada.username, &ada.password).await;
+    // The session's sign-in ten minutes ago.
+    let ago = i64::try_from(now()).unwrap() - 600;
+    app.sql_exec_int(
+        "UPDATE secure_sessions SET auth_time = $1 WHERE subject = $2",
+        ago,
+        &ada.id,
+    )
+    .await;
+    let r = app
+        .post("/auth/mfa/enroll")
+        .cookie(&cookie)
+        .header("x-csrf-token", &csrf)
+        .send()
+        .await;
+    r.assert_status(401);
+    assert_eq!(r.json()["code"], "reauthentication_required");
+    assert!(r.header("www-authenticate").is_none());
+
+    // Re-authentication renews the session: a new cookie and CSRF token, the old id gone.
+    let r = app
+        .post("/auth/reauth")
+        .cookie(&cookie)
+        .header("x-csrf-token", &csrf)
+        .json(&json!({"password": ada.password}))
+        .send()
+        .await;
+    r.assert_status(200);
+    let renewed = r.session_cookie().expect("a new session cookie");
+    assert_ne!(renewed, cookie);
+    let csrf = r.json()["csrf_token"].as_str().unwrap().to_owned();
+    app.get("/notes")
+        .cookie(&cookie)
+        .send()
+        .await
+        .assert_status(401);
+    app.post("/auth/mfa/enroll")
+        .cookie(&renewed)
+        .header("x-csrf-token", &csrf)
+        .send()
+        .await
+        .assert_status(200);
+}
+
+#[tokio::test]
+async fn turning_mfa_on_ends_every_other_session_and_refresh_family() {
+    let app = spawn_with(SecurityConfig::new().with_keys(Keys::ephemeral())).await;
+    let ada = app.new_user("ada").await;
+    // A refresh token stolen before enrolment, and a browser session.
+    let stolen = app.login(&ada.username, &ada.password).await;
+    let (cookie, _) = app.session_login(&ada.username, &ada.password).await;
+
+    let r = app
+        .post("/auth/mfa/enroll")
+        .bearer(&ada.tokens.access)
+        .send()
+        .await;
+    r.assert_status(200);
+    let secret = r.json()["secret"].as_str().unwrap().to_owned();
+    let r = app
+        .post("/auth/mfa/confirm")
+        .bearer(&ada.tokens.access)
+        .json(&json!({"code": totp_code(&secret, now())}))
+        .send()
+        .await;
+    r.assert_status(200);
+    let body = r.json();
+    assert_eq!(body["recovery_codes"].as_array().map(Vec::len), Some(10));
+    // The caller goes on with a new family that records the second factor.
+    let continued = body["session"]["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        claims_of(body["session"]["access_token"].as_str().unwrap())["amr"],
+        json!(["pwd", "otp"])
+    );
+
+    assert_eq!(refresh_status(&app, &stolen.refresh).await, 401);
+    assert_eq!(refresh_status(&app, &ada.tokens.refresh).await, 401);
+    app.get("/notes")
+        .cookie(&cookie)
+        .send()
+        .await
+        .assert_status(401);
+    assert_eq!(refresh_status(&app, &continued).await, 200);
+}
+
+#[tokio::test]
+async fn mfa_is_turned_off_with_the_password_and_a_code() {
+    let app = spawn_with(SecurityConfig::new().with_keys(Keys::ephemeral())).await;
+    let ada = app.new_user("ada").await;
+    let (_, codes) = app.enable_mfa(&ada.tokens.access).await;
+    let disable = |code: &str, password: &str| {
+        app.post("/auth/mfa/disable")
+            .bearer(&ada.tokens.access)
+            .json(&json!({"password": password, "code": code}))
+    };
+    disable("000000", &ada.password)
+        .send()
+        .await
+        .assert_status(401);
+    disable(&codes[0], "not the password at all")
+        .send()
+        .await
+        .assert_status(401);
+    let r = disable(&codes[1], &ada.password).send().await;
+    r.assert_status(200);
+    assert!(r.json()["session"]["access_token"].is_string());
+    // A password alone signs in again; the recovery codes are gone with the factor.
+    app.login(&ada.username, &ada.password).await;
+    disable(&codes[2], &ada.password)
+        .send()
+        .await
+        .assert_status(409);
+}
+
+#[tokio::test]
+async fn new_recovery_codes_replace_the_old_ones() {
+    let app = spawn_with(SecurityConfig::new().with_keys(Keys::ephemeral())).await;
+    let ada = app.new_user("ada").await;
+    let (secret, old) = app.enable_mfa(&ada.tokens.access).await;
+    // A password-only sign-in may not (`mfa`).
+    app.post("/auth/mfa/recovery-codes")
+        .bearer(&ada.tokens.access)
+        .send()
+        .await
+        .assert_status(403);
+    let with_otp = app
+        .login_otp(
+            &ada.username,
+            &ada.password,
+            &totp_code(&secret, now() + 30),
+        )
+        .await;
+    let r = app
+        .post("/auth/mfa/recovery-codes")
+        .bearer(&with_otp.access)
+        .send()
+        .await;
+    r.assert_status(200);
+    let new: Vec<String> = r.json()["recovery_codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(new.len(), 10);
+    let login = |otp: &str| {
+        app.post("/auth/login")
+            .json(&json!({"username": ada.username, "password": ada.password, "otp": otp}))
+    };
+    login(&old[0]).send().await.assert_status(401);
+    login(&new[0]).send().await.assert_status(200);
+    // The sign-in that asked for them went on; the one before ended.
+    assert_eq!(refresh_status(&app, &with_otp.refresh).await, 401);
+}
+
+#[tokio::test]
+async fn a_password_change_needs_the_current_one_and_ends_other_sessions() {
+    let app = spawn_with(SecurityConfig::new().with_keys(Keys::ephemeral())).await;
+    let ada = app.new_user("ada").await;
+    let other = app.login(&ada.username, &ada.password).await;
+    let change = |current: &str, new: &str| {
+        app.post("/auth/password")
+            .bearer(&ada.tokens.access)
+            .json(&json!({"current_password": current, "new_password": new}))
+    };
+    change("not the password at all", "a brand new password")
+        .send()
+        .await
+        .assert_status(401);
+    let r = change(&ada.password, "short").send().await;
+    r.assert_status(422);
+    assert_eq!(r.json()["errors"][0]["field"], "new_password");
+    let r = change(&ada.password, "a brand new password").send().await;
+    r.assert_status(200);
+    let continued = r.json()["session"]["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(refresh_status(&app, &other.refresh).await, 401);
+    assert_eq!(refresh_status(&app, &continued).await, 200);
+    app.post("/auth/login")
+        .json(&json!({"username": ada.username, "password": ada.password}))
+        .send()
+        .await
+        .assert_status(401);
+    app.login(&ada.username, "a brand new password").await;
+}
+
+#[tokio::test]
+async fn an_administrator_resets_a_users_mfa() {
+    let app = spawn_with(SecurityConfig::new().with_keys(Keys::ephemeral())).await;
+    // An administrator with a second factor, made as `notes-api create-admin` does.
+    let db = notes_api::connect(&app.database_url).await.unwrap();
+    let admin_name = support::unique_name("root");
+    let admin_password = support::new_password();
+    notes_api::create_admin(
+        &db,
+        &secure_core::auth::password::PasswordHasher::with_params(support::TEST_ARGON2).unwrap(),
+        &admin_name,
+        "root@example.com",
+        secure_core::SecretString::from(admin_password.as_str()),
+    )
+    .await
+    .unwrap();
+    let admin_password_only = app.login(&admin_name, &admin_password).await;
+    let (admin_secret, _) = app.enable_mfa(&admin_password_only.access).await;
+    let admin = app
+        .login_otp(
+            &admin_name,
+            &admin_password,
+            &totp_code(&admin_secret, now() + 30),
+        )
+        .await;
+
+    // Ada lost her phone and her recovery codes.
+    let ada = app.new_user("ada").await;
+    app.enable_mfa(&ada.tokens.access).await;
+    let ada_session = app
+        .post("/auth/login")
+        .json(&json!({"username": ada.username, "password": ada.password,
+                      "otp": "not-a-code-she-has"}))
+        .send()
+        .await;
+    ada_session.assert_status(401);
+
+    let reset = |token: &str, id: &str| {
+        app.post(&format!("/admin/users/{id}/mfa/reset"))
+            .bearer(token)
+    };
+    // Members may not; an administrator without a second factor in this sign-in may not.
+    reset(&ada.tokens.access, &ada.id)
+        .send()
+        .await
+        .assert_status(403);
+    reset(&admin_password_only.access, &ada.id)
+        .send()
+        .await
+        .assert_status(403);
+    reset(&admin.access, "AAAAAAAAAAAAAAAAAAAAAA")
+        .send()
+        .await
+        .assert_status(404);
+    reset(&admin.access, &ada.id)
+        .send()
+        .await
+        .assert_status(204);
+    // Her old sessions are gone; a password alone signs her in again.
+    assert_eq!(refresh_status(&app, &ada.tokens.refresh).await, 401);
+    app.login(&ada.username, &ada.password).await;
+    let logs = captured_logs();
+    assert!(
+        logs.lines()
+            .any(|l| l.contains("reset_by_admin") && l.contains(&ada.id))
+    );
+}

@@ -16,6 +16,7 @@ pub enum Access {
         /// Whether the caller must have used a second factor (`amr` contains `otp`).
         mfa: bool,
         /// `fresh = "5m"`: how recent (`auth_time`) the caller's sign-in must be, in seconds.
+        #[serde(skip_serializing_if = "Option::is_none")]
         fresh: Option<u64>,
     },
 }

@@ -185,11 +185,64 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// Runs `sql` (a constant with `$1`, `$2`) with an integer and a text bind.
+    pub async fn sql_exec_int(&self, sql: &'static str, a: i64, b: &str) -> u64 {
+        match notes_api::connect(&self.database_url).await.expect("db") {
+            notes_api::Db::Sqlite(pool) => sqlx::query(sql)
+                .bind(a)
+                .bind(b)
+                .execute(&pool)
+                .await
+                .expect("statement")
+                .rows_affected(),
+            notes_api::Db::Postgres(pool) => sqlx::query(sql)
+                .bind(a)
+                .bind(b)
+                .execute(&pool)
+                .await
+                .expect("statement")
+                .rows_affected(),
+        }
+    }
+
+    /// `POST /session/login`: the `name=value` session cookie and the CSRF token.
+    pub async fn session_login(&self, username: &str, password: &str) -> (String, String) {
+        let r = self
+            .post("/session/login")
+            .json(&json!({"username": username, "password": password}))
+            .send()
+            .await;
+        r.assert_status(200);
+        let cookie = r.session_cookie().expect("session cookie");
+        let csrf = r.json()["csrf_token"]
+            .as_str()
+            .expect("csrf_token")
+            .to_owned();
+        (cookie, csrf)
+    }
+}
+
 /// A key as `openssl rand -base64 48` prints it, made per test.
 pub fn random_key() -> String {
     use base64::Engine as _;
     let bytes: [u8; 48] = rand::random();
     base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// Configured keys with an access-token key the test knows (to sign its own tokens).
+pub fn config_with_jwt_key(jwt_key: &str, extra: &[(&str, &str)]) -> SecurityConfig {
+    let mut vars = vec![
+        ("SECURE_JWT_KEY".to_owned(), jwt_key.to_owned()),
+        ("SECURE_CSRF_KEY".to_owned(), random_key()),
+        ("SECURE_DATA_KEY".to_owned(), random_key()),
+    ];
+    vars.extend(
+        extra
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
+    SecurityConfig::from_vars(vars, secure_core::config::Profile::Release).expect("config")
 }
 
 /// Configured keys (no development keys): `SECURE_JWT_KEY`, `SECURE_CSRF_KEY` and the given
