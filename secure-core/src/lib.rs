@@ -45,7 +45,9 @@ pub use secure_macros::Validated;
 ///
 /// Access is mandatory: `public`, or `auth` with optional `roles(..)` (variants of the role
 /// enum the handler's `Principal<R>` names, or full paths such as `roles(AppRole::Admin)`:
-/// a typo is a type error) and `mfa`. Optional: `rate_limit("5/min", key = ip | user | global)`,
+/// a typo is a type error), `mfa`, and `fresh = "5m"` (a sign-in at most that old, for
+/// sensitive operations: an older one gets a 401 that asks for re-authentication, see
+/// [`auth::StepUpRequired`]). Optional: `rate_limit("5/min", key = ip | user | global)`,
 /// `body_limit = "16KiB"`, `audit = "note.delete"`, and `unvalidated(param, reason = "..")`
 /// for raw input taken on purpose.
 ///
@@ -53,7 +55,8 @@ pub use secure_macros::Validated;
 /// `WWW-Authenticate`), checks roles and MFA (403), applies the rate limit (429 with
 /// `Retry-After`), then runs the extractors and the handler; every denial emits an audit
 /// event, and `audit = ".."` also records the outcome. At compile time it refuses: a missing
-/// access declaration; `public` with `roles`, `mfa` or a `Principal`; `Json`/`Form`/`Query`
+/// access declaration; `public` with `roles`, `mfa`, `fresh` or a `Principal`; a malformed
+/// `fresh` window (a unit of `s`, `m` or `h`, at most `24h`); `Json`/`Form`/`Query`
 /// outside `Valid<..>`; a raw `String`/`Bytes`/`Request` body without `unvalidated(..)`;
 /// `unvalidated` without a reason; a non-async function or a method; duplicate or unknown
 /// options; and SQL built with `format!` passed to sqlx's `query` functions.

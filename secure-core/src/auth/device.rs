@@ -11,16 +11,17 @@
 //! checked in full.
 //!
 //! ```
+//! use secure_core::ExposeSecret;
 //! use secure_core::auth::device::DeviceTokens;
 //! use secure_core::crypto::{DataKey, DataKeys};
 //!
 //! let devices = DeviceTokens::new(DataKeys::new(DataKey::generate()));
 //! let token = devices.issue("user-42", None);
-//! let device = devices.verify(&token, "user-42").expect("issued for user-42");
-//! assert!(devices.verify(&token, "user-7").is_none());
+//! let device = devices.verify(token.expose_secret(), "user-42").expect("issued for user-42");
+//! assert!(devices.verify(token.expose_secret(), "user-7").is_none());
 //! // Renewing keeps the device's identity.
 //! let renewed = devices.issue("user-42", Some(&device));
-//! assert_eq!(devices.verify(&renewed, "user-42"), Some(device));
+//! assert_eq!(devices.verify(renewed.expose_secret(), "user-42"), Some(device));
 //! ```
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

@@ -14,8 +14,8 @@
 //!   most [`AccountThrottle::max_per_hour`] failures (100) in any hour: a GCRA budget of half
 //!   that as a burst, refilled at half that per hour.
 //! - **Counted before the check**: an attempt is counted as a failure when it is let through
-//!   ([`RateLimiter::account_attempt`]) and forgiven when it succeeds
-//!   ([`RateLimiter::account_success`]), so a thousand concurrent guesses cannot all pass
+//!   ([`RateLimiter::account_attempt`](super::RateLimiter::account_attempt)) and forgiven when it succeeds
+//!   ([`RateLimiter::account_success`](super::RateLimiter::account_success)), so a thousand concurrent guesses cannot all pass
 //!   before the first failure is recorded.
 //! - **No enumeration**: the password counter is keyed by the submitted account name, so
 //!   unknown names are counted exactly like known ones, and a refusal reads the same.

@@ -42,11 +42,12 @@
 //! let password = SecretString::from("correct horse battery staple");
 //! let hash = hasher.hash(&password, &SkipBreachCheck).await.unwrap();
 //!
-//! // At login: `None` when no account has that name.
+//! // At login: `None` when no account has that name. `Err(HasherBusy)` (answer it: a 503)
+//! // when every hashing slot stayed taken for the wait.
 //! let verdict = hasher.verify(&password, Some(StoredPassword::new("user-42", &hash))).await;
-//! assert!(verdict.is_valid());
+//! assert!(verdict.unwrap().is_valid());
 //! let verdict = hasher.verify(&password, None).await;
-//! assert!(!verdict.is_valid());
+//! assert!(!verdict.unwrap().is_valid());
 //! # }
 //! ```
 
