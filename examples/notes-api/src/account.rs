@@ -164,6 +164,26 @@ pub(crate) async fn account_of(
     }
 }
 
+/// `account`, once `password` proved to be its current password (under the per-account
+/// throttle, like a login's).
+pub(crate) async fn with_current_password(
+    state: &AppState,
+    extensions: &Extensions,
+    account: UserRow,
+    password: &SecretString,
+) -> Result<UserRow, Response> {
+    let username = account.username.clone();
+    check_password(
+        state,
+        limiter(extensions)?,
+        Some(account),
+        &username,
+        password,
+        None,
+    )
+    .await
+}
+
 /// `200`: a sign-in made now, for routes declared `fresh`. Takes the password, and the
 /// second factor when the account has one, under the same per-account throttle as login.
 /// Bearer callers get a new token pair (a new family, `auth_time` now; refreshing an older
@@ -250,23 +270,13 @@ pub(crate) async fn change_password(
         Ok(account) => account,
         Err(refused) => return refused,
     };
-    let Ok(limiter) = limiter(&parts.extensions) else {
-        return internal("no RateLimiter installed");
-    };
-    let username = account.username.clone();
-    let account = match check_password(
-        &state,
-        limiter,
-        Some(account),
-        &username,
-        &body.current_password,
-        None,
-    )
-    .await
-    {
-        Ok(account) => account,
-        Err(refused) => return refused,
-    };
+    let account =
+        match with_current_password(&state, &parts.extensions, account, &body.current_password)
+            .await
+        {
+            Ok(account) => account,
+            Err(refused) => return refused,
+        };
     let hash = match new_password_hash(&state, "new_password", &body.new_password).await {
         Ok(hash) => hash,
         Err(refused) => return refused,

@@ -23,8 +23,8 @@ use secure_core::validate::FieldError;
 use serde::ser::SerializeStruct;
 use serde::{Deserialize, Serialize, Serializer};
 
-use crate::account::{Changed, Continued, account_of, end_other_sessions};
-use crate::auth::{check_password, check_second_factor, internal, limiter};
+use crate::account::{Changed, Continued, account_of, end_other_sessions, with_current_password};
+use crate::auth::{check_second_factor, internal, limiter};
 use crate::users;
 use crate::{AppRole, AppState};
 
@@ -246,22 +246,13 @@ pub(crate) async fn disable(
     if !account.mfa_enabled() {
         return ApiError::Conflict("Two-factor authentication is already off.").into_response();
     }
+    let account =
+        match with_current_password(&state, &parts.extensions, account, &body.password).await {
+            Ok(account) => account,
+            Err(refused) => return refused,
+        };
     let Ok(limiter) = limiter(&parts.extensions) else {
         return internal("no RateLimiter installed");
-    };
-    let username = account.username.clone();
-    let account = match check_password(
-        &state,
-        limiter,
-        Some(account),
-        &username,
-        &body.password,
-        None,
-    )
-    .await
-    {
-        Ok(account) => account,
-        Err(refused) => return refused,
     };
     if let Err(refused) =
         check_second_factor(&state, limiter, &account, Some(&body.code), None).await

@@ -163,17 +163,7 @@ fn assert_problem(r: &Response, status: u16) {
 
 /// `POST /session/login`: the `name=value` cookie and the CSRF token, both remembered.
 async fn session_login(app: &TestApp, user: &User) -> (String, String) {
-    let r = app
-        .post("/session/login")
-        .json(&json!({"username": user.username, "password": user.password}))
-        .send()
-        .await;
-    r.assert_status(200);
-    let cookie = r.session_cookie().expect("session cookie");
-    let csrf = r.json()["csrf_token"]
-        .as_str()
-        .expect("csrf_token")
-        .to_owned();
+    let (cookie, csrf) = app.session_login(&user.username, &user.password).await;
     remember(&cookie);
     remember(cookie.trim_start_matches("__Host-session="));
     remember(&csrf);

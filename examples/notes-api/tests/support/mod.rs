@@ -134,6 +134,16 @@ async fn spawn_on(
     }
 }
 
+/// Runs `$body` with `$pool` bound to the pool of the database at `$url`, whichever kind.
+macro_rules! on_pool {
+    ($url:expr, |$pool:ident| $body:expr) => {
+        match notes_api::connect($url).await.expect("db") {
+            notes_api::Db::Sqlite($pool) => $body,
+            notes_api::Db::Postgres($pool) => $body,
+        }
+    };
+}
+
 impl TestApp {
     /// A handle to an app already running at `addr`, for requests from other tasks; it owns
     /// no database.
@@ -148,62 +158,34 @@ impl TestApp {
     /// One text column of the first row `sql` (a constant with `$1`) finds for `bind`, read
     /// straight from the database, as an attacker with a dump would.
     pub async fn sql_text(&self, sql: &'static str, bind: &str) -> Option<String> {
-        match notes_api::connect(&self.database_url).await.expect("db") {
-            notes_api::Db::Sqlite(pool) => sqlx::query_scalar(sql)
-                .bind(bind)
-                .fetch_optional(&pool)
-                .await
-                .expect("query")
-                .flatten(),
-            notes_api::Db::Postgres(pool) => sqlx::query_scalar(sql)
-                .bind(bind)
-                .fetch_optional(&pool)
-                .await
-                .expect("query")
-                .flatten(),
-        }
+        on_pool!(&self.database_url, |pool| sqlx::query_scalar(sql)
+            .bind(bind)
+            .fetch_optional(&pool)
+            .await
+            .expect("query")
+            .flatten())
     }
 
     /// Runs `sql` (a constant with `$1`, `$2`) with two text binds.
     pub async fn sql_exec(&self, sql: &'static str, a: &str, b: &str) -> u64 {
-        match notes_api::connect(&self.database_url).await.expect("db") {
-            notes_api::Db::Sqlite(pool) => sqlx::query(sql)
-                .bind(a)
-                .bind(b)
-                .execute(&pool)
-                .await
-                .expect("statement")
-                .rows_affected(),
-            notes_api::Db::Postgres(pool) => sqlx::query(sql)
-                .bind(a)
-                .bind(b)
-                .execute(&pool)
-                .await
-                .expect("statement")
-                .rows_affected(),
-        }
+        on_pool!(&self.database_url, |pool| sqlx::query(sql)
+            .bind(a)
+            .bind(b)
+            .execute(&pool)
+            .await
+            .expect("statement")
+            .rows_affected())
     }
-}
 
-impl TestApp {
     /// Runs `sql` (a constant with `$1`, `$2`) with an integer and a text bind.
     pub async fn sql_exec_int(&self, sql: &'static str, a: i64, b: &str) -> u64 {
-        match notes_api::connect(&self.database_url).await.expect("db") {
-            notes_api::Db::Sqlite(pool) => sqlx::query(sql)
-                .bind(a)
-                .bind(b)
-                .execute(&pool)
-                .await
-                .expect("statement")
-                .rows_affected(),
-            notes_api::Db::Postgres(pool) => sqlx::query(sql)
-                .bind(a)
-                .bind(b)
-                .execute(&pool)
-                .await
-                .expect("statement")
-                .rows_affected(),
-        }
+        on_pool!(&self.database_url, |pool| sqlx::query(sql)
+            .bind(a)
+            .bind(b)
+            .execute(&pool)
+            .await
+            .expect("statement")
+            .rows_affected())
     }
 
     /// `POST /session/login`: the `name=value` session cookie and the CSRF token.
@@ -232,17 +214,7 @@ pub fn random_key() -> String {
 
 /// Configured keys with an access-token key the test knows (to sign its own tokens).
 pub fn config_with_jwt_key(jwt_key: &str, extra: &[(&str, &str)]) -> SecurityConfig {
-    let mut vars = vec![
-        ("SECURE_JWT_KEY".to_owned(), jwt_key.to_owned()),
-        ("SECURE_CSRF_KEY".to_owned(), random_key()),
-        ("SECURE_DATA_KEY".to_owned(), random_key()),
-    ];
-    vars.extend(
-        extra
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
-    );
-    SecurityConfig::from_vars(vars, secure_core::config::Profile::Release).expect("config")
+    configured(jwt_key, &random_key(), None, extra)
 }
 
 /// Configured keys (no development keys): `SECURE_JWT_KEY`, `SECURE_CSRF_KEY` and the given
@@ -252,19 +224,24 @@ pub fn keyed_config(
     previous: Option<&str>,
     extra: &[(&str, &str)],
 ) -> SecurityConfig {
+    configured(&random_key(), data_key, previous, extra)
+}
+
+fn configured(
+    jwt_key: &str,
+    data_key: &str,
+    previous: Option<&str>,
+    extra: &[(&str, &str)],
+) -> SecurityConfig {
     let mut vars = vec![
-        ("SECURE_JWT_KEY".to_owned(), random_key()),
-        ("SECURE_CSRF_KEY".to_owned(), random_key()),
-        ("SECURE_DATA_KEY".to_owned(), data_key.to_owned()),
+        ("SECURE_JWT_KEY", jwt_key.to_owned()),
+        ("SECURE_CSRF_KEY", random_key()),
+        ("SECURE_DATA_KEY", data_key.to_owned()),
     ];
     if let Some(previous) = previous {
-        vars.push(("SECURE_DATA_KEY_PREVIOUS".to_owned(), previous.to_owned()));
+        vars.push(("SECURE_DATA_KEY_PREVIOUS", previous.to_owned()));
     }
-    vars.extend(
-        extra
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
-    );
+    vars.extend(extra.iter().map(|(k, v)| (*k, (*v).to_owned())));
     SecurityConfig::from_vars(vars, secure_core::config::Profile::Release).expect("config")
 }
 
