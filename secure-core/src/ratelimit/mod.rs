@@ -15,6 +15,9 @@
 //! - **Memory**: idle keys are evicted periodically ([`memory`]); [`RateLimiter::key_count`]
 //!   says how many are held.
 //!
+//! - **Per account** ([`account`]): failed sign-in attempts counted per account and factor,
+//!   whatever the client address, with a back-off and an hourly ceiling
+//!   ([`RateLimiter::account_attempt`]).
 //! - **Several instances**: with a [`RateLimitStore`] ([`RateLimiter::store`], or
 //!   `RateLimiter::redis` with the `redis` feature) every decision is the store's, so the
 //!   instances sharing it enforce one limit together. The generated handler code and
