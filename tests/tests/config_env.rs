@@ -266,16 +266,50 @@ fn keys_from_files() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// One grammar: the variables take what `#[secure_handler]` takes, and refuse the rest with
+/// the attribute's message (the trybuild snapshots in `tests/ui/handler/fail` hold the same
+/// sentences).
+#[test]
+fn rates_sizes_and_durations_read_as_in_the_attribute() {
+    for (var, value) in [
+        ("SECURE_RATE_LIMIT", "5/m"),
+        ("SECURE_RATE_LIMIT", "10 / hour"),
+        ("SECURE_BODY_LIMIT", "16KB"),
+        ("SECURE_REQUEST_TIMEOUT", "5m"),
+    ] {
+        assert!(
+            SecurityConfig::from_vars(keyed(&[(var, value)]), Profile::Release).is_ok(),
+            "{var}={value}"
+        );
+    }
+    for (var, value, same_as) in [
+        (
+            "SECURE_RATE_LIMIT",
+            "5/fortnight",
+            secure_units::rate("5/fortnight").unwrap_err(),
+        ),
+        (
+            "SECURE_BODY_LIMIT",
+            "16 kilobytes",
+            secure_units::size("16 kilobytes").unwrap_err(),
+        ),
+    ] {
+        let (_, reason) = env_err(keyed(&[(var, value)]), Profile::Release);
+        assert!(reason.starts_with(&same_as.to_string()), "{reason}");
+    }
+}
+
 #[test]
 fn every_malformed_value_names_its_variable() {
     for (var, value, expect) in [
         ("SECURE_ENV", "staging", "development"),
-        ("SECURE_BODY_LIMIT", "64KB", "KiB"),
-        ("SECURE_BODY_LIMIT", "0", "from 1 byte"),
-        ("SECURE_REQUEST_TIMEOUT", "30", "needs a unit"),
+        ("SECURE_BODY_LIMIT", "64 kilobytes", "KiB"),
+        ("SECURE_BODY_LIMIT", "0", "is zero"),
+        ("SECURE_BODY_LIMIT", "100MiB", "64MiB"),
+        ("SECURE_REQUEST_TIMEOUT", "30", "no unit"),
         ("SECURE_REQUEST_TIMEOUT", "3h", "between"),
         ("SECURE_JSON_MAX_DEPTH", "500", "from 1 to 128"),
-        ("SECURE_RATE_LIMIT", "5/fortnight", "like `300/min`"),
+        ("SECURE_RATE_LIMIT", "5/fortnight", "such as `5/min`"),
         (
             "SECURE_TRUSTED_PROXIES",
             "10.0.0.0/8, not-an-ip",

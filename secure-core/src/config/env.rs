@@ -233,15 +233,9 @@ impl SecurityConfig {
             config.hash_limit.concurrent = concurrent;
         }
         if let Some(wait) = vars.parse("SECURE_PASSWORD_HASH_WAIT", |v| {
-            parse_duration(v).and_then(|d| {
-                if d <= Duration::from_secs(30) {
-                    Ok(d)
-                } else {
-                    Err(format!(
-                        "`{v}` is more than 30s: a login waiting that long is as good as refused"
-                    ))
-                }
-            })
+            // Waiting longer than 30 s is as good as refused.
+            secure_units::duration(v, Duration::from_millis(1), Duration::from_secs(30))
+                .map_err(|e| e.to_string())
         })? {
             config.hash_limit.wait = wait;
         }
@@ -491,51 +485,17 @@ fn parse_bool(value: &str) -> Result<bool, String> {
     }
 }
 
-/// The most a body limit may be set to: larger bodies belong to a streaming upload route.
-const MAX_BODY_LIMIT: usize = 1 << 30;
-
+/// The grammars are `secure-units`', shared with `#[secure_handler]`: a value that compiles in
+/// an attribute is accepted here, with the same messages.
 fn parse_size(value: &str) -> Result<usize, String> {
-    let digits = value.bytes().take_while(u8::is_ascii_digit).count();
-    let (number, unit) = value.split_at(digits);
-    let scale: usize = match unit.trim() {
-        "" | "B" => 1,
-        "KiB" => 1 << 10,
-        "MiB" => 1 << 20,
-        _ => {
-            return Err(format!(
-                "`{value}` is not a size; write bytes or KiB/MiB, like `64KiB`"
-            ));
-        }
-    };
-    number
-        .parse::<usize>()
-        .ok()
-        .and_then(|n| n.checked_mul(scale))
-        .filter(|n| (1..=MAX_BODY_LIMIT).contains(n))
-        .ok_or_else(|| format!("`{value}` is not a size from 1 byte to 1GiB"))
+    let bytes = secure_units::size(value).map_err(|e| e.to_string())?;
+    usize::try_from(bytes).map_err(|_| format!("`{value}` is too large for this platform"))
 }
 
+/// A request timeout: from 1 ms to 1 h.
 fn parse_duration(value: &str) -> Result<Duration, String> {
-    let digits = value.bytes().take_while(u8::is_ascii_digit).count();
-    let (number, unit) = value.split_at(digits);
-    let number: u64 = number
-        .parse()
-        .map_err(|_| format!("`{value}` is not a duration like `30s`"))?;
-    let duration = match unit.trim() {
-        "ms" => Duration::from_millis(number),
-        "s" => Duration::from_secs(number),
-        "min" | "m" => Duration::from_secs(number.saturating_mul(60)),
-        "h" => Duration::from_secs(number.saturating_mul(3600)),
-        _ => {
-            return Err(format!(
-                "`{value}` needs a unit: ms, s, min or h (like `30s`)"
-            ));
-        }
-    };
-    if duration.is_zero() || duration > Duration::from_secs(3600) {
-        return Err(format!("`{value}` is not between 1ms and 1h"));
-    }
-    Ok(duration)
+    secure_units::duration(value, Duration::from_millis(1), Duration::from_secs(3600))
+        .map_err(|e| e.to_string())
 }
 
 /// `300/min` → `Some((300, 60 s))`; `off` → `None`.
@@ -543,22 +503,8 @@ fn parse_rate(value: &str) -> Result<Option<(u32, Duration)>, String> {
     if value.eq_ignore_ascii_case("off") {
         return Ok(None);
     }
-    let err = || format!("`{value}` is not a rate like `300/min` (sec, min, hour, day) or `off`");
-    let (count, per) = value.split_once('/').ok_or_else(err)?;
-    let count: u32 = count
-        .trim()
-        .parse()
-        .ok()
-        .filter(|c| *c > 0)
-        .ok_or_else(err)?;
-    let secs = match per.trim() {
-        "s" | "sec" | "second" => 1,
-        "min" | "minute" => 60,
-        "h" | "hour" => 3600,
-        "day" => 86_400,
-        _ => return Err(err()),
-    };
-    Ok(Some((count, Duration::from_secs(secs))))
+    let rate = secure_units::rate(value).map_err(|e| format!("{e}, or `off`"))?;
+    Ok(Some((rate.count, Duration::from_secs(rate.period_secs))))
 }
 
 #[cfg(test)]
@@ -570,10 +516,11 @@ mod tests {
         assert_eq!(parse_size("64KiB"), Ok(65536));
         assert_eq!(parse_size("1MiB"), Ok(1 << 20));
         assert_eq!(parse_size("100"), Ok(100));
-        assert!(parse_size("64KB").is_err());
+        // What `#[secure_handler(body_limit = "64KB")]` accepts, the variable accepts too.
+        assert_eq!(parse_size("64KB"), Ok(64_000));
         assert!(parse_size("0").is_err());
         assert!(parse_size("99999999999999999999").is_err());
-        assert!(parse_size("2048MiB").is_err());
+        assert!(parse_size("65MiB").unwrap_err().contains("64MiB"));
         assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
         assert_eq!(parse_duration("2min"), Ok(Duration::from_secs(120)));
         assert!(parse_duration("30").is_err());
@@ -584,7 +531,8 @@ mod tests {
             Ok(Some((300, Duration::from_secs(60))))
         );
         assert_eq!(parse_rate("OFF"), Ok(None));
-        assert!(parse_rate("5/fortnight").is_err());
+        assert_eq!(parse_rate("5/m"), Ok(Some((5, Duration::from_secs(60)))));
+        assert!(parse_rate("5/fortnight").unwrap_err().ends_with("or `off`"));
         assert!(parse_rate("0/min").is_err());
     }
 
