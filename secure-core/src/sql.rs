@@ -175,22 +175,28 @@ impl SqlDatabase for sqlx::Sqlite {
         // The migrator's own per-migration transactions become savepoints inside this one.
         // `run_direct` is `run` on a connection: sqlx's way around `run`'s `Acquire` bound,
         // which a `Send` future over a borrowed transaction cannot prove.
-        SECURE_MIGRATOR
+        let mut ran = SECURE_MIGRATOR
             .run_direct(None, &mut *tx, false)
             .await
-            .map_err(|e| MigrationError::new(Tables::SecureCore, e))?;
-        let tables = match app {
-            Some(app) => {
-                app.run_direct(None, &mut *tx, false)
-                    .await
-                    .map_err(|e| MigrationError::new(Tables::Application, e))?;
-                Tables::Application
+            .map_err(|e| MigrationError::new(Tables::SecureCore, e));
+        if let (Ok(()), Some(app)) = (&ran, app) {
+            ran = app
+                .run_direct(None, &mut *tx, false)
+                .await
+                .map_err(|e| MigrationError::new(Tables::Application, e));
+        }
+        match ran {
+            Ok(()) => tx
+                .commit()
+                .await
+                .map_err(|e| MigrationError::new(Tables::SecureCore, e)),
+            Err(e) => {
+                // Roll back now: a dropped transaction is rolled back only when its pooled
+                // connection is next used, and holds the write lock until then.
+                let _ = tx.rollback().await;
+                Err(e)
             }
-            None => Tables::SecureCore,
-        };
-        tx.commit()
-            .await
-            .map_err(|e| MigrationError::new(tables, e))
+        }
     }
 }
 
