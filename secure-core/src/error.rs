@@ -243,6 +243,76 @@ impl fmt::Display for Problem {
 
 impl std::error::Error for Problem {}
 
+/// A security setting that cannot be used, found when it is built (at start-up): the message
+/// names the setting, directive, header, origin or variable at fault. Never a panic. The one
+/// configuration error of the crate (re-exported as `config::ConfigError`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A Content-Security-Policy directive is unknown, malformed or unsafe.
+    #[error("Content-Security-Policy directive `{directive}`: {reason}")]
+    Csp {
+        /// The directive at fault.
+        directive: String,
+        /// Why it is refused.
+        reason: String,
+    },
+    /// A response header cannot be set as asked.
+    #[error("security header `{name}`: {reason}")]
+    Header {
+        /// The header at fault.
+        name: String,
+        /// Why it is refused.
+        reason: String,
+    },
+    /// The CORS settings are unsafe or malformed.
+    #[error("CORS: {0}")]
+    Cors(String),
+    /// A `SECURE_*` variable is missing, malformed, weak or unknown.
+    #[error("{var}: {reason}")]
+    Env {
+        /// The variable at fault.
+        var: String,
+        /// Why it is refused (never a key's content).
+        reason: String,
+    },
+    /// A lifetime or timeout of zero: every token or session would be born expired.
+    #[error("{0} must be at least one second")]
+    ZeroDuration(&'static str),
+    /// A key shorter than `min` bytes.
+    #[error("the {key} key must be at least {min} bytes, not {got}")]
+    KeyTooShort {
+        /// Which key (`CSRF`).
+        key: &'static str,
+        /// The minimum (32).
+        min: usize,
+        /// The length given.
+        got: usize,
+    },
+}
+
+/// A store (a database, Redis) could not answer: unreachable, timed out, a constraint or an
+/// unexpected reply. The one store error of the crate, for credential stores (refresh tokens,
+/// sessions) and rate-limit stores alike. Its message carries the store's own (for the log,
+/// never a response); callers wrap only the store's error, so no key, token hash or subject.
+///
+/// ```
+/// use secure_core::error::StoreError;
+///
+/// let e = StoreError::new(std::io::Error::other("db-7 refused"));
+/// assert_eq!(e.to_string(), "store unavailable: db-7 refused");
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[error("store unavailable: {0}")]
+pub struct StoreError(Box<dyn std::error::Error + Send + Sync>);
+
+impl StoreError {
+    /// Wraps the cause.
+    pub fn new(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        StoreError(cause.into())
+    }
+}
+
 /// The error a handler returns. It renders as problem+json: a client error says what went
 /// wrong in a fixed sentence; a server error says only its title and the request id, and its
 /// cause goes to the log under that id (ASVS 7.4.1: no internals in responses).

@@ -12,9 +12,10 @@ use identity_support::{Inspect, record};
 use secure_core::ExposeSecret;
 use secure_core::auth::ManualClock;
 use secure_core::auth::refresh::{
-    ConfigError, DEFAULT_FAMILY_LIFETIME, DEFAULT_TOKEN_TTL, MemoryRefreshTokenStore, RefreshError,
+    DEFAULT_FAMILY_LIFETIME, DEFAULT_TOKEN_TTL, MemoryRefreshTokenStore, RefreshError,
     RefreshToken, RefreshTokenStore, RefreshTokens, SqlxRefreshTokenStore,
 };
+use secure_core::error::ConfigError;
 
 const DAY: Duration = Duration::from_secs(86_400);
 const T0: i64 = 1_700_000_000;
@@ -378,7 +379,7 @@ async fn refusals_answer_401_problem_with_challenge() {
             "The refresh token is not valid. Sign in again."
         );
     }
-    let store = RefreshError::Store(secure_core::auth::StoreError::new(std::io::Error::other(
+    let store = RefreshError::Store(secure_core::error::StoreError::new(std::io::Error::other(
         "db-7 down",
     )));
     let r = store.into_response();

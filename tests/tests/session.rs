@@ -11,9 +11,10 @@ use axum::http::{HeaderMap, HeaderValue, Method, header};
 use identity_support::{Inspect, record};
 use secure_core::ExposeSecret;
 use secure_core::auth::{Amr, AuthError, Identity, ManualClock};
+use secure_core::error::ConfigError;
 use secure_core::session::{
-    ConfigError, CsrfKey, DEFAULT_ABSOLUTE_TIMEOUT, DEFAULT_IDLE_TIMEOUT, MemorySessionStore,
-    SessionError, SessionManager, SessionStore, SqlxSessionStore, StartedSession,
+    CsrfKey, DEFAULT_ABSOLUTE_TIMEOUT, DEFAULT_IDLE_TIMEOUT, MemorySessionStore, SessionError,
+    SessionManager, SessionStore, SqlxSessionStore, StartedSession,
 };
 
 const T0: i64 = 1_700_000_000;
@@ -423,7 +424,11 @@ async fn custom_timeouts() {
 fn config_errors_are_results() {
     assert_eq!(
         CsrfKey::new(vec![0u8; 31]).unwrap_err(),
-        ConfigError::KeyTooShort { min: 32, got: 31 }
+        ConfigError::KeyTooShort {
+            key: "CSRF",
+            min: 32,
+            got: 31
+        }
     );
     assert_eq!(
         CsrfKey::new(Vec::new()).unwrap_err().to_string(),
@@ -462,7 +467,7 @@ async fn session_errors_answer_auth_problems() {
     assert_eq!(SessionError::Expired.into_response().status(), 401);
     assert_eq!(SessionError::Missing.into_response().status(), 401);
     assert_eq!(SessionError::CsrfFailed.into_response().status(), 403);
-    let store = SessionError::Store(secure_core::auth::StoreError::new(std::io::Error::other(
+    let store = SessionError::Store(secure_core::error::StoreError::new(std::io::Error::other(
         "db",
     )));
     // A store outage is a generic 503 with no detail: never "not logged in", never the cause.

@@ -10,10 +10,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use secure_core::auth::StoreError;
 use secure_core::auth::refresh::{
     NewFamily, NewToken, RefreshTokenStore, Rotation, SqlxRefreshTokenStore, TokenRecord,
 };
+use secure_core::error::StoreError;
 use secure_core::session::{SessionRecord, SessionStore, SqlxSessionStore};
 use secure_core::sql::MigrationError;
 use sqlx::migrate::{MigrateDatabase, Migrator};

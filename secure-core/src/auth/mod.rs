@@ -43,7 +43,7 @@ pub mod device;
 pub mod mfa;
 pub mod password;
 pub mod refresh;
-pub use refresh::{Clock, ManualClock, StoreError, SystemClock};
+pub use refresh::{Clock, ManualClock, SystemClock};
 pub mod jwt;
 pub mod principal;
 pub mod rejection;

@@ -12,6 +12,7 @@ pub use keys::{Keys, MIN_KEY_BYTES};
 
 use crate::auth::Authenticator;
 use crate::auth::password::HashLimit;
+pub use crate::error::ConfigError;
 use crate::http::cors::CorsConfig;
 use crate::http::headers::SecurityHeaders;
 use crate::ratelimit::RateLimiter;
@@ -48,40 +49,6 @@ pub struct SecurityConfig {
     pub(crate) json_max_depth: usize,
     pub(crate) keys: Option<Keys>,
     pub(crate) hash_limit: HashLimit,
-}
-
-/// A security setting that cannot be used, found when it is built (at start-up): the message
-/// names the directive, header or origin at fault. Never a panic.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum ConfigError {
-    /// A Content-Security-Policy directive is unknown, malformed or unsafe.
-    #[error("Content-Security-Policy directive `{directive}`: {reason}")]
-    Csp {
-        /// The directive at fault.
-        directive: String,
-        /// Why it is refused.
-        reason: String,
-    },
-    /// A response header cannot be set as asked.
-    #[error("security header `{name}`: {reason}")]
-    Header {
-        /// The header at fault.
-        name: String,
-        /// Why it is refused.
-        reason: String,
-    },
-    /// The CORS settings are unsafe or malformed.
-    #[error("CORS: {0}")]
-    Cors(String),
-    /// A `SECURE_*` variable is missing, malformed, weak or unknown.
-    #[error("{var}: {reason}")]
-    Env {
-        /// The variable at fault.
-        var: String,
-        /// Why it is refused (never a key's content).
-        reason: String,
-    },
 }
 
 impl Default for SecurityConfig {

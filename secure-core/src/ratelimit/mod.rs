@@ -51,12 +51,10 @@ pub use headers::{Decision, RATELIMIT, RATELIMIT_POLICY, RateLimitHeaders};
 use memory::MemoryLimiter;
 #[cfg(feature = "redis")]
 pub use redis_store::RedisStore;
-pub use store::{
-    RateLimitStore, Scope, StoreDecision, StoreError, StoreFuture, ThrottleFuture, ThrottleOp,
-};
+pub use store::{RateLimitStore, Scope, StoreDecision, StoreFuture, ThrottleFuture, ThrottleOp};
 
 use crate::audit;
-use crate::error::Problem;
+use crate::error::{Problem, StoreError};
 use crate::policy::{RateKey, RateLimit};
 
 /// The key a request counts under on one route.

@@ -42,9 +42,8 @@ use sha2::{Digest, Sha256};
 
 use super::ClientKey;
 use super::account::{AccountThrottle, ThrottleKey};
-use super::store::{
-    RateLimitStore, Scope, StoreDecision, StoreError, StoreFuture, ThrottleFuture, ThrottleOp,
-};
+use super::store::{RateLimitStore, Scope, StoreDecision, StoreFuture, ThrottleFuture, ThrottleOp};
+use crate::error::StoreError;
 use crate::policy::RateLimit;
 
 /// The key prefix unless set.

@@ -36,18 +36,7 @@ pub struct StoreDecision {
     pub reset: Duration,
 }
 
-/// The store could not decide (unreachable, timed out, an unexpected reply). Its message
-/// carries no key: keys hold client addresses and subjects.
-#[derive(Debug, thiserror::Error)]
-#[error("rate-limit store unavailable: {0}")]
-pub struct StoreError(Box<dyn std::error::Error + Send + Sync>);
-
-impl StoreError {
-    /// Wraps the cause (which must not contain the key).
-    pub fn new(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
-        StoreError(cause.into())
-    }
-}
+use crate::error::StoreError;
 
 /// The future of one decision.
 pub type StoreFuture<'a> =

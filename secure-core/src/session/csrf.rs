@@ -30,7 +30,7 @@ use secrecy::{ExposeSecret, SecretSlice, SecretString};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
-use super::ConfigError;
+use crate::error::ConfigError;
 
 /// The request header that carries the CSRF token.
 pub const CSRF_HEADER: &str = "x-csrf-token";
@@ -44,12 +44,13 @@ const LABEL: &[u8] = b"secure-csrf-v1\0";
 /// (wiped on drop, never printed). Every instance of a service must share it.
 ///
 /// ```
-/// use secure_core::session::{ConfigError, CsrfKey};
+/// use secure_core::error::ConfigError;
+/// use secure_core::session::CsrfKey;
 ///
 /// assert!(CsrfKey::new(vec![7u8; 32]).is_ok());
 /// assert_eq!(
 ///     CsrfKey::new(vec![7u8; 16]).unwrap_err(),
-///     ConfigError::KeyTooShort { min: 32, got: 16 }
+///     ConfigError::KeyTooShort { key: "CSRF", min: 32, got: 16 }
 /// );
 /// assert_eq!(format!("{:?}", CsrfKey::generate()), "CsrfKey([REDACTED])");
 /// ```
@@ -62,6 +63,7 @@ impl CsrfKey {
         let got = key.expose_secret().len();
         if got < MIN_KEY_BYTES {
             return Err(ConfigError::KeyTooShort {
+                key: "CSRF",
                 min: MIN_KEY_BYTES,
                 got,
             });

@@ -11,14 +11,15 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method};
 use axum::response::{IntoResponse, Response};
 
-use super::ConfigError;
 use super::cookie::{Presented, SessionCookie, presented};
 use super::csrf::{self, CsrfKey, CsrfToken, needs_csrf_check};
 use super::store::{SessionRecord, SessionStore};
 use crate::audit::{self, Outcome};
 use crate::auth::refresh::clock::secs;
 use crate::auth::refresh::opaque;
-use crate::auth::{Amr, AuthError, Clock, Identity, SessionAuthenticator, StoreError, SystemClock};
+use crate::auth::{Amr, AuthError, Clock, Identity, SessionAuthenticator, SystemClock};
+use crate::error::ConfigError;
+use crate::error::StoreError;
 
 /// Default idle timeout: 30 minutes without a request ends the session.
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
@@ -199,7 +200,8 @@ impl<S: SessionStore> SessionManager<S> {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use secure_core::session::{ConfigError, CsrfKey, MemorySessionStore, SessionManager};
+    /// use secure_core::error::ConfigError;
+    /// use secure_core::session::{CsrfKey, MemorySessionStore, SessionManager};
     ///
     /// let m = SessionManager::new(MemorySessionStore::new(), CsrfKey::generate());
     /// let m = m.with_timeouts(Duration::from_secs(600), Duration::from_secs(3600)).unwrap();

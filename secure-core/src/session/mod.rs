@@ -59,33 +59,3 @@ pub use manager::{
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub use sql::SqlxSessionStore;
 pub use store::{MemorySessionStore, SessionRecord, SessionStore};
-
-use std::fmt;
-
-/// A session setting that cannot work.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ConfigError {
-    /// The CSRF key is shorter than `min` bytes.
-    KeyTooShort {
-        /// The minimum (32).
-        min: usize,
-        /// The length given.
-        got: usize,
-    },
-    /// A timeout of zero seconds.
-    ZeroDuration(&'static str),
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ConfigError::KeyTooShort { min, got } => {
-                write!(f, "the CSRF key must be at least {min} bytes, not {got}")
-            }
-            ConfigError::ZeroDuration(what) => write!(f, "{what} must be at least one second"),
-        }
-    }
-}
-
-impl std::error::Error for ConfigError {}

@@ -4,7 +4,7 @@
 use std::fmt;
 
 use super::store::{SessionRecord, SessionStore};
-use crate::auth::StoreError;
+use crate::error::StoreError;
 
 /// Sessions in SQLite or PostgreSQL (features `sqlite`, `postgres`).
 ///

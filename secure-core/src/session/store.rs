@@ -8,7 +8,7 @@ use std::fmt;
 use std::future::Future;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use crate::auth::StoreError;
+use crate::error::StoreError;
 
 /// One stored session.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -52,8 +52,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub use sql::SqlxRefreshTokenStore;
 pub use store::{
-    MemoryRefreshTokenStore, NewFamily, NewToken, RefreshTokenStore, Rotation, StoreError,
-    TokenRecord,
+    MemoryRefreshTokenStore, NewFamily, NewToken, RefreshTokenStore, Rotation, TokenRecord,
 };
 
 use std::fmt;
@@ -66,6 +65,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::audit::{self, Outcome};
 use crate::error::Problem;
+use crate::error::{ConfigError, StoreError};
 use clock::secs;
 
 /// Default lifetime of one refresh token: 14 days.
@@ -195,24 +195,6 @@ impl IntoResponse for RefreshError {
     }
 }
 
-/// A refresh-token setting that cannot work.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ConfigError {
-    /// A lifetime of zero seconds: every token would be born expired.
-    ZeroDuration(&'static str),
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ConfigError::ZeroDuration(what) => write!(f, "{what} must be at least one second"),
-        }
-    }
-}
-
-impl std::error::Error for ConfigError {}
-
 /// Issues, rotates and revokes refresh tokens over a [`RefreshTokenStore`].
 ///
 /// Cheap to clone (the store and clock are shared), so it can sit in axum state.
@@ -258,7 +240,8 @@ impl<S: RefreshTokenStore> RefreshTokens<S> {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use secure_core::auth::refresh::{ConfigError, MemoryRefreshTokenStore, RefreshTokens};
+    /// use secure_core::auth::refresh::{MemoryRefreshTokenStore, RefreshTokens};
+    /// use secure_core::error::ConfigError;
     ///
     /// let day = Duration::from_secs(86_400);
     /// let tokens = RefreshTokens::new(MemoryRefreshTokenStore::new())

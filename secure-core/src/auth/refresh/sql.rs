@@ -3,7 +3,8 @@
 
 use std::fmt;
 
-use super::store::{NewFamily, NewToken, RefreshTokenStore, Rotation, StoreError, TokenRecord};
+use super::store::{NewFamily, NewToken, RefreshTokenStore, Rotation, TokenRecord};
+use crate::error::StoreError;
 
 /// Refresh-token families in SQLite or PostgreSQL (features `sqlite`, `postgres`).
 ///

@@ -1,57 +1,16 @@
 //! Where refresh-token families live: the [`RefreshTokenStore`] trait, its in-memory
-//! implementation, and the error every credential store returns.
+//! implementation.
 //!
 //! A store only ever sees the SHA-256 of a token (see the module docs of
 //! [`refresh`](crate::auth::refresh)); the raw token exists only in the client and, briefly,
 //! in the response that hands it out.
 
 use std::collections::HashMap;
-use std::error::Error;
 use std::fmt;
 use std::future::Future;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-/// A store failed (database unreachable, constraint violated, ...). Its `Display` and
-/// `Debug` say only that; the underlying error is reachable through
-/// [`Error::source`] for operators, and never goes into a response.
-///
-/// ```
-/// use secure_core::auth::StoreError;
-///
-/// let e = StoreError::new(std::io::Error::other("db-7 refused"));
-/// assert_eq!(e.to_string(), "credential store error");
-/// assert!(!format!("{e:?}").contains("db-7"));
-/// ```
-pub struct StoreError {
-    source: Box<dyn Error + Send + Sync + 'static>,
-}
-
-impl StoreError {
-    /// Wraps the cause.
-    pub fn new(source: impl Error + Send + Sync + 'static) -> Self {
-        StoreError {
-            source: Box::new(source),
-        }
-    }
-}
-
-impl fmt::Display for StoreError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("credential store error")
-    }
-}
-
-impl fmt::Debug for StoreError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("StoreError(..)")
-    }
-}
-
-impl Error for StoreError {
-    fn source(&self) -> Option<&(dyn Error + 'static)> {
-        Some(&*self.source)
-    }
-}
+use crate::error::StoreError;
 
 /// A new token family, created at login.
 #[derive(Debug, Clone, PartialEq, Eq)]
