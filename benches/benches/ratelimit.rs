@@ -36,8 +36,8 @@ use axum::extract::ConnectInfo;
 use axum::http::Request;
 use criterion::{Criterion, criterion_group, criterion_main};
 use governor::{DefaultKeyedRateLimiter, Quota};
-use secure_core::policy::{RateKey, RateLimit};
 use secure_core::ratelimit::{ClientKey, RateLimiter};
+use secure_core::ratelimit::{RateKey, RateLimit};
 
 const KEYS: usize = 1024;
 const LIMIT: RateLimit = RateLimit {

@@ -19,8 +19,8 @@ use std::hint::black_box;
 use std::net::{IpAddr, Ipv4Addr};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use secure_core::policy::{RateKey, RateLimit};
 use secure_core::ratelimit::{ClientKey, RateLimiter, RedisStore, Scope, Verdict};
+use secure_core::ratelimit::{RateKey, RateLimit};
 
 const KEYS: u32 = 1024;
 const LIMIT: RateLimit = RateLimit {

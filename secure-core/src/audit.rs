@@ -49,12 +49,48 @@ impl fmt::Display for Outcome {
 /// The tracing target of every audit event.
 pub const TARGET: &str = "security::audit";
 
+/// What audit events record about the request they happen in.
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    /// The request id (from a well-formed `X-Request-Id`, else generated).
+    pub request_id: String,
+    /// The method.
+    pub method: String,
+    /// The route template (`/notes/{id}`), never the raw path.
+    pub route: String,
+    /// The socket peer's IP address, or `unknown`.
+    pub client_ip: String,
+}
+
+tokio::task_local! {
+    static CONTEXT: RequestContext;
+}
+
+/// The context of the request being served on this task, if any.
+pub fn current() -> Option<RequestContext> {
+    CONTEXT.try_with(Clone::clone).ok()
+}
+
+/// Runs `fut` with `context` as the current request context (the request middleware does).
+pub(crate) async fn scope<F: std::future::Future>(context: RequestContext, fut: F) -> F::Output {
+    CONTEXT.scope(context, fut).await
+}
+
+/// Runs `f` with `context` as the current request context: for work moved off the request's
+/// task (`spawn_blocking`), so its audit events keep the request's fields.
+pub(crate) fn with_context<R>(context: Option<RequestContext>, f: impl FnOnce() -> R) -> R {
+    match context {
+        Some(context) => CONTEXT.sync_scope(context, f),
+        None => f(),
+    }
+}
+
 /// Emits one audit event. `subject` is an identifier (never a credential); `None` is logged
 /// as `anonymous`. `reason` is a fixed code chosen by the caller, not user input.
 pub fn emit(event: &'static str, outcome: Outcome, subject: Option<&str>, reason: &'static str) {
     let subject = escape_control(subject.unwrap_or("anonymous"));
-    let context = crate::http::context::current();
-    let field = |f: fn(&crate::http::context::RequestContext) -> &str| -> String {
+    let context = current();
+    let field = |f: fn(&RequestContext) -> &str| -> String {
         context
             .as_ref()
             .map_or_else(|| "-".to_owned(), |c| escape_control(f(c)).into_owned())

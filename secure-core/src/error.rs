@@ -393,7 +393,7 @@ impl IntoResponse for ApiError {
             }
             ApiError::Validation(errors) => Problem::validation(errors).into_response(),
             ApiError::Internal(cause) => {
-                let request_id = crate::http::context::current().map(|c| c.request_id);
+                let request_id = crate::audit::current().map(|c| c.request_id);
                 let id = request_id.as_deref().unwrap_or("-");
                 let cause = cause.to_string();
                 tracing::error!(

@@ -213,9 +213,8 @@ pub mod __private {
         audit_success, authenticate, authenticate_identity, authorize, authorize_identity,
         not_built, rate_limit, require_fresh,
     };
-    pub use crate::policy::{
-        Access, RateKey, RateLimit, RoutePolicy, SecureHandler, SecureHandlerMarker, Unvalidated,
-    };
+    pub use crate::policy::{Access, RoutePolicy, SecureHandler, SecureHandlerMarker, Unvalidated};
+    pub use crate::ratelimit::{RateKey, RateLimit};
 
     // #[sensitive]
     pub use crate::redact::mask::{MaskedField, mask_field};

@@ -15,10 +15,11 @@ use secure_core::SecretBox;
 use secure_core::auth::jwt::{AccessTokenKey, AccessTokens};
 use secure_core::auth::{Amr, Authenticator, Identity, Principal, Role};
 use secure_core::config::SecurityConfig;
-use secure_core::policy::{RateKey, RateLimit, SecureRouter};
+use secure_core::policy::SecureRouter;
 use secure_core::ratelimit::{
     ClientKey, RATELIMIT, RATELIMIT_POLICY, RateLimiter, enforce_default_limit,
 };
+use secure_core::ratelimit::{RateKey, RateLimit};
 use secure_core::routing::get;
 use secure_core::secure_handler;
 use tower::ServiceExt;

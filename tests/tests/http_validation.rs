@@ -517,7 +517,7 @@ async fn field_paths_follow_serde_names_and_hide_odd_keys() {
 #[tokio::test]
 async fn deep_nesting_is_bounded_not_a_crash() {
     let good = r#""username":"ada","age":36,"address":{"zip":"12345"}"#;
-    let limit = secure_core::config::DEFAULT_JSON_MAX_DEPTH;
+    let limit = secure_core::extract::DEFAULT_JSON_MAX_DEPTH;
     // The outer object is one level: `depth` arrays inside it make `depth + 1`.
     for depth in [10, limit - 1, limit, 128, 100_000] {
         let nested = format!("{}1{}", "[".repeat(depth), "]".repeat(depth));

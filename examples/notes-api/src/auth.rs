@@ -24,9 +24,9 @@ use secure_core::auth::password::{
 };
 use secure_core::auth::refresh::{IssuedRefreshToken, RefreshError, RefreshToken};
 use secure_core::auth::{Amr, Authenticator, Identity};
-use secure_core::policy::{RateKey, RateLimit};
 use secure_core::prelude::*;
 use secure_core::ratelimit::{ClientKey, DeviceId, Factor, RateLimiter, ThrottleKey};
+use secure_core::ratelimit::{RateKey, RateLimit};
 use secure_core::secure_handler;
 use secure_core::validate::FieldError;
 use serde::ser::SerializeStruct;

@@ -26,9 +26,7 @@ pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
 /// the request is answered 408 and its work dropped.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The default JSON nesting limit: 32 levels of arrays and objects. Real request bodies rarely
-/// pass 5; deep nesting only costs the parser stack and time (serde_json's own limit is 128).
-pub const DEFAULT_JSON_MAX_DEPTH: usize = 32;
+use crate::extract::DEFAULT_JSON_MAX_DEPTH;
 
 /// The security stack's settings.
 ///

@@ -95,4 +95,4 @@ mod rejection;
 mod tests;
 
 pub use deserialize::MAX_UNKNOWN_FIELDS;
-pub use json::{JsonDepthLimit, MAX_JSON_DEPTH};
+pub use json::{DEFAULT_JSON_MAX_DEPTH, JsonDepthLimit, MAX_JSON_DEPTH};

@@ -10,41 +10,11 @@ use axum::http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use crate::audit::{self, RequestContext};
 use crate::error::Problem;
 
 /// The request id header, kept from the client when well formed, else generated.
 pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
-
-/// What audit events record about the request they happen in.
-#[derive(Debug, Clone)]
-pub struct RequestContext {
-    /// The request id (from a well-formed `X-Request-Id`, else generated).
-    pub request_id: String,
-    /// The method.
-    pub method: String,
-    /// The route template (`/notes/{id}`), never the raw path.
-    pub route: String,
-    /// The socket peer's IP address, or `unknown`.
-    pub client_ip: String,
-}
-
-tokio::task_local! {
-    static CONTEXT: RequestContext;
-}
-
-/// The context of the request being served on this task, if any.
-pub fn current() -> Option<RequestContext> {
-    CONTEXT.try_with(Clone::clone).ok()
-}
-
-/// Runs `f` with `context` as the current request context: for work moved off the request's
-/// task (`spawn_blocking`), so its audit events keep the request's fields.
-pub(crate) fn with_context<R>(context: Option<RequestContext>, f: impl FnOnce() -> R) -> R {
-    match context {
-        Some(context) => CONTEXT.sync_scope(context, f),
-        None => f(),
-    }
-}
 
 /// Whether a client's request id may be kept: 1 to 64 of `[A-Za-z0-9_-]`.
 pub fn is_valid_request_id(id: &str) -> bool {
@@ -83,7 +53,7 @@ pub async fn middleware(mut request: Request, next: Next) -> Response {
             .get::<ConnectInfo<SocketAddr>>()
             .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string()),
     };
-    let response = CONTEXT.scope(context, next.run(request)).await;
+    let response = audit::scope(context, next.run(request)).await;
     let mut response = to_problem(response, &request_id);
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert(REQUEST_ID.clone(), value);
@@ -139,7 +109,7 @@ pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Respons
         .map(|s| (*s).to_owned())
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_default();
-    tracing::error!(target: "secure::http", panic = %crate::audit::escape_control(&message), "handler panicked");
+    tracing::error!(target: "secure::http", panic = %audit::escape_control(&message), "handler panicked");
     Problem::internal().into_response()
 }
 

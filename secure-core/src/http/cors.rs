@@ -33,7 +33,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
-use crate::config::ConfigError;
+use crate::error::ConfigError;
 use crate::error::Problem;
 use crate::http::context::REQUEST_ID;
 use crate::session::CSRF_HEADER;

@@ -35,7 +35,7 @@ use axum::http::{HeaderMap, header};
 use axum::middleware::Next;
 use axum::response::Response;
 
-use crate::config::ConfigError;
+use crate::error::ConfigError;
 use crate::session::SESSION_COOKIE;
 
 /// When responses get `Cache-Control: no-store`.

@@ -11,12 +11,12 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 
-use super::route::RateLimit;
 use crate::audit::{self, Outcome};
 use crate::auth::{
     Amr, AuthError, Authenticator, Carrier, Identity, Principal, Role, StepUpRequired,
 };
 use crate::error::Problem;
+use crate::ratelimit::RateLimit;
 use crate::ratelimit::{RateLimitHeaders, RateLimiter};
 
 /// Authenticates the caller as a `Principal<R>` (401 and an audit event when it cannot).

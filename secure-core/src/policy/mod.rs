@@ -10,6 +10,6 @@ mod route;
 mod router;
 mod table;
 
-pub use route::{Access, RateKey, RateLimit, RoutePolicy, Unvalidated};
+pub use route::{Access, RoutePolicy, Unvalidated};
 pub use router::{SecureHandler, SecureHandlerMarker, SecureMethodRouter, SecureRouter, routing};
 pub use table::{PolicyTable, RouteEntry};

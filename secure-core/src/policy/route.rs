@@ -2,6 +2,8 @@
 
 use serde::Serialize;
 
+use crate::ratelimit::RateLimit;
+
 /// Who may call a route.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -19,29 +21,6 @@ pub enum Access {
         #[serde(skip_serializing_if = "Option::is_none")]
         fresh: Option<u64>,
     },
-}
-
-/// Whose requests share one rate-limit budget.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RateKey {
-    /// Each client IP address.
-    Ip,
-    /// Each authenticated subject.
-    User,
-    /// Everyone together.
-    Global,
-}
-
-/// `rate_limit("5/min", key = ip)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct RateLimit {
-    /// Requests allowed per period.
-    pub count: u32,
-    /// The period, in seconds.
-    pub period_secs: u64,
-    /// Who shares the budget.
-    pub key: RateKey,
 }
 
 /// Raw input a handler takes on purpose, with the reason written next to it.

@@ -4,7 +4,8 @@ use std::fmt;
 
 use serde::Serialize;
 
-use super::route::{RateKey, RoutePolicy};
+use super::route::RoutePolicy;
+use crate::ratelimit::RateKey;
 
 /// One row: a method and path and what protects it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

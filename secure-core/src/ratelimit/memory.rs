@@ -22,8 +22,8 @@ use governor::middleware::StateInformationMiddleware;
 use governor::state::keyed::DashMapStateStore;
 use governor::{NotUntil, Quota};
 
+use super::RateLimit;
 use super::headers::Decision;
-use crate::policy::RateLimit;
 
 /// Decisions (per thread) between two looks at the clock for a sweep.
 pub const SWEEP_CHECK_EVERY: u32 = 1024;

@@ -28,6 +28,7 @@
 pub mod account;
 pub mod client_ip;
 pub mod headers;
+mod limit;
 pub mod memory;
 #[cfg(feature = "redis")]
 pub mod redis_store;
@@ -48,6 +49,7 @@ use axum::response::{IntoResponse, Response};
 pub use account::{AccountThrottle, AccountThrottled, DeviceId, Factor, ThrottleKey};
 pub use client_ip::{Cidr, InvalidCidr, ProxyHeader, TrustedProxies};
 pub use headers::{Decision, RATELIMIT, RATELIMIT_POLICY, RateLimitHeaders};
+pub use limit::{RateKey, RateLimit};
 use memory::MemoryLimiter;
 #[cfg(feature = "redis")]
 pub use redis_store::RedisStore;
@@ -55,7 +57,6 @@ pub use store::{RateLimitStore, Scope, StoreDecision, StoreFuture, ThrottleFutur
 
 use crate::audit;
 use crate::error::{Problem, StoreError};
-use crate::policy::{RateKey, RateLimit};
 
 /// The key a request counts under on one route.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -41,10 +41,10 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig, MultiplexedConnecti
 use sha2::{Digest, Sha256};
 
 use super::ClientKey;
+use super::RateLimit;
 use super::account::{AccountThrottle, ThrottleKey};
 use super::store::{RateLimitStore, Scope, StoreDecision, StoreFuture, ThrottleFuture, ThrottleOp};
 use crate::error::StoreError;
-use crate::policy::RateLimit;
 
 /// The key prefix unless set.
 pub const DEFAULT_PREFIX: &str = "secure:rl:";

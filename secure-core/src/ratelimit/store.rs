@@ -13,8 +13,8 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use super::ClientKey;
+use super::RateLimit;
 use super::account::{AccountThrottle, ThrottleKey};
-use crate::policy::RateLimit;
 
 /// Which limit a decision counts against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -465,9 +465,9 @@ impl PasswordHasher {
         let stored = stored.map(|s| (s.subject.to_owned(), s.hash.clone()));
         // The blocking thread has no task-local request context: carry it, so the login's
         // audit event names the client, route and request id.
-        let context = crate::http::context::current();
+        let context = crate::audit::current();
         let verdict = tokio::task::spawn_blocking(move || {
-            crate::http::context::with_context(context, || {
+            crate::audit::with_context(context, || {
                 let stored = stored
                     .as_ref()
                     .map(|(subject, hash)| StoredPassword::new(subject, hash));
