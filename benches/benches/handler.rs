@@ -32,18 +32,18 @@
 //! interleaved ratios are the check that they are not an artefact of load.
 
 use std::hint::black_box;
-use std::sync::Arc;
 use std::time::Instant;
 
-use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::http::{HeaderValue, Request, StatusCode, header};
+use axum::http::{HeaderValue, Method, Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
 use criterion::{Criterion, criterion_group, criterion_main};
 use http_body_util::BodyExt;
+use secure_core::app::SecureApp;
 use secure_core::auth::jwt::{AccessTokenKey, AccessTokens};
 use secure_core::auth::{Amr, Authenticator, Identity, Principal, Role};
+use secure_core::config::SecurityConfig;
+use secure_core::policy::SecureRouter;
 use secure_core::prelude::*;
 use secure_core::ratelimit::RateLimiter;
 use secure_core::{SecretBox, secure_handler};
@@ -120,7 +120,7 @@ const PATHS: [(&str, &str, &str); 4] = [
 ];
 
 struct Fixture {
-    router: Router,
+    router: SecureApp,
     admin: HeaderValue,
     member: HeaderValue,
     json: HeaderValue,
@@ -143,13 +143,28 @@ fn fixture() -> Fixture {
         HeaderValue::from_str(&format!("Bearer {token}")).expect("header")
     };
     let (admin, member) = (bearer(&["admin", "member"]), bearer(&["member"]));
-    let router = Router::new()
-        .route("/secure", post(create))
-        .route("/manual", post(manual))
-        .route("/public/secure", post(public_secure))
-        .route("/public/plain", post(public_plain))
-        .layer(axum::Extension(Arc::new(RateLimiter::new())))
-        .layer(Authenticator::new(tokens).layer());
+    // One app, one stack, for both kinds: the hand-written handlers are unprotected rows, so
+    // only what the declared policy adds (or saves) differs between the pairs.
+    let config = SecurityConfig::new()
+        .authenticator(Authenticator::new(tokens))
+        .rate_limiter(RateLimiter::new().without_default_limit());
+    let router = SecureRouter::new()
+        .route("/secure", secure_core::routing::post(create))
+        .unprotected(
+            Method::POST,
+            "/manual",
+            manual,
+            "the hand-written baseline of the benchmark",
+        )
+        .route("/public/secure", secure_core::routing::post(public_secure))
+        .unprotected(
+            Method::POST,
+            "/public/plain",
+            public_plain,
+            "the hand-written baseline of the benchmark",
+        )
+        .into_app(config)
+        .expect("the app assembles");
     Fixture {
         router,
         admin,
@@ -167,7 +182,7 @@ fn request(f: &Fixture, path: &str, bearer: &HeaderValue) -> Request<Body> {
 }
 
 /// One full request: routing, layers, extractors, handler, and reading the body.
-async fn send(router: &Router, request: Request<Body>) -> (StatusCode, Bytes) {
+async fn send(router: &SecureApp, request: Request<Body>) -> (StatusCode, Bytes) {
     let response = router.clone().oneshot(request).await.expect("infallible");
     let status = response.status();
     let body = response

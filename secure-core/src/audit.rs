@@ -5,7 +5,7 @@
 //! `event` (such as `auth.login`), `outcome` (`success`, `failure`, `denied`), `subject` (the
 //! user id, or `anonymous`), `reason` (a fixed code such as `bad_password`), and the request's
 //! `client_ip`, `method`, `route` (the template, `/notes/{id}`, never the raw path) and
-//! `request_id` (`-` outside a request served by `SecureRouter::into_router`). Control
+//! `request_id` (`-` outside a request served by `SecureRouter::into_app`). Control
 //! characters in any field (CR, LF, ...) are escaped, so a subject cannot forge a second log
 //! line.
 //!

@@ -23,6 +23,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod app;
 pub mod audit;
 pub mod auth;
 pub mod config;
@@ -209,12 +210,14 @@ pub mod __private {
 
     // #[secure_handler]
     pub use crate::auth::Principal;
-    pub use crate::policy::guard::{
-        audit_success, authenticate, authenticate_identity, authorize, authorize_identity,
-        not_built, rate_limit, require_fresh,
+    pub use crate::policy::guard::{not_built, principal};
+    pub use crate::policy::{
+        Access, Caller, HandlerFuture, RoutePolicy, RoutedBySecureRouter, SecureHandler,
+        SecureHandlerMarker, Unvalidated,
     };
-    pub use crate::policy::{Access, RoutePolicy, SecureHandler, SecureHandlerMarker, Unvalidated};
     pub use crate::ratelimit::{RateKey, RateLimit};
+    pub use axum::body::Body;
+    pub use axum::http::request::Parts;
 
     // #[sensitive]
     pub use crate::redact::mask::{MaskedField, mask_field};

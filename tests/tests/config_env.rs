@@ -404,16 +404,17 @@ async fn doc(body: Valid<Json<Doc>>) -> String {
     body.name.clone()
 }
 
-fn app(vars: &[(&str, &str)]) -> axum::Router {
+fn app(vars: &[(&str, &str)]) -> secure_core::app::SecureApp {
     let config = SecurityConfig::from_vars(keyed(vars), Profile::Release).expect("config");
     SecureRouter::new()
         .route("/slow", get(slow))
         .route("/fast", get(fast))
         .route("/doc", post(doc))
-        .into_router(config)
+        .into_app(config)
+        .expect("the app assembles")
 }
 
-async fn send(app: axum::Router, request: Request<Body>) -> (StatusCode, String) {
+async fn send(app: secure_core::app::SecureApp, request: Request<Body>) -> (StatusCode, String) {
     let response = app.oneshot(request).await.expect("infallible");
     let status = response.status();
     let body = response
@@ -492,7 +493,7 @@ async fn json_nesting_beyond_the_limit_is_refused() {
     assert!(body.contains("nested too deeply"), "{body}");
 }
 
-fn app_default() -> axum::Router {
+fn app_default() -> secure_core::app::SecureApp {
     app(&[])
 }
 

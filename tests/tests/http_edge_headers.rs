@@ -1,4 +1,4 @@
-//! Security headers and strict CORS through `SecureRouter::into_router`: the headers on every
+//! Security headers and strict CORS through `SecureRouter::into_app`: the headers on every
 //! kind of response (2xx, problems, 404 fallback, 405, 413, 422, 429, 5xx, panics, preflights),
 //! `Server`/`X-Powered-By` removed, helmet's defaults for the web profile, CSP validation, and
 //! CORS for allowed and refused origins.
@@ -98,7 +98,7 @@ fn routes() -> SecureRouter {
 }
 
 struct App {
-    router: axum::Router,
+    router: secure_core::app::SecureApp,
     tokens: AccessTokens,
 }
 
@@ -106,7 +106,7 @@ fn app_with(f: impl FnOnce(SecurityConfig) -> SecurityConfig) -> App {
     let key: [u8; 32] = rand::random();
     let config = f(SecurityConfig::new().authenticator(Authenticator::new(tokens(key))));
     App {
-        router: routes().into_router(config),
+        router: routes().into_app(config).expect("the app assembles"),
         tokens: tokens(key),
     }
 }

@@ -132,7 +132,7 @@ fn router() -> SecureRouter {
 }
 
 struct App {
-    router: axum::Router,
+    router: secure_core::app::SecureApp,
     tokens: AccessTokens,
 }
 
@@ -140,7 +140,7 @@ fn app() -> App {
     let key: [u8; 32] = rand::random();
     let config = SecurityConfig::new().authenticator(Authenticator::new(tokens(key)));
     App {
-        router: router().into_router(config),
+        router: router().into_app(config).expect("the app assembles"),
         tokens: tokens(key),
     }
 }
@@ -533,4 +533,90 @@ async fn fresh_routes_want_a_recent_sign_in() {
     let table = router().policies().to_string();
     assert!(table.contains("auth fresh(5m)"), "{table}");
     assert!(table.contains("auth roles(admin) fresh(90s)"), "{table}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Assembly: wiring checked at start-up, raw routes only as UNPROTECTED rows, one budget per route
+
+#[test]
+fn auth_routes_without_an_authenticator_stop_assembly_with_the_fix() {
+    let err = router().into_app(SecurityConfig::new()).unwrap_err();
+    let message = err.to_string();
+    for route in [
+        "GET /me",
+        "POST /notes",
+        "DELETE /admin/purge",
+        "GET /admin/stats",
+    ] {
+        assert!(message.contains(route), "{message}");
+    }
+    assert!(!message.contains("/health"), "{message}");
+    assert!(
+        message.contains("SecurityConfig::authenticator"),
+        "{message}"
+    );
+    // Public routes alone need none.
+    let public = SecureRouter::new().route("/health", get(health));
+    assert!(public.into_app(SecurityConfig::new()).is_ok());
+}
+
+async fn webhook(body: String) -> String {
+    format!("{} bytes", body.len())
+}
+
+#[tokio::test]
+async fn unprotected_routes_are_rows_with_a_reason_and_still_get_the_outer_stack() {
+    use axum::http::Method;
+    let reason = "HMAC-signed webhook, verified before parsing";
+    let routes = SecureRouter::new()
+        .route("/health", get(health))
+        .unprotected(Method::POST, "/webhook", webhook, reason);
+    let table = routes.policies().to_string();
+    assert!(table.contains(&format!("UNPROTECTED: {reason}")), "{table}");
+    let app = routes.into_app(SecurityConfig::new()).unwrap();
+    let reply = app
+        .oneshot(
+            Request::post("/webhook")
+                .body(Body::from("{\"event\":\"paid\"}"))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), StatusCode::OK);
+    // Security headers and a request id, as on every route.
+    assert!(reply.headers().contains_key("content-security-policy"));
+    assert!(reply.headers().contains_key("x-request-id"));
+    // A reason that says nothing stops assembly.
+    let err = SecureRouter::new()
+        .unprotected(Method::POST, "/webhook", webhook, "ok")
+        .into_app(SecurityConfig::new())
+        .unwrap_err();
+    assert!(err.to_string().contains("POST /webhook"), "{err}");
+}
+
+#[tokio::test]
+async fn one_handler_on_two_paths_has_two_budgets() {
+    let key: [u8; 32] = rand::random();
+    let app = SecureRouter::new()
+        .route("/login", post(login))
+        .route("/v2/login", post(login))
+        .into_app(SecurityConfig::new().authenticator(Authenticator::new(tokens(key))))
+        .unwrap();
+    let table = app.policies().to_string();
+    assert_eq!(table.matches("2/min per ip").count(), 2, "{table}");
+    let call = |path: &'static str| {
+        let app = app.clone();
+        async move {
+            app.oneshot(json_req("POST", path, None, ""))
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    for _ in 0..2 {
+        assert_eq!(call("/login").await, StatusCode::OK);
+    }
+    assert_eq!(call("/login").await, StatusCode::TOO_MANY_REQUESTS);
+    // The other path's budget is its own.
+    assert_eq!(call("/v2/login").await, StatusCode::OK);
 }

@@ -1,10 +1,9 @@
-//! Rate limits end to end through `SecureRouter::into_router`: the client address (socket
+//! Rate limits end to end through `SecureRouter::into_app`: the client address (socket
 //! peer, trusted proxies read from the right, IPv6 grouped by /56), the keys, the 429 and the
 //! `RateLimit` fields of draft-ietf-httpapi-ratelimit-headers-09, the per-IP default limit,
 //! and eviction of idle keys.
 
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
@@ -16,9 +15,7 @@ use secure_core::auth::jwt::{AccessTokenKey, AccessTokens};
 use secure_core::auth::{Amr, Authenticator, Identity, Principal, Role};
 use secure_core::config::SecurityConfig;
 use secure_core::policy::SecureRouter;
-use secure_core::ratelimit::{
-    ClientKey, RATELIMIT, RATELIMIT_POLICY, RateLimiter, enforce_default_limit,
-};
+use secure_core::ratelimit::{ClientKey, RATELIMIT, RATELIMIT_POLICY, RateLimiter};
 use secure_core::ratelimit::{RateKey, RateLimit};
 use secure_core::routing::get;
 use secure_core::secure_handler;
@@ -57,7 +54,7 @@ fn tokens(key: [u8; 32]) -> AccessTokens {
 }
 
 struct App {
-    router: axum::Router,
+    router: secure_core::app::SecureApp,
     tokens: AccessTokens,
 }
 
@@ -71,7 +68,8 @@ fn app(limiter: RateLimiter) -> App {
         .route("/search", get(search))
         .route("/export", get(export))
         .route("/health", get(health))
-        .into_router(config);
+        .into_app(config)
+        .expect("the app assembles");
     App {
         router,
         tokens: tokens(key),
@@ -107,7 +105,7 @@ fn req(path: &str, peer: &str, xff: Option<&str>, bearer: Option<&str>) -> Reque
     request
 }
 
-async fn send_to(router: &axum::Router, request: Request<Body>) -> Reply {
+async fn send_to(router: &secure_core::app::SecureApp, request: Request<Body>) -> Reply {
     let response = router.clone().oneshot(request).await.unwrap();
     let status = response.status();
     let headers = response.headers().clone();
@@ -286,12 +284,7 @@ async fn user_keys_count_per_subject_and_global_keys_count_everyone() {
 #[tokio::test]
 async fn the_default_limit_counts_every_route_per_client_ip() {
     let limiter = RateLimiter::new().default_limit(3, Duration::from_secs(60));
-    // What `into_router` does with `enforce_default_limit` inside the limiter's extension;
-    // applied here around the router, so the test holds with or without it inside.
-    let router = app(RateLimiter::new().without_default_limit())
-        .router
-        .layer(axum::middleware::from_fn(enforce_default_limit))
-        .layer(axum::Extension(Arc::new(limiter)));
+    let router = app(limiter).router;
     let reply = send_to(&router, req("/health", "203.0.113.5", None, None)).await;
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(header_values(&reply, &RATELIMIT), ["\"default\";r=2;t=20"]);

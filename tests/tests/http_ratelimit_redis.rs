@@ -54,11 +54,12 @@ async fn store(url: &str, prefix: &str) -> RedisStore {
     RedisStore::connect(url).await.unwrap().prefix(prefix)
 }
 
-fn router(limiter: RateLimiter) -> axum::Router {
+fn router(limiter: RateLimiter) -> secure_core::app::SecureApp {
     SecureRouter::new()
         .route("/login", get(login))
         .route("/health", get(health))
-        .into_router(SecurityConfig::new().rate_limiter(limiter))
+        .into_app(SecurityConfig::new().rate_limiter(limiter))
+        .expect("the app assembles")
 }
 
 fn req(path: &str, peer: &str) -> Request<Body> {
@@ -76,7 +77,7 @@ struct Reply {
     body: String,
 }
 
-async fn send(router: &axum::Router, request: Request<Body>) -> Reply {
+async fn send(router: &secure_core::app::SecureApp, request: Request<Body>) -> Reply {
     let response = router.clone().oneshot(request).await.unwrap();
     let status = response.status();
     let headers = response.headers().clone();

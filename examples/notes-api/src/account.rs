@@ -8,8 +8,8 @@
 //! gets 401 and re-authenticates at `POST /auth/reauth`.
 
 use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::http::request::Parts;
-use axum::http::{Extensions, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use secure_core::auth::{Carrier, Identity};
 use secure_core::prelude::*;
@@ -19,8 +19,8 @@ use serde::ser::SerializeStruct;
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::auth::{
-    Factors, TokenPair, Verified, amr, check_factors, check_password, internal, limiter,
-    new_password_hash, new_token_family,
+    Factors, TokenPair, Verified, amr, check_factors, check_password, internal, new_password_hash,
+    new_token_family,
 };
 use crate::db::unix_now;
 use crate::users::{self, UserRow};
@@ -111,7 +111,6 @@ impl IntoResponse for Changed {
 /// a new family or session that keeps their sign-in time and records `mfa`.
 pub(crate) async fn end_other_sessions(
     state: &AppState,
-    extensions: &Extensions,
     caller: &Principal<AppRole>,
     account: &UserRow,
     mfa: bool,
@@ -137,7 +136,7 @@ pub(crate) async fn end_other_sessions(
                 mfa,
                 device: None,
             };
-            new_token_family(state, extensions, &verified, caller.auth_time())
+            new_token_family(state, &verified, caller.auth_time())
                 .await
                 .map(Continued::Tokens)
         }
@@ -168,20 +167,11 @@ pub(crate) async fn account_of(
 /// throttle, like a login's).
 pub(crate) async fn with_current_password(
     state: &AppState,
-    extensions: &Extensions,
     account: UserRow,
     password: &SecretString,
 ) -> Result<UserRow, Response> {
     let username = account.username.clone();
-    check_password(
-        state,
-        limiter(extensions)?,
-        Some(account),
-        &username,
-        password,
-        None,
-    )
-    .await
+    check_password(state, Some(account), &username, password, None).await
 }
 
 /// `200`: a sign-in made now, for routes declared `fresh`. Takes the password, and the
@@ -200,9 +190,6 @@ pub(crate) async fn reauth(
         Ok(account) => account,
         Err(refused) => return refused,
     };
-    let Ok(limiter) = limiter(&parts.extensions) else {
-        return internal("no RateLimiter installed");
-    };
     let username = account.username.clone();
     let factors = Factors {
         username: &username,
@@ -210,7 +197,7 @@ pub(crate) async fn reauth(
         otp: body.otp.as_ref(),
         device_token: body.device_token.as_ref(),
     };
-    let (account, device) = match check_factors(&state, limiter, Some(account), factors).await {
+    let (account, device) = match check_factors(&state, Some(account), factors).await {
         Ok(checked) => checked,
         Err(refused) => return refused,
     };
@@ -227,7 +214,7 @@ pub(crate) async fn reauth(
                 mfa,
                 device,
             };
-            match new_token_family(&state, &parts.extensions, &verified, now).await {
+            match new_token_family(&state, &verified, now).await {
                 Ok(pair) => Json(pair).into_response(),
                 Err(refused) => refused,
             }
@@ -263,20 +250,16 @@ async fn renew_session(state: &AppState, headers: &HeaderMap, mfa: bool, now: i6
 pub(crate) async fn change_password(
     caller: Principal<AppRole>,
     State(state): State<AppState>,
-    parts: Parts,
     body: Valid<Json<PasswordChange>>,
 ) -> Response {
     let account = match account_of(&state, &caller).await {
         Ok(account) => account,
         Err(refused) => return refused,
     };
-    let account =
-        match with_current_password(&state, &parts.extensions, account, &body.current_password)
-            .await
-        {
-            Ok(account) => account,
-            Err(refused) => return refused,
-        };
+    let account = match with_current_password(&state, account, &body.current_password).await {
+        Ok(account) => account,
+        Err(refused) => return refused,
+    };
     let hash = match new_password_hash(&state, "new_password", &body.new_password).await {
         Ok(hash) => hash,
         Err(refused) => return refused,
@@ -285,7 +268,7 @@ pub(crate) async fn change_password(
         return internal(e);
     }
     let mfa = caller.mfa();
-    match end_other_sessions(&state, &parts.extensions, &caller, &account, mfa).await {
+    match end_other_sessions(&state, &caller, &account, mfa).await {
         Ok(session) => Changed::new(session).into_response(),
         Err(refused) => refused,
     }

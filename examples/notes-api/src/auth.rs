@@ -10,7 +10,6 @@
 // The error is the response to send, returned as is (as secure-core's own guard does).
 #![allow(clippy::result_large_err)]
 
-use std::sync::Arc;
 use std::time::SystemTime;
 
 use axum::extract::State;
@@ -18,14 +17,15 @@ use axum::http::request::Parts;
 use axum::http::{Extensions, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use secure_core::audit::{self, Outcome};
+use secure_core::auth::jwt::AccessTokens;
 use secure_core::auth::mfa::{RecoveryCodeHash, verify_recovery_code, verify_totp};
 use secure_core::auth::password::{
     PasswordError, PasswordHash, SkipBreachCheck, StoredPassword, Verification,
 };
 use secure_core::auth::refresh::{IssuedRefreshToken, RefreshError, RefreshToken};
-use secure_core::auth::{Amr, Authenticator, Identity};
+use secure_core::auth::{Amr, Identity};
 use secure_core::prelude::*;
-use secure_core::ratelimit::{ClientKey, DeviceId, Factor, RateLimiter, ThrottleKey};
+use secure_core::ratelimit::{ClientKey, DeviceId, Factor, ThrottleKey};
 use secure_core::ratelimit::{RateKey, RateLimit};
 use secure_core::secure_handler;
 use secure_core::validate::FieldError;
@@ -181,7 +181,7 @@ pub(crate) async fn login(
         Ok(verified) => verified,
         Err(refused) => return refused,
     };
-    match new_token_family(&state, &parts.extensions, &verified, unix_now()).await {
+    match new_token_family(&state, &verified, unix_now()).await {
         Ok(mut pair) => {
             pair.device_token = Some(
                 state
@@ -198,13 +198,9 @@ pub(crate) async fn login(
 /// its first access token.
 pub(crate) async fn new_token_family(
     state: &AppState,
-    extensions: &Extensions,
     verified: &Verified,
     auth_time: i64,
 ) -> Result<TokenPair, Response> {
-    let Some(auth) = extensions.get::<Arc<Authenticator>>() else {
-        return Err(internal("no Authenticator installed"));
-    };
     let issued = state
         .refresh
         .issue(&verified.user_id)
@@ -220,7 +216,7 @@ pub(crate) async fn new_token_family(
     .await
     .map_err(internal)?;
     token_pair(
-        auth,
+        &state.tokens,
         &verified.user_id,
         verified.role,
         verified.mfa,
@@ -234,7 +230,6 @@ pub(crate) async fn new_token_family(
 #[secure_handler(public, rate_limit("30/min", key = ip), body_limit = "1KiB")]
 pub(crate) async fn refresh(
     State(state): State<AppState>,
-    extensions: Extensions,
     body: Valid<Json<RefreshRequest>>,
 ) -> Response {
     let issued = match state.refresh.rotate(&body.token()).await {
@@ -257,10 +252,7 @@ pub(crate) async fn refresh(
         Ok(None) => (false, unix_now()),
         Err(e) => return internal(e),
     };
-    let Some(auth) = extensions.get::<Arc<Authenticator>>() else {
-        return internal("no Authenticator installed");
-    };
-    match token_pair(auth, &user.id, role, mfa, auth_time, issued) {
+    match token_pair(&state.tokens, &user.id, role, mfa, auth_time, issued) {
         Ok(pair) => Json(pair).into_response(),
         Err(refused) => refused,
     }
@@ -298,16 +290,13 @@ pub(crate) fn identity(user_id: &str, role: AppRole, mfa: bool, auth_time: i64) 
 }
 
 fn token_pair(
-    auth: &Authenticator,
+    tokens: &AccessTokens,
     user_id: &str,
     role: AppRole,
     mfa: bool,
     auth_time: i64,
     issued: IssuedRefreshToken,
 ) -> Result<TokenPair, Response> {
-    let Some(tokens) = auth.tokens() else {
-        return Err(internal("the Authenticator has no access tokens"));
-    };
     let access = tokens
         .issue(&identity(user_id, role, mfa, auth_time))
         .map_err(internal)?;
@@ -337,23 +326,17 @@ const LOGIN_LIMIT: RateLimit = RateLimit {
 };
 const LOGIN_LIMIT_NAME: &str = "notes_api::login(ip, username)";
 
-/// The framework's limiter, which `into_router` installs.
-pub(crate) fn limiter(extensions: &Extensions) -> Result<&Arc<RateLimiter>, Response> {
-    extensions
-        .get::<Arc<RateLimiter>>()
-        .ok_or_else(|| internal("no RateLimiter installed"))
-}
-
 /// Counts one attempt against 5/min per (client IP, user name): `#[secure_handler]` keys
 /// limits by IP, user or nothing, and the user name is in the body, so the pair is counted
 /// here, with the framework's limiter, client-IP rules (trusted proxies, IPv6 /56) and store
 /// (memory, or Redis shared by every instance). Unknown user names count like known ones.
 async fn count_login_attempt(
+    state: &AppState,
     extensions: &Extensions,
     headers: &HeaderMap,
     username: &str,
 ) -> Result<(), Response> {
-    let limiter = limiter(extensions)?;
+    let limiter = &state.limiter;
     let ip = limiter.client_ip(headers, extensions);
     // `no_control` keeps a newline out of user names, so the pair is unambiguous.
     let key = ClientKey::User(format!("{ip}\n{username}").into_boxed_str());
@@ -382,7 +365,6 @@ pub(crate) struct Factors<'a> {
 /// client's own counter when it proves a device it signed in from before.
 pub(crate) async fn check_factors(
     state: &AppState,
-    limiter: &RateLimiter,
     user: Option<UserRow>,
     factors: Factors<'_>,
 ) -> Result<(UserRow, Option<DeviceId>), Response> {
@@ -391,7 +373,6 @@ pub(crate) async fn check_factors(
         .and_then(|u| state.devices.verify_secret(factors.device_token, &u.id));
     let user = check_password(
         state,
-        limiter,
         user,
         factors.username,
         factors.password,
@@ -399,7 +380,7 @@ pub(crate) async fn check_factors(
     )
     .await?;
     if user.mfa_enabled() {
-        check_second_factor(state, limiter, &user, factors.otp, device.as_ref()).await?;
+        check_second_factor(state, &user, factors.otp, device.as_ref()).await?;
     }
     Ok((user, device))
 }
@@ -408,7 +389,6 @@ pub(crate) async fn check_factors(
 /// submitted), Argon2id, a rehash when the stored hash is outdated.
 pub(crate) async fn check_password(
     state: &AppState,
-    limiter: &RateLimiter,
     user: Option<UserRow>,
     username: &str,
     password: &SecretString,
@@ -416,7 +396,7 @@ pub(crate) async fn check_password(
 ) -> Result<UserRow, Response> {
     let subject = user.as_ref().map(|u| u.id.as_str());
     let key = ThrottleKey::new(Factor::Password, username, device);
-    limiter.account_attempt(&key, subject).await?;
+    state.limiter.account_attempt(&key, subject).await?;
     let hash = match &user {
         Some(user) => match PasswordHash::parse(&user.password_hash) {
             Ok(hash) => Some(hash),
@@ -443,7 +423,7 @@ pub(crate) async fn check_password(
     let Some(user) = user else {
         return Err(LoginFailure::InvalidCredentials.into_response());
     };
-    limiter.account_success(&key).await;
+    state.limiter.account_success(&key).await;
     if let Some(rehash) = rehash {
         // Outdated parameters: store a fresh hash; the login goes on either way.
         match rehash.run(&state.hasher, password).await {
@@ -464,7 +444,6 @@ pub(crate) async fn check_password(
 /// throttle (keyed by the account id). A missing code is `mfa_required` (not counted).
 pub(crate) async fn check_second_factor(
     state: &AppState,
-    limiter: &RateLimiter,
     user: &UserRow,
     otp: Option<&SecretString>,
     device: Option<&DeviceId>,
@@ -473,11 +452,11 @@ pub(crate) async fn check_second_factor(
         return Err(refuse_login(user, LoginFailure::MfaRequired));
     };
     let key = ThrottleKey::new(Factor::SecondFactor, &user.id, device);
-    limiter.account_attempt(&key, Some(&user.id)).await?;
+    state.limiter.account_attempt(&key, Some(&user.id)).await?;
     if !second_factor(state, user, otp).await? {
         return Err(refuse_login(user, LoginFailure::InvalidOtp));
     }
-    limiter.account_success(&key).await;
+    state.limiter.account_success(&key).await;
     Ok(())
 }
 
@@ -488,7 +467,7 @@ pub(crate) async fn check_login(
     headers: &HeaderMap,
     attempt: &Login,
 ) -> Result<Verified, Response> {
-    count_login_attempt(extensions, headers, &attempt.username).await?;
+    count_login_attempt(state, extensions, headers, &attempt.username).await?;
     let user = users::by_username(&state.db, &attempt.username)
         .await
         .map_err(internal)?;
@@ -498,7 +477,7 @@ pub(crate) async fn check_login(
         otp: attempt.otp.as_ref(),
         device_token: attempt.device_token.as_ref(),
     };
-    let (user, device) = check_factors(state, limiter(extensions)?, user, factors).await?;
+    let (user, device) = check_factors(state, user, factors).await?;
     let Some(role) = user.role() else {
         return Err(internal("stored role unknown to this version"));
     };

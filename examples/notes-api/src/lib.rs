@@ -38,6 +38,7 @@ mod users;
 use std::sync::Arc;
 use std::time::Duration;
 
+use secure_core::app::{AssemblyError, SecureApp};
 use secure_core::auth::Authenticator;
 use secure_core::auth::Role;
 use secure_core::auth::device::DeviceTokens;
@@ -48,6 +49,7 @@ use secure_core::auth::refresh::RefreshTokens;
 use secure_core::config::SecurityConfig;
 use secure_core::crypto::DataKeys;
 use secure_core::policy::SecureRouter;
+use secure_core::ratelimit::RateLimiter;
 use secure_core::routing::{get, post};
 use secure_core::session::SessionManager;
 
@@ -94,6 +96,10 @@ pub struct Shared {
     totp: TotpIssuer,
     data_keys: DataKeys,
     devices: DeviceTokens,
+    /// Issues access tokens at login (the app's authenticator verifies them).
+    tokens: AccessTokens,
+    /// The app's own limiter: the login limit and the per-account throttle count here.
+    limiter: Arc<RateLimiter>,
 }
 
 impl Shared {
@@ -128,6 +134,8 @@ pub enum StartError {
     Tokens(TokenConfigError),
     /// The TOTP issuer name was refused.
     Totp(MfaError),
+    /// The routes need what the configuration lacks.
+    Assembly(AssemblyError),
 }
 
 impl std::fmt::Display for StartError {
@@ -138,6 +146,7 @@ impl std::fmt::Display for StartError {
             ),
             StartError::Tokens(e) => write!(f, "access tokens: {e}"),
             StartError::Totp(e) => write!(f, "TOTP: {e}"),
+            StartError::Assembly(e) => write!(f, "assembly: {e}"),
         }
     }
 }
@@ -172,11 +181,11 @@ pub fn routes() -> SecureRouter<AppState> {
         .route("/session/logout", post(session::session_logout))
 }
 
-/// The service: [`routes`] behind secure-core's stack (`into_router`), authenticating bearer
+/// The service: [`routes`] behind secure-core's stack (`into_app`), authenticating bearer
 /// access tokens and session cookies with the keys of `config`. Run migrations first
 /// ([`Db::migrate`]). Inside a tokio runtime it also starts the hourly purge of ended
 /// refresh-token families and sessions.
-pub fn app(db: Db, config: SecurityConfig, options: Options) -> Result<axum::Router, StartError> {
+pub fn app(db: Db, config: SecurityConfig, options: Options) -> Result<SecureApp, StartError> {
     let keys = config.keys().ok_or(StartError::NoKeys)?;
     let tokens = AccessTokens::builder(keys.access_token_key(), TOKEN_ISSUER, TOKEN_AUDIENCE)
         .build()
@@ -190,15 +199,18 @@ pub fn app(db: Db, config: SecurityConfig, options: Options) -> Result<axum::Rou
         totp: TotpIssuer::new(TOTP_ISSUER).map_err(StartError::Totp)?,
         data_keys: keys.data_keys(),
         devices: DeviceTokens::new(keys.data_keys()),
+        tokens: tokens.clone(),
+        limiter: config.limiter(),
         db,
     }));
     if tokio::runtime::Handle::try_current().is_ok() {
         tokio::spawn(purge(state.clone()));
     }
     let authenticator = Authenticator::new(tokens).with_sessions(Arc::new(sessions));
-    Ok(routes()
+    routes()
         .with_state(state)
-        .into_router(config.authenticator(authenticator)))
+        .into_app(config.authenticator(authenticator))
+        .map_err(StartError::Assembly)
 }
 
 /// Deletes ended refresh-token families, their login records, and ended sessions, hourly.

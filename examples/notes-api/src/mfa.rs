@@ -14,7 +14,6 @@ use std::time::SystemTime;
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use secure_core::auth::mfa::{RecoveryCodeHash, RecoveryCodes, verify_totp};
 use secure_core::prelude::*;
@@ -24,7 +23,7 @@ use serde::ser::SerializeStruct;
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::account::{Changed, Continued, account_of, end_other_sessions, with_current_password};
-use crate::auth::{check_second_factor, internal, limiter};
+use crate::auth::{check_second_factor, internal};
 use crate::users;
 use crate::{AppRole, AppState};
 
@@ -149,7 +148,6 @@ pub(crate) async fn enroll(
 pub(crate) async fn confirm(
     user: Principal<AppRole>,
     State(state): State<AppState>,
-    parts: Parts,
     body: Valid<Json<Confirm>>,
 ) -> Response {
     let account = match users::by_id(&state.db, user.subject()).await {
@@ -196,7 +194,7 @@ pub(crate) async fn confirm(
         Err(e) => return internal(e),
     }
     // The caller just proved a code of the new factor: they go on with it.
-    match end_other_sessions(&state, &parts.extensions, &user, &account, true).await {
+    match end_other_sessions(&state, &user, &account, true).await {
         Ok(session) => WithCodes { codes, session }.into_response(),
         Err(refused) => refused,
     }
@@ -209,7 +207,6 @@ pub(crate) async fn confirm(
 pub(crate) async fn new_recovery_codes(
     user: Principal<AppRole>,
     State(state): State<AppState>,
-    parts: Parts,
 ) -> Response {
     let account = match account_of(&state, &user).await {
         Ok(account) => account,
@@ -223,7 +220,7 @@ pub(crate) async fn new_recovery_codes(
         }
         Err(e) => return internal(e),
     }
-    match end_other_sessions(&state, &parts.extensions, &user, &account, true).await {
+    match end_other_sessions(&state, &user, &account, true).await {
         Ok(session) => WithCodes { codes, session }.into_response(),
         Err(refused) => refused,
     }
@@ -236,7 +233,6 @@ pub(crate) async fn new_recovery_codes(
 pub(crate) async fn disable(
     user: Principal<AppRole>,
     State(state): State<AppState>,
-    parts: Parts,
     body: Valid<Json<Disable>>,
 ) -> Response {
     let account = match account_of(&state, &user).await {
@@ -246,23 +242,17 @@ pub(crate) async fn disable(
     if !account.mfa_enabled() {
         return ApiError::Conflict("Two-factor authentication is already off.").into_response();
     }
-    let account =
-        match with_current_password(&state, &parts.extensions, account, &body.password).await {
-            Ok(account) => account,
-            Err(refused) => return refused,
-        };
-    let Ok(limiter) = limiter(&parts.extensions) else {
-        return internal("no RateLimiter installed");
+    let account = match with_current_password(&state, account, &body.password).await {
+        Ok(account) => account,
+        Err(refused) => return refused,
     };
-    if let Err(refused) =
-        check_second_factor(&state, limiter, &account, Some(&body.code), None).await
-    {
+    if let Err(refused) = check_second_factor(&state, &account, Some(&body.code), None).await {
         return refused;
     }
     if let Err(e) = users::disable_mfa(&state.db, &account.id).await {
         return internal(e);
     }
-    match end_other_sessions(&state, &parts.extensions, &user, &account, false).await {
+    match end_other_sessions(&state, &user, &account, false).await {
         Ok(session) => Changed::new(session).into_response(),
         Err(refused) => refused,
     }

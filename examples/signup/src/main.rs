@@ -95,7 +95,9 @@ async fn main() -> std::io::Result<()> {
     };
     let routes = routes();
     println!("{}", routes.policies());
-    let app = routes.into_router(SecurityConfig::new());
+    let app = routes
+        .into_app(SecurityConfig::new())
+        .map_err(std::io::Error::other)?;
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let base = format!("http://{}", listener.local_addr()?);
     println!(

@@ -247,6 +247,7 @@ impl Carrier {
 /// assert!(auth.tokens().is_some());
 /// let _router: axum::Router = axum::Router::new().layer(auth.layer());
 /// ```
+#[derive(Clone)]
 pub struct Authenticator {
     tokens: Option<AccessTokens>,
     sessions: Option<Arc<dyn SessionAuthenticator>>,
@@ -425,7 +426,7 @@ pub struct Principal<R: Role> {
 
 impl<R: Role> Principal<R> {
     /// Parses every role name; on an unknown one, gives the identity back.
-    fn from_identity(identity: Identity, carrier: Carrier) -> Result<Self, Identity> {
+    pub(crate) fn from_identity(identity: Identity, carrier: Carrier) -> Result<Self, Identity> {
         let roles: Option<Vec<R>> = identity.roles.iter().map(|name| R::parse(name)).collect();
         let Some(roles) = roles else {
             return Err(identity);

@@ -239,7 +239,7 @@ impl SecurityConfig {
         })? {
             config.hash_limit.wait = wait;
         }
-        config.rate_limiter = read_rate_limiter(&vars)?;
+        config.rate_limiter = std::sync::Arc::new(read_rate_limiter(&vars)?);
         config.headers = read_headers(&vars)?;
         config.cors = read_cors(&vars)?;
         Ok(config)

@@ -1,10 +1,11 @@
-//! [`SecurityConfig`]: what [`SecureRouter::into_router`](crate::policy::SecureRouter) puts in
+//! [`SecurityConfig`]: what [`SecureRouter::into_app`](crate::policy::SecureRouter::into_app) puts in
 //! front of the handlers, built in code or read from `SECURE_*` variables
 //! ([`SecurityConfig::from_env`]).
 
 mod env;
 mod keys;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 pub use env::{Profile, VARIABLES};
@@ -39,7 +40,7 @@ use crate::extract::DEFAULT_JSON_MAX_DEPTH;
 #[derive(Debug)]
 pub struct SecurityConfig {
     pub(crate) authenticator: Option<Authenticator>,
-    pub(crate) rate_limiter: RateLimiter,
+    pub(crate) rate_limiter: Arc<RateLimiter>,
     pub(crate) body_limit: usize,
     pub(crate) headers: SecurityHeaders,
     pub(crate) cors: Option<CorsConfig>,
@@ -63,7 +64,7 @@ impl SecurityConfig {
     pub fn new() -> Self {
         SecurityConfig {
             authenticator: None,
-            rate_limiter: RateLimiter::new(),
+            rate_limiter: Arc::new(RateLimiter::new()),
             body_limit: DEFAULT_BODY_LIMIT,
             headers: SecurityHeaders::api(),
             cors: None,
@@ -152,8 +153,15 @@ impl SecurityConfig {
 
     /// The rate limiter: trusted proxies, IPv6 grouping, the per-IP default limit.
     pub fn rate_limiter(mut self, limiter: RateLimiter) -> Self {
-        self.rate_limiter = limiter;
+        self.rate_limiter = Arc::new(limiter);
         self
+    }
+
+    /// The limiter the app will use (a shared handle): put it in the app state for handlers
+    /// that count on their own, such as a login's per-account throttle
+    /// ([`RateLimiter::account_attempt`]). The same counters, the same store.
+    pub fn limiter(&self) -> Arc<RateLimiter> {
+        Arc::clone(&self.rate_limiter)
     }
 
     /// The body limit of routes without their own `body_limit`.

@@ -91,7 +91,7 @@ pub const MAX_JSON_DEPTH: usize = 128;
 pub const DEFAULT_JSON_MAX_DEPTH: usize = 32;
 
 /// How deep `Valid<Json<T>>` lets arrays and objects nest, as a request extension
-/// ([`SecureRouter::into_router`](crate::policy::SecureRouter::into_router) inserts the
+/// ([`SecureRouter::into_app`](crate::policy::SecureRouter::into_app) inserts the
 /// configured one; without it, [`DEFAULT_JSON_MAX_DEPTH`](DEFAULT_JSON_MAX_DEPTH)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct JsonDepthLimit(pub usize);

@@ -237,7 +237,7 @@ fn carries_credentials(request: &Request) -> bool {
         })
 }
 
-/// The middleware (outermost in [`into_router`](crate::policy::SecureRouter::into_router), so
+/// The middleware (outermost in [`into_app`](crate::policy::SecureRouter::into_app), so
 /// caught panics get the headers too).
 pub(crate) async fn middleware(
     State(headers): State<Arc<SecurityHeaders>>,

@@ -6,10 +6,15 @@
 //! the code.
 
 pub(crate) mod guard;
-mod route;
-mod router;
+pub(crate) mod pipeline;
+pub(crate) mod route;
+pub(crate) mod router;
 mod table;
 
+pub use pipeline::{Caller, HandlerFuture};
 pub use route::{Access, RoutePolicy, Unvalidated};
-pub use router::{SecureHandler, SecureHandlerMarker, SecureMethodRouter, SecureRouter, routing};
+pub use router::{
+    RoutedBySecureRouter, SecureHandler, SecureHandlerMarker, SecureMethodRouter, SecureRouter,
+    routing,
+};
 pub use table::{PolicyTable, RouteEntry};

@@ -21,6 +21,16 @@ pub enum Access {
         #[serde(skip_serializing_if = "Option::is_none")]
         fresh: Option<u64>,
     },
+    /// A raw axum route added on purpose with [`SecureRouter::unprotected`]: no
+    /// authentication, roles, route limit or validation by the framework; the reason says why
+    /// that is safe. It still gets the stack's outer layers (security headers, request id,
+    /// problem+json, timeout, default per-IP limit).
+    ///
+    /// [`SecureRouter::unprotected`]: super::SecureRouter::unprotected
+    Unprotected {
+        /// Why it is safe, as written.
+        reason: &'static str,
+    },
 }
 
 /// Raw input a handler takes on purpose, with the reason written next to it.
@@ -71,6 +81,7 @@ impl RoutePolicy {
     pub fn access_summary(&self) -> String {
         match &self.access {
             Access::Public => "public".to_owned(),
+            Access::Unprotected { reason } => format!("UNPROTECTED: {reason}"),
             Access::Auth { roles, mfa, fresh } => {
                 let mut s = "auth".to_owned();
                 if !roles.is_empty() {

@@ -1,15 +1,21 @@
 //! [`SecureRouter`]: axum's router, accepting only handlers that declared their access.
 
+use std::sync::{Arc, OnceLock};
+
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::handler::Handler;
 use axum::http::Method;
+use axum::http::request::Parts;
 use axum::routing::{MethodFilter, MethodRouter};
 
+pub(crate) use super::pipeline::Stack;
+use super::pipeline::{self, Caller, HandlerFuture, RouteRuntime};
 use super::route::RoutePolicy;
 use super::table::{PolicyTable, RouteEntry};
 
-/// The `T` of `axum::handler::Handler<T, S>` for handlers made by `#[secure_handler]`.
+/// The `T` of `axum::handler::Handler<T, S>` in the seal the macro puts on every handler.
 #[doc(hidden)]
 #[derive(Debug, Clone, Copy)]
 pub struct SecureHandlerMarker;
@@ -18,22 +24,55 @@ pub struct SecureHandlerMarker;
 ///
 /// Only the macro implements this; [`SecureRouter`] and the functions of
 /// [`routing`](crate::routing) accept nothing else, so a route without a declared policy does
-/// not compile.
+/// not compile. The type does not implement axum's `Handler` (its impl there needs a bound
+/// nothing meets, [`RoutedBySecureRouter`]), so no other router can serve it.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a secure handler: it does not declare who may call it",
     label = "declare its access with #[secure_handler(...)]",
     note = "annotate the handler with `#[secure_handler(public)]` or `#[secure_handler(auth, roles(..))]`; SecureRouter routes nothing else"
 )]
-pub trait SecureHandler<S>: Handler<SecureHandlerMarker, S> {
-    /// What the handler declared.
+pub trait SecureHandler<S>: Clone + Send + Sync + Sized + 'static {
+    /// What the handler declared. Read once, when the route is added: the table, the body
+    /// limit, the rate limiter and every request of the route use that one value.
     fn policy(&self) -> RoutePolicy;
+
+    /// The adapter the macro writes: extracts (and validates) the handler's arguments from
+    /// `parts` and `body`, its `Principal` from `caller`, and runs it. Called by the stack
+    /// once the request is authenticated, authorised and within its rate limit.
+    #[doc(hidden)]
+    fn call(self, parts: Parts, body: Body, state: S, caller: Option<Caller>) -> HandlerFuture;
 }
+
+/// The bound on axum's `Handler` for `#[secure_handler]` types that nothing meets: routing
+/// one with axum's own router is a compile error that says what to do instead.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`{H}` is a #[secure_handler]: route it with `SecureRouter` (`secure_core::routing::get`, `post`, ...), not with axum's router",
+    label = "axum's router cannot serve a secure handler",
+    note = "SecureRouter puts the security stack (authentication, roles, rate limits, validation, audit) in front of every handler; outside it the handler would run unprotected"
+)]
+pub trait RoutedBySecureRouter<H> {}
 
 /// Handlers for the methods of one path, each with its policy.
 #[derive(Debug)]
 pub struct SecureMethodRouter<S = ()> {
-    inner: MethodRouter<S>,
-    policies: Vec<(Method, RoutePolicy)>,
+    routes: Vec<PendingRoute<S>>,
+}
+
+/// A handler waiting for its path: made into an axum handler once the route is added.
+struct PendingRoute<S> {
+    method: Method,
+    policy: RoutePolicy,
+    make: Box<dyn FnOnce(Arc<RouteRuntime>) -> MethodRouter<S> + Send>,
+}
+
+impl<S> std::fmt::Debug for PendingRoute<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PendingRoute")
+            .field("method", &self.method)
+            .field("policy", &self.policy)
+            .finish_non_exhaustive()
+    }
 }
 
 fn filter_of(method: &Method) -> MethodFilter {
@@ -48,25 +87,31 @@ fn filter_of(method: &Method) -> MethodFilter {
 
 impl<S: Clone + Send + Sync + 'static> SecureMethodRouter<S> {
     fn new() -> Self {
-        SecureMethodRouter {
-            inner: MethodRouter::new(),
-            policies: Vec::new(),
-        }
+        SecureMethodRouter { routes: Vec::new() }
     }
 
     fn on<H: SecureHandler<S>>(mut self, method: Method, handler: H) -> Self {
         let policy = handler.policy();
-        self.inner = match policy.body_limit {
-            Some(limit) => {
-                let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-                self.inner.on(
-                    filter_of(&method),
-                    handler.layer(DefaultBodyLimit::max(limit)),
-                )
+        let filter = filter_of(&method);
+        let body_limit = policy.body_limit;
+        let make = move |route: Arc<RouteRuntime>| {
+            // The adapter between axum and the stack: the only way the handler runs.
+            let serve = move |State(state): State<S>, request: Request| {
+                pipeline::serve(handler, Arc::clone(&route), request, state)
+            };
+            match body_limit {
+                Some(limit) => {
+                    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+                    MethodRouter::new().on(filter, serve.layer(DefaultBodyLimit::max(limit)))
+                }
+                None => MethodRouter::new().on(filter, serve),
             }
-            None => self.inner.on(filter_of(&method), handler),
         };
-        self.policies.push((method, policy));
+        self.routes.push(PendingRoute {
+            method,
+            policy,
+            make: Box::new(make),
+        });
         self
     }
 
@@ -152,13 +197,14 @@ pub mod routing {
 ///
 /// Build it like an axum router with the functions of [`routing`], print [`policies`] for
 /// reviewers, and turn it into an axum router with the security stack using
-/// [`SecureRouter::into_router`].
+/// [`SecureRouter::into_app`].
 ///
 /// [`policies`]: SecureRouter::policies
 #[derive(Debug)]
 pub struct SecureRouter<S = ()> {
     pub(crate) inner: Router<S>,
-    pub(crate) routes: Vec<RouteEntry>,
+    /// Every row of the table; `None` for unprotected routes, which the stack does not run.
+    pub(crate) routes: Vec<(RouteEntry, Option<Arc<RouteRuntime>>)>,
 }
 
 impl<S: Clone + Send + Sync + 'static> Default for SecureRouter<S> {
@@ -176,29 +222,82 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
         }
     }
 
-    /// Routes `path` (axum syntax: `/notes/{id}`) to the handlers of `methods`.
+    /// Routes `path` (axum syntax: `/notes/{id}`) to the handlers of `methods`. Each method
+    /// of each path is its own route: the same handler on two paths has two rate-limit
+    /// budgets and two rows in the table.
     ///
     /// # Panics
     /// As axum does, when `path` is malformed or already routed: a programming error found
     /// at start-up.
     pub fn route(mut self, path: &str, methods: SecureMethodRouter<S>) -> Self {
-        for (method, policy) in methods.policies {
-            self.routes.push(RouteEntry {
+        let mut method_router = MethodRouter::new();
+        for pending in methods.routes {
+            let runtime = Arc::new(RouteRuntime {
+                policy: pending.policy.clone(),
+                scope: OnceLock::new(),
+                stack: OnceLock::new(),
+            });
+            method_router = method_router.merge((pending.make)(Arc::clone(&runtime)));
+            self.routes.push((
+                RouteEntry {
+                    method: pending.method.to_string(),
+                    path: path.to_owned(),
+                    policy: pending.policy,
+                },
+                Some(runtime),
+            ));
+        }
+        self.inner = self.inner.route(path, method_router);
+        self
+    }
+
+    /// A raw axum route, added on purpose: `method` `path` served by a plain axum `handler`
+    /// with no authentication, roles, route limit or validation from the framework. For what
+    /// cannot declare a policy: a webhook that checks its own signature, static files. The
+    /// table shows it as `UNPROTECTED` with `reason` (assembly refuses a reason under ten
+    /// characters); it still gets the stack's outer layers (security headers, request id,
+    /// problem+json, timeout, default per-IP limit).
+    ///
+    /// # Panics
+    /// As axum does, when `path` is malformed or `method` is already routed there.
+    pub fn unprotected<H, T>(
+        mut self,
+        method: Method,
+        path: &str,
+        handler: H,
+        reason: &'static str,
+    ) -> Self
+    where
+        H: Handler<T, S>,
+        T: 'static,
+    {
+        self.inner = self
+            .inner
+            .route(path, MethodRouter::new().on(filter_of(&method), handler));
+        self.routes.push((
+            RouteEntry {
                 method: method.to_string(),
                 path: path.to_owned(),
-                policy,
-            });
-        }
-        self.inner = self.inner.route(path, methods.inner);
+                policy: RoutePolicy {
+                    handler: std::any::type_name::<H>(),
+                    access: super::route::Access::Unprotected { reason },
+                    rate_limit: None,
+                    body_limit: None,
+                    audit: None,
+                    unvalidated: Vec::new(),
+                },
+            },
+            None,
+        ));
         self
     }
 
     /// Mounts every route of `other` under `prefix`.
     pub fn nest(mut self, prefix: &str, other: SecureRouter<S>) -> Self {
         let prefix = prefix.trim_end_matches('/');
-        for mut entry in other.routes {
+        for (mut entry, runtime) in other.routes {
             entry.path = format!("{prefix}{}", entry.path);
-            self.routes.push(entry);
+            self.routes.push((entry, runtime));
         }
         self.inner = self.inner.nest(prefix, other.inner);
         self
@@ -219,73 +318,40 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
         }
     }
 
+    /// Your own tower layer around the routes added so far, at the named point of the stack
+    /// for it: inside every layer of the app (security headers, request context, timeout,
+    /// default limit, body limits), outside each route's policy (authentication, roles, route
+    /// limit) and handler. As axum's `Router::layer`, it wraps only routes already added.
+    pub fn layer<L>(mut self, layer: L) -> Self
+    where
+        L: tower::Layer<axum::routing::Route> + Clone + Send + Sync + 'static,
+        L::Service: tower::Service<Request> + Clone + Send + Sync + 'static,
+        <L::Service as tower::Service<Request>>::Response: axum::response::IntoResponse + 'static,
+        <L::Service as tower::Service<Request>>::Error: Into<std::convert::Infallible> + 'static,
+        <L::Service as tower::Service<Request>>::Future: Send + 'static,
+    {
+        self.inner = self.inner.layer(layer);
+        self
+    }
+
     /// Every method, path and policy, sorted by path: print it at start-up, or serialise it.
     pub fn policies(&self) -> PolicyTable {
-        PolicyTable::new(self.routes.clone())
+        PolicyTable::new(self.routes.iter().map(|(e, _)| e.clone()).collect())
     }
-}
 
-impl SecureRouter<()> {
-    /// The axum router with the security stack around every route: security headers on every
-    /// response, request ids and audit context, problem+json for every error (a generic body
-    /// for 5xx), panics caught as a generic 500, CORS when configured, the default body limit,
-    /// the authenticator and the rate limiter.
-    ///
-    /// Outermost first: security headers, panic catcher, CORS guard, CORS, request context,
-    /// request timeout, handler panic catcher, authenticator, rate limiter, body and JSON
-    /// depth limits, routes. Headers sit
-    /// outside everything so every answer gets them, caught panics included. CORS sits outside
-    /// the request context, whose 5xx rewrite would drop its headers (a browser would then
-    /// report a network error instead of the problem), and outside authentication (browsers
-    /// send no credentials with a preflight); preflights therefore carry no request id.
-    pub fn into_router(self, config: crate::config::SecurityConfig) -> Router {
-        use std::sync::Arc;
-
-        let mut router = self
-            .inner
-            .fallback(|| async { axum::http::StatusCode::NOT_FOUND })
-            .layer(DefaultBodyLimit::max(config.body_limit))
-            .layer(axum::Extension(crate::extract::JsonDepthLimit(
-                config.json_max_depth,
-            )))
-            // The default per-client-IP limit of every route; inside the limiter's extension.
-            .layer(axum::middleware::from_fn(
-                crate::ratelimit::enforce_default_limit,
-            ))
-            .layer(axum::Extension(Arc::new(config.rate_limiter)));
-        if let Some(authenticator) = config.authenticator {
-            router = router.layer(authenticator.layer());
+    /// Gives every route its name (`GET /notes/{id}`, what its rate limit counts under, one
+    /// budget per method and path), registers its limiter, and hands it the app's stack.
+    pub(crate) fn assemble(&self, stack: &Arc<Stack>) {
+        for (entry, runtime) in &self.routes {
+            let Some(runtime) = runtime else { continue };
+            // One name per route for the life of the process (routes are few and fixed).
+            let scope: &'static str =
+                Box::leak(format!("{} {}", entry.method, entry.path).into_boxed_str());
+            let _ = runtime.scope.set(scope);
+            if let Some(limit) = entry.policy.rate_limit {
+                stack.limiter.prepare(scope, limit);
+            }
+            let _ = runtime.stack.set(Arc::clone(stack));
         }
-        // Handler panics are caught here, inside the request context and CORS, so their 500
-        // carries the request id and, for an allowed origin, the CORS headers (else the
-        // browser reports a network error). The outer catcher guards the middlewares.
-        router = router.layer(tower_http::catch_panic::CatchPanicLayer::custom(
-            crate::http::context::panic_response,
-        ));
-        // Inside the request context, so a 408 carries the request id.
-        if let Some(limit) = config.request_timeout {
-            router = router.layer(axum::middleware::from_fn_with_state(
-                limit,
-                crate::http::timeout::middleware,
-            ));
-        }
-        router = router.layer(axum::middleware::from_fn(crate::http::context::middleware));
-        if let Some(cors) = config.cors {
-            let layer = cors.layer();
-            router = router
-                .layer(layer)
-                .layer(axum::middleware::from_fn_with_state(
-                    Arc::new(cors),
-                    crate::http::cors::guard,
-                ));
-        }
-        router
-            .layer(tower_http::catch_panic::CatchPanicLayer::custom(
-                crate::http::context::panic_response,
-            ))
-            .layer(axum::middleware::from_fn_with_state(
-                Arc::new(config.headers),
-                crate::http::headers::middleware,
-            ))
     }
 }

@@ -475,6 +475,12 @@ impl RateLimiter {
         }
     }
 
+    /// Makes `route`'s limiters now (when an app is assembled), so the first request finds
+    /// them ready.
+    pub(crate) fn prepare(&self, route: &'static str, limit: RateLimit) {
+        let _ = self.route(route, limit);
+    }
+
     /// The limiters of `route`, made on its first request. Reads take no lock: the slots are
     /// `OnceLock`s filled once, under `register`; routes past [`SLOTS`] go to a locked list.
     fn route(&self, route: &'static str, limit: RateLimit) -> &RouteLimiters {

@@ -1,8 +1,9 @@
-//! The wrapper: a unit struct with the handler's name that implements axum's `Handler` and
-//! `SecureHandler`. Per request it authenticates before any extractor reads the body,
-//! authorises and applies the rate limit before the handler's body runs, and audits every
-//! denial (and success, with `audit = ".."`). The user's function is kept, renamed, inside a
-//! `const _` block.
+//! The wrapper: a unit struct with the handler's name that implements `SecureHandler`: the
+//! policy value and a thin adapter that extracts the arguments and runs the function. The
+//! per-request path (authenticate, authorise, rate-limit, audit) is secure-core's, ordinary
+//! code reading that policy (`policy::pipeline`). The user's function is kept, renamed, inside
+//! a `const _` block. axum's `Handler` is implemented only under a bound nothing meets, so
+//! the type cannot be routed outside `SecureRouter`.
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
@@ -105,7 +106,7 @@ pub(crate) fn handler(policy: &Policy, params: &[Param<'_>], f: &ItemFn) -> Toke
         .filter(|a| a.path().is_ident("doc"))
         .collect();
 
-    // Access.
+    // The role type: from `Principal<R>`, else from `roles(AppRole::Admin)`.
     let role_ty: Option<TokenStream> =
         principal_role(params)
             .map(|t| quote!(#t))
@@ -113,105 +114,21 @@ pub(crate) fn handler(policy: &Policy, params: &[Param<'_>], f: &ItemFn) -> Toke
                 Access::Auth { roles, .. } => role_from_paths(roles).map(|t| quote!(#t)),
                 Access::Public => None,
             });
-    let (authenticate, subject, principal_value) = match (&policy.access, &role_ty) {
-        (Access::Public, _) => (quote!(), quote!(::core::option::Option::None::<&str>), None),
-        (Access::Auth { roles, mfa, fresh }, Some(r)) => {
-            let role_values = roles.iter().map(|role| {
-                if role.segments.len() == 1 {
-                    quote_spanned!(role.span()=> <#r>::#role)
-                } else {
-                    quote!(#role)
-                }
-            });
-            let fresh = fresh.map(|secs| {
-                quote! {
-                    if let ::core::result::Result::Err(__denied) = #p::require_fresh(
-                        __principal.auth_time(),
-                        __principal.carrier(),
-                        __principal.subject(),
-                        #secs,
-                    ) {
-                        return __denied;
-                    }
-                }
-            });
-            let authz = quote! {
-                if let ::core::result::Result::Err(__denied) =
-                    #p::authorize::<#r>(&__principal, &[#(#role_values),*], #mfa)
-                {
-                    return __denied;
-                }
-                #fresh
-            };
-            (
-                quote! {
-                    let __principal: #p::Principal<#r> =
-                        match #p::authenticate::<#r, __S>(&mut __parts, &__state).await {
-                            ::core::result::Result::Ok(__principal) => __principal,
-                            ::core::result::Result::Err(__denied) => return __denied,
-                        };
-                    #authz
-                },
-                quote!(::core::option::Option::Some(__principal.subject())),
-                Some(quote!(__principal)),
-            )
-        }
-        (Access::Auth { mfa, fresh, .. }, None) => (
-            {
-                let fresh = fresh.map(|secs| {
-                    quote! {
-                        if let ::core::result::Result::Err(__denied) = #p::require_fresh(
-                            __principal.auth_time,
-                            __carrier,
-                            &__principal.subject,
-                            #secs,
-                        ) {
-                            return __denied;
-                        }
-                    }
-                });
-                quote! {
-                    let (__principal, __carrier) = match #p::authenticate_identity(&__parts).await {
-                        ::core::result::Result::Ok(__authenticated) => __authenticated,
-                        ::core::result::Result::Err(__denied) => return __denied,
-                    };
-                    if let ::core::result::Result::Err(__denied) = #p::authorize_identity(&__principal, #mfa) {
-                        return __denied;
-                    }
-                    #fresh
-                }
-            },
-            quote!(::core::option::Option::Some(__principal.subject.as_str())),
-            None,
-        ),
-    };
 
-    // Rate limit.
-    let rate_limit = policy.rate_limit.as_ref().map(|r| {
-        let (count, period) = (r.count, r.period_secs);
-        let key = match r.key {
-            RateKey::Ip => quote!(#p::RateKey::Ip),
-            RateKey::User => quote!(#p::RateKey::User),
-            RateKey::Global => quote!(#p::RateKey::Global),
-        };
-        quote! {
-            let __rate_headers = match #p::rate_limit(
-                &__parts,
-                ::core::concat!(::core::module_path!(), "::", #name_str),
-                #p::RateLimit { count: #count, period_secs: #period, key: #key },
-                #subject,
-            ).await {
-                ::core::result::Result::Ok(__headers) => __headers,
+    // The stack authenticated and authorised the caller; a `Principal<R>` parameter is made
+    // from it here (an unknown role name is a 401, never dropped).
+    let principal = match (
+        params.iter().any(|p| p.kind == ParamKind::Principal),
+        &role_ty,
+    ) {
+        (true, Some(r)) => quote! {
+            let __principal: #p::Principal<#r> = match #p::principal::<#r>(__caller) {
+                ::core::result::Result::Ok(__principal) => __principal,
                 ::core::result::Result::Err(__denied) => return __denied,
             };
-        }
-    });
-
-    // The `RateLimit` fields of an allowed request, on the handler's response.
-    let rate_headers = policy
-        .rate_limit
-        .as_ref()
-        .map(|_| quote!(let __response = __rate_headers.apply(__response);));
+        },
+        _ => quote!(let _ = __caller;),
+    };
 
     // Extractors: every parameter but `Principal` in order; the body reader last.
     let last_index = params.len().saturating_sub(1);
@@ -221,10 +138,7 @@ pub(crate) fn handler(policy: &Policy, params: &[Param<'_>], f: &ItemFn) -> Toke
     for (i, param) in params.iter().enumerate() {
         let ty = param.ty;
         if param.kind == ParamKind::Principal {
-            match &principal_value {
-                Some(v) => bindings.push(v.clone()),
-                None => bindings.push(quote!(__principal)),
-            }
+            bindings.push(quote!(__principal));
             continue;
         }
         let var = format_ident!("__arg{}", i);
@@ -255,26 +169,7 @@ pub(crate) fn handler(policy: &Policy, params: &[Param<'_>], f: &ItemFn) -> Toke
     let body_unused = if params.last().is_some_and(|l| reads_body(l.ty)) {
         quote!()
     } else {
-        quote!(let _ = __body;)
-    };
-
-    // Success audit: the subject is copied before the principal moves into the handler.
-    let (audit_subject, audit_success) = match &policy.audit {
-        Some(event) => (
-            match (&policy.access, &principal_value) {
-                (Access::Public, _) => {
-                    quote!(let __audit_subject: ::core::option::Option<::std::string::String> = ::core::option::Option::None;)
-                }
-                (_, Some(_)) => {
-                    quote!(let __audit_subject = ::core::option::Option::Some(::std::string::ToString::to_string(__principal.subject()));)
-                }
-                (_, None) => {
-                    quote!(let __audit_subject = ::core::option::Option::Some(__principal.subject.clone());)
-                }
-            },
-            quote!(#p::audit_success(#event, &__response, __audit_subject.as_deref());),
-        ),
-        None => (quote!(), quote!()),
+        quote!(let _ = (__parts, __body);)
     };
 
     // The extractor bounds above only bite when the handler is routed; a `Valid<Json<T>>`
@@ -304,6 +199,7 @@ pub(crate) fn handler(policy: &Policy, params: &[Param<'_>], f: &ItemFn) -> Toke
         syn::ReturnType::Default => f.sig.ident.span(),
     };
     let into_response = quote_spanned!(ret_span=> ::axum::response::IntoResponse::into_response);
+    let seal = seal(name);
     quote! {
         #(#docs)*
         #[allow(non_camel_case_types)]
@@ -314,32 +210,6 @@ pub(crate) fn handler(policy: &Policy, params: &[Param<'_>], f: &ItemFn) -> Toke
             #inner_fn
             #(#validate_checks)*
 
-            impl<__S> ::axum::handler::Handler<#p::SecureHandlerMarker, __S> for #name
-            where
-                __S: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static,
-                #(#bounds,)*
-            {
-                type Future = ::core::pin::Pin<::std::boxed::Box<
-                    dyn ::core::future::Future<Output = ::axum::response::Response> + ::core::marker::Send,
-                >>;
-
-                fn call(self, __request: ::axum::extract::Request, __state: __S) -> Self::Future {
-                    ::std::boxed::Box::pin(async move {
-                        #[allow(unused_mut)]
-                        let (mut __parts, __body) = __request.into_parts();
-                        #authenticate
-                        #rate_limit
-                        #audit_subject
-                        #(#extract)*
-                        #body_unused
-                        let __response = #into_response(#call);
-                        #rate_headers
-                        #audit_success
-                        __response
-                    })
-                }
-            }
-
             impl<__S> #p::SecureHandler<__S> for #name
             where
                 __S: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static,
@@ -348,8 +218,49 @@ pub(crate) fn handler(policy: &Policy, params: &[Param<'_>], f: &ItemFn) -> Toke
                 fn policy(&self) -> #p::RoutePolicy {
                     #policy_value
                 }
+
+                fn call(
+                    self,
+                    __parts: #p::Parts,
+                    __body: #p::Body,
+                    __state: __S,
+                    __caller: ::core::option::Option<#p::Caller>,
+                ) -> #p::HandlerFuture {
+                    ::std::boxed::Box::pin(async move {
+                        #[allow(unused_mut)]
+                        let mut __parts = __parts;
+                        #principal
+                        #(#extract)*
+                        #body_unused
+                        #into_response(#call)
+                    })
+                }
             }
+
+            #seal
         };
+    }
+}
+
+/// axum's `Handler` for the type, under a bound nothing meets: `axum::routing::get(handler)`
+/// is then a compile error that names `SecureRouter`, instead of a handler served without the
+/// stack.
+pub(crate) fn seal(name: &syn::Ident) -> TokenStream {
+    let p = private();
+    quote! {
+        impl<__S> ::axum::handler::Handler<#p::SecureHandlerMarker, __S> for #name
+        where
+            __S: #p::RoutedBySecureRouter<#name>
+                + ::core::clone::Clone
+                + ::core::marker::Send
+                + ::core::marker::Sync
+                + 'static,
+        {
+            type Future = ::core::future::Ready<::axum::response::Response>;
+            fn call(self, _: ::axum::extract::Request, _: __S) -> Self::Future {
+                ::core::future::ready(#p::not_built())
+            }
+        }
     }
 }
 

@@ -55,6 +55,7 @@ fn fallback(f: &syn::ItemFn) -> TokenStream {
     inner.sig.ident = format_ident!("__secure_handler_{}", name);
     inner.vis = syn::Visibility::Inherited;
     let p = quote!(::secure_core::__private);
+    let seal = emit::seal(name);
     quote! {
         #[allow(non_camel_case_types)]
         #[derive(Clone, Copy, Debug)]
@@ -63,20 +64,23 @@ fn fallback(f: &syn::ItemFn) -> TokenStream {
             #[allow(dead_code)]
             #inner
             impl<__S: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static>
-                ::axum::handler::Handler<#p::SecureHandlerMarker, __S> for #name
-            {
-                type Future = ::core::future::Ready<::axum::response::Response>;
-                fn call(self, _: ::axum::extract::Request, _: __S) -> Self::Future {
-                    ::core::future::ready(#p::not_built())
-                }
-            }
-            impl<__S: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static>
                 #p::SecureHandler<__S> for #name
             {
                 fn policy(&self) -> #p::RoutePolicy {
                     #p::RoutePolicy::denied(::core::stringify!(#name))
                 }
+
+                fn call(
+                    self,
+                    _: #p::Parts,
+                    _: #p::Body,
+                    _: __S,
+                    _: ::core::option::Option<#p::Caller>,
+                ) -> #p::HandlerFuture {
+                    ::std::boxed::Box::pin(::core::future::ready(#p::not_built()))
+                }
             }
+            #seal
         };
     }
 }

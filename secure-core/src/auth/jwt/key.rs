@@ -31,9 +31,11 @@ pub const MIN_HS256_KEY_BYTES: usize = 32;
 /// assert!(key.can_sign());
 /// assert!(!format!("{key:?}").contains("31"));
 /// ```
+#[derive(Clone)]
 pub struct AccessTokenKey {
     pub(super) algorithm: Algorithm,
-    pub(super) material: SecretBox<KeyMaterial>,
+    /// Shared, so clones of the tokens (in app state, in the authenticator) hold one copy.
+    pub(super) material: std::sync::Arc<SecretBox<KeyMaterial>>,
 }
 
 /// What jsonwebtoken needs; both halves wipe themselves on drop.
@@ -188,7 +190,10 @@ impl AccessTokenKey {
         }
         Ok(AccessTokenKey {
             algorithm,
-            material: SecretBox::new(Box::new(KeyMaterial { encoding, decoding })),
+            material: std::sync::Arc::new(SecretBox::new(Box::new(KeyMaterial {
+                encoding,
+                decoding,
+            }))),
         })
     }
 }

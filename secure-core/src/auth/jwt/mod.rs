@@ -106,6 +106,7 @@ pub const TOKEN_TYPE: &str = "at+jwt";
 /// assert!(api.verify(&token).is_ok());
 /// assert_eq!(other.verify(&token).unwrap_err(), TokenError::Audience);
 /// ```
+#[derive(Clone)]
 pub struct AccessTokens {
     key: AccessTokenKey,
     issuer: String,

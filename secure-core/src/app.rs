@@ -1,0 +1,217 @@
+//! Assembly: a [`SecureRouter`] and a [`SecurityConfig`] become a [`SecureApp`], the service a
+//! server runs. It is sealed (it takes no more routes, so nothing is served outside the
+//! stack), and assembling it checks the wiring: a route that needs something the
+//! configuration lacks stops start-up with an [`AssemblyError`] that names the routes and the
+//! fix, instead of answering 500 at run time.
+//!
+//! The stack, outermost first (each a tower layer; OWASP ASVS 14.4, 7.4.1, 4.1.1, 11.1.4):
+//!
+//! | # | layer | what it does |
+//! | --- | --- | --- |
+//! | 1 | security headers | on every response, caught panics included |
+//! | 2 | panic catcher | a panic in a layer becomes a generic 500 |
+//! | 3 | CORS guard, CORS | when configured: preflights answered, unknown origins refused |
+//! | 4 | request context | request id, the audit fields, problem+json for every error |
+//! | 5 | request timeout | 408 after the configured time |
+//! | 6 | handler panic catcher | a panic in a handler becomes a 500 with the request id |
+//! | 7 | default rate limit | per client address, on every route |
+//! | 8 | body and JSON depth limits | 413 / 400 before any parsing |
+//! | 9 | your layers | [`SecureRouter::layer`], around the routes |
+//! | 10 | the route's policy | authenticate, authorise (roles, MFA, `fresh`), route limit |
+//! | 11 | the handler's adapter | extract and validate, run, audit |
+
+use std::convert::Infallible;
+use std::fmt;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::extract::connect_info::IntoMakeServiceWithConnectInfo;
+use axum::http::Request;
+use axum::response::Response;
+use axum::routing::IntoMakeService;
+
+use crate::config::SecurityConfig;
+use crate::policy::route::Access;
+use crate::policy::router::Stack;
+use crate::policy::{PolicyTable, SecureRouter};
+
+/// The assembled service: every route behind the whole stack. Serve it with
+/// [`axum::serve`] (through [`SecureApp::into_make_service_with_connect_info`], so the
+/// limits see client addresses), or call it as a tower `Service` (`oneshot` in tests). It
+/// cannot take more routes. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct SecureApp {
+    router: Router,
+    table: Arc<PolicyTable>,
+}
+
+impl SecureApp {
+    /// The routes and their policies (as [`SecureRouter::policies`] printed them).
+    pub fn policies(&self) -> &PolicyTable {
+        &self.table
+    }
+
+    /// For `axum::serve`, with each connection's peer address (what per-IP limits count).
+    pub fn into_make_service_with_connect_info<C>(
+        self,
+    ) -> IntoMakeServiceWithConnectInfo<Router, C> {
+        self.router.into_make_service_with_connect_info()
+    }
+
+    /// For `axum::serve` without peer addresses: every client then shares one per-IP budget
+    /// (stricter, and logged once). Prefer [`into_make_service_with_connect_info`].
+    ///
+    /// [`into_make_service_with_connect_info`]: SecureApp::into_make_service_with_connect_info
+    pub fn into_make_service(self) -> IntoMakeService<Router> {
+        self.router.into_make_service()
+    }
+}
+
+impl<B> tower::Service<Request<B>> for SecureApp
+where
+    B: axum::body::HttpBody<Data = bytes::Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = <Router as tower::Service<Request<B>>>::Future;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        <Router as tower::Service<Request<B>>>::poll_ready(&mut self.router, cx)
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        self.router.call(request)
+    }
+}
+
+/// Why an app could not be assembled: each names the routes at fault and the fix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AssemblyError {
+    /// `auth` routes, and no authenticator in the configuration.
+    NoAuthenticator {
+        /// `GET /notes`, ...
+        routes: Vec<String>,
+    },
+    /// An unprotected route whose reason says nothing.
+    UnprotectedWithoutReason {
+        /// `POST /webhook`
+        route: String,
+    },
+}
+
+impl fmt::Display for AssemblyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AssemblyError::NoAuthenticator { routes } => write!(
+                f,
+                "{} need an authenticator and the configuration has none: add one with \
+                 `SecurityConfig::authenticator(Authenticator::new(tokens))` (access tokens \
+                 from `AccessTokens::builder(keys.access_token_key(), issuer, audience)`)",
+                routes.join(", ")
+            ),
+            AssemblyError::UnprotectedWithoutReason { route } => write!(
+                f,
+                "{route} is unprotected without a reason: write why it is safe (10 characters \
+                 or more), such as \"HMAC-signed webhook, verified before parsing\""
+            ),
+        }
+    }
+}
+
+impl std::error::Error for AssemblyError {}
+
+impl SecureRouter<()> {
+    /// The app: these routes behind the security stack of `config` (the table in the
+    /// [module docs](crate::app)). Refused, with the routes and the fix, when a route needs
+    /// what `config` lacks: `auth` routes without an authenticator, an unprotected route
+    /// without a reason.
+    pub fn into_app(self, config: SecurityConfig) -> Result<SecureApp, AssemblyError> {
+        check(&self, &config)?;
+        let table = Arc::new(self.policies());
+        let limiter = config.rate_limiter;
+        let authenticator = config.authenticator.map(Arc::new);
+        self.assemble(&Arc::new(Stack {
+            authenticator: authenticator.clone(),
+            limiter: Arc::clone(&limiter),
+        }));
+        let mut router = self
+            .inner
+            .fallback(|| async { axum::http::StatusCode::NOT_FOUND })
+            .layer(DefaultBodyLimit::max(config.body_limit))
+            .layer(axum::Extension(crate::extract::JsonDepthLimit(
+                config.json_max_depth,
+            )))
+            // The default per-client-IP limit of every route; inside the limiter's extension.
+            .layer(axum::middleware::from_fn(
+                crate::ratelimit::enforce_default_limit,
+            ))
+            .layer(axum::Extension(limiter));
+        if let Some(authenticator) = authenticator {
+            // For `Principal` in unprotected routes, and login handlers issuing tokens.
+            router = router.layer(axum::Extension(authenticator));
+        }
+        // Handler panics are caught here, inside the request context and CORS, so their 500
+        // carries the request id and, for an allowed origin, the CORS headers (else the
+        // browser reports a network error). The outer catcher guards the middlewares.
+        router = router.layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            crate::http::context::panic_response,
+        ));
+        // Inside the request context, so a 408 carries the request id.
+        if let Some(limit) = config.request_timeout {
+            router = router.layer(axum::middleware::from_fn_with_state(
+                limit,
+                crate::http::timeout::middleware,
+            ));
+        }
+        router = router.layer(axum::middleware::from_fn(crate::http::context::middleware));
+        // CORS sits outside the request context, whose 5xx rewrite would drop its headers (a
+        // browser would then report a network error instead of the problem), and outside
+        // authentication (browsers send no credentials with a preflight).
+        if let Some(cors) = config.cors {
+            let layer = cors.layer();
+            router = router
+                .layer(layer)
+                .layer(axum::middleware::from_fn_with_state(
+                    Arc::new(cors),
+                    crate::http::cors::guard,
+                ));
+        }
+        let router = router
+            .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+                crate::http::context::panic_response,
+            ))
+            .layer(axum::middleware::from_fn_with_state(
+                Arc::new(config.headers),
+                crate::http::headers::middleware,
+            ));
+        Ok(SecureApp { router, table })
+    }
+}
+
+/// The wiring checks of [`SecureRouter::into_app`].
+fn check(router: &SecureRouter, config: &SecurityConfig) -> Result<(), AssemblyError> {
+    let row = |e: &crate::policy::RouteEntry| format!("{} {}", e.method, e.path);
+    if config.authenticator.is_none() {
+        let routes: Vec<String> = router
+            .routes
+            .iter()
+            .filter(|(e, _)| matches!(e.policy.access, Access::Auth { .. }))
+            .map(|(e, _)| row(e))
+            .collect();
+        if !routes.is_empty() {
+            return Err(AssemblyError::NoAuthenticator { routes });
+        }
+    }
+    for (entry, _) in &router.routes {
+        if let Access::Unprotected { reason } = entry.policy.access
+            && reason.trim().chars().count() < 10
+        {
+            return Err(AssemblyError::UnprotectedWithoutReason { route: row(entry) });
+        }
+    }
+    Ok(())
+}
