@@ -149,7 +149,7 @@ impl SecureRouter<()> {
             .layer(axum::middleware::from_fn(
                 crate::ratelimit::enforce_default_limit,
             ))
-            .layer(axum::Extension(limiter));
+            .layer(axum::Extension(Arc::clone(&limiter)));
         if let Some(authenticator) = authenticator {
             // For `Principal` in unprotected routes, and login handlers issuing tokens.
             router = router.layer(axum::Extension(authenticator));
@@ -167,7 +167,10 @@ impl SecureRouter<()> {
                 crate::http::timeout::middleware,
             ));
         }
-        router = router.layer(axum::middleware::from_fn(crate::http::context::middleware));
+        router = router.layer(axum::middleware::from_fn_with_state(
+            limiter,
+            crate::http::context::middleware,
+        ));
         // CORS sits outside the request context, whose 5xx rewrite would drop its headers (a
         // browser would then report a network error instead of the problem), and outside
         // authentication (browsers send no credentials with a preflight).

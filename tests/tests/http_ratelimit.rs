@@ -172,6 +172,24 @@ async fn a_trusted_proxy_is_read_from_the_right_most_untrusted_hop() {
 }
 
 #[tokio::test]
+async fn audit_events_name_the_client_the_limiter_counts_not_the_proxy() {
+    let app = app(RateLimiter::new().trust_proxies(["10.0.0.0/8"]));
+    let (_, log) = secure_tests::with_logs(async {
+        for _ in 0..3 {
+            let r = req("/login", "10.0.0.1", Some("9.9.9.9, 198.51.100.7"), None);
+            let _ = status(&app, r).await;
+        }
+    })
+    .await;
+    let refusal = log
+        .lines()
+        .find(|l| l.contains("rate_limited"))
+        .unwrap_or_else(|| panic!("no rate_limited event in {log}"));
+    assert!(refusal.contains("client_ip=198.51.100.7"), "{refusal}");
+    assert!(!refusal.contains("10.0.0.1"), "{refusal}");
+}
+
+#[tokio::test]
 async fn ipv6_clients_are_grouped_by_56() {
     let app = app(RateLimiter::new());
     for peer in ["2001:db8:1:200::1", "2001:db8:1:2ff:ffff::1"] {

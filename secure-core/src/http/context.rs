@@ -2,9 +2,9 @@
 //! audit events carry, and problem+json for every error answer (ASVS 7.1.1, 7.4.1: no internal
 //! detail in responses; one id to join a response to its log lines).
 
-use std::net::SocketAddr;
+use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, MatchedPath, Request};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::StatusCode;
 use axum::http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
 use axum::middleware::Next;
@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 
 use crate::audit::{self, RequestContext};
 use crate::error::Problem;
+use crate::ratelimit::{ClientAddr, RateLimiter};
 
 /// The request id header, kept from the client when well formed, else generated.
 pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -29,9 +30,17 @@ fn new_request_id() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The middleware: sets the context, runs the request inside it, tags the response with the
-/// request id, and turns any error answer that is not problem+json into one.
-pub async fn middleware(mut request: Request, next: Next) -> Response {
+/// The middleware: resolves the client address once (proxy-aware, with the limiter's rules;
+/// the limits and the audit events then see the same client), sets the context, runs the
+/// request inside it, tags the response with the request id, and turns any error answer that
+/// is not problem+json into one.
+pub async fn middleware(
+    State(limiter): State<Arc<RateLimiter>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let client = limiter.client_addr(request.headers(), request.extensions());
+    request.extensions_mut().insert(ClientAddr(client));
     let request_id = request
         .headers()
         .get(&REQUEST_ID)
@@ -48,10 +57,11 @@ pub async fn middleware(mut request: Request, next: Next) -> Response {
             .extensions()
             .get::<MatchedPath>()
             .map_or_else(|| "-".to_owned(), |p| p.as_str().to_owned()),
-        client_ip: request
-            .extensions()
-            .get::<ConnectInfo<SocketAddr>>()
-            .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string()),
+        client_ip: if client.is_unspecified() {
+            "unknown".to_owned()
+        } else {
+            client.to_string()
+        },
     };
     let response = audit::scope(context, next.run(request)).await;
     let mut response = to_problem(response, &request_id);

@@ -58,6 +58,11 @@ pub use store::{RateLimitStore, Scope, StoreDecision, StoreFuture, ThrottleFutur
 use crate::audit;
 use crate::error::{Problem, StoreError};
 
+/// The client address of a request, resolved once (proxy-aware) by the request context and
+/// read by the limiter and the audit events alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddr(pub IpAddr);
+
 /// The key a request counts under on one route.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ClientKey {
@@ -445,10 +450,14 @@ impl RateLimiter {
         self
     }
 
-    /// The address `headers`/`extensions` of one request count under: the peer, or the
-    /// right-most untrusted hop of a trusted proxy's header; IPv6 cut to its prefix.
-    pub fn client_ip(&self, headers: &HeaderMap, extensions: &Extensions) -> IpAddr {
-        let ip = match extensions.get::<ConnectInfo<SocketAddr>>() {
+    /// The client's address: the peer, or the right-most untrusted hop of a trusted proxy's
+    /// header. Resolved once per request by the request context ([`ClientAddr`], which the
+    /// audit events log too); this reads it, or resolves it for a request that has none.
+    pub fn client_addr(&self, headers: &HeaderMap, extensions: &Extensions) -> IpAddr {
+        if let Some(ClientAddr(ip)) = extensions.get::<ClientAddr>() {
+            return *ip;
+        }
+        match extensions.get::<ConnectInfo<SocketAddr>>() {
             Some(ConnectInfo(peer)) => self.trusted.client_ip(headers, peer.ip()),
             None => {
                 if !self.warned_no_peer.swap(true, Ordering::Relaxed) {
@@ -459,8 +468,15 @@ impl RateLimiter {
                 }
                 IpAddr::V4(Ipv4Addr::UNSPECIFIED)
             }
-        };
-        client_ip::group(ip, self.ipv6_prefix)
+        }
+    }
+
+    /// The address `headers`/`extensions` of one request count under: [`client_addr`], IPv6
+    /// cut to its prefix.
+    ///
+    /// [`client_addr`]: RateLimiter::client_addr
+    pub fn client_ip(&self, headers: &HeaderMap, extensions: &Extensions) -> IpAddr {
+        client_ip::group(self.client_addr(headers, extensions), self.ipv6_prefix)
     }
 
     /// The key a request counts under: the client address, the subject (the address for

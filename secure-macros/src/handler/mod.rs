@@ -288,7 +288,7 @@ mod tests {
             quote!(
                 async fn f() {}
             ),
-            "malformed body limit",
+            "is not a size",
         );
         assert_error(
             quote!(public, audit = "Note Delete"),
