@@ -34,6 +34,7 @@ pub mod http;
 pub mod policy;
 pub mod ratelimit;
 pub mod redact;
+pub mod serve;
 pub mod session;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub mod sql;

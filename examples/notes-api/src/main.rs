@@ -33,10 +33,8 @@ const USAGE: &str =
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_target(true)
-        .init();
+    // Audit events and the causes of 500s on standard error from the first run.
+    secure_core::serve::init_logging();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         None | Some("serve") => serve().await,
@@ -96,16 +94,11 @@ async fn serve() -> Result<(), String> {
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     println!("notes-api listening on http://{local} ({kind}); README: \"The reference service\"");
-    // The peer address is what the per-IP rate limits count.
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await
-    .map_err(|e| format!("server: {e}"))
+    // With peer addresses (what the per-IP limits count); SIGTERM or Ctrl-C lets the
+    // requests in flight finish.
+    secure_core::serve::serve(listener, app)
+        .await
+        .map_err(|e| format!("server: {e}"))
 }
 
 /// `create-admin --username NAME [--email ADDRESS]`, password on standard input (never in

@@ -84,6 +84,7 @@ fn routes() -> SecureRouter {
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
+    secure_core::serve::init_logging();
     let addr: SocketAddr = match std::env::var("SIGNUP_ADDR") {
         Ok(addr) => addr.parse().map_err(|_| {
             std::io::Error::new(
@@ -124,10 +125,6 @@ async fn main() -> std::io::Result<()> {
   curl -i '{base}/search?q=rust&limit=500'
 "#
     );
-    // The peer address is what `key = ip` rate limits count.
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .await
+    // With peer addresses (what `key = ip` limits count), until SIGTERM or Ctrl-C.
+    secure_core::serve::serve(listener, app).await
 }
