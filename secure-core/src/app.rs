@@ -38,7 +38,7 @@ use crate::policy::router::Stack;
 use crate::policy::{PolicyTable, SecureRouter};
 
 /// The assembled service: every route behind the whole stack. Serve it with
-/// [`axum::serve`] (through [`SecureApp::into_make_service_with_connect_info`], so the
+/// [`axum::serve`](fn@axum::serve) (through [`SecureApp::into_make_service_with_connect_info`], so the
 /// limits see client addresses), or call it as a tower `Service` (`oneshot` in tests). It
 /// cannot take more routes. Cheap to clone.
 #[derive(Debug, Clone)]

@@ -1,25 +1,73 @@
 //! # secure-core
 //!
-//! The runtime of the `secure` framework for axum services: allowlist validation with
-//! [`Valid`] as the proof a handler needs, extractors that reject bad input with RFC 9457
-//! problem+json, and the derive macros re-exported from `secure-macros`.
+//! The runtime of the `secure` framework for axum services, in which the secure way is the
+//! only way that compiles: handlers declare who may call them, inputs are validated before a
+//! handler can touch them, secrets cannot reach a log or a response by accident.
 //!
-//! ```
+//! From a validated type to a running service, with `use secure_core::prelude::*;`:
+//!
+//! 1. **Input**: `#[derive(Validated)]` on the request type; a handler takes
+//!    `Valid<Json<T>>`, which can only be made by validating ([`validate`], [`extract`]).
+//! 2. **Secrets**: `#[sensitive]` on what holds them ([`sensitive`], [`redact`]).
+//! 3. **Handlers**: `#[secure_handler(public)]` or `#[secure_handler(auth, roles(..), mfa,
+//!    fresh = "5m")]` with optional limits and audit ([`secure_handler`], [`policy`]).
+//! 4. **Routes**: [`SecureRouter`](policy::SecureRouter) with [`routing`]'s `get`, `post`,
+//!    ...; nothing else routes a secure handler, and [`policies`](policy::SecureRouter::policies)
+//!    prints the table reviewers read.
+//! 5. **Configuration**: [`SecurityConfig::from_env`](config::SecurityConfig::from_env) reads
+//!    and checks every `SECURE_*` variable and the keys ([`config`]).
+//! 6. **Identity**: access tokens built from the keys ([`auth::jwt`]), an
+//!    [`Authenticator`](auth::Authenticator) for the `auth` routes; the token issuer, the
+//!    password hasher and the limiter are `Clone` handles for your app state ([`auth`],
+//!    [`session`], [`ratelimit`]).
+//! 7. **Assembly**: [`into_app`](policy::SecureRouter::into_app) puts the stack in front of
+//!    every route and checks the wiring ([`app`]); [`serve`](serve::serve) runs it.
+//!
+//! ```no_run
+//! use secure_core::auth::jwt::AccessTokens;
 //! use secure_core::prelude::*;
 //!
-//! #[derive(Validated, serde::Deserialize)]
-//! struct Signup {
-//!     #[validate(trim, lowercase, length(min = 3, max = 32), pattern = "[a-z0-9_]+")]
-//!     username: String,
-//!     #[validate(trim, email)]
-//!     email: String,
+//! #[derive(Debug, Clone, Copy, PartialEq, Eq, Role)]
+//! enum AppRole {
+//!     Member,
 //! }
 //!
-//! async fn signup(body: Valid<Json<Signup>>) -> String {
-//!     format!("welcome {}", body.username)
+//! #[derive(serde::Deserialize, Validated)]
+//! struct NewNote {
+//!     #[validate(trim, length(min = 1, max = 200), no_control)]
+//!     title: String,
 //! }
-//! # let _ = axum::Router::<()>::new().route("/signup", axum::routing::post(signup));
+//!
+//! #[secure_handler(public)]
+//! async fn health() -> &'static str {
+//!     "ok"
+//! }
+//!
+//! #[secure_handler(auth, roles(Member), rate_limit("30/min", key = user), audit = "note.create")]
+//! async fn create_note(user: Principal<AppRole>, note: Valid<Json<NewNote>>) -> String {
+//!     format!("{} wrote {}", user.subject(), note.title)
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     secure_core::serve::init_logging();
+//!     let config = SecurityConfig::from_env()?;
+//!     let keys = config.keys().ok_or("no keys")?;
+//!     let tokens = AccessTokens::builder(keys.access_token_key(), "https://notes.example", "notes")
+//!         .build()?;
+//!     let routes = SecureRouter::new()
+//!         .route("/health", get(health))
+//!         .route("/notes", post(create_note));
+//!     println!("{}", routes.policies());
+//!     let app = routes.into_app(config.authenticator(Authenticator::new(tokens)))?;
+//!     let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+//!     secure_core::serve::serve(listener, app).await?;
+//!     Ok(())
+//! }
 //! ```
+//!
+//! A login handler that issues tokens keeps the `AccessTokens` in its state: see the README's
+//! "Your first service", and `examples/notes-api` for refresh tokens, MFA and sessions.
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
@@ -181,16 +229,22 @@ pub use secure_macros::secure_handler;
 pub use secure_macros::sensitive;
 pub use validate::{Valid, Validate, ValidationError, ValidationErrors};
 
-/// What a handler module usually needs: `use secure_core::prelude::*;`.
+/// One way in: `use secure_core::prelude::*;` brings the three macros (and `Role`, trait and
+/// derive), the router and its routing functions, the configuration and the assembled app,
+/// the caller, the validated extractors and the error a handler returns.
 pub mod prelude {
     pub use crate::Validated;
-    pub use crate::auth::{AuthError, Principal, Role};
+    pub use crate::app::SecureApp;
+    pub use crate::auth::{AuthError, Authenticator, Principal, Role};
+    pub use crate::config::SecurityConfig;
     pub use crate::error::{ApiError, Problem};
+    pub use crate::policy::SecureRouter;
     pub use crate::redact::{ExposeSecret, ExposeSecretMut, SecretBox, SecretString};
-    pub use crate::sensitive;
+    pub use crate::routing::{delete, get, patch, post, put};
     pub use crate::validate::{Valid, Validate, ValidationError, ValidationErrors};
+    pub use crate::{secure_handler, sensitive};
     pub use axum::Json;
-    pub use axum::extract::{Form, Path, Query};
+    pub use axum::extract::{Form, Path, Query, State};
 }
 
 /// Items the macros' generated code names. Not a public API: may change in any release.

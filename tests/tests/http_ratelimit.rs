@@ -150,7 +150,7 @@ async fn spoofed_forwarded_for_from_an_untrusted_peer_is_ignored() {
 
 #[tokio::test]
 async fn a_trusted_proxy_is_read_from_the_right_most_untrusted_hop() {
-    let app = app(RateLimiter::new().trust_proxies(["10.0.0.0/8"]));
+    let app = app(RateLimiter::new().trust_proxies(["10.0.0.0/8"]).unwrap());
     // The client forges the left-most entries; the proxies append what they saw.
     for xff in ["1.1.1.1, 198.51.100.7, 10.0.0.2", "2.2.2.2, 198.51.100.7"] {
         let r = req("/login", "10.0.0.1", Some(xff), None);
@@ -173,7 +173,7 @@ async fn a_trusted_proxy_is_read_from_the_right_most_untrusted_hop() {
 
 #[tokio::test]
 async fn audit_events_name_the_client_the_limiter_counts_not_the_proxy() {
-    let app = app(RateLimiter::new().trust_proxies(["10.0.0.0/8"]));
+    let app = app(RateLimiter::new().trust_proxies(["10.0.0.0/8"]).unwrap());
     let (_, log) = secure_tests::with_logs(async {
         for _ in 0..3 {
             let r = req("/login", "10.0.0.1", Some("9.9.9.9, 198.51.100.7"), None);

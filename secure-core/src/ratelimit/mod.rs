@@ -22,7 +22,7 @@
 //!   `RateLimiter::redis` with the `redis` feature) every decision is the store's, so the
 //!   instances sharing it enforce one limit together. The generated handler code and
 //!   [`enforce_default_limit`] `.await` the decision in the request's future; without a
-//!   store, the decision is made in memory ([`memory::MemoryLimiter`], governor) and nothing
+//!   store, the decision is made in memory (`memory::MemoryLimiter`, governor) and nothing
 //!   is awaited.
 
 pub mod account;
@@ -110,10 +110,11 @@ impl RouteLimiters {
 /// use secure_core::ratelimit::RateLimiter;
 ///
 /// let limiter = RateLimiter::new()
-///     .trust_proxies(["10.0.0.0/8", "2001:db8:ffff::/48"])
+///     .trust_proxies(["10.0.0.0/8", "2001:db8:ffff::/48"])?
 ///     .ipv6_prefix(56)
 ///     .default_limit(600, Duration::from_secs(60));
 /// # drop(limiter);
+/// # Ok::<(), secure_core::ratelimit::InvalidCidr>(())
 /// ```
 pub struct RateLimiter {
     slots: [OnceLock<RouteLimiters>; SLOTS],
@@ -383,23 +384,18 @@ impl RateLimiter {
     }
 
     /// Believes the forwarding header of peers in these ranges (`"10.0.0.0/8"`,
-    /// `"192.0.2.7"`, `"2001:db8::/32"`). Only list your own reverse proxies.
-    ///
-    /// # Panics
-    /// When a range does not parse: a configuration error found at start-up. Parse them as
-    /// [`Cidr`] first to handle the error yourself, and use [`trust_proxy_ranges`].
-    ///
-    /// [`trust_proxy_ranges`]: RateLimiter::trust_proxy_ranges
-    pub fn trust_proxies<I, S>(self, ranges: I) -> Self
+    /// `"192.0.2.7"`, `"2001:db8::/32"`). Only list your own reverse proxies. A range that
+    /// does not parse is an error naming it (found at start-up, never a panic).
+    pub fn trust_proxies<I, S>(self, ranges: I) -> Result<Self, InvalidCidr>
     where
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
         let ranges = ranges
             .into_iter()
-            .map(|r| r.as_ref().parse::<Cidr>().unwrap_or_else(|e| panic!("{e}")))
-            .collect();
-        self.trust_proxy_ranges(ranges)
+            .map(|r| r.as_ref().parse::<Cidr>())
+            .collect::<Result<_, _>>()?;
+        Ok(self.trust_proxy_ranges(ranges))
     }
 
     /// Believes the forwarding header of peers in these ranges.

@@ -9,7 +9,7 @@ mod public;
 
 use ::url::Url;
 
-/// Which URLs [`url`] accepts.
+/// Which URLs [`url()`](fn@url) accepts.
 ///
 /// ```
 /// use secure_core::validate::rules::{UrlPolicy, url};
@@ -24,7 +24,7 @@ pub struct UrlPolicy {
     /// Allowed schemes, lowercase, without the `:` (`"https"`). Compared case-insensitively.
     pub schemes: &'static [&'static str],
     /// Reject hosts inside the network (loopback, private, link-local, ...): the `url(public)`
-    /// rule. See [`url`] for what this covers and what it cannot.
+    /// rule. See [`url()`](fn@url) for what this covers and what it cannot.
     pub public: bool,
 }
 
