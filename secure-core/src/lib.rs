@@ -268,7 +268,7 @@ pub mod __private {
     pub use crate::policy::guard::{not_built, principal};
     pub use crate::policy::{
         Access, Caller, HandlerFuture, RoutePolicy, RoutedBySecureRouter, SecureHandler,
-        SecureHandlerMarker, Unvalidated,
+        SecureHandlerMarker, SecureInput, Unvalidated,
     };
     pub use crate::ratelimit::{RateKey, RateLimit};
     pub use axum::body::Body;

@@ -9,7 +9,6 @@
 
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use secure_core::auth::{Carrier, Identity};
 use secure_core::prelude::*;
@@ -183,7 +182,7 @@ pub(crate) async fn with_current_password(
 pub(crate) async fn reauth(
     caller: Principal<AppRole>,
     State(state): State<AppState>,
-    parts: Parts,
+    headers: HeaderMap,
     body: Valid<Json<Reauth>>,
 ) -> Response {
     let account = match account_of(&state, &caller).await {
@@ -219,7 +218,7 @@ pub(crate) async fn reauth(
                 Err(refused) => refused,
             }
         }
-        Carrier::SessionCookie => renew_session(&state, &parts.headers, mfa, now).await,
+        Carrier::SessionCookie => renew_session(&state, &headers, mfa, now).await,
     }
 }
 

@@ -13,8 +13,7 @@
 use std::time::SystemTime;
 
 use axum::extract::State;
-use axum::http::request::Parts;
-use axum::http::{Extensions, HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use secure_core::audit::{self, Outcome};
 use secure_core::auth::jwt::AccessTokens;
@@ -25,7 +24,7 @@ use secure_core::auth::password::{
 use secure_core::auth::refresh::{IssuedRefreshToken, RefreshError, RefreshToken};
 use secure_core::auth::{Amr, Identity};
 use secure_core::prelude::*;
-use secure_core::ratelimit::{ClientKey, DeviceId, Factor, ThrottleKey};
+use secure_core::ratelimit::{ClientAddr, ClientKey, DeviceId, Factor, ThrottleKey};
 use secure_core::ratelimit::{RateKey, RateLimit};
 use secure_core::secure_handler;
 use secure_core::validate::FieldError;
@@ -174,10 +173,10 @@ pub(crate) async fn new_password_hash(
 #[secure_handler(public, rate_limit("30/min", key = ip), body_limit = "4KiB")]
 pub(crate) async fn login(
     State(state): State<AppState>,
-    parts: Parts,
+    client: ClientAddr,
     body: Valid<Json<Login>>,
 ) -> Response {
-    let verified = match check_login(&state, &parts.extensions, &parts.headers, &body).await {
+    let verified = match check_login(&state, client, &body).await {
         Ok(verified) => verified,
         Err(refused) => return refused,
     };
@@ -332,12 +331,11 @@ const LOGIN_LIMIT_NAME: &str = "notes_api::login(ip, username)";
 /// (memory, or Redis shared by every instance). Unknown user names count like known ones.
 async fn count_login_attempt(
     state: &AppState,
-    extensions: &Extensions,
-    headers: &HeaderMap,
+    client: ClientAddr,
     username: &str,
 ) -> Result<(), Response> {
     let limiter = &state.limiter;
-    let ip = limiter.client_ip(headers, extensions);
+    let ip = limiter.group(client);
     // `no_control` keeps a newline out of user names, so the pair is unambiguous.
     let key = ClientKey::User(format!("{ip}\n{username}").into_boxed_str());
     // A refusal (429, or 503 when a store fails closed) is audited by `into_result`.
@@ -463,11 +461,10 @@ pub(crate) async fn check_second_factor(
 /// A sign-in: the per-(IP, user name) limit, then [`check_factors`].
 pub(crate) async fn check_login(
     state: &AppState,
-    extensions: &Extensions,
-    headers: &HeaderMap,
+    client: ClientAddr,
     attempt: &Login,
 ) -> Result<Verified, Response> {
-    count_login_attempt(state, extensions, headers, &attempt.username).await?;
+    count_login_attempt(state, client, &attempt.username).await?;
     let user = users::by_username(&state.db, &attempt.username)
         .await
         .map_err(internal)?;

@@ -8,11 +8,11 @@
 //! cross-site request forgery (the token, checked by secure-core on every unsafe request).
 
 use axum::extract::State;
-use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use secure_core::auth::Carrier;
 use secure_core::prelude::*;
+use secure_core::ratelimit::ClientAddr;
 use secure_core::secure_handler;
 use secure_core::session::CsrfToken;
 use serde::ser::SerializeStruct;
@@ -54,15 +54,16 @@ impl Serialize for SessionStarted {
 #[secure_handler(public, rate_limit("30/min", key = ip), body_limit = "4KiB")]
 pub(crate) async fn session_login(
     State(state): State<AppState>,
-    parts: Parts,
+    client: ClientAddr,
+    headers: HeaderMap,
     body: Valid<Json<Login>>,
 ) -> Response {
-    let verified = match check_login(&state, &parts.extensions, &parts.headers, &body).await {
+    let verified = match check_login(&state, client, &body).await {
         Ok(verified) => verified,
         Err(refused) => return refused,
     };
     let who = identity(&verified.user_id, verified.role, verified.mfa, unix_now());
-    match state.sessions.login(&parts.headers, who).await {
+    match state.sessions.login(&headers, who).await {
         Ok(started) => (
             started.cookie,
             Json(SessionStarted {

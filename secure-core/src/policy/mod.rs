@@ -6,11 +6,13 @@
 //! the code.
 
 pub(crate) mod guard;
+mod input;
 pub(crate) mod pipeline;
 pub(crate) mod route;
 pub(crate) mod router;
 mod table;
 
+pub use input::{PathSegment, SecureInput};
 pub use pipeline::{Caller, HandlerFuture};
 pub use route::{Access, RoutePolicy, Unvalidated};
 pub use router::{

@@ -59,9 +59,22 @@ use crate::audit;
 use crate::error::{Problem, StoreError};
 
 /// The client address of a request, resolved once (proxy-aware) by the request context and
-/// read by the limiter and the audit events alike.
+/// read by the limiter and the audit events alike. Also an extractor, for handlers that count
+/// on their own (a login's per-client limit).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientAddr(pub IpAddr);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddr {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Response> {
+        parts.extensions.get::<ClientAddr>().copied().ok_or_else(|| {
+            // The request context sets it on every request of an assembled app.
+            tracing::error!(target: "secure::ratelimit", "ClientAddr used outside an assembled SecureApp");
+            Problem::internal().into_response()
+        })
+    }
+}
 
 /// The key a request counts under on one route.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -465,6 +478,12 @@ impl RateLimiter {
                 IpAddr::V4(Ipv4Addr::UNSPECIFIED)
             }
         }
+    }
+
+    /// The key address of a client: IPv6 cut to the configured prefix (one subscriber, one
+    /// budget), IPv4 as it is.
+    pub fn group(&self, client: ClientAddr) -> IpAddr {
+        client_ip::group(client.0, self.ipv6_prefix)
     }
 
     /// The address `headers`/`extensions` of one request count under: [`client_addr`], IPv6

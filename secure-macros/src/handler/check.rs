@@ -19,6 +19,8 @@ pub(crate) enum ParamKind {
 pub(crate) struct Param<'a> {
     pub(crate) ty: &'a Type,
     pub(crate) kind: ParamKind,
+    /// Declared with `unvalidated(name, reason = "..")`: raw on purpose.
+    pub(crate) declared_raw: bool,
 }
 
 /// The policy and the parameters, or `None` when an error was recorded.
@@ -248,7 +250,11 @@ fn signature<'a>(
                 ParamKind::Extractor
             }
         };
-        params.push(Param { ty: &pt.ty, kind });
+        params.push(Param {
+            ty: &pt.ty,
+            kind,
+            declared_raw,
+        });
     }
     if let Some(Access::Auth { roles, .. }) = access
         && !roles.is_empty()

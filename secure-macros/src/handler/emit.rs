@@ -172,6 +172,22 @@ pub(crate) fn handler(policy: &Policy, params: &[Param<'_>], f: &ItemFn) -> Toke
         quote!(let _ = (__parts, __body);)
     };
 
+    // Every input but `Principal` and declared raw input must be one the framework checks:
+    // an allowlist by type (aliases and `Result<Query<T>, _>` included), reported at the
+    // parameter.
+    let pp = private();
+    let input_checks = params
+        .iter()
+        .filter(|p| p.kind == ParamKind::Extractor && !p.declared_raw)
+        .map(|p| {
+            let ty = p.ty;
+            quote_spanned! {ty.span()=>
+                const _: fn() = || {
+                    fn __secure_input<__T: #pp::SecureInput>() {}
+                    __secure_input::<#ty>();
+                };
+            }
+        });
     // The extractor bounds above only bite when the handler is routed; a `Valid<Json<T>>`
     // whose `T` has no rules is reported here, at `T`, when the handler is defined.
     let validate_checks = params
@@ -209,6 +225,7 @@ pub(crate) fn handler(policy: &Policy, params: &[Param<'_>], f: &ItemFn) -> Toke
         const _: () = {
             #inner_fn
             #(#validate_checks)*
+            #(#input_checks)*
 
             impl<__S> #p::SecureHandler<__S> for #name
             where
