@@ -407,7 +407,7 @@ mod tests {
 
     #[test]
     fn sql_built_with_format_is_refused() {
-        let fix = "SQL built with `format!` can be injected";
+        let fix = "SQL built from strings can be injected";
         assert_error(
             quote!(public),
             quote!(

@@ -1,6 +1,7 @@
-//! SQL built from strings: a `format!` passed to sqlx's `query`, `query_as` or `query_scalar`
-//! (directly, behind `&`, `.as_str()` or `AssertSqlSafe(..)`, or through a local variable bound
-//! to a `format!`) is a compile error (OWASP A03 injection, ASVS 5.3.4).
+//! SQL built from strings: a `format!`, a `+` of strings, or a local grown with `push_str`,
+//! `+=` or `write!`, passed to sqlx's `query`, `query_as` or `query_scalar` (directly, behind
+//! `&`, `.as_str()` or `AssertSqlSafe(..)`, or through a local variable, typed or not) is a
+//! compile error (OWASP A03 injection, ASVS 5.3.4).
 
 use std::collections::HashMap;
 
@@ -18,7 +19,7 @@ const QUERY_FNS: &[&str] = &[
     "query_scalar_with",
 ];
 
-const FIX: &str = "SQL built with `format!` can be injected: write the SQL as a string literal and pass values with `.bind(..)`, such as `sqlx::query(\"SELECT * FROM notes WHERE id = $1\").bind(id)`";
+const FIX: &str = "SQL built from strings can be injected: write the SQL as a string literal and pass values with `.bind(..)`, such as `sqlx::query(\"SELECT * FROM notes WHERE id = $1\").bind(id)`";
 
 /// Reports every query built from a formatted string in `block`.
 pub(crate) fn check(cx: &mut Ctxt, block: &syn::Block) {
@@ -29,11 +30,9 @@ pub(crate) fn check(cx: &mut Ctxt, block: &syn::Block) {
     finder.visit_block(block);
     for (span_of, via) in finder.found {
         match via {
-            Some(var) => cx.error_spanned_by(
+            Some((var, how)) => cx.error_spanned_by(
                 &span_of,
-                format!(
-                    "`{var}` holds SQL built with `format!`, and it reaches a query here. {FIX}"
-                ),
+                format!("`{var}` holds SQL built with {how}, and it reaches a query here. {FIX}"),
             ),
             None => cx.error_spanned_by(&span_of, FIX),
         }
@@ -41,10 +40,47 @@ pub(crate) fn check(cx: &mut Ctxt, block: &syn::Block) {
 }
 
 struct Finder {
-    /// Locals bound to a `format!(..)`.
-    formatted: HashMap<String, ()>,
-    /// The offending token, and the local it came through.
-    found: Vec<(proc_macro2::TokenStream, Option<Ident>)>,
+    /// Locals holding a built string, and how it was built (`format!`, `+`, `push_str`).
+    formatted: HashMap<String, &'static str>,
+    /// The offending token, and the local it came through with how it was built.
+    found: Vec<(proc_macro2::TokenStream, Option<(Ident, &'static str)>)>,
+}
+
+/// How `e` builds a string, if it does: `format!(..)` or a `+` of strings.
+fn built(e: &Expr) -> Option<&'static str> {
+    match peel(e) {
+        Expr::Macro(m) if is_format(&m.mac) => Some("`format!`"),
+        Expr::Binary(b) if matches!(b.op, syn::BinOp::Add(_)) => Some("`+`"),
+        _ => None,
+    }
+}
+
+/// The name a `let` pattern binds, typed (`let q: String`) or not.
+fn bound_name(pat: &syn::Pat) -> Option<&Ident> {
+    match pat {
+        syn::Pat::Ident(pi) => Some(&pi.ident),
+        syn::Pat::Type(pt) => bound_name(&pt.pat),
+        _ => None,
+    }
+}
+
+/// The local a method call or an assignment grows: `q.push_str(..)`, `q += ..`.
+fn grown(e: &Expr) -> Option<(String, &'static str)> {
+    match e {
+        Expr::MethodCall(m)
+            if matches!(m.method.to_string().as_str(), "push_str" | "push" | "insert_str") =>
+        {
+            match &*m.receiver {
+                Expr::Path(p) => p.path.get_ident().map(|i| (i.to_string(), "`push_str`")),
+                _ => None,
+            }
+        }
+        Expr::Binary(b) if matches!(b.op, syn::BinOp::AddAssign(_)) => match &*b.left {
+            Expr::Path(p) => p.path.get_ident().map(|i| (i.to_string(), "`+=`")),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 fn is_format(mac: &Macro) -> bool {
@@ -83,13 +119,31 @@ fn peel(mut e: &Expr) -> &Expr {
 
 impl<'ast> Visit<'ast> for Finder {
     fn visit_local(&mut self, local: &'ast syn::Local) {
-        if let (syn::Pat::Ident(pi), Some(init)) = (&local.pat, &local.init)
-            && let Expr::Macro(m) = peel(&init.expr)
-            && is_format(&m.mac)
+        if let (Some(name), Some(init)) = (bound_name(&local.pat), &local.init)
+            && let Some(how) = built(&init.expr)
         {
-            self.formatted.insert(pi.ident.to_string(), ());
+            self.formatted.insert(name.to_string(), how);
         }
         visit::visit_local(self, local);
+    }
+
+    fn visit_expr(&mut self, e: &'ast Expr) {
+        if let Some((name, how)) = grown(e) {
+            self.formatted.entry(name).or_insert(how);
+        }
+        if let Expr::Macro(m) = e
+            && m.mac.path.segments.last().is_some_and(|s| s.ident == "write" || s.ident == "writeln")
+            && let Ok(first) = m.mac.parse_body_with(|input: syn::parse::ParseStream<'_>| {
+                let first: Expr = input.parse()?;
+                let _: proc_macro2::TokenStream = input.parse()?;
+                Ok(first)
+            })
+            && let Expr::Path(p) = peel(&first)
+            && let Some(id) = p.path.get_ident()
+        {
+            self.formatted.entry(id.to_string()).or_insert("`write!`");
+        }
+        visit::visit_expr(self, e);
     }
 
     fn visit_expr_call(&mut self, call: &'ast syn::ExprCall) {
@@ -101,12 +155,17 @@ impl<'ast> Visit<'ast> for Finder {
                     self.found
                         .push((quote::ToTokens::to_token_stream(&m.mac), None));
                 }
+                e @ Expr::Binary(b) if matches!(b.op, syn::BinOp::Add(_)) => {
+                    self.found.push((quote::ToTokens::to_token_stream(e), None));
+                }
                 Expr::Path(p) => {
                     if let Some(id) = p.path.get_ident()
-                        && self.formatted.contains_key(&id.to_string())
+                        && let Some(how) = self.formatted.get(&id.to_string())
                     {
-                        self.found
-                            .push((quote::ToTokens::to_token_stream(id), Some(id.clone())));
+                        self.found.push((
+                            quote::ToTokens::to_token_stream(id),
+                            Some((id.clone(), how)),
+                        ));
                     }
                 }
                 _ => {}
