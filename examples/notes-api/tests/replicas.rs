@@ -35,12 +35,14 @@ fn random_hex(bytes: usize) -> String {
         .collect()
 }
 
+// Reviewed: DDL with a name the test made (no bind parameters for identifiers).
+#[allow(clippy::disallowed_methods)]
 async fn drop_database(server_url: &str, name: &str) {
     use sqlx::Executor;
     let admin = sqlx::PgPool::connect(server_url)
         .await
         .expect("admin connection");
-    // The name is ours (`replicas_` + hex), not user input.
+    // The name is ours (`replicas_` + hex), not user input; DDL takes no bind parameters.
     let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
     admin
         .execute(sqlx::AssertSqlSafe(sql))

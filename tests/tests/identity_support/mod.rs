@@ -250,6 +250,8 @@ pub struct PostgresDb {
 }
 
 impl PostgresDb {
+    // Reviewed: DDL with a schema name the test made (no bind parameters for identifiers).
+    #[allow(clippy::disallowed_methods)]
     pub async fn new(test: &str) -> Option<Self> {
         let Ok(url) = std::env::var("SECURE_TEST_POSTGRES_URL") else {
             eprintln!(
@@ -276,6 +278,8 @@ impl PostgresDb {
         Some(PostgresDb { pool, url, schema })
     }
 
+    // Reviewed: as in `new`.
+    #[allow(clippy::disallowed_methods)]
     pub async fn cleanup(self) {
         self.pool.close().await;
         if let Ok(admin) = PgPool::connect(&self.url).await {
