@@ -114,7 +114,6 @@ fn serialize(cx: &mut Ctxt, c: &Container<'_>) {
             .collect(),
         Body::Struct(_) => Vec::new(),
     };
-    let mut written = Vec::new();
     for shape in c.shapes() {
         if skipped_variants.iter().any(|s| std::ptr::eq(*s, shape)) {
             continue;
@@ -133,26 +132,20 @@ fn serialize(cx: &mut Ctxt, c: &Container<'_>) {
                     ),
                 );
             } else if secret.serialize_masked.is_none() {
-                written.push(format!("`{}`", f.name));
+                // At the field that leaks, naming the derive that would write it.
+                let message = format!(
+                    "the secret field `{}` would be written by `derive({})` on `{}`: mark it `#[serde(skip_serializing)]`, or opt in to writing only a mask with `#[sensitive(mask = last(4), serialize = masked)]`",
+                    f.name,
+                    derive.to_token_stream(),
+                    c.input.ident
+                );
+                match &f.member {
+                    syn::Member::Named(name) => cx.error_spanned_by(name, message),
+                    syn::Member::Unnamed(_) => cx.error_spanned_by(f.ty, message),
+                }
             }
         }
     }
-    if written.is_empty() {
-        return;
-    }
-    let fields = written.join(", ");
-    let (noun, them) = if written.len() == 1 {
-        ("field", "it")
-    } else {
-        ("fields", "each")
-    };
-    cx.error_spanned_by(
-        derive,
-        format!(
-            "this `Serialize` would write the secret {noun} {fields} of `{}`: mark {them} `#[serde(skip_serializing)]`, or opt in to writing only a mask with `#[sensitive(mask = last(4), serialize = masked)]`",
-            c.input.ident
-        ),
-    );
 }
 
 /// What `ty` is, when its syntax alone shows it is not text (`u32`, a Vec, an array).
