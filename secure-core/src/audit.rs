@@ -72,12 +72,14 @@ pub fn current() -> Option<RequestContext> {
 }
 
 /// Runs `fut` with `context` as the current request context (the request middleware does).
+#[cfg(feature = "edge")]
 pub(crate) async fn scope<F: std::future::Future>(context: RequestContext, fut: F) -> F::Output {
     CONTEXT.scope(context, fut).await
 }
 
 /// Runs `f` with `context` as the current request context: for work moved off the request's
 /// task (`spawn_blocking`), so its audit events keep the request's fields.
+#[cfg(feature = "identity")]
 pub(crate) fn with_context<R>(context: Option<RequestContext>, f: impl FnOnce() -> R) -> R {
     match context {
         Some(context) => CONTEXT.sync_scope(context, f),

@@ -71,23 +71,36 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
-pub mod app;
+// Validation: always.
 pub mod audit;
-pub mod auth;
-pub mod config;
-pub mod crypto;
 pub mod error;
 pub mod extract;
-pub mod http;
-pub mod policy;
-pub mod ratelimit;
 pub mod redact;
-pub mod serve;
+pub mod validate;
+// Identity (feature `identity`): who is calling, and secrets at rest.
+#[cfg(feature = "identity")]
+pub mod auth;
+#[cfg(feature = "identity")]
+pub mod crypto;
+#[cfg(feature = "identity")]
 pub mod session;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub mod sql;
-pub mod validate;
+// Edge (feature `edge`): the router, the stack, configuration, serving.
+#[cfg(feature = "edge")]
+pub mod app;
+#[cfg(feature = "edge")]
+pub mod config;
+#[cfg(feature = "edge")]
+pub mod http;
+#[cfg(feature = "edge")]
+pub mod policy;
+#[cfg(feature = "edge")]
+pub mod ratelimit;
+#[cfg(feature = "edge")]
+pub mod serve;
 
+#[cfg(feature = "edge")]
 pub use policy::routing;
 pub use redact::{ExposeSecret, ExposeSecretMut, SecretBox, SecretString};
 pub use secure_macros::Validated;
@@ -156,6 +169,7 @@ pub use secure_macros::Validated;
 ///     .route("/admin/users", get(list_users));
 /// println!("{}", app.policies());
 /// ```
+#[cfg(feature = "edge")]
 pub use secure_macros::secure_handler;
 /// Marks a type as secret: its `Debug` redacts, its secret fields are wiped on drop, and
 /// what would leak them does not compile.
@@ -234,17 +248,26 @@ pub use validate::{Valid, Validate, ValidationError, ValidationErrors};
 /// the caller, the validated extractors and the error a handler returns.
 pub mod prelude {
     pub use crate::Validated;
-    pub use crate::app::SecureApp;
-    pub use crate::auth::{AuthError, Authenticator, Principal, Role};
-    pub use crate::config::SecurityConfig;
     pub use crate::error::{ApiError, Problem};
-    pub use crate::policy::SecureRouter;
     pub use crate::redact::{ExposeSecret, ExposeSecretMut, SecretBox, SecretString};
-    pub use crate::routing::{delete, get, patch, post, put};
+    pub use crate::sensitive;
     pub use crate::validate::{Valid, Validate, ValidationError, ValidationErrors};
-    pub use crate::{secure_handler, sensitive};
     pub use axum::Json;
     pub use axum::extract::{Form, Path, Query, State};
+
+    #[cfg(feature = "identity")]
+    pub use crate::auth::{AuthError, Authenticator, Principal, Role};
+
+    #[cfg(feature = "edge")]
+    pub use crate::app::SecureApp;
+    #[cfg(feature = "edge")]
+    pub use crate::config::SecurityConfig;
+    #[cfg(feature = "edge")]
+    pub use crate::policy::SecureRouter;
+    #[cfg(feature = "edge")]
+    pub use crate::routing::{delete, get, patch, post, put};
+    #[cfg(feature = "edge")]
+    pub use crate::secure_handler;
 }
 
 /// Items the macros' generated code names. Not a public API: may change in any release.
@@ -261,17 +284,24 @@ pub mod __private {
     pub use std::sync::LazyLock;
 
     // #[derive(Role)]
+    #[cfg(feature = "identity")]
     pub use crate::auth::Role;
 
     // #[secure_handler]
+    #[cfg(feature = "edge")]
     pub use crate::auth::Principal;
+    #[cfg(feature = "edge")]
     pub use crate::policy::guard::{not_built, principal};
+    #[cfg(feature = "edge")]
     pub use crate::policy::{
         Access, Caller, HandlerFuture, RoutePolicy, RoutedBySecureRouter, SecureHandler,
         SecureHandlerMarker, SecureInput, Unvalidated,
     };
+    #[cfg(feature = "edge")]
     pub use crate::ratelimit::{RateKey, RateLimit};
+    #[cfg(feature = "edge")]
     pub use axum::body::Body;
+    #[cfg(feature = "edge")]
     pub use axum::http::request::Parts;
 
     // #[sensitive]

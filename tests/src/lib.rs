@@ -61,6 +61,24 @@ pub async fn with_logs<F: Future<Output = T>, T>(f: F) -> (T, String) {
     (out, String::from_utf8_lossy(&bytes).into_owned())
 }
 
+/// A test that cannot run here says so: on standard error (shown with `--nocapture`), and in
+/// the skip log that `tests/run` prints as one summary at the end of the run
+/// (`SECURE_TEST_SKIP_LOG`), since cargo hides the output of tests that pass.
+pub fn skipped(test: &str, needs: &str) {
+    let line = format!("{test}: needs {needs}");
+    eprintln!("NOTICE: skipped {line}");
+    if let Some(log) = std::env::var_os("SECURE_TEST_SKIP_LOG") {
+        use std::io::Write as _;
+        if let Ok(mut file) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+        {
+            let _ = writeln!(file, "{line}");
+        }
+    }
+}
+
 /// The README's Rust examples compile and run as doctests, so the README cannot drift.
 #[doc = include_str!("../../README.md")]
 #[cfg(doctest)]

@@ -37,10 +37,7 @@ async fn health() -> &'static str {
 fn redis_url(test: &str) -> Option<String> {
     let url = std::env::var("SECURE_TEST_REDIS_URL").ok();
     if url.is_none() {
-        eprintln!(
-            "NOTICE: {test}: SECURE_TEST_REDIS_URL is not set; Redis store test skipped \
-             (.ci/redis.sh starts a throwaway server)"
-        );
+        secure_tests::skipped(test, "Redis: SECURE_TEST_REDIS_URL (`. .ci/redis.sh`)");
     }
     url
 }
@@ -507,7 +504,8 @@ async fn unreachable_redis_lets_requests_through_with_fail_open() {
 
 #[tokio::test]
 async fn account_throttle_counters_are_shared_by_instances_and_match_memory() {
-    use secure_core::ratelimit::{AccountThrottle, DeviceId, Factor, ThrottleKey};
+    use secure_core::auth::device::DeviceId;
+    use secure_core::ratelimit::{AccountThrottle, Factor, ThrottleKey};
     let Some(url) = redis_url("account_throttle_counters_are_shared_by_instances_and_match_memory")
     else {
         return;

@@ -16,6 +16,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use secure_core::audit::{self, Outcome};
+use secure_core::auth::device::DeviceId;
 use secure_core::auth::jwt::AccessTokens;
 use secure_core::auth::mfa::{RecoveryCodeHash, verify_recovery_code, verify_totp};
 use secure_core::auth::password::{
@@ -24,7 +25,7 @@ use secure_core::auth::password::{
 use secure_core::auth::refresh::{IssuedRefreshToken, RefreshError, RefreshToken};
 use secure_core::auth::{Amr, Identity};
 use secure_core::prelude::*;
-use secure_core::ratelimit::{ClientAddr, ClientKey, DeviceId, Factor, ThrottleKey};
+use secure_core::ratelimit::{ClientAddr, ClientKey, Factor, ThrottleKey};
 use secure_core::ratelimit::{RateKey, RateLimit};
 use secure_core::secure_handler;
 use secure_core::validate::FieldError;

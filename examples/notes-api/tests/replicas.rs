@@ -22,11 +22,22 @@ fn postgres_url() -> Option<String> {
         .find(|url| url.starts_with("postgres://") || url.starts_with("postgresql://"))
 }
 
+/// Says so on standard error and in the skip log `tests/run` summarises at the end.
 fn skip_notice(test: &str) {
-    eprintln!(
-        "NOTICE: {test} skipped: set SECURE_TEST_POSTGRES_URL (or NOTES_TEST_DATABASE_URL) to a \
-         PostgreSQL server to run it (.ci/run starts one)"
+    let line = format!(
+        "notes-api {test}: needs PostgreSQL: SECURE_TEST_POSTGRES_URL or NOTES_TEST_DATABASE_URL (`. .ci/postgres.sh`)"
     );
+    eprintln!("NOTICE: skipped {line}");
+    if let Some(log) = std::env::var_os("SECURE_TEST_SKIP_LOG") {
+        use std::io::Write as _;
+        if let Ok(mut file) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+        {
+            let _ = writeln!(file, "{line}");
+        }
+    }
 }
 
 fn random_hex(bytes: usize) -> String {

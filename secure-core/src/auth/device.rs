@@ -31,7 +31,23 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::crypto::DataKeys;
-use crate::ratelimit::DeviceId;
+
+/// A device the account signed in from before, as proven by a device token: its attempts
+/// are counted apart from everyone else's.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct DeviceId(String);
+
+impl DeviceId {
+    /// The id as text (random, not a secret; it is hashed before it reaches a store).
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The id a verified token names.
+    pub(crate) fn from_verified(id: &str) -> Self {
+        DeviceId(id.to_owned())
+    }
+}
 
 /// Issues and checks device tokens under the data keys.
 #[derive(Debug, Clone)]
@@ -89,7 +105,7 @@ impl DeviceTokens {
         let plain = std::str::from_utf8(&plain).ok()?;
         let (expires, id) = plain.split_once('.')?;
         let expires: u64 = expires.parse().ok()?;
-        (expires > unix_now() && !id.is_empty()).then(|| DeviceId(id.to_owned()))
+        (expires > unix_now() && !id.is_empty()).then(|| DeviceId::from_verified(id))
     }
 
     /// [`verify`](Self::verify) of an optional secret from a request body.

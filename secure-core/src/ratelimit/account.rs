@@ -40,6 +40,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::audit::{self, Outcome};
+use crate::auth::device::DeviceId;
 use crate::error::Problem;
 
 /// Which kind of attempt is counted: each has its own counter per account.
@@ -57,18 +58,6 @@ impl Factor {
             Factor::Password => "pwd",
             Factor::SecondFactor => "mfa",
         }
-    }
-}
-
-/// A device the account signed in from before, as proven by a device token: its attempts
-/// are counted apart from everyone else's.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct DeviceId(pub(crate) String);
-
-impl DeviceId {
-    /// The id as text (random, not a secret; it is hashed before it reaches a store).
-    pub fn as_str(&self) -> &str {
-        &self.0
     }
 }
 
@@ -105,7 +94,7 @@ impl ThrottleKey {
         out.extend_from_slice(self.account.as_bytes());
         if let Some(device) = &self.device {
             out.push(1);
-            out.extend_from_slice(device.0.as_bytes());
+            out.extend_from_slice(device.as_str().as_bytes());
         }
         out
     }
@@ -427,8 +416,11 @@ mod tests {
         };
         let ada = ThrottleKey::new(Factor::Password, "ada", None);
         let ada_mfa = ThrottleKey::new(Factor::SecondFactor, "ada", None);
-        let ada_phone =
-            ThrottleKey::new(Factor::Password, "ada", Some(&DeviceId("phone".to_owned())));
+        let ada_phone = ThrottleKey::new(
+            Factor::Password,
+            "ada",
+            Some(&DeviceId::from_verified("phone")),
+        );
         assert!(m.attempt(&ada, &p).is_ok());
         assert!(m.attempt(&ada, &p).is_ok());
         assert!(m.attempt(&ada, &p).is_err());

@@ -46,7 +46,7 @@ use axum::http::{Extensions, HeaderMap, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-pub use account::{AccountThrottle, AccountThrottled, DeviceId, Factor, ThrottleKey};
+pub use account::{AccountThrottle, AccountThrottled, Factor, ThrottleKey};
 pub use client_ip::{Cidr, InvalidCidr, ProxyHeader, TrustedProxies};
 pub use headers::{Decision, RATELIMIT, RATELIMIT_POLICY, RateLimitHeaders};
 pub use limit::{RateKey, RateLimit};

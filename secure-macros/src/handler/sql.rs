@@ -68,7 +68,10 @@ fn bound_name(pat: &syn::Pat) -> Option<&Ident> {
 fn grown(e: &Expr) -> Option<(String, &'static str)> {
     match e {
         Expr::MethodCall(m)
-            if matches!(m.method.to_string().as_str(), "push_str" | "push" | "insert_str") =>
+            if matches!(
+                m.method.to_string().as_str(),
+                "push_str" | "push" | "insert_str"
+            ) =>
         {
             match &*m.receiver {
                 Expr::Path(p) => p.path.get_ident().map(|i| (i.to_string(), "`push_str`")),
@@ -132,7 +135,11 @@ impl<'ast> Visit<'ast> for Finder {
             self.formatted.entry(name).or_insert(how);
         }
         if let Expr::Macro(m) = e
-            && m.mac.path.segments.last().is_some_and(|s| s.ident == "write" || s.ident == "writeln")
+            && m.mac
+                .path
+                .segments
+                .last()
+                .is_some_and(|s| s.ident == "write" || s.ident == "writeln")
             && let Ok(first) = m.mac.parse_body_with(|input: syn::parse::ParseStream<'_>| {
                 let first: Expr = input.parse()?;
                 let _: proc_macro2::TokenStream = input.parse()?;

@@ -254,9 +254,9 @@ impl PostgresDb {
     #[allow(clippy::disallowed_methods)]
     pub async fn new(test: &str) -> Option<Self> {
         let Ok(url) = std::env::var("SECURE_TEST_POSTGRES_URL") else {
-            eprintln!(
-                "NOTICE: {test}: SECURE_TEST_POSTGRES_URL is not set; Postgres store test skipped \
-                 (.ci/postgres.sh starts a throwaway server)"
+            secure_tests::skipped(
+                test,
+                "PostgreSQL: SECURE_TEST_POSTGRES_URL (`. .ci/postgres.sh`)",
             );
             return None;
         };
