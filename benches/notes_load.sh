@@ -72,6 +72,7 @@ api="http://127.0.0.1:$api_port"
 echo "== starting notes-api on $api" >&2
 SECURE_JWT_KEY=$(openssl rand -base64 48) \
 SECURE_CSRF_KEY=$(openssl rand -base64 48) \
+SECURE_DATA_KEY=$(openssl rand -base64 48) \
 SECURE_RATE_LIMIT=1000000000/min \
 DATABASE_URL="$db" NOTES_ADDR="127.0.0.1:$api_port" \
     "$notes_api" >"$work/notes-api.log" 2>&1 &

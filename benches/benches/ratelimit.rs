@@ -28,37 +28,18 @@
 
 use std::cell::Cell;
 use std::hint::black_box;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::num::NonZeroU32;
-use std::time::Duration;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::ConnectInfo;
 use axum::http::Request;
 use criterion::{Criterion, criterion_group, criterion_main};
-use governor::{DefaultKeyedRateLimiter, Quota};
+use governor::DefaultKeyedRateLimiter;
 use secure_core::ratelimit::{ClientKey, RateLimiter};
-use secure_core::ratelimit::{RateKey, RateLimit};
 
-const KEYS: usize = 1024;
-const LIMIT: RateLimit = RateLimit {
-    count: 1_000_000,
-    period_secs: 1,
-    key: RateKey::Ip,
-};
-const ROUTE: &str = "secure_benches::ratelimit::login";
+#[path = "support/ratelimit.rs"]
+mod support;
 
-fn quota() -> Quota {
-    let burst = NonZeroU32::new(LIMIT.count).expect("count");
-    Quota::with_period(Duration::from_secs(LIMIT.period_secs) / LIMIT.count)
-        .expect("period")
-        .allow_burst(burst)
-}
-
-fn addrs() -> Vec<IpAddr> {
-    (0..KEYS)
-        .map(|i| IpAddr::V4(Ipv4Addr::from(0xC633_6400 + i as u32)))
-        .collect()
-}
+use support::{KEYS, LIMIT, ROUTE, addrs, quota};
 
 /// Medians of the functions timed in alternation (rounds of 2000 calls each), printed with
 /// ratios to the first.

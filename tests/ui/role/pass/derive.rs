@@ -14,7 +14,15 @@ async fn handler(user: Principal<AppRole>) -> String {
 }
 
 fn main() {
-    assert_eq!(AppRole::ALL, [AppRole::Admin, AppRole::SupportAgent, AppRole::BillingReader, AppRole::Type]);
+    assert_eq!(
+        AppRole::ALL,
+        [
+            AppRole::Admin,
+            AppRole::SupportAgent,
+            AppRole::BillingReader,
+            AppRole::Type
+        ]
+    );
     assert_eq!(AppRole::SupportAgent.as_str(), "support_agent");
     assert_eq!(AppRole::Type.as_str(), "type");
     assert_eq!(AppRole::parse("billing:read"), Some(AppRole::BillingReader));

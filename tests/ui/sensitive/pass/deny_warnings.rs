@@ -70,6 +70,9 @@ fn main() {
         label: "k",
         value: "abcdef".into(),
     };
-    let _ = (Secret::<u8>::Missing, format!("{card} {card:?} {creds:?} {s:?} {t:?}"));
+    let _ = (
+        Secret::<u8>::Missing,
+        format!("{card} {card:?} {creds:?} {s:?} {t:?}"),
+    );
     let _ = (signup.validate(), serde_json::to_string(&signup));
 }

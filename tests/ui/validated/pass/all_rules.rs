@@ -7,7 +7,11 @@ use secure_core::prelude::*;
 use serde::Deserialize;
 
 fn not_admin(name: &str) -> Result<(), ValidationError> {
-    if name == "admin" { Err(ValidationError::new("reserved")) } else { Ok(()) }
+    if name == "admin" {
+        Err(ValidationError::new("reserved"))
+    } else {
+        Ok(())
+    }
 }
 
 fn whole(_: &Everything) -> Result<(), ValidationError> {
@@ -26,7 +30,10 @@ struct Inner {
 struct Everything {
     #[validate(trim, lowercase, nfkc, strip_control, length(min = 3, max = 32), pattern = "[a-z0-9_]+", custom = not_admin)]
     user_name: String,
-    #[validate(bytes(max = 64), email(message = "an email address", code = "bad_email"))]
+    #[validate(
+        bytes(max = 64),
+        email(message = "an email address", code = "bad_email")
+    )]
     email: String,
     #[validate(url(schemes("https"), public))]
     homepage: Option<String>,

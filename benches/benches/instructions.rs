@@ -1,0 +1,199 @@
+//! Instruction counts under Callgrind (gungraun) beside the criterion figures: the handler, the
+//! validation and the rate-limit comparisons, each against its baseline. A count does not move
+//! with the load of a shared machine, where single criterion runs move by a quarter.
+//!
+//! Run (from the workspace root; needs `valgrind` and the matching `gungraun-runner`, which the
+//! script installs when missing):
+//!
+//! ```text
+//! bash benches/instructions.sh
+//! ```
+//!
+//! Each benchmark runs once, in a process of its own under Callgrind; only the benchmark
+//! function is counted. Its setup builds the inputs and runs the measured call once first, so
+//! what is built lazily on a first call (compiled patterns, tracing call sites, limiter
+//! entries, the runtime's first poll) is not counted, as it is not in a running service.
+//! Results are handed back out of the function, so dropping them is not counted either.
+//! - `handler`: one request through the app of `handler.rs` (routing, the stack, the
+//!   extractors, the handler, collecting the body): `secure` against `manual` (the
+//!   hand-written twin on the same stack), `public_secure` against `public_plain`.
+//! - `validate`: one `validate()` of the `Signup` of `validate.rs`, valid and invalid, in
+//!   secure, validator and garde.
+//! - `ratelimit`: `KEYS` allow decisions, one per client address, through
+//!   `RateLimiter::check` and through governor's `check_key` (per decision: divide by `KEYS`).
+
+use std::hint::black_box;
+use std::net::IpAddr;
+
+use axum::body::{Body, Bytes};
+use axum::http::{Request, StatusCode};
+use governor::DefaultKeyedRateLimiter;
+use gungraun::prelude::*;
+use secure_core::ratelimit::{ClientKey, RateLimiter};
+use tokio::runtime::Runtime;
+
+#[path = "support/handler.rs"]
+mod handler_support;
+#[path = "support/ratelimit.rs"]
+mod ratelimit_support;
+#[path = "support/validate.rs"]
+mod validate_support;
+
+use handler_support::{Fixture, fixture, request, send};
+use validate_support::{garde_def, invalid_input, secure_def, valid_input, validator_def};
+
+type Served = (Fixture, Runtime, Request<Body>);
+
+/// The app, its runtime, one warm-up request on `path`, and the request to count.
+fn served(path: &str) -> Served {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    let f = fixture();
+    let (status, _) = rt.block_on(send(&f.router, request(&f, path, &f.admin)));
+    assert_eq!(status, StatusCode::CREATED, "{path}");
+    let next = request(&f, path, &f.admin);
+    (f, rt, next)
+}
+
+#[library_benchmark]
+#[bench::secure(args = ("/secure"), setup = served)]
+#[bench::manual(args = ("/manual"), setup = served)]
+#[bench::public_secure(args = ("/public/secure"), setup = served)]
+#[bench::public_plain(args = ("/public/plain"), setup = served)]
+fn handler(served: Served) -> (Fixture, Runtime, (StatusCode, Bytes)) {
+    let (f, rt, next) = served;
+    let reply = rt.block_on(send(&f.router, next));
+    black_box((f, rt, reply))
+}
+
+fn secure_signup(valid: bool) -> secure_def::Signup {
+    let input = if valid {
+        valid_input()
+    } else {
+        invalid_input()
+    };
+    let signup = input.secure();
+    assert_eq!(secure_core::Validate::validate(&signup).is_ok(), valid);
+    signup
+}
+
+fn validator_signup(valid: bool) -> validator_def::Signup {
+    let input = if valid {
+        valid_input()
+    } else {
+        invalid_input()
+    };
+    let signup = input.validator();
+    assert_eq!(validator::Validate::validate(&signup).is_ok(), valid);
+    signup
+}
+
+fn garde_signup(valid: bool) -> garde_def::Signup {
+    let input = if valid {
+        valid_input()
+    } else {
+        invalid_input()
+    };
+    let signup = input.garde();
+    assert_eq!(garde::Validate::validate(&signup).is_ok(), valid);
+    signup
+}
+
+#[library_benchmark]
+#[bench::valid(args = (true), setup = secure_signup)]
+#[bench::invalid(args = (false), setup = secure_signup)]
+fn validate_secure(
+    signup: secure_def::Signup,
+) -> (
+    secure_def::Signup,
+    Result<(), secure_core::validate::ValidationErrors>,
+) {
+    let result = secure_core::Validate::validate(black_box(&signup));
+    black_box((signup, result))
+}
+
+#[library_benchmark]
+#[bench::valid(args = (true), setup = validator_signup)]
+#[bench::invalid(args = (false), setup = validator_signup)]
+fn validate_validator(
+    signup: validator_def::Signup,
+) -> (
+    validator_def::Signup,
+    Result<(), validator::ValidationErrors>,
+) {
+    let result = validator::Validate::validate(black_box(&signup));
+    black_box((signup, result))
+}
+
+#[library_benchmark]
+#[bench::valid(args = (true), setup = garde_signup)]
+#[bench::invalid(args = (false), setup = garde_signup)]
+fn validate_garde(signup: garde_def::Signup) -> (garde_def::Signup, Result<(), garde::Report>) {
+    let result = garde::Validate::validate(black_box(&signup));
+    black_box((signup, result))
+}
+
+/// Our limiter with every client address seen once (its entries exist, as in a running
+/// service), and the keys.
+fn secure_limiter() -> (RateLimiter, Vec<ClientKey>) {
+    let limiter = RateLimiter::new();
+    let keys: Vec<ClientKey> = ratelimit_support::addrs()
+        .into_iter()
+        .map(ClientKey::Ip)
+        .collect();
+    for key in &keys {
+        let limit = ratelimit_support::LIMIT;
+        assert!(limiter.check(ratelimit_support::ROUTE, limit, key).allowed);
+    }
+    (limiter, keys)
+}
+
+/// governor's keyed limiter with every client address seen once, and the addresses.
+fn governor_limiter() -> (DefaultKeyedRateLimiter<IpAddr>, Vec<IpAddr>) {
+    let limiter = governor::RateLimiter::keyed(ratelimit_support::quota());
+    let ips = ratelimit_support::addrs();
+    for ip in &ips {
+        assert!(limiter.check_key(ip).is_ok());
+    }
+    (limiter, ips)
+}
+
+#[library_benchmark]
+#[bench::secure_check(setup = secure_limiter)]
+fn ratelimit_secure(state: (RateLimiter, Vec<ClientKey>)) -> (RateLimiter, Vec<ClientKey>) {
+    let (limiter, keys) = state;
+    for key in &keys {
+        let decision = limiter.check(ratelimit_support::ROUTE, ratelimit_support::LIMIT, key);
+        assert!(black_box(decision).allowed);
+    }
+    (limiter, keys)
+}
+
+#[library_benchmark]
+#[bench::governor_check_key(setup = governor_limiter)]
+fn ratelimit_governor(
+    state: (DefaultKeyedRateLimiter<IpAddr>, Vec<IpAddr>),
+) -> (DefaultKeyedRateLimiter<IpAddr>, Vec<IpAddr>) {
+    let (limiter, ips) = state;
+    for ip in &ips {
+        assert!(black_box(limiter.check_key(black_box(ip))).is_ok());
+    }
+    (limiter, ips)
+}
+
+library_benchmark_group!(name = handler_group, benchmarks = [handler]);
+library_benchmark_group!(
+    name = validate_group,
+    benchmarks = [validate_secure, validate_validator, validate_garde]
+);
+library_benchmark_group!(
+    name = ratelimit_group,
+    benchmarks = [ratelimit_secure, ratelimit_governor]
+);
+
+main!(
+    library_benchmark_groups = handler_group,
+    validate_group,
+    ratelimit_group
+);

@@ -1,0 +1,160 @@
+//! The handler fixture shared by the criterion bench (`handler.rs`) and the instruction
+//! counts (`instructions.rs`): one app with the secure routes and their hand-written twins.
+
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderValue, Method, Request, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use http_body_util::BodyExt;
+use secure_core::app::SecureApp;
+use secure_core::auth::jwt::{AccessTokenKey, AccessTokens};
+use secure_core::auth::{Amr, Authenticator, Identity, Principal, Role};
+use secure_core::config::SecurityConfig;
+use secure_core::policy::SecureRouter;
+use secure_core::prelude::*;
+use secure_core::ratelimit::RateLimiter;
+use secure_core::{SecretBox, secure_handler};
+use serde::{Deserialize, Serialize};
+use tower::ServiceExt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Role)]
+pub enum AppRole {
+    Admin,
+    Member,
+}
+
+#[derive(Debug, Deserialize, Validated)]
+pub struct NewNote {
+    #[validate(trim, length(min = 1, max = 80))]
+    title: String,
+    #[validate(length(max = 2000))]
+    body: String,
+    #[validate(range(min = 0, max = 5))]
+    priority: u8,
+}
+
+#[derive(Serialize)]
+struct Created<'a> {
+    author: &'a str,
+    title: &'a str,
+    priority: u8,
+}
+
+/// The answer of every path: 201 and the same JSON.
+fn created(author: &str, note: &NewNote) -> Response {
+    (
+        StatusCode::CREATED,
+        Json(Created {
+            author,
+            title: &note.title,
+            priority: note.priority,
+        }),
+    )
+        .into_response()
+}
+
+#[secure_handler(auth, roles(Admin))]
+async fn create(user: Principal<AppRole>, body: Valid<Json<NewNote>>) -> Response {
+    created(user.subject(), &body)
+}
+
+/// What a careful hand-written axum handler does: the same extractors, its own role check.
+async fn manual(user: Principal<AppRole>, body: Valid<Json<NewNote>>) -> Response {
+    if !user.has_role(AppRole::Admin) {
+        return StatusCode::FORBIDDEN.into_response();
+    }
+    created(user.subject(), &body)
+}
+
+#[secure_handler(public)]
+async fn public_secure(body: Valid<Json<NewNote>>) -> Response {
+    created("anonymous", &body)
+}
+
+async fn public_plain(body: Valid<Json<NewNote>>) -> Response {
+    created("anonymous", &body)
+}
+
+pub const BODY: &str = r#"{"title":"  Quarterly report  ","body":"Numbers are up; see the attached sheet for the details.","priority":3}"#;
+
+/// The four paths, in bench order.
+pub const PATHS: [(&str, &str, &str); 4] = [
+    ("auth", "secure", "/secure"),
+    ("auth", "manual", "/manual"),
+    ("public", "secure", "/public/secure"),
+    ("public", "plain", "/public/plain"),
+];
+
+pub struct Fixture {
+    pub router: SecureApp,
+    pub admin: HeaderValue,
+    pub member: HeaderValue,
+    json: HeaderValue,
+}
+
+pub fn fixture() -> Fixture {
+    let secret: [u8; 32] = rand::random();
+    let tokens = AccessTokens::builder(
+        AccessTokenKey::hs256(SecretBox::from(secret.to_vec())).expect("key"),
+        "https://auth.example",
+        "notes-api",
+    )
+    .build()
+    .expect("config");
+    let bearer = |roles: &[&str]| {
+        let identity = Identity::new("user-1234567", 1_700_000_000)
+            .with_roles(roles.iter().copied())
+            .with_amr([Amr::Pwd]);
+        let token = tokens.issue(&identity).expect("token");
+        HeaderValue::from_str(&format!("Bearer {token}")).expect("header")
+    };
+    let (admin, member) = (bearer(&["admin", "member"]), bearer(&["member"]));
+    // One app, one stack, for both kinds: the hand-written handlers are unprotected rows, so
+    // only what the declared policy adds (or saves) differs between the pairs.
+    let config = SecurityConfig::new()
+        .authenticator(Authenticator::new(tokens))
+        .rate_limiter(RateLimiter::new().without_default_limit());
+    let router = SecureRouter::new()
+        .route("/secure", secure_core::routing::post(create))
+        .unprotected(
+            Method::POST,
+            "/manual",
+            manual,
+            "the hand-written baseline of the benchmark",
+        )
+        .route("/public/secure", secure_core::routing::post(public_secure))
+        .unprotected(
+            Method::POST,
+            "/public/plain",
+            public_plain,
+            "the hand-written baseline of the benchmark",
+        )
+        .into_app(config)
+        .expect("the app assembles");
+    Fixture {
+        router,
+        admin,
+        member,
+        json: HeaderValue::from_static("application/json"),
+    }
+}
+
+pub fn request(f: &Fixture, path: &str, bearer: &HeaderValue) -> Request<Body> {
+    Request::post(path)
+        .header(header::AUTHORIZATION, bearer.clone())
+        .header(header::CONTENT_TYPE, f.json.clone())
+        .body(Body::from(BODY))
+        .expect("request")
+}
+
+/// One full request: routing, layers, extractors, handler, and reading the body.
+pub async fn send(router: &SecureApp, request: Request<Body>) -> (StatusCode, Bytes) {
+    let response = router.clone().oneshot(request).await.expect("infallible");
+    let status = response.status();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    (status, body)
+}
