@@ -104,6 +104,7 @@ fn interleaved(f: &Fixture, rt: &Runtime) {
 
 fn bench(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
         .build()
         .expect("runtime");
     let f = fixture();

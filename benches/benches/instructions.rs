@@ -33,6 +33,10 @@ use secure_core::ratelimit::{ClientKey, RateLimiter};
 use tokio::runtime::Runtime;
 
 #[path = "support/handler.rs"]
+#[allow(
+    dead_code,
+    reason = "the member token and the path list serve handler.rs's checks"
+)]
 mod handler_support;
 #[path = "support/ratelimit.rs"]
 mod ratelimit_support;
@@ -40,13 +44,16 @@ mod ratelimit_support;
 mod validate_support;
 
 use handler_support::{Fixture, fixture, request, send};
-use validate_support::{garde_def, invalid_input, secure_def, valid_input, validator_def};
+use validate_support::{
+    Input, check_agreement, garde_def, invalid_input, secure_def, valid_input, validator_def,
+};
 
 type Served = (Fixture, Runtime, Request<Body>);
 
 /// The app, its runtime, one warm-up request on `path`, and the request to count.
 fn served(path: &str) -> Served {
     let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
         .build()
         .expect("runtime");
     let f = fixture();
@@ -67,34 +74,32 @@ fn handler(served: Served) -> (Fixture, Runtime, (StatusCode, Bytes)) {
     black_box((f, rt, reply))
 }
 
-fn secure_signup(valid: bool) -> secure_def::Signup {
-    let input = if valid {
+/// The input of `validate.rs`, after the check that the three definitions agree on it.
+fn input(valid: bool) -> Input {
+    check_agreement();
+    if valid {
         valid_input()
     } else {
         invalid_input()
-    };
+    }
+}
+
+fn secure_signup(valid: bool) -> secure_def::Signup {
+    let input = input(valid);
     let signup = input.secure();
     assert_eq!(secure_core::Validate::validate(&signup).is_ok(), valid);
     signup
 }
 
 fn validator_signup(valid: bool) -> validator_def::Signup {
-    let input = if valid {
-        valid_input()
-    } else {
-        invalid_input()
-    };
+    let input = input(valid);
     let signup = input.validator();
     assert_eq!(validator::Validate::validate(&signup).is_ok(), valid);
     signup
 }
 
 fn garde_signup(valid: bool) -> garde_def::Signup {
-    let input = if valid {
-        valid_input()
-    } else {
-        invalid_input()
-    };
+    let input = input(valid);
     let signup = input.garde();
     assert_eq!(garde::Validate::validate(&signup).is_ok(), valid);
     signup

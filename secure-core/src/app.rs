@@ -32,6 +32,10 @@ use axum::http::Request;
 use axum::response::Response;
 use axum::routing::IntoMakeService;
 
+use axum::body::{Body, Bytes};
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+
 use crate::config::SecurityConfig;
 use crate::policy::route::Access;
 use crate::policy::router::Stack;
@@ -138,61 +142,68 @@ impl SecureRouter<()> {
             authenticator: authenticator.clone(),
             limiter: Arc::clone(&limiter),
         }));
-        let mut router = self
-            .inner
-            .fallback(|| async { axum::http::StatusCode::NOT_FOUND })
-            .layer(DefaultBodyLimit::max(config.body_limit))
-            .layer(axum::Extension(crate::extract::JsonDepthLimit(
-                config.json_max_depth,
-            )))
-            // The default per-client-IP limit of every route; inside the limiter's extension.
-            .layer(axum::middleware::from_fn(
-                crate::ratelimit::enforce_default_limit,
-            ))
-            .layer(axum::Extension(Arc::clone(&limiter)));
-        if let Some(authenticator) = authenticator {
-            // For `Principal` in unprotected routes, and login handlers issuing tokens.
-            router = router.layer(axum::Extension(authenticator));
-        }
-        // Handler panics are caught here, inside the request context and CORS, so their 500
-        // carries the request id and, for an allowed origin, the CORS headers (else the
-        // browser reports a network error). The outer catcher guards the middlewares.
-        router = router.layer(tower_http::catch_panic::CatchPanicLayer::custom(
-            crate::http::context::panic_response,
-        ));
-        // Inside the request context, so a 408 carries the request id.
-        if let Some(limit) = config.request_timeout {
-            router = router.layer(axum::middleware::from_fn_with_state(
-                limit,
-                crate::http::timeout::middleware,
-            ));
-        }
-        router = router.layer(axum::middleware::from_fn_with_state(
-            limiter,
-            crate::http::context::middleware,
-        ));
-        // CORS sits outside the request context, whose 5xx rewrite would drop its headers (a
-        // browser would then report a network error instead of the problem), and outside
-        // authentication (browsers send no credentials with a preflight).
-        if let Some(cors) = config.cors {
-            let layer = cors.layer();
-            router = router
-                .layer(layer)
-                .layer(axum::middleware::from_fn_with_state(
-                    Arc::new(cors),
-                    crate::http::cors::guard,
-                ));
-        }
-        let router = router
-            .layer(tower_http::catch_panic::CatchPanicLayer::custom(
-                crate::http::context::panic_response,
-            ))
+        // One tower stack, applied to the routes once. axum boxes a route again for every
+        // `Router::layer` call, and each middleware clones the service below it per request:
+        // eleven separate layers cost about a hundred allocations a request, one stack a few.
+        let cors = config.cors.map(|cors| (cors.layer(), Arc::new(cors)));
+        let stack = ServiceBuilder::new()
             .layer(axum::middleware::from_fn_with_state(
                 Arc::new(config.headers),
                 crate::http::headers::middleware,
-            ));
+            ))
+            .layer(CatchPanicLayer::custom(
+                crate::http::context::panic_response,
+            ))
+            .map_response(one_body)
+            // CORS sits outside the request context, whose 5xx rewrite would drop its headers
+            // (a browser would then report a network error instead of the problem), and
+            // outside authentication (browsers send no credentials with a preflight).
+            .option_layer(cors.as_ref().map(|(_, guard)| {
+                axum::middleware::from_fn_with_state(Arc::clone(guard), crate::http::cors::guard)
+            }))
+            .option_layer(cors.map(|(layer, _)| layer))
+            .layer(axum::middleware::from_fn_with_state(
+                Arc::clone(&limiter),
+                crate::http::context::middleware,
+            ))
+            // Inside the request context, so a 408 carries the request id.
+            .option_layer(config.request_timeout.map(|limit| {
+                axum::middleware::from_fn_with_state(limit, crate::http::timeout::middleware)
+            }))
+            .map_response(one_body)
+            // Handler panics are caught here, inside the request context and CORS, so their
+            // 500 carries the request id and, for an allowed origin, the CORS headers (else the
+            // browser reports a network error). The outer catcher guards the middlewares.
+            .layer(CatchPanicLayer::custom(
+                crate::http::context::panic_response,
+            ))
+            // For `Principal` in unprotected routes, and login handlers issuing tokens.
+            .option_layer(authenticator.map(axum::Extension))
+            // The default per-client-IP limit of every route; inside the limiter's extension.
+            .layer(axum::Extension(Arc::clone(&limiter)))
+            .layer(axum::middleware::from_fn(
+                crate::ratelimit::enforce_default_limit,
+            ))
+            .layer(axum::Extension(crate::extract::JsonDepthLimit(
+                config.json_max_depth,
+            )))
+            .layer(DefaultBodyLimit::max(config.body_limit));
+        let router = self
+            .inner
+            .fallback(|| async { axum::http::StatusCode::NOT_FOUND })
+            .layer(stack);
         Ok(SecureApp { router, table })
     }
+}
+
+/// A response with axum's body type, whatever body the layer below made (the panic catcher
+/// boxes its own): every optional layer of the stack then wraps services of one type.
+fn one_body<B>(response: axum::http::Response<B>) -> Response
+where
+    B: axum::body::HttpBody<Data = Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
+    response.map(Body::new)
 }
 
 /// The wiring checks of [`SecureRouter::into_app`].

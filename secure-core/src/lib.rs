@@ -294,8 +294,8 @@ pub mod __private {
     pub use crate::policy::guard::{not_built, principal};
     #[cfg(feature = "edge")]
     pub use crate::policy::{
-        Access, Caller, HandlerFuture, RoutePolicy, RoutedBySecureRouter, SecureHandler,
-        SecureHandlerMarker, SecureInput, Unvalidated,
+        Access, Caller, RoutePolicy, RoutedBySecureRouter, SecureHandler, SecureHandlerMarker,
+        SecureInput, Unvalidated,
     };
     #[cfg(feature = "edge")]
     pub use crate::ratelimit::{RateKey, RateLimit};

@@ -17,13 +17,13 @@ use serde::{Deserialize, Serialize};
 use tower::ServiceExt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Role)]
-pub enum AppRole {
+pub(crate) enum AppRole {
     Admin,
     Member,
 }
 
 #[derive(Debug, Deserialize, Validated)]
-pub struct NewNote {
+pub(crate) struct NewNote {
     #[validate(trim, length(min = 1, max = 80))]
     title: String,
     #[validate(length(max = 2000))]
@@ -74,24 +74,24 @@ async fn public_plain(body: Valid<Json<NewNote>>) -> Response {
     created("anonymous", &body)
 }
 
-pub const BODY: &str = r#"{"title":"  Quarterly report  ","body":"Numbers are up; see the attached sheet for the details.","priority":3}"#;
+pub(crate) const BODY: &str = r#"{"title":"  Quarterly report  ","body":"Numbers are up; see the attached sheet for the details.","priority":3}"#;
 
 /// The four paths, in bench order.
-pub const PATHS: [(&str, &str, &str); 4] = [
+pub(crate) const PATHS: [(&str, &str, &str); 4] = [
     ("auth", "secure", "/secure"),
     ("auth", "manual", "/manual"),
     ("public", "secure", "/public/secure"),
     ("public", "plain", "/public/plain"),
 ];
 
-pub struct Fixture {
-    pub router: SecureApp,
-    pub admin: HeaderValue,
-    pub member: HeaderValue,
+pub(crate) struct Fixture {
+    pub(crate) router: SecureApp,
+    pub(crate) admin: HeaderValue,
+    pub(crate) member: HeaderValue,
     json: HeaderValue,
 }
 
-pub fn fixture() -> Fixture {
+pub(crate) fn fixture() -> Fixture {
     let secret: [u8; 32] = rand::random();
     let tokens = AccessTokens::builder(
         AccessTokenKey::hs256(SecretBox::from(secret.to_vec())).expect("key"),
@@ -138,7 +138,7 @@ pub fn fixture() -> Fixture {
     }
 }
 
-pub fn request(f: &Fixture, path: &str, bearer: &HeaderValue) -> Request<Body> {
+pub(crate) fn request(f: &Fixture, path: &str, bearer: &HeaderValue) -> Request<Body> {
     Request::post(path)
         .header(header::AUTHORIZATION, bearer.clone())
         .header(header::CONTENT_TYPE, f.json.clone())
@@ -147,7 +147,7 @@ pub fn request(f: &Fixture, path: &str, bearer: &HeaderValue) -> Request<Body> {
 }
 
 /// One full request: routing, layers, extractors, handler, and reading the body.
-pub async fn send(router: &SecureApp, request: Request<Body>) -> (StatusCode, Bytes) {
+pub(crate) async fn send(router: &SecureApp, request: Request<Body>) -> (StatusCode, Bytes) {
     let response = router.clone().oneshot(request).await.expect("infallible");
     let status = response.status();
     let body = response

@@ -8,22 +8,22 @@ use std::time::Duration;
 use governor::Quota;
 use secure_core::ratelimit::{RateKey, RateLimit};
 
-pub const KEYS: usize = 1024;
-pub const LIMIT: RateLimit = RateLimit {
+pub(crate) const KEYS: usize = 1024;
+pub(crate) const LIMIT: RateLimit = RateLimit {
     count: 1_000_000,
     period_secs: 1,
     key: RateKey::Ip,
 };
-pub const ROUTE: &str = "secure_benches::ratelimit::login";
+pub(crate) const ROUTE: &str = "secure_benches::ratelimit::login";
 
-pub fn quota() -> Quota {
+pub(crate) fn quota() -> Quota {
     let burst = NonZeroU32::new(LIMIT.count).expect("count");
     Quota::with_period(Duration::from_secs(LIMIT.period_secs) / LIMIT.count)
         .expect("period")
         .allow_burst(burst)
 }
 
-pub fn addrs() -> Vec<IpAddr> {
+pub(crate) fn addrs() -> Vec<IpAddr> {
     (0..KEYS)
         .map(|i| IpAddr::V4(Ipv4Addr::from(0xC633_6400 + i as u32)))
         .collect()

@@ -5,7 +5,7 @@
 use std::sync::LazyLock;
 
 /// secure's definition: the derive under test.
-pub mod secure_def {
+pub(crate) mod secure_def {
     use secure_core::prelude::*;
 
     #[derive(Validated, Debug, Clone)]
@@ -38,7 +38,7 @@ pub mod secure_def {
 }
 
 /// validator 0.20's definition.
-pub mod validator_def {
+pub(crate) mod validator_def {
     use super::LazyLock;
     use regex::Regex;
     use validator::{Validate, ValidationError};
@@ -96,7 +96,7 @@ pub mod validator_def {
 }
 
 /// garde 0.23's definition.
-pub mod garde_def {
+pub(crate) mod garde_def {
     use garde::Validate;
 
     fn plan_allowed(plan: &str, _ctx: &()) -> garde::Result {
@@ -138,7 +138,7 @@ pub mod garde_def {
 
 /// The field values of one input, converted into each library's struct.
 #[derive(Clone)]
-pub struct Input {
+pub(crate) struct Input {
     username: &'static str,
     email: &'static str,
     homepage: Option<&'static str>,
@@ -150,7 +150,7 @@ pub struct Input {
     plan: &'static str,
 }
 
-pub fn valid_input() -> Input {
+pub(crate) fn valid_input() -> Input {
     Input {
         username: "ada_lovelace_99",
         email: "ada.lovelace@example.com",
@@ -166,7 +166,7 @@ pub fn valid_input() -> Input {
 
 /// Nine rules fail: username pattern, email, url, range, zip pattern, city length, two tag
 /// elements (one for validator), one_of.
-pub fn invalid_input() -> Input {
+pub(crate) fn invalid_input() -> Input {
     Input {
         username: "Ada Lovelace!",
         email: "ada.lovelace@",
@@ -181,7 +181,7 @@ pub fn invalid_input() -> Input {
 }
 
 impl Input {
-    pub fn secure(&self) -> secure_def::Signup {
+    pub(crate) fn secure(&self) -> secure_def::Signup {
         secure_def::Signup {
             username: self.username.into(),
             email: self.email.into(),
@@ -197,7 +197,7 @@ impl Input {
         }
     }
 
-    pub fn validator(&self) -> validator_def::Signup {
+    pub(crate) fn validator(&self) -> validator_def::Signup {
         validator_def::Signup {
             username: self.username.into(),
             email: self.email.into(),
@@ -213,7 +213,7 @@ impl Input {
         }
     }
 
-    pub fn garde(&self) -> garde_def::Signup {
+    pub(crate) fn garde(&self) -> garde_def::Signup {
         garde_def::Signup {
             username: self.username.into(),
             email: self.email.into(),
@@ -231,7 +231,7 @@ impl Input {
 }
 
 /// All field errors in validator's nested map.
-pub fn count_validator(errors: &validator::ValidationErrors) -> usize {
+pub(crate) fn count_validator(errors: &validator::ValidationErrors) -> usize {
     use validator::ValidationErrorsKind as Kind;
     errors
         .errors()
@@ -246,7 +246,7 @@ pub fn count_validator(errors: &validator::ValidationErrors) -> usize {
 
 /// Checks that the three definitions agree before timing them, so a rule that silently does
 /// nothing cannot win the benchmark.
-pub fn check_agreement() {
+pub(crate) fn check_agreement() {
     let valid = valid_input();
     secure_core::Validate::validate(&valid.secure()).expect("secure: valid input passes");
     validator::Validate::validate(&valid.validator()).expect("validator: valid input passes");

@@ -13,7 +13,7 @@ pub(crate) mod router;
 mod table;
 
 pub use input::{PathSegment, SecureInput};
-pub use pipeline::{Caller, HandlerFuture};
+pub use pipeline::Caller;
 pub use route::{Access, RoutePolicy, Unvalidated};
 pub use router::{
     RoutedBySecureRouter, SecureHandler, SecureHandlerMarker, SecureMethodRouter, SecureRouter,

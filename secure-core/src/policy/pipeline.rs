@@ -8,8 +8,6 @@
 //! ([`SecureHandler::call`]). What a route needs from the app (the authenticator, the
 //! limiter) is the [`Stack`], set once when the app is assembled.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
 
 use axum::extract::Request;
@@ -33,9 +31,6 @@ pub struct Caller {
     /// What carried the credential.
     pub carrier: Carrier,
 }
-
-/// The future of a handler's adapter.
-pub type HandlerFuture = Pin<Box<dyn Future<Output = Response> + Send>>;
 
 /// What every route of an app shares: set once, when the app is assembled.
 #[derive(Debug)]
@@ -169,18 +164,16 @@ mod tests {
             unreachable!("the tests give the route its policy")
         }
 
-        fn call(
+        async fn call(
             self,
             _parts: Parts,
             _body: Body,
             _state: (),
             caller: Option<Caller>,
-        ) -> HandlerFuture {
-            Box::pin(async move {
-                caller
-                    .map_or_else(|| "anonymous".to_owned(), |c| c.identity.subject)
-                    .into_response()
-            })
+        ) -> Response {
+            caller
+                .map_or_else(|| "anonymous".to_owned(), |c| c.identity.subject)
+                .into_response()
         }
     }
 

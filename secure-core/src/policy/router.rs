@@ -11,7 +11,7 @@ use axum::http::request::Parts;
 use axum::routing::{MethodFilter, MethodRouter};
 
 pub(crate) use super::pipeline::Stack;
-use super::pipeline::{self, Caller, HandlerFuture, RouteRuntime};
+use super::pipeline::{self, Caller, RouteRuntime};
 use super::route::RoutePolicy;
 use super::table::{PolicyTable, RouteEntry};
 
@@ -40,7 +40,14 @@ pub trait SecureHandler<S>: Clone + Send + Sync + Sized + 'static {
     /// `parts` and `body`, its `Principal` from `caller`, and runs it. Called by the stack
     /// once the request is authenticated, authorised and within its rate limit.
     #[doc(hidden)]
-    fn call(self, parts: Parts, body: Body, state: S, caller: Option<Caller>) -> HandlerFuture;
+    /// The future is part of the route's own (axum boxes each request's future once).
+    fn call(
+        self,
+        parts: Parts,
+        body: Body,
+        state: S,
+        caller: Option<Caller>,
+    ) -> impl Future<Output = axum::response::Response> + Send;
 }
 
 /// The bound on axum's `Handler` for `#[secure_handler]` types that nothing meets: routing

@@ -242,15 +242,16 @@ pub(crate) fn handler(policy: &Policy, params: &[Param<'_>], f: &ItemFn) -> Toke
                     __body: #p::Body,
                     __state: __S,
                     __caller: ::core::option::Option<#p::Caller>,
-                ) -> #p::HandlerFuture {
-                    ::std::boxed::Box::pin(async move {
+                ) -> impl ::core::future::Future<Output = ::axum::response::Response>
+                       + ::core::marker::Send {
+                    async move {
                         #[allow(unused_mut)]
                         let mut __parts = __parts;
                         #principal
                         #(#extract)*
                         #body_unused
                         #into_response(#call)
-                    })
+                    }
                 }
             }
 

@@ -76,8 +76,9 @@ fn fallback(f: &syn::ItemFn) -> TokenStream {
                     _: #p::Body,
                     _: __S,
                     _: ::core::option::Option<#p::Caller>,
-                ) -> #p::HandlerFuture {
-                    ::std::boxed::Box::pin(::core::future::ready(#p::not_built()))
+                ) -> impl ::core::future::Future<Output = ::axum::response::Response>
+                       + ::core::marker::Send {
+                    ::core::future::ready(#p::not_built())
                 }
             }
             #seal
