@@ -14,9 +14,10 @@
 //! what is built lazily on a first call (compiled patterns, tracing call sites, limiter
 //! entries, the runtime's first poll) is not counted, as it is not in a running service.
 //! Results are handed back out of the function, so dropping them is not counted either.
-//! - `handler`: one request through the app of `handler.rs` (routing, the stack, the
-//!   extractors, the handler, collecting the body): `secure` against `manual` (the
-//!   hand-written twin on the same stack), `public_secure` against `public_plain`.
+//! - `handler`: `REQUESTS` requests through the app of `handler.rs` (routing, the stack, the
+//!   extractors, the handler, collecting the body), after as many to warm up: `secure`
+//!   against `manual` (the hand-written twin on the same stack), `public_secure` against
+//!   `public_plain` (per request: divide by `REQUESTS`).
 //! - `validate`: one `validate()` of the `Signup` of `validate.rs`, valid and invalid, in
 //!   secure, validator and garde.
 //! - `ratelimit`: `KEYS` allow decisions, one per client address, through
@@ -48,18 +49,24 @@ use validate_support::{
     Input, check_agreement, garde_def, invalid_input, secure_def, valid_input, validator_def,
 };
 
-type Served = (Fixture, Runtime, Request<Body>);
+/// Requests counted per handler benchmark: the count divided by this is one request's.
+const REQUESTS: usize = 20;
 
-/// The app, its runtime, one warm-up request on `path`, and the request to count.
+type Served = (Fixture, Runtime, Vec<Request<Body>>);
+
+/// The app, its runtime, warm-up requests on `path` (the allocator's caches and every lazily
+/// built thing reach their steady state), and the `REQUESTS` requests to count.
 fn served(path: &str) -> Served {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("runtime");
     let f = fixture();
-    let (status, _) = rt.block_on(send(&f.router, request(&f, path, &f.admin)));
-    assert_eq!(status, StatusCode::CREATED, "{path}");
-    let next = request(&f, path, &f.admin);
+    for _ in 0..REQUESTS {
+        let (status, _) = rt.block_on(send(&f.router, request(&f, path, &f.admin)));
+        assert_eq!(status, StatusCode::CREATED, "{path}");
+    }
+    let next = (0..REQUESTS).map(|_| request(&f, path, &f.admin)).collect();
     (f, rt, next)
 }
 
@@ -68,10 +75,13 @@ fn served(path: &str) -> Served {
 #[bench::manual(args = ("/manual"), setup = served)]
 #[bench::public_secure(args = ("/public/secure"), setup = served)]
 #[bench::public_plain(args = ("/public/plain"), setup = served)]
-fn handler(served: Served) -> (Fixture, Runtime, (StatusCode, Bytes)) {
+fn handler(served: Served) -> (Fixture, Runtime, Vec<(StatusCode, Bytes)>) {
     let (f, rt, next) = served;
-    let reply = rt.block_on(send(&f.router, next));
-    black_box((f, rt, reply))
+    let mut replies = Vec::with_capacity(REQUESTS);
+    for request in next {
+        replies.push(rt.block_on(send(&f.router, request)));
+    }
+    black_box((f, rt, replies))
 }
 
 /// The input of `validate.rs`, after the check that the three definitions agree on it.

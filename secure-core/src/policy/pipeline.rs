@@ -48,41 +48,45 @@ pub(crate) struct RouteRuntime {
     pub(crate) stack: OnceLock<Arc<Stack>>,
 }
 
-/// Serves one request of a `#[secure_handler]` route.
-pub(crate) async fn serve<H, S>(
+/// Serves one request of a `#[secure_handler]` route. Not an `async fn`: its arguments would
+/// stay in the future beside what is made of them, and the request is split first.
+pub(crate) fn serve<H, S>(
     handler: H,
     route: Arc<RouteRuntime>,
     request: Request,
     state: S,
-) -> Response
+) -> impl Future<Output = Response> + Send
 where
     H: SecureHandler<S>,
     S: Clone + Send + Sync + 'static,
 {
-    let (Some(stack), Some(scope)) = (route.stack.get(), route.scope.get()) else {
-        // Routes are only reachable through an assembled app, which sets both.
-        tracing::error!(target: "secure::policy", handler = route.policy.handler, "route served before its app was assembled");
-        return Problem::internal().into_response();
-    };
     let (parts, body) = request.into_parts();
-    let caller = match admit(stack, &route.policy, &parts).await {
-        Ok(caller) => caller,
-        Err(refused) => return refused,
-    };
-    let subject = caller.as_ref().map(|c| c.identity.subject.clone());
-    let rate_headers = match limit(stack, &route.policy, scope, &parts, subject.as_deref()).await {
-        Ok(headers) => headers,
-        Err(refused) => return refused,
-    };
-    let response = handler.call(parts, body, state, caller).await;
-    let response = match rate_headers {
-        Some(headers) => headers.apply(response),
-        None => response,
-    };
-    if let Some(event) = route.policy.audit {
-        audit_success(event, &response, subject.as_deref());
+    async move {
+        let (Some(stack), Some(scope)) = (route.stack.get(), route.scope.get()) else {
+            // Routes are only reachable through an assembled app, which sets both.
+            tracing::error!(target: "secure::policy", handler = route.policy.handler, "route served before its app was assembled");
+            return Problem::internal().into_response();
+        };
+        let caller = match admit(stack, &route.policy, &parts).await {
+            Ok(caller) => caller,
+            Err(refused) => return refused,
+        };
+        let subject = caller.as_ref().map(|c| c.identity.subject.clone());
+        let rate_headers =
+            match limit(stack, &route.policy, scope, &parts, subject.as_deref()).await {
+                Ok(headers) => headers,
+                Err(refused) => return refused,
+            };
+        let response = handler.call(parts, body, state, caller).await;
+        let response = match rate_headers {
+            Some(headers) => headers.apply(response),
+            None => response,
+        };
+        if let Some(event) = route.policy.audit {
+            audit_success(event, &response, subject.as_deref());
+        }
+        response
     }
-    response
 }
 
 /// Authentication and authorisation: who is calling, and whether they may. `None` for

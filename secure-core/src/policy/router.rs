@@ -4,7 +4,7 @@ use std::sync::{Arc, OnceLock};
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::extract::{DefaultBodyLimit, Request};
 use axum::handler::Handler;
 use axum::http::Method;
 use axum::http::request::Parts;
@@ -92,6 +92,39 @@ fn filter_of(method: &Method) -> MethodFilter {
     }
 }
 
+/// A `#[secure_handler]` as axum sees it once routed: every request goes through
+/// [`pipeline::serve`]. A type rather than a closure taking `State` and `Request`, whose
+/// future would hold the request and the pipeline's future side by side.
+struct Adapter<H> {
+    handler: H,
+    route: Arc<RouteRuntime>,
+}
+
+impl<H: Clone> Clone for Adapter<H> {
+    fn clone(&self) -> Self {
+        Adapter {
+            handler: self.handler.clone(),
+            route: Arc::clone(&self.route),
+        }
+    }
+}
+
+/// The marker of [`Adapter`]'s `Handler` impl.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Adapted;
+
+impl<H, S> axum::handler::Handler<Adapted, S> for Adapter<H>
+where
+    H: SecureHandler<S>,
+    S: Clone + Send + Sync + 'static,
+{
+    type Future = std::pin::Pin<Box<dyn Future<Output = axum::response::Response> + Send>>;
+
+    fn call(self, request: Request, state: S) -> Self::Future {
+        Box::pin(pipeline::serve(self.handler, self.route, request, state))
+    }
+}
+
 impl<S: Clone + Send + Sync + 'static> SecureMethodRouter<S> {
     fn new() -> Self {
         SecureMethodRouter { routes: Vec::new() }
@@ -103,9 +136,7 @@ impl<S: Clone + Send + Sync + 'static> SecureMethodRouter<S> {
         let body_limit = policy.body_limit;
         let make = move |route: Arc<RouteRuntime>| {
             // The adapter between axum and the stack: the only way the handler runs.
-            let serve = move |State(state): State<S>, request: Request| {
-                pipeline::serve(handler, Arc::clone(&route), request, state)
-            };
+            let serve = Adapter { handler, route };
             match body_limit {
                 Some(limit) => {
                     let limit = usize::try_from(limit).unwrap_or(usize::MAX);
