@@ -37,6 +37,9 @@ use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::config::SecurityConfig;
+use crate::http::context::RequestContextLayer;
+use crate::http::headers::SecurityHeadersLayer;
+use crate::http::timeout::RequestTimeoutLayer;
 use crate::policy::route::Access;
 use crate::policy::router::Stack;
 use crate::policy::{PolicyTable, SecureRouter};
@@ -147,10 +150,7 @@ impl SecureRouter<()> {
         // eleven separate layers cost about a hundred allocations a request, one stack a few.
         let cors = config.cors.map(|cors| (cors.layer(), Arc::new(cors)));
         let stack = ServiceBuilder::new()
-            .layer(axum::middleware::from_fn_with_state(
-                Arc::new(config.headers),
-                crate::http::headers::middleware,
-            ))
+            .layer(SecurityHeadersLayer::new(config.headers))
             .layer(CatchPanicLayer::custom(
                 crate::http::context::panic_response,
             ))
@@ -162,14 +162,9 @@ impl SecureRouter<()> {
                 axum::middleware::from_fn_with_state(Arc::clone(guard), crate::http::cors::guard)
             }))
             .option_layer(cors.map(|(layer, _)| layer))
-            .layer(axum::middleware::from_fn_with_state(
-                Arc::clone(&limiter),
-                crate::http::context::middleware,
-            ))
+            .layer(RequestContextLayer::new(Arc::clone(&limiter)))
             // Inside the request context, so a 408 carries the request id.
-            .option_layer(config.request_timeout.map(|limit| {
-                axum::middleware::from_fn_with_state(limit, crate::http::timeout::middleware)
-            }))
+            .option_layer(config.request_timeout.map(RequestTimeoutLayer::new))
             .map_response(one_body)
             // Handler panics are caught here, inside the request context and CORS, so their
             // 500 carries the request id and, for an allowed origin, the CORS headers (else the

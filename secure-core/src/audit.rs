@@ -71,10 +71,14 @@ pub fn current() -> Option<RequestContext> {
     CONTEXT.try_with(Clone::clone).ok()
 }
 
-/// Runs `fut` with `context` as the current request context (the request middleware does).
+/// `fut` run with a request context as the current one.
 #[cfg(feature = "edge")]
-pub(crate) async fn scope<F: std::future::Future>(context: RequestContext, fut: F) -> F::Output {
-    CONTEXT.scope(context, fut).await
+pub(crate) type Scoped<F> = tokio::task::futures::TaskLocalFuture<RequestContext, F>;
+
+/// Runs `fut` with `context` as the current request context (the request-context layer does).
+#[cfg(feature = "edge")]
+pub(crate) fn scoped<F: std::future::Future>(context: RequestContext, fut: F) -> Scoped<F> {
+    CONTEXT.scope(context, fut)
 }
 
 /// Runs `f` with `context` as the current request context: for work moved off the request's

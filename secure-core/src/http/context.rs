@@ -2,13 +2,16 @@
 //! audit events carry, and problem+json for every error answer (ASVS 7.1.1, 7.4.1: no internal
 //! detail in responses; one id to join a response to its log lines).
 
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll, ready};
 
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{MatchedPath, Request};
 use axum::http::StatusCode;
 use axum::http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use pin_project_lite::pin_project;
+use tower::{Layer, Service};
 
 use crate::audit::{self, RequestContext};
 use crate::error::Problem;
@@ -30,45 +33,111 @@ fn new_request_id() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The middleware: resolves the client address once (proxy-aware, with the limiter's rules;
-/// the limits and the audit events then see the same client), sets the context, runs the
-/// request inside it, tags the response with the request id, and turns any error answer that
-/// is not problem+json into one.
-pub async fn middleware(
-    State(limiter): State<Arc<RateLimiter>>,
-    mut request: Request,
-    next: Next,
-) -> Response {
-    let client = limiter.client_addr(request.headers(), request.extensions());
-    request.extensions_mut().insert(ClientAddr(client));
-    let request_id = request
-        .headers()
-        .get(&REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .filter(|id| is_valid_request_id(id))
-        .map_or_else(new_request_id, ToOwned::to_owned);
-    if let Ok(value) = HeaderValue::from_str(&request_id) {
-        request.headers_mut().insert(REQUEST_ID.clone(), value);
+/// The request-context layer: resolves the client address once (proxy-aware, with the
+/// limiter's rules; the limits and the audit events then see the same client), sets the
+/// context, runs the request inside it, tags the response with the request id, and turns any
+/// error answer that is not problem+json into one. It neither clones the service it wraps
+/// nor boxes its future, unlike `from_fn`.
+#[derive(Debug, Clone)]
+pub struct RequestContextLayer {
+    limiter: Arc<RateLimiter>,
+}
+
+impl RequestContextLayer {
+    /// The layer; `limiter` says which proxies are trusted for the client address.
+    pub fn new(limiter: Arc<RateLimiter>) -> Self {
+        RequestContextLayer { limiter }
     }
-    let context = RequestContext {
-        request_id: request_id.clone(),
-        method: request.method().to_string(),
-        route: request
-            .extensions()
-            .get::<MatchedPath>()
-            .map_or_else(|| "-".to_owned(), |p| p.as_str().to_owned()),
-        client_ip: if client.is_unspecified() {
-            "unknown".to_owned()
-        } else {
-            client.to_string()
-        },
-    };
-    let response = audit::scope(context, next.run(request)).await;
-    let mut response = to_problem(response, &request_id);
-    if let Ok(value) = HeaderValue::from_str(&request_id) {
-        response.headers_mut().insert(REQUEST_ID.clone(), value);
+}
+
+impl<S> Layer<S> for RequestContextLayer {
+    type Service = RequestContextService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        RequestContextService {
+            inner,
+            limiter: Arc::clone(&self.limiter),
+        }
     }
-    response
+}
+
+/// The service of [`RequestContextLayer`].
+#[derive(Debug, Clone)]
+pub struct RequestContextService<S> {
+    inner: S,
+    limiter: Arc<RateLimiter>,
+}
+
+impl<S> Service<Request> for RequestContextService<S>
+where
+    S: Service<Request, Response = Response>,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future = RequestContextFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: Request) -> Self::Future {
+        let client = self
+            .limiter
+            .client_addr(request.headers(), request.extensions());
+        request.extensions_mut().insert(ClientAddr(client));
+        let request_id = request
+            .headers()
+            .get(&REQUEST_ID)
+            .and_then(|v| v.to_str().ok())
+            .filter(|id| is_valid_request_id(id))
+            .map_or_else(new_request_id, ToOwned::to_owned);
+        if let Ok(value) = HeaderValue::from_str(&request_id) {
+            request.headers_mut().insert(REQUEST_ID.clone(), value);
+        }
+        let context = RequestContext {
+            request_id: request_id.clone(),
+            method: request.method().to_string(),
+            route: request
+                .extensions()
+                .get::<MatchedPath>()
+                .map_or_else(|| "-".to_owned(), |p| p.as_str().to_owned()),
+            client_ip: if client.is_unspecified() {
+                "unknown".to_owned()
+            } else {
+                client.to_string()
+            },
+        };
+        RequestContextFuture {
+            inner: audit::scoped(context, self.inner.call(request)),
+            request_id,
+        }
+    }
+}
+
+pin_project! {
+    /// The future of [`RequestContextService`].
+    pub struct RequestContextFuture<F> {
+        #[pin]
+        inner: audit::Scoped<F>,
+        request_id: String,
+    }
+}
+
+impl<F, E> Future for RequestContextFuture<F>
+where
+    F: Future<Output = Result<Response, E>>,
+{
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let response = ready!(this.inner.poll(cx))?;
+        let mut response = to_problem(response, this.request_id);
+        if let Ok(value) = HeaderValue::from_str(this.request_id) {
+            response.headers_mut().insert(REQUEST_ID.clone(), value);
+        }
+        Poll::Ready(Ok(response))
+    }
 }
 
 fn is_problem(response: &Response) -> bool {

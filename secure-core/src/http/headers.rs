@@ -27,13 +27,15 @@
 //! assert!(refused.unwrap_err().to_string().contains("script-src"));
 //! ```
 
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll, ready};
 
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, COOKIE, HeaderName, HeaderValue};
 use axum::http::{HeaderMap, header};
-use axum::middleware::Next;
-use axum::response::Response;
+use pin_project_lite::pin_project;
+use tower::{Layer, Service};
 
 use crate::error::ConfigError;
 use crate::session::SESSION_COOKIE;
@@ -237,17 +239,87 @@ fn carries_credentials(request: &Request) -> bool {
         })
 }
 
-/// The middleware (outermost in [`into_app`](crate::policy::SecureRouter::into_app), so
-/// caught panics get the headers too).
-pub(crate) async fn middleware(
-    State(headers): State<Arc<SecurityHeaders>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let authenticated = carries_credentials(&request);
-    let mut response = next.run(request).await;
-    headers.apply(authenticated, response.headers_mut());
-    response
+/// The layer of [`SecurityHeaders`]: outermost in
+/// [`into_app`](crate::policy::SecureRouter::into_app), so caught panics get the headers too.
+/// It neither clones the service it wraps nor boxes its future, unlike `from_fn`.
+#[derive(Debug, Clone)]
+pub struct SecurityHeadersLayer {
+    headers: Arc<SecurityHeaders>,
+}
+
+impl SecurityHeadersLayer {
+    /// The layer setting `headers` on every response.
+    pub fn new(headers: SecurityHeaders) -> Self {
+        SecurityHeadersLayer {
+            headers: Arc::new(headers),
+        }
+    }
+}
+
+impl<S> Layer<S> for SecurityHeadersLayer {
+    type Service = SecurityHeadersService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        SecurityHeadersService {
+            inner,
+            headers: Arc::clone(&self.headers),
+        }
+    }
+}
+
+/// The service of [`SecurityHeadersLayer`].
+#[derive(Debug, Clone)]
+pub struct SecurityHeadersService<S> {
+    inner: S,
+    headers: Arc<SecurityHeaders>,
+}
+
+impl<S, B> Service<Request> for SecurityHeadersService<S>
+where
+    S: Service<Request, Response = axum::http::Response<B>>,
+{
+    type Response = axum::http::Response<B>;
+    type Error = S::Error;
+    type Future = SecurityHeadersFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        let authenticated = carries_credentials(&request);
+        SecurityHeadersFuture {
+            inner: self.inner.call(request),
+            headers: Arc::clone(&self.headers),
+            authenticated,
+        }
+    }
+}
+
+pin_project! {
+    /// The future of [`SecurityHeadersService`].
+    #[derive(Debug)]
+    pub struct SecurityHeadersFuture<F> {
+        #[pin]
+        inner: F,
+        headers: Arc<SecurityHeaders>,
+        authenticated: bool,
+    }
+}
+
+impl<F, B, E> Future for SecurityHeadersFuture<F>
+where
+    F: Future<Output = Result<axum::http::Response<B>, E>>,
+{
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let mut response = ready!(this.inner.poll(cx))?;
+        this.headers
+            .apply(*this.authenticated, response.headers_mut());
+        Poll::Ready(Ok(response))
+    }
 }
 
 const HELMET_CSP: &str = "default-src 'self';base-uri 'self';font-src 'self' https: data:;form-action 'self';frame-ancestors 'self';img-src 'self' data:;object-src 'none';script-src 'self';script-src-attr 'none';style-src 'self' https: 'unsafe-inline';upgrade-insecure-requests";
