@@ -20,7 +20,7 @@
 //! - **No enumeration**: the password counter is keyed by the submitted account name, so
 //!   unknown names are counted exactly like known ones, and a refusal reads the same.
 //! - **Shared**: counters live in the limiter's store: in memory, or in Redis
-//!   ([`RedisStore`](super::RedisStore)) where every instance counts the same attempts.
+//!   (`RedisStore`, feature `redis`) where every instance counts the same attempts.
 //! - **Refusal**: 429 problem+json with `Retry-After` and the code `account_throttled`, and
 //!   an audit event (`auth.throttle`, `denied`).
 //!

@@ -2,11 +2,10 @@
 //!
 //! Without a store, [`RateLimiter`](super::RateLimiter) decides in memory (governor, per
 //! process, no await on the hot path). With one ([`RateLimiter::store`],
-//! [`RateLimiter::redis`]), every decision (per-route limits and the per-IP default) is the
+//! `RateLimiter::redis` with the feature `redis`), every decision (per-route limits and the per-IP default) is the
 //! store's, made asynchronously in the request's future.
 //!
 //! [`RateLimiter::store`]: super::RateLimiter::store
-//! [`RateLimiter::redis`]: super::RateLimiter::redis
 
 use std::future::Future;
 use std::pin::Pin;

@@ -40,7 +40,7 @@
 //! # let _ = app;
 //! ```
 //!
-//! For several instances, use a shared store ([`SqlxSessionStore`] on PostgreSQL, with the
+//! For several instances, use a shared store (`SqlxSessionStore` on PostgreSQL, with the
 //! features `sqlite`/`postgres`) and the same [`CsrfKey`] everywhere.
 
 pub mod csrf;
