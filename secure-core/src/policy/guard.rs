@@ -7,7 +7,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-use super::pipeline::Caller;
+use super::handler::Caller;
 use crate::audit::{self, Outcome};
 use crate::auth::{AuthError, Carrier, Principal, Role, StepUpRequired};
 use crate::error::Problem;

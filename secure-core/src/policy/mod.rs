@@ -6,17 +6,15 @@
 //! the code.
 
 pub(crate) mod guard;
+mod handler;
 mod input;
 pub(crate) mod pipeline;
 pub(crate) mod route;
 pub(crate) mod router;
 mod table;
 
+pub use handler::{Caller, RoutedBySecureRouter, SecureHandler};
 pub use input::{PathSegment, SecureInput};
-pub use pipeline::Caller;
 pub use route::{Access, RoutePolicy, Unvalidated};
-pub use router::{
-    RoutedBySecureRouter, SecureHandler, SecureHandlerMarker, SecureMethodRouter, SecureRouter,
-    routing,
-};
+pub use router::{SecureHandlerMarker, SecureMethodRouter, SecureRouter, routing};
 pub use table::{PolicyTable, RouteEntry};

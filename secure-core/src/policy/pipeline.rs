@@ -15,22 +15,12 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 
 use super::guard::{audit_success, forbidden, require_fresh};
+use super::handler::{Caller, SecureHandler};
 use super::route::{Access, RoutePolicy};
-use super::router::SecureHandler;
 use crate::audit::{self, Outcome};
-use crate::auth::{Amr, AuthError, Authenticator, Carrier, Identity};
+use crate::auth::{Amr, AuthError, Authenticator};
 use crate::error::Problem;
 use crate::ratelimit::{RateLimitHeaders, RateLimiter};
-
-/// Who is calling an `auth` route, as the stack authenticated them; handed to the handler's
-/// adapter, which makes its `Principal<R>` from it.
-#[derive(Debug, Clone)]
-pub struct Caller {
-    /// The verified identity.
-    pub identity: Identity,
-    /// What carried the credential.
-    pub carrier: Carrier,
-}
 
 /// What every route of an app shares: set once, when the app is assembled.
 #[derive(Debug)]
@@ -153,6 +143,7 @@ async fn limit(
 mod tests {
     use super::*;
     use crate::auth::jwt::{AccessTokenKey, AccessTokens};
+    use crate::auth::{Carrier, Identity};
     use crate::policy::route::Access;
     use crate::ratelimit::{RateKey, RateLimit};
     use axum::body::Body;
