@@ -143,7 +143,7 @@ async fn limit(
 mod tests {
     use super::*;
     use crate::auth::jwt::{AccessTokenKey, AccessTokens};
-    use crate::auth::{Carrier, Identity};
+    use crate::auth::Identity;
     use crate::policy::route::Access;
     use crate::ratelimit::{RateKey, RateLimit};
     use axum::body::Body;
