@@ -108,6 +108,11 @@ pub enum AssemblyError {
         /// `POST /webhook`
         route: String,
     },
+    /// `public` routes that load resources (`Authorized<..>`), which need a caller to check.
+    PublicObjectRoute {
+        /// `GET /notes/{id}`, ...
+        routes: Vec<String>,
+    },
 }
 
 impl fmt::Display for AssemblyError {
@@ -124,6 +129,12 @@ impl fmt::Display for AssemblyError {
                 f,
                 "{route} is unprotected without a reason: write why it is safe (10 characters \
                  or more), such as \"HMAC-signed webhook, verified before parsing\""
+            ),
+            AssemblyError::PublicObjectRoute { routes } => write!(
+                f,
+                "{} load resources through `Authorized<..>` but are public: an object check \
+                 needs a caller, so declare them `#[secure_handler(auth, ..)]`",
+                routes.join(", ")
             ),
         }
     }
@@ -214,6 +225,17 @@ fn check(router: &SecureRouter, config: &SecurityConfig) -> Result<(), AssemblyE
         if !routes.is_empty() {
             return Err(AssemblyError::NoAuthenticator { routes });
         }
+    }
+    let public_objects: Vec<String> = router
+        .routes
+        .iter()
+        .filter(|(e, _)| matches!(e.policy.access, Access::Public) && !e.policy.objects.is_empty())
+        .map(|(e, _)| row(e))
+        .collect();
+    if !public_objects.is_empty() {
+        return Err(AssemblyError::PublicObjectRoute {
+            routes: public_objects,
+        });
     }
     for (entry, _) in &router.routes {
         if let Access::Unprotected { reason } = entry.policy.access

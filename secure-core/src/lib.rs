@@ -97,6 +97,8 @@ pub mod http;
 pub mod policy;
 #[cfg(feature = "edge")]
 pub mod ratelimit;
+#[cfg(all(feature = "edge", any(feature = "sqlite", feature = "postgres")))]
+pub mod resource;
 #[cfg(feature = "edge")]
 pub mod serve;
 
@@ -294,8 +296,8 @@ pub mod __private {
     pub use crate::policy::guard::{not_built, principal};
     #[cfg(feature = "edge")]
     pub use crate::policy::{
-        Access, Caller, RoutePolicy, RoutedBySecureRouter, SecureHandler, SecureHandlerMarker,
-        SecureInput, Unvalidated,
+        Access, Caller, ObjectAccess, RoutePolicy, RoutedBySecureRouter, SecureHandler,
+        SecureHandlerMarker, SecureInput, Unvalidated,
     };
     #[cfg(feature = "edge")]
     pub use crate::ratelimit::{RateKey, RateLimit};

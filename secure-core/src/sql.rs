@@ -31,8 +31,11 @@
 use std::fmt;
 use std::future::Future;
 use std::sync::LazyLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+#[cfg(feature = "sqlite")]
+use std::time::Instant;
 
+#[cfg(feature = "sqlite")]
 use sqlx::Connection;
 use sqlx::migrate::{MigrateError, Migrator};
 

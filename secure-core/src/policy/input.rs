@@ -7,6 +7,7 @@
 use axum::extract::{ConnectInfo, Extension, MatchedPath, Path, State};
 use axum::http::{HeaderMap, Method, Version};
 
+use super::route::ObjectAccess;
 use crate::ratelimit::ClientAddr;
 use crate::validate::Valid;
 
@@ -21,7 +22,10 @@ use crate::validate::Valid;
     note = "take `Valid<Json<T>>`, `Valid<Query<T>>`, `Valid<Form<T>>` or `Valid<Path<T>>` (with #[derive(Validated)] on `T`), a number in `Path<..>`, `State<..>`, `HeaderMap`, or `Principal<R>` on an `auth` route (not wrapped in `Result` or `Option`: the stack answers the errors)",
     note = "raw input on purpose: `unvalidated(param, reason = \"...\")`; your own extractor: `impl secure_core::policy::SecureInput for YourType {{}}`"
 )]
-pub trait SecureInput {}
+pub trait SecureInput {
+    /// The resource this input loads through a check, if any (`Authorized<Note, Read>`).
+    const OBJECT: Option<ObjectAccess> = None;
+}
 
 impl<T> SecureInput for Valid<T> {}
 impl<T> SecureInput for State<T> {}

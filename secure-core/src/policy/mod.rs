@@ -15,6 +15,6 @@ mod table;
 
 pub use handler::{Caller, RoutedBySecureRouter, SecureHandler};
 pub use input::{PathSegment, SecureInput};
-pub use route::{Access, RoutePolicy, Unvalidated};
+pub use route::{Access, ObjectAccess, RoutePolicy, Unvalidated};
 pub use router::{SecureHandlerMarker, SecureMethodRouter, SecureRouter, routing};
 pub use table::{PolicyTable, RouteEntry};

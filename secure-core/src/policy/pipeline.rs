@@ -67,6 +67,13 @@ where
                 Ok(headers) => headers,
                 Err(refused) => return refused,
             };
+        let mut parts = parts;
+        if !route.policy.objects.is_empty()
+            && let Some(caller) = &caller
+        {
+            // For `Authorized<..>`: the only routes that pay for the copy.
+            parts.extensions.insert(caller.clone());
+        }
         let response = handler.call(parts, body, state, caller).await;
         let response = match rate_headers {
             Some(headers) => headers.apply(response),
@@ -142,8 +149,8 @@ async fn limit(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::jwt::{AccessTokenKey, AccessTokens};
     use crate::auth::Identity;
+    use crate::auth::jwt::{AccessTokenKey, AccessTokens};
     use crate::policy::route::Access;
     use crate::ratelimit::{RateKey, RateLimit};
     use axum::body::Body;
@@ -195,6 +202,7 @@ mod tests {
                 body_limit: None,
                 audit: None,
                 unvalidated: Vec::new(),
+                objects: Vec::new(),
             },
             scope,
             stack,

@@ -42,6 +42,16 @@ pub struct Unvalidated {
     pub reason: &'static str,
 }
 
+/// A resource a handler reaches through a check (`Authorized<Note, Read>`): the policy
+/// table's OBJECT column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ObjectAccess {
+    /// The resource's name: `Note`.
+    pub resource: &'static str,
+    /// `read`, `write` or `list`.
+    pub action: &'static str,
+}
+
 /// Everything `#[secure_handler(...)]` declared for one handler.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RoutePolicy {
@@ -57,6 +67,9 @@ pub struct RoutePolicy {
     pub audit: Option<&'static str>,
     /// Parameters that take raw input on purpose.
     pub unvalidated: Vec<Unvalidated>,
+    /// The resources its parameters load through a check; the stack hands those extractors
+    /// the authenticated caller.
+    pub objects: Vec<ObjectAccess>,
 }
 
 impl RoutePolicy {
@@ -74,6 +87,7 @@ impl RoutePolicy {
             body_limit: None,
             audit: None,
             unvalidated: Vec::new(),
+            objects: Vec::new(),
         }
     }
 

@@ -72,13 +72,14 @@ impl fmt::Display for PolicyTable {
             "METHOD",
             "PATH",
             "ACCESS",
+            "OBJECT",
             "RATE LIMIT",
             "BODY",
             "AUDIT",
             "HANDLER",
             "UNVALIDATED",
         ];
-        let rows: Vec<[String; 8]> = self
+        let rows: Vec<[String; 9]> = self
             .entries
             .iter()
             .map(|e| {
@@ -87,6 +88,15 @@ impl fmt::Display for PolicyTable {
                     e.method.clone(),
                     e.path.clone(),
                     p.access_summary(),
+                    if p.objects.is_empty() {
+                        "-".to_owned()
+                    } else {
+                        p.objects
+                            .iter()
+                            .map(|o| format!("{}: {}", o.resource, o.action))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    },
                     limit_text(p),
                     p.body_limit
                         .map_or_else(|| "default".to_owned(), |b| format!("{b} B")),

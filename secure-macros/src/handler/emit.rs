@@ -201,7 +201,15 @@ pub(crate) fn handler(policy: &Policy, params: &[Param<'_>], f: &ItemFn) -> Toke
                 };
             }
         });
-    let policy_value = policy_tokens(policy, &name_str, role_ty.as_ref());
+    let objects = params
+        .iter()
+        .filter(|p| p.kind == ParamKind::Extractor && !p.declared_raw)
+        .map(|p| {
+            let ty = p.ty;
+            quote!(<#ty as #pp::SecureInput>::OBJECT)
+        })
+        .collect::<Vec<_>>();
+    let policy_value = policy_tokens(policy, &name_str, role_ty.as_ref(), &objects);
     let call_args = bindings.iter();
     let asyncness_ok = f.sig.asyncness.is_some();
     let call = if asyncness_ok {
@@ -282,7 +290,12 @@ pub(crate) fn seal(name: &syn::Ident) -> TokenStream {
     }
 }
 
-fn policy_tokens(policy: &Policy, name: &str, role_ty: Option<&TokenStream>) -> TokenStream {
+fn policy_tokens(
+    policy: &Policy,
+    name: &str,
+    role_ty: Option<&TokenStream>,
+    objects: &[TokenStream],
+) -> TokenStream {
     let p = private();
     let access = match (&policy.access, role_ty) {
         (Access::Public, _) => quote!(#p::Access::Public),
@@ -334,6 +347,11 @@ fn policy_tokens(policy: &Policy, name: &str, role_ty: Option<&TokenStream>) -> 
             body_limit: #body,
             audit: #audit,
             unvalidated: ::std::vec![#(#unvalidated),*],
+            objects: {
+                let __objects: ::std::vec::Vec<::core::option::Option<#p::ObjectAccess>> =
+                    ::std::vec![#(#objects),*];
+                __objects.into_iter().flatten().collect()
+            },
         }
     }
 }

@@ -1,0 +1,104 @@
+//! The pool the scoped queries run on: SQLite or PostgreSQL, whichever features are on.
+
+#[cfg(feature = "postgres")]
+use sqlx::postgres::PgRow;
+#[cfg(feature = "sqlite")]
+use sqlx::sqlite::SqliteRow;
+
+/// A connection pool the scoped queries run on (`FromRef` of the app state). Cheap to clone.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Database {
+    /// SQLite (feature `sqlite`).
+    #[cfg(feature = "sqlite")]
+    Sqlite(sqlx::SqlitePool),
+    /// PostgreSQL (feature `postgres`).
+    #[cfg(feature = "postgres")]
+    Postgres(sqlx::PgPool),
+}
+
+/// A row type readable from every database the crate was built for.
+#[cfg(all(feature = "sqlite", feature = "postgres"))]
+pub trait ResourceRow:
+    for<'r> sqlx::FromRow<'r, SqliteRow> + for<'r> sqlx::FromRow<'r, PgRow> + Send + Unpin
+{
+}
+#[cfg(all(feature = "sqlite", feature = "postgres"))]
+impl<T> ResourceRow for T where
+    T: for<'r> sqlx::FromRow<'r, SqliteRow> + for<'r> sqlx::FromRow<'r, PgRow> + Send + Unpin
+{
+}
+
+/// A row type readable from every database the crate was built for.
+#[cfg(all(feature = "sqlite", not(feature = "postgres")))]
+pub trait ResourceRow: for<'r> sqlx::FromRow<'r, SqliteRow> + Send + Unpin {}
+#[cfg(all(feature = "sqlite", not(feature = "postgres")))]
+impl<T> ResourceRow for T where T: for<'r> sqlx::FromRow<'r, SqliteRow> + Send + Unpin {}
+
+/// A row type readable from every database the crate was built for.
+#[cfg(all(feature = "postgres", not(feature = "sqlite")))]
+pub trait ResourceRow: for<'r> sqlx::FromRow<'r, PgRow> + Send + Unpin {}
+#[cfg(all(feature = "postgres", not(feature = "sqlite")))]
+impl<T> ResourceRow for T where T: for<'r> sqlx::FromRow<'r, PgRow> + Send + Unpin {}
+
+/// Runs `$body` with `$pool` bound to whichever pool `$db` holds.
+macro_rules! on_pool {
+    ($db:expr, |$pool:ident| $body:expr) => {
+        match $db {
+            #[cfg(feature = "sqlite")]
+            Database::Sqlite($pool) => $body,
+            #[cfg(feature = "postgres")]
+            Database::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// The statements of the scoped queries, composed in this module's parent only from `'static`
+/// text (the resource's names, the rule's predicate) and numbers: request data is bound.
+#[allow(clippy::disallowed_methods)]
+fn reviewed(sql: &str) -> sqlx::AssertSqlSafe<&str> {
+    sqlx::AssertSqlSafe(sql)
+}
+
+impl Database {
+    /// One row of `sql` with `$1` = `id` and `$2` = `subject`.
+    pub(super) async fn fetch_optional<R: ResourceRow>(
+        &self,
+        sql: &str,
+        id: &str,
+        subject: &str,
+    ) -> Result<Option<R>, sqlx::Error> {
+        on_pool!(self, |pool| sqlx::query_as::<_, R>(reviewed(sql))
+            .bind(id)
+            .bind(subject)
+            .fetch_optional(pool)
+            .await)
+    }
+
+    /// The rows of `sql` with `$1` = `subject`.
+    pub(super) async fn fetch_all<R: ResourceRow>(
+        &self,
+        sql: &str,
+        subject: &str,
+    ) -> Result<Vec<R>, sqlx::Error> {
+        on_pool!(self, |pool| sqlx::query_as::<_, R>(reviewed(sql))
+            .bind(subject)
+            .fetch_all(pool)
+            .await)
+    }
+
+    /// The number of rows `sql` changed, with `$1` = `id` and `$2` = `subject`.
+    pub(super) async fn execute(
+        &self,
+        sql: &str,
+        id: &str,
+        subject: &str,
+    ) -> Result<u64, sqlx::Error> {
+        on_pool!(self, |pool| sqlx::query(reviewed(sql))
+            .bind(id)
+            .bind(subject)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))
+    }
+}

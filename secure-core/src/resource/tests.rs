@@ -1,0 +1,166 @@
+//! Scoped loads on SQLite: another user's row is the same 404 as a missing one.
+
+use super::*;
+use sqlx::sqlite::SqlitePoolOptions;
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+struct Note {
+    id: String,
+    title: String,
+}
+
+impl Resource for Note {
+    const NAME: &'static str = "Note";
+    const TABLE: &'static str = "notes";
+    const ID: &'static str = "id";
+    const OWNER: &'static str = "owner_id";
+    const COLUMNS: &'static str = "id, title";
+    const ORDER: &'static str = "title, id";
+    const PAGE: u32 = 2;
+
+    fn valid_id(id: &str) -> bool {
+        id.len() == 4 && id.bytes().all(|b| b.is_ascii_alphanumeric())
+    }
+
+    fn scope(caller: &Identity, action: ActionKind) -> Scope {
+        match (caller.roles.iter().any(|r| r == "admin"), action) {
+            (true, ActionKind::Read) => Scope::All,
+            (true, ActionKind::Write) => Scope::Nothing,
+            (false, ActionKind::Read) => Scope::Where(
+                "owner_id = $subject OR id IN (SELECT note_id FROM shares WHERE user_id = $subject)",
+            ),
+            (false, ActionKind::Write) => Scope::Owner,
+        }
+    }
+}
+
+async fn database() -> Database {
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect("sqlite::memory:")
+        .await
+        .unwrap();
+    for sql in [
+        "CREATE TABLE notes (id TEXT PRIMARY KEY, owner_id TEXT NOT NULL, title TEXT NOT NULL)",
+        "CREATE TABLE shares (note_id TEXT NOT NULL, user_id TEXT NOT NULL)",
+        "INSERT INTO notes VALUES ('aaa1', 'alice', 'a1'), ('aaa2', 'alice', 'a2'), \
+         ('aaa3', 'alice', 'a3'), ('bbb1', 'bob', 'b1')",
+        "INSERT INTO shares VALUES ('aaa3', 'bob')",
+    ] {
+        sqlx::query(sql).execute(&pool).await.unwrap();
+    }
+    Database::Sqlite(pool)
+}
+
+fn user(name: &str) -> Identity {
+    Identity::new(name, 0)
+}
+
+async fn read(db: &Database, who: &Identity, id: &str) -> Result<String, ApiError> {
+    Authorized::<Note, Read>::load(db, who, id)
+        .await
+        .map(|n| n.title.clone())
+}
+
+#[tokio::test]
+async fn owners_read_their_rows_and_others_get_the_same_404_as_for_a_missing_one() {
+    let db = database().await;
+    let (alice, bob) = (user("alice"), user("bob"));
+    assert_eq!(read(&db, &alice, "aaa1").await.unwrap(), "a1");
+    assert_eq!(read(&db, &bob, "bbb1").await.unwrap(), "b1");
+    for (who, id) in [
+        (&bob, "aaa1"),
+        (&alice, "bbb1"),
+        (&alice, "zzz9"),
+        (&alice, "a'--"),
+    ] {
+        assert!(
+            matches!(read(&db, who, id).await, Err(ApiError::NotFound)),
+            "{} reading {id}",
+            who.subject
+        );
+    }
+}
+
+#[tokio::test]
+async fn rules_widen_reads_without_widening_writes() {
+    let db = database().await;
+    let bob = user("bob");
+    // Shared with bob: readable, not writable.
+    assert_eq!(read(&db, &bob, "aaa3").await.unwrap(), "a3");
+    assert!(matches!(
+        Authorized::<Note, Write>::load(&db, &bob, "aaa3").await,
+        Err(ApiError::NotFound)
+    ));
+    // An admin reads every row and writes none.
+    let admin = Identity::new("root", 0).with_roles(["admin"]);
+    assert_eq!(read(&db, &admin, "bbb1").await.unwrap(), "b1");
+    assert!(matches!(
+        Authorized::<Note, Write>::load(&db, &admin, "bbb1").await,
+        Err(ApiError::NotFound)
+    ));
+}
+
+#[tokio::test]
+async fn deletes_go_through_the_scope() {
+    let db = database().await;
+    let alice = user("alice");
+    let note = Authorized::<Note, Write>::load(&db, &alice, "aaa1")
+        .await
+        .unwrap();
+    assert!(note.delete(&db).await.unwrap());
+    assert!(matches!(
+        read(&db, &alice, "aaa1").await,
+        Err(ApiError::NotFound)
+    ));
+    assert_eq!(read(&db, &user("bob"), "bbb1").await.unwrap(), "b1");
+}
+
+#[tokio::test]
+async fn lists_hold_only_permitted_rows_in_stable_pages() {
+    let db = database().await;
+    let titles = |list: AuthorizedList<Note>| {
+        list.into_inner()
+            .into_iter()
+            .map(|n| n.title)
+            .collect::<Vec<_>>()
+    };
+    let alice = user("alice");
+    let first = AuthorizedList::<Note>::load(&db, &alice, 0).await.unwrap();
+    let second = AuthorizedList::<Note>::load(&db, &alice, 1).await.unwrap();
+    assert_eq!(titles(first), ["a1", "a2"]);
+    assert_eq!(titles(second), ["a3"]);
+    let bob = AuthorizedList::<Note>::load(&db, &user("bob"), 0)
+        .await
+        .unwrap();
+    assert_eq!(titles(bob), ["a3", "b1"]);
+    let admin = Identity::new("root", 0).with_roles(["admin"]);
+    let all = AuthorizedList::<Note>::load(&db, &admin, 0).await.unwrap();
+    assert_eq!(all.len(), 2, "a page holds at most PAGE rows");
+}
+
+#[test]
+fn ids_parse_only_in_their_format_and_never_print() {
+    assert!(Id::<Note>::parse("aaa1").is_some());
+    for bad in ["", "aaa", "aaa12", "a a1", "1 OR 1=1"] {
+        assert!(Id::<Note>::parse(bad).is_none(), "{bad:?}");
+    }
+    let id = Id::<Note>::parse("aaa1").unwrap();
+    assert_eq!(format!("{id:?}"), "Id<Note>(..)");
+}
+
+#[test]
+fn page_numbers_are_strict() {
+    assert_eq!(page(None), Some(0));
+    assert_eq!(page(Some("page=3")), Some(3));
+    assert_eq!(page(Some("x=1&page=2")), Some(2));
+    for bad in [
+        "page=",
+        "page=-1",
+        "page=a",
+        "page=1&page=2",
+        "page=99999999999",
+    ] {
+        assert_eq!(page(Some(bad)), None, "{bad}");
+    }
+}

@@ -1,0 +1,257 @@
+//! Object-level authorisation over HTTP: `Authorized<Note, _>` and `AuthorizedList<Note>`
+//! behind the whole stack, with two signed-in users on one SQLite database. Another user's
+//! note answers exactly what a missing one answers.
+
+use axum::body::Body;
+use axum::extract::FromRef;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use secure_core::app::AssemblyError;
+use secure_core::auth::jwt::{AccessTokenKey, AccessTokens};
+use secure_core::auth::{Authenticator, Identity, Principal, Role};
+use secure_core::config::SecurityConfig;
+use secure_core::policy::SecureRouter;
+use secure_core::prelude::*;
+use secure_core::resource::{
+    ActionKind, Authorized, AuthorizedList, Database, Read, Resource, Scope, Write,
+};
+use secure_core::routing::get;
+use secure_core::{SecretBox, secure_handler};
+use serde::Serialize;
+use sqlx::sqlite::SqlitePoolOptions;
+use tower::ServiceExt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Role)]
+enum AppRole {
+    Member,
+    Admin,
+}
+
+#[derive(Debug, Serialize, sqlx::FromRow)]
+struct Note {
+    id: String,
+    title: String,
+}
+
+impl Resource for Note {
+    const NAME: &'static str = "Note";
+    const TABLE: &'static str = "notes";
+    const ID: &'static str = "id";
+    const OWNER: &'static str = "owner_id";
+    const COLUMNS: &'static str = "id, title";
+    const ORDER: &'static str = "title, id";
+
+    fn valid_id(id: &str) -> bool {
+        id.len() == 4 && id.bytes().all(|b| b.is_ascii_alphanumeric())
+    }
+
+    fn scope(caller: &Identity, action: ActionKind) -> Scope {
+        if action == ActionKind::Read && caller.roles.iter().any(|r| r == "admin") {
+            Scope::All
+        } else {
+            Scope::Owner
+        }
+    }
+}
+
+#[derive(Clone)]
+struct AppState {
+    db: Database,
+}
+
+impl FromRef<AppState> for Database {
+    fn from_ref(state: &AppState) -> Database {
+        state.db.clone()
+    }
+}
+
+#[secure_handler(auth)]
+async fn get_note(note: Authorized<Note, Read>) -> Json<Note> {
+    Json(note.into_inner())
+}
+
+#[secure_handler(auth, audit = "note.delete")]
+async fn delete_note(
+    State(state): State<AppState>,
+    note: Authorized<Note, Write>,
+) -> Result<StatusCode, ApiError> {
+    note.delete(&state.db).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[secure_handler(auth)]
+async fn list_notes(notes: AuthorizedList<Note>) -> Json<Vec<Note>> {
+    Json(notes.into_inner())
+}
+
+#[secure_handler(public)]
+async fn peek(note: Authorized<Note, Read>) -> Json<Note> {
+    Json(note.into_inner())
+}
+
+#[secure_handler(auth, roles(Member))]
+async fn whoami(user: Principal<AppRole>) -> String {
+    user.subject().to_owned()
+}
+
+fn tokens(key: [u8; 32]) -> AccessTokens {
+    let key = AccessTokenKey::hs256(SecretBox::from(key.to_vec())).unwrap();
+    AccessTokens::builder(key, "https://auth.test", "notes")
+        .build()
+        .unwrap()
+}
+
+async fn database() -> Database {
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect("sqlite::memory:")
+        .await
+        .unwrap();
+    for sql in [
+        "CREATE TABLE notes (id TEXT PRIMARY KEY, owner_id TEXT NOT NULL, title TEXT NOT NULL)",
+        "INSERT INTO notes VALUES ('aaa1', 'alice', 'a1'), ('aaa2', 'alice', 'a2'), \
+         ('bbb1', 'bob', 'b1')",
+    ] {
+        sqlx::query(sql).execute(&pool).await.unwrap();
+    }
+    Database::Sqlite(pool)
+}
+
+struct App {
+    app: secure_core::app::SecureApp,
+    tokens: AccessTokens,
+}
+
+async fn app() -> App {
+    let key: [u8; 32] = rand::random();
+    let router = SecureRouter::new()
+        .route("/notes", get(list_notes))
+        .route("/notes/{id}", get(get_note).delete(delete_note))
+        .route("/me", get(whoami))
+        .with_state(AppState {
+            db: database().await,
+        });
+    let config = SecurityConfig::new().authenticator(Authenticator::new(tokens(key)));
+    App {
+        app: router.into_app(config).expect("the app assembles"),
+        tokens: tokens(key),
+    }
+}
+
+impl App {
+    async fn send(&self, method: &str, path: &str, who: &Identity) -> (StatusCode, String) {
+        let token = self.tokens.issue(who).unwrap();
+        let request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(Body::empty())
+            .unwrap();
+        let response = self.app.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        (status, String::from_utf8(body.to_vec()).unwrap())
+    }
+}
+
+fn user(name: &str) -> Identity {
+    Identity::new(name, 1_700_000_000).with_roles(["member"])
+}
+
+#[tokio::test]
+async fn another_users_note_is_indistinguishable_from_a_missing_one() {
+    let app = app().await;
+    let (alice, bob) = (user("alice"), user("bob"));
+    let (status, body) = app.send("GET", "/notes/aaa1", &alice).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, r#"{"id":"aaa1","title":"a1"}"#);
+
+    let (foreign, foreign_body) = app.send("GET", "/notes/aaa1", &bob).await;
+    let (missing, missing_body) = app.send("GET", "/notes/zzz9", &bob).await;
+    let (malformed, malformed_body) = app.send("GET", "/notes/x'%20OR%201=1", &bob).await;
+    assert_eq!(foreign, StatusCode::NOT_FOUND);
+    assert_eq!((missing, malformed), (foreign, foreign));
+    assert_eq!(foreign_body, missing_body);
+    assert_eq!(foreign_body, malformed_body);
+    assert!(!foreign_body.contains("a1"), "{foreign_body}");
+}
+
+#[tokio::test]
+async fn writes_and_lists_are_scoped_and_rules_widen_reads_only() {
+    let app = app().await;
+    let (alice, bob) = (user("alice"), user("bob"));
+    let (status, _) = app.send("DELETE", "/notes/aaa1", &bob).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.send("GET", "/notes/aaa1", &alice).await.0,
+        StatusCode::OK
+    );
+
+    let (_, list) = app.send("GET", "/notes", &bob).await;
+    assert_eq!(list, r#"[{"id":"bbb1","title":"b1"}]"#);
+    assert_eq!(
+        app.send("GET", "/notes?page=x", &bob).await.0,
+        StatusCode::BAD_REQUEST
+    );
+
+    let admin = Identity::new("root", 1_700_000_000).with_roles(["admin"]);
+    let (_, all) = app.send("GET", "/notes", &admin).await;
+    assert_eq!(all.matches("\"id\"").count(), 3, "{all}");
+    assert_eq!(
+        app.send("GET", "/notes/aaa1", &admin).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.send("DELETE", "/notes/aaa1", &admin).await.0,
+        StatusCode::NOT_FOUND
+    );
+
+    assert_eq!(
+        app.send("DELETE", "/notes/aaa1", &alice).await.0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        app.send("GET", "/notes/aaa1", &alice).await.0,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn the_policy_table_shows_the_object_column() {
+    let app = app().await;
+    let table = app.app.policies().to_string();
+    let line = |path: &str, method: &str| {
+        table
+            .lines()
+            .find(|l| l.starts_with(method) && l.split_whitespace().nth(1) == Some(path))
+            .unwrap_or_else(|| panic!("{method} {path} in\n{table}"))
+            .to_owned()
+    };
+    assert!(table.lines().next().unwrap().contains("OBJECT"), "{table}");
+    assert!(line("/notes/{id}", "GET").contains("Note: read"), "{table}");
+    assert!(
+        line("/notes/{id}", "DELETE").contains("Note: write"),
+        "{table}"
+    );
+    assert!(line("/notes", "GET").contains("Note: list"), "{table}");
+    assert!(line("/me", "GET").contains(" - "), "{table}");
+}
+
+#[tokio::test]
+async fn a_public_route_that_loads_objects_stops_start_up() {
+    let key: [u8; 32] = rand::random();
+    let router = SecureRouter::new()
+        .route("/peek/{id}", get(peek))
+        .with_state(AppState {
+            db: database().await,
+        });
+    let config = SecurityConfig::new().authenticator(Authenticator::new(tokens(key)));
+    let err = router.into_app(config).unwrap_err();
+    assert_eq!(
+        err,
+        AssemblyError::PublicObjectRoute {
+            routes: vec!["GET /peek/{id}".to_owned()]
+        }
+    );
+    assert!(err.to_string().contains("#[secure_handler(auth"), "{err}");
+}
