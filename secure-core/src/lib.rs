@@ -97,10 +97,12 @@ pub mod http;
 pub mod policy;
 #[cfg(feature = "edge")]
 pub mod ratelimit;
-#[cfg(all(feature = "edge", any(feature = "sqlite", feature = "postgres")))]
+#[cfg(feature = "edge")]
 pub mod resource;
 #[cfg(feature = "edge")]
 pub mod serve;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 #[cfg(feature = "edge")]
 pub use policy::routing;

@@ -13,9 +13,10 @@ use secure_core::config::SecurityConfig;
 use secure_core::policy::SecureRouter;
 use secure_core::prelude::*;
 use secure_core::resource::{
-    ActionKind, Authorized, AuthorizedList, Database, Read, Resource, Scope, Write,
+    ActionKind, Authorized, AuthorizedList, Database, Id, Read, Resource, Scope, Write,
 };
 use secure_core::routing::get;
+use secure_core::testing::{CrossUser, Verdict};
 use secure_core::{SecretBox, secure_handler};
 use serde::Serialize;
 use sqlx::sqlite::SqlitePoolOptions;
@@ -84,6 +85,24 @@ async fn list_notes(notes: AuthorizedList<Note>) -> Json<Vec<Note>> {
     Json(notes.into_inner())
 }
 
+/// What the kit must catch: a note loaded by its id alone, through the escape hatch.
+#[secure_handler(
+    auth,
+    unvalidated(id, reason = "the kit's negative case: loads by id alone")
+)]
+async fn leaky(State(state): State<AppState>, id: Path<Id<Note>>) -> Result<Json<Note>, ApiError> {
+    let Database::Sqlite(pool) = &state.db else {
+        return Err(ApiError::NotFound);
+    };
+    sqlx::query_as("SELECT id, title FROM notes WHERE id = $1")
+        .bind(id.as_str())
+        .fetch_optional(pool)
+        .await
+        .map_err(ApiError::internal)?
+        .map(Json)
+        .ok_or(ApiError::NotFound)
+}
+
 #[secure_handler(public)]
 async fn peek(note: Authorized<Note, Read>) -> Json<Note> {
     Json(note.into_inner())
@@ -122,15 +141,22 @@ struct App {
     tokens: AccessTokens,
 }
 
-async fn app() -> App {
-    let key: [u8; 32] = rand::random();
-    let router = SecureRouter::new()
+fn routes() -> SecureRouter<AppState> {
+    SecureRouter::new()
         .route("/notes", get(list_notes))
         .route("/notes/{id}", get(get_note).delete(delete_note))
         .route("/me", get(whoami))
-        .with_state(AppState {
-            db: database().await,
-        });
+}
+
+async fn app() -> App {
+    assemble(routes()).await
+}
+
+async fn assemble(routes: SecureRouter<AppState>) -> App {
+    let key: [u8; 32] = rand::random();
+    let router = routes.with_state(AppState {
+        db: database().await,
+    });
     let config = SecurityConfig::new().authenticator(Authenticator::new(tokens(key)));
     App {
         app: router.into_app(config).expect("the app assembles"),
@@ -235,6 +261,65 @@ async fn the_policy_table_shows_the_object_column() {
     );
     assert!(line("/notes", "GET").contains("Note: list"), "{table}");
     assert!(line("/me", "GET").contains(" - "), "{table}");
+}
+
+#[tokio::test]
+async fn the_cross_user_kit_passes_on_checked_routes_and_reports_each() {
+    let app = app().await;
+    let (alice, bob) = (token(&app, "alice"), token(&app, "bob"));
+    let report = CrossUser::new(&app.app, &alice, &bob)
+        .row("Note", "aaa1")
+        .run()
+        .await;
+    report.assert_no_leaks();
+    let tried: Vec<&str> = report.probes.iter().map(|p| p.route.as_str()).collect();
+    assert_eq!(
+        tried,
+        ["GET /notes", "DELETE /notes/{id}", "GET /notes/{id}"],
+        "{report}"
+    );
+    // The probes changed nothing: alice's note is still there.
+    assert_eq!(
+        app.send("GET", "/notes/aaa1", &user("alice")).await.0,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn the_cross_user_kit_catches_a_handler_that_loads_by_id_alone() {
+    let app = assemble(routes().route("/leaky/{id}", get(leaky))).await;
+    let (alice, bob) = (token(&app, "alice"), token(&app, "bob"));
+    let report = CrossUser::new(&app.app, &alice, &bob)
+        .row("Note", "aaa1")
+        .run()
+        .await;
+    let leaks: Vec<&str> = report.failures().iter().map(|p| p.route.as_str()).collect();
+    assert_eq!(leaks, ["GET /leaky/{id}"], "{report}");
+    assert!(report.to_string().contains("GET /leaky/{id}"), "{report}");
+    let failed = std::panic::catch_unwind(|| report.assert_no_leaks());
+    assert!(failed.is_err());
+}
+
+#[tokio::test]
+async fn the_cross_user_kit_reports_a_probe_without_control() {
+    let app = app().await;
+    let (alice, bob) = (token(&app, "alice"), token(&app, "bob"));
+    // A row alice does not hold: her own request fails too, so bob's 404 proves nothing.
+    let report = CrossUser::new(&app.app, &alice, &bob)
+        .row("Note", "bbb1")
+        .run()
+        .await;
+    let get = report
+        .probes
+        .iter()
+        .find(|p| p.route == "GET /notes/{id}")
+        .unwrap();
+    assert_eq!(get.verdict, Verdict::NoControl, "{report}");
+    assert!(std::panic::catch_unwind(|| report.assert_no_leaks()).is_err());
+}
+
+fn token(app: &App, name: &str) -> String {
+    app.tokens.issue(&user(name)).unwrap()
 }
 
 #[tokio::test]

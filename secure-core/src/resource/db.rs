@@ -5,7 +5,14 @@ use sqlx::postgres::PgRow;
 #[cfg(feature = "sqlite")]
 use sqlx::sqlite::SqliteRow;
 
+/// A row type (no database feature: any; the loads need `sqlite` or `postgres`).
+#[cfg(not(any(feature = "sqlite", feature = "postgres")))]
+pub trait ResourceRow: Send + Unpin {}
+#[cfg(not(any(feature = "sqlite", feature = "postgres")))]
+impl<T: Send + Unpin> ResourceRow for T {}
+
 /// A connection pool the scoped queries run on (`FromRef` of the app state). Cheap to clone.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum Database {
@@ -42,6 +49,7 @@ pub trait ResourceRow: for<'r> sqlx::FromRow<'r, PgRow> + Send + Unpin {}
 impl<T> ResourceRow for T where T: for<'r> sqlx::FromRow<'r, PgRow> + Send + Unpin {}
 
 /// Runs `$body` with `$pool` bound to whichever pool `$db` holds.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 macro_rules! on_pool {
     ($db:expr, |$pool:ident| $body:expr) => {
         match $db {
@@ -55,11 +63,13 @@ macro_rules! on_pool {
 
 /// The statements of the scoped queries, composed in this module's parent only from `'static`
 /// text (the resource's names, the rule's predicate) and numbers: request data is bound.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 #[allow(clippy::disallowed_methods)]
 fn reviewed(sql: &str) -> sqlx::AssertSqlSafe<&str> {
     sqlx::AssertSqlSafe(sql)
 }
 
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 impl Database {
     /// One row of `sql` with `$1` = `id` and `$2` = `subject`.
     pub(super) async fn fetch_optional<R: ResourceRow>(

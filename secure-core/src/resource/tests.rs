@@ -1,6 +1,8 @@
 //! Scoped loads on SQLite: another user's row is the same 404 as a missing one.
 
+use super::authorized::page;
 use super::*;
+use crate::error::ApiError;
 use sqlx::sqlite::SqlitePoolOptions;
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]

@@ -114,6 +114,9 @@ enum Input {
     Unchecked(&'static str),
     /// The raw body or request.
     Raw,
+    /// `Valid<..>` and `State<..>`: never raw input.
+    Checked,
+    /// Decided by type (`SecureInput`), so `unvalidated(..)` may name it (`Path<String>`).
     Other,
 }
 
@@ -137,6 +140,7 @@ fn classify(ty: &Type) -> Input {
         "Query" => Input::Unchecked("Query"),
         "String" | "Bytes" | "Request" | "Body" | "RawForm" | "RawQuery" | "Multipart"
         | "BodyStream" => Input::Raw,
+        "Valid" | "State" => Input::Checked,
         _ => Input::Other,
     }
 }
@@ -243,7 +247,8 @@ fn signature<'a>(
                 }
                 ParamKind::Extractor
             }
-            Input::Other => {
+            Input::Other => ParamKind::Extractor,
+            Input::Checked => {
                 if declared_raw && let Some(n) = name {
                     cx.error_spanned_by(n, format!("`unvalidated({n})`: `{n}` does not take raw input; remove it from `unvalidated`"));
                 }

@@ -172,22 +172,6 @@ pub(crate) fn handler(policy: &Policy, params: &[Param<'_>], f: &ItemFn) -> Toke
         quote!(let _ = (__parts, __body);)
     };
 
-    // Every input but `Principal` and declared raw input must be one the framework checks:
-    // an allowlist by type (aliases and `Result<Query<T>, _>` included), reported at the
-    // parameter.
-    let pp = private();
-    let input_checks = params
-        .iter()
-        .filter(|p| p.kind == ParamKind::Extractor && !p.declared_raw)
-        .map(|p| {
-            let ty = p.ty;
-            quote_spanned! {ty.span()=>
-                const _: fn() = || {
-                    fn __secure_input<__T: #pp::SecureInput>() {}
-                    __secure_input::<#ty>();
-                };
-            }
-        });
     // The extractor bounds above only bite when the handler is routed; a `Valid<Json<T>>`
     // whose `T` has no rules is reported here, at `T`, when the handler is defined.
     let validate_checks = params
@@ -201,12 +185,16 @@ pub(crate) fn handler(policy: &Policy, params: &[Param<'_>], f: &ItemFn) -> Toke
                 };
             }
         });
+    // Every input but `Principal` and declared raw input must be one the framework checks:
+    // an allowlist by type (aliases and `Result<Query<T>, _>` included), reported at the
+    // parameter. Reading each one's `SecureInput::OBJECT` into the policy is that check.
+    let pp = private();
     let objects = params
         .iter()
         .filter(|p| p.kind == ParamKind::Extractor && !p.declared_raw)
         .map(|p| {
             let ty = p.ty;
-            quote!(<#ty as #pp::SecureInput>::OBJECT)
+            quote_spanned!(ty.span()=> <#ty as #pp::SecureInput>::OBJECT)
         })
         .collect::<Vec<_>>();
     let policy_value = policy_tokens(policy, &name_str, role_ty.as_ref(), &objects);
@@ -233,7 +221,6 @@ pub(crate) fn handler(policy: &Policy, params: &[Param<'_>], f: &ItemFn) -> Toke
         const _: () = {
             #inner_fn
             #(#validate_checks)*
-            #(#input_checks)*
 
             impl<__S> #p::SecureHandler<__S> for #name
             where

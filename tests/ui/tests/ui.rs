@@ -26,3 +26,8 @@ fn role() {
 fn handler() {
     trybuild::TestCases::new().compile_fail("handler/fail/*.rs");
 }
+
+#[test]
+fn resource() {
+    trybuild::TestCases::new().compile_fail("resource/fail/*.rs");
+}

@@ -1,0 +1,250 @@
+//! The extractors: one row by the id in the path, or a page of rows, through the scope.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use axum::extract::{FromRef, FromRequestParts, RawPathParams};
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+
+use super::{Action, ActionKind, Database, Id, MAX_PAGE, Read, Resource, Write};
+use crate::audit::{self, Outcome};
+use crate::auth::Identity;
+use crate::error::{ApiError, Problem};
+use crate::policy::{Caller, ObjectAccess, SecureInput};
+
+/// One row the caller may act on with `A`: loaded through the scoped query, by the id in the
+/// path. Missing and not permitted are the same 404.
+pub struct Authorized<R, A = Read> {
+    row: R,
+    id: Id<R>,
+    subject: String,
+    action: PhantomData<fn() -> A>,
+}
+
+impl<R: Resource + fmt::Debug, A: Action> fmt::Debug for Authorized<R, A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Authorized")
+            .field("action", &A::KIND)
+            .field("row", &self.row)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<R, A> std::ops::Deref for Authorized<R, A> {
+    type Target = R;
+
+    fn deref(&self) -> &R {
+        &self.row
+    }
+}
+
+impl<R: Resource, A: Action> Authorized<R, A> {
+    /// The row.
+    pub fn into_inner(self) -> R {
+        self.row
+    }
+
+    /// Loads the row `id` names if `caller` may act on it with `A`; the extractor does this.
+    pub async fn load(db: &Database, caller: &Identity, id: &str) -> Result<Self, ApiError> {
+        let Some(id) = Id::<R>::parse(id) else {
+            return Err(refuse::<R>(A::KIND, &caller.subject, "malformed_id"));
+        };
+        let Some(predicate) = R::scope(caller, A::KIND).predicate::<R>(2) else {
+            return Err(refuse::<R>(A::KIND, &caller.subject, "not_permitted"));
+        };
+        let sql = format!(
+            "SELECT {} FROM {} WHERE {} = $1 AND {predicate}",
+            R::COLUMNS,
+            R::TABLE,
+            R::ID
+        );
+        match db
+            .fetch_optional::<R>(&sql, id.as_str(), &caller.subject)
+            .await
+        {
+            Ok(Some(row)) => Ok(Authorized {
+                row,
+                id,
+                subject: caller.subject.clone(),
+                action: PhantomData,
+            }),
+            Ok(None) => Err(refuse::<R>(
+                A::KIND,
+                &caller.subject,
+                "not_found_or_not_permitted",
+            )),
+            Err(e) => Err(ApiError::internal(e)),
+        }
+    }
+}
+
+impl<R: Resource> Authorized<R, Write> {
+    /// Deletes the row, through the same scope it was loaded through (a row whose owner
+    /// changed in between is not deleted: `Ok(false)`).
+    pub async fn delete(self, db: &Database) -> Result<bool, ApiError> {
+        let caller = Identity::new(self.subject.clone(), 0);
+        let Some(predicate) = R::scope(&caller, ActionKind::Write).predicate::<R>(2) else {
+            return Ok(false);
+        };
+        let sql = format!(
+            "DELETE FROM {} WHERE {} = $1 AND {predicate}",
+            R::TABLE,
+            R::ID
+        );
+        db.execute(&sql, self.id.as_str(), &self.subject)
+            .await
+            .map(|n| n > 0)
+            .map_err(ApiError::internal)
+    }
+}
+
+impl<R: Resource, A: Action> SecureInput for Authorized<R, A> {
+    const OBJECT: Option<ObjectAccess> = Some(ObjectAccess {
+        resource: R::NAME,
+        action: A::KIND.as_str(),
+    });
+}
+
+impl<R: Resource> SecureInput for AuthorizedList<R> {
+    const OBJECT: Option<ObjectAccess> = Some(ObjectAccess {
+        resource: R::NAME,
+        action: "list",
+    });
+}
+
+/// The 404 of a refused or missing row, audited.
+fn refuse<R: Resource>(action: ActionKind, subject: &str, reason: &'static str) -> ApiError {
+    audit::emit("authz.object", Outcome::Denied, Some(subject), reason);
+    tracing::debug!(target: "secure::resource", resource = R::NAME, action = action.as_str(), "object refused");
+    ApiError::NotFound
+}
+
+impl<R, A, S> FromRequestParts<S> for Authorized<R, A>
+where
+    R: Resource,
+    A: Action,
+    Database: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let caller = caller(parts)?;
+        let params = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::NotFound.into_response())?;
+        let id = params
+            .iter()
+            .find(|(name, _)| *name == R::PATH_PARAM)
+            .map(|(_, value)| value.to_owned());
+        let Some(id) = id else {
+            // A route without the parameter: a wiring mistake, not the client's.
+            tracing::error!(target: "secure::resource", resource = R::NAME, param = R::PATH_PARAM, "route has no such path parameter");
+            return Err(Problem::internal().into_response());
+        };
+        let db = Database::from_ref(state);
+        Self::load(&db, &caller.identity, &id)
+            .await
+            .map_err(IntoResponse::into_response)
+    }
+}
+
+/// The caller the stack put in the request for routes that take resources.
+// The error is the response to send.
+#[allow(clippy::result_large_err)]
+fn caller(parts: &Parts) -> Result<Caller, Response> {
+    parts.extensions.get::<Caller>().cloned().ok_or_else(|| {
+        tracing::error!(target: "secure::resource", "Authorized on a route without an authenticated caller");
+        Problem::internal().into_response()
+    })
+}
+
+/// A page of the rows the caller may read, in the resource's order: `?page=N` (from 0), at
+/// most [`Resource::PAGE`] rows.
+pub struct AuthorizedList<R> {
+    rows: Vec<R>,
+}
+
+impl<R: fmt::Debug> fmt::Debug for AuthorizedList<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthorizedList")
+            .field("rows", &self.rows)
+            .finish()
+    }
+}
+
+impl<R> AuthorizedList<R> {
+    /// The rows.
+    pub fn into_inner(self) -> Vec<R> {
+        self.rows
+    }
+}
+
+impl<R> std::ops::Deref for AuthorizedList<R> {
+    type Target = [R];
+
+    fn deref(&self) -> &[R] {
+        &self.rows
+    }
+}
+
+impl<R: Resource> AuthorizedList<R> {
+    /// Page `page` (from 0) of the rows `caller` may read.
+    pub async fn load(db: &Database, caller: &Identity, page: u32) -> Result<Self, ApiError> {
+        let Some(predicate) = R::scope(caller, ActionKind::Read).predicate::<R>(1) else {
+            return Ok(AuthorizedList { rows: Vec::new() });
+        };
+        let size = R::PAGE.clamp(1, MAX_PAGE);
+        let offset = u64::from(page) * u64::from(size);
+        let sql = format!(
+            "SELECT {} FROM {} WHERE {predicate} ORDER BY {} LIMIT {size} OFFSET {offset}",
+            R::COLUMNS,
+            R::TABLE,
+            R::ORDER
+        );
+        db.fetch_all::<R>(&sql, &caller.subject)
+            .await
+            .map(|rows| AuthorizedList { rows })
+            .map_err(ApiError::internal)
+    }
+}
+
+impl<R, S> FromRequestParts<S> for AuthorizedList<R>
+where
+    R: Resource,
+    Database: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let caller = caller(parts)?;
+        let page = page(parts.uri.query()).ok_or_else(|| {
+            Problem::new(
+                axum::http::StatusCode::BAD_REQUEST,
+                "`page` must be a whole number from 0.",
+            )
+            .into_response()
+        })?;
+        let db = Database::from_ref(state);
+        Self::load(&db, &caller.identity, page)
+            .await
+            .map_err(IntoResponse::into_response)
+    }
+}
+
+/// `page` of a query string: 0 when absent; `None` when malformed or given twice.
+pub(super) fn page(query: Option<&str>) -> Option<u32> {
+    let mut found = None;
+    for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        if name == "page" {
+            if found.is_some() || value.is_empty() || value.len() > 9 {
+                return None;
+            }
+            found = Some(value.parse::<u32>().ok()?);
+        }
+    }
+    Some(found.unwrap_or(0))
+}
