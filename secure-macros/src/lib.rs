@@ -6,6 +6,7 @@ use proc_macro::TokenStream;
 mod diag;
 mod handler;
 mod meta;
+mod resource;
 mod role;
 mod sensitive;
 mod validated;
@@ -23,6 +24,14 @@ pub fn derive_validated(input: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn sensitive(args: TokenStream, input: TokenStream) -> TokenStream {
     sensitive::expand(args.into(), input.into()).into()
+}
+
+/// Derives `secure_core::resource::Resource` for the struct a row is read into: see
+/// `secure_core::resource`.
+#[proc_macro_derive(Resource, attributes(resource))]
+pub fn derive_resource(input: TokenStream) -> TokenStream {
+    let input = syn::parse_macro_input!(input as syn::DeriveInput);
+    resource::expand(&input).into()
 }
 
 /// Derives `secure_core::auth::Role` for a fieldless enum: each variant is a role whose wire

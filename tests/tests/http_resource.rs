@@ -13,7 +13,7 @@ use secure_core::config::SecurityConfig;
 use secure_core::policy::SecureRouter;
 use secure_core::prelude::*;
 use secure_core::resource::{
-    ActionKind, Authorized, AuthorizedList, Database, Id, Read, Resource, Scope, Write,
+    ActionKind, Authorized, AuthorizedList, Database, Id, Read, Resource, Rules, Scope, Write,
 };
 use secure_core::routing::get;
 use secure_core::testing::{CrossUser, Verdict};
@@ -28,24 +28,20 @@ enum AppRole {
     Admin,
 }
 
-#[derive(Debug, Serialize, sqlx::FromRow)]
+#[derive(Debug, Serialize, sqlx::FromRow, Resource)]
+#[resource(
+    table = "notes",
+    owner = "owner_id",
+    order = "title, id",
+    id_pattern = "[a-z0-9]{4}",
+    rules
+)]
 struct Note {
     id: String,
     title: String,
 }
 
-impl Resource for Note {
-    const NAME: &'static str = "Note";
-    const TABLE: &'static str = "notes";
-    const ID: &'static str = "id";
-    const OWNER: &'static str = "owner_id";
-    const COLUMNS: &'static str = "id, title";
-    const ORDER: &'static str = "title, id";
-
-    fn valid_id(id: &str) -> bool {
-        id.len() == 4 && id.bytes().all(|b| b.is_ascii_alphanumeric())
-    }
-
+impl Rules for Note {
     fn scope(caller: &Identity, action: ActionKind) -> Scope {
         if action == ActionKind::Read && caller.roles.iter().any(|r| r == "admin") {
             Scope::All
@@ -339,4 +335,18 @@ async fn a_public_route_that_loads_objects_stops_start_up() {
         }
     );
     assert!(err.to_string().contains("#[secure_handler(auth"), "{err}");
+}
+
+#[test]
+fn the_derive_reads_names_from_the_attribute_and_columns_from_the_fields() {
+    assert_eq!(Note::NAME, "Note");
+    assert_eq!(Note::TABLE, "notes");
+    assert_eq!((Note::ID, Note::OWNER), ("id", "owner_id"));
+    assert_eq!(Note::COLUMNS, "id, title");
+    assert_eq!(Note::ORDER, "title, id");
+    assert_eq!(Note::PAGE, secure_core::resource::MAX_PAGE);
+    assert!(Note::valid_id("ab12"));
+    for bad in ["ab1", "ab123", "AB12", "ab 1", "ab1\n"] {
+        assert!(!Note::valid_id(bad), "{bad:?}");
+    }
 }

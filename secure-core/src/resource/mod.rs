@@ -29,6 +29,9 @@ pub use authorized::{Authorized, AuthorizedList};
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub use db::Database;
 pub use db::ResourceRow;
+/// `#[derive(Resource)]`: the names and id format from `#[resource(..)]`, the columns from
+/// the fields.
+pub use secure_macros::Resource;
 
 /// The most rows one page of a scoped list returns.
 pub const MAX_PAGE: u32 = 100;
@@ -64,6 +67,13 @@ pub trait Resource: ResourceRow + Sized + Send + Sync + 'static {
         let _ = (caller, action);
         Scope::Owner
     }
+}
+
+/// Who may do what beyond ownership, for a resource derived with `#[resource(.., rules)]`:
+/// an administrator reading every row, notes shared with named users.
+pub trait Rules {
+    /// Which rows `caller` may act on with `action`.
+    fn scope(caller: &Identity, action: ActionKind) -> Scope;
 }
 
 /// What a handler does with a row.

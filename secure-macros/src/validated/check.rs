@@ -379,7 +379,7 @@ fn fits_type(cx: &mut Ctxt, n: &Num, prim: &str, field: &str) {
     }
 }
 
-fn pattern(cx: &mut Ctxt, lit: &syn::LitStr) {
+pub(crate) fn pattern(cx: &mut Ctxt, lit: &syn::LitStr) {
     let value = lit.value();
     if let Err(e) = regex_syntax::Parser::new().parse(&value) {
         let detail = e.to_string();

@@ -7,6 +7,9 @@ mod parse;
 mod serde_names;
 mod types;
 
+pub(crate) use check::pattern as check_pattern;
+pub(crate) use emit::anchored;
+
 use proc_macro2::TokenStream;
 
 use crate::diag::Ctxt;
