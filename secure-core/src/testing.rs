@@ -19,7 +19,8 @@
 //!   it (the control that shows the probe could have failed).
 //!
 //! `GET` routes are called as the owner first, as that control: a probe that the owner would
-//! not pass either proves nothing, and is reported as such.
+//! not pass either proves nothing, and is reported as such (a route the owner may not call at
+//! all, 401 or 403, is reported as skipped).
 
 use std::fmt;
 
@@ -144,6 +145,18 @@ impl<'a> CrossUser<'a> {
         } else {
             None
         };
+        if let Some((owner, _)) = &control
+            && matches!(*owner, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN)
+        {
+            // A route the owner may not call (another role, a second factor): nothing to
+            // compare the other user's answer with.
+            return Some(Probe {
+                route,
+                control: Some(*owner),
+                other: None,
+                verdict: Verdict::Skipped("the owner may not call it (a role or a second factor)"),
+            });
+        }
         let (status, body) = self.send(&method, &path, &self.other).await;
         let control_passed = match &control {
             None => true,

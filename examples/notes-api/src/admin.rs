@@ -1,13 +1,44 @@
 //! `/admin/*`: for administrators who signed in with a second factor (ASVS 4.1.3 least
 //! privilege, 4.3.1 MFA for administrative interfaces).
 
-use axum::extract::State;
+use secure_core::auth::Identity;
 use secure_core::prelude::*;
+use secure_core::resource::{ActionKind, AuthorizedList, Resource, Rules, Scope};
 use secure_core::secure_handler;
 use serde::Serialize;
 
-use crate::users;
-use crate::{AppRole, AppState};
+use crate::AppRole;
+
+/// An account as administrators list it: a resource each user owns (their own row), which
+/// administrators may read in full by the rule below.
+#[derive(Debug, sqlx::FromRow, Resource)]
+#[resource(
+    table = "users",
+    owner = "id",
+    order = "created_at, id",
+    id_pattern = "[A-Za-z0-9_-]{22}",
+    rules
+)]
+pub(crate) struct Account {
+    id: String,
+    username: String,
+    email: String,
+    role: String,
+    // Sealed; read only to say whether MFA is on.
+    totp_secret: Option<String>,
+}
+
+impl Rules for Account {
+    fn scope(caller: &Identity, action: ActionKind) -> Scope {
+        let admin = caller.roles.iter().any(|r| r == AppRole::Admin.as_str());
+        match action {
+            ActionKind::Read if admin => Scope::All,
+            ActionKind::Read => Scope::Owner,
+            // No route changes accounts through this resource.
+            ActionKind::Write => Scope::Nothing,
+        }
+    }
+}
 
 /// One account, without its credentials.
 #[derive(Debug, Serialize)]
@@ -19,22 +50,20 @@ pub(crate) struct UserSummary {
     mfa_enabled: bool,
 }
 
-/// `200 [{id, username, email, roles, mfa_enabled}]`.
-#[secure_handler(auth, roles(Admin), mfa, audit = "admin.list_users")]
-pub(crate) async fn list_users(
-    _admin: Principal<AppRole>,
-    State(state): State<AppState>,
-) -> Result<Json<Vec<UserSummary>>, ApiError> {
-    let rows = users::all(&state.db).await.map_err(ApiError::internal)?;
-    Ok(Json(
-        rows.iter()
-            .map(|u| UserSummary {
-                id: u.id.clone(),
-                username: u.username.clone(),
-                email: u.email.clone(),
-                roles: vec![u.role.clone()],
-                mfa_enabled: u.mfa_enabled(),
+/// `200 [{id, username, email, roles, mfa_enabled}]`, 100 a page (`?page=1` for the next).
+#[secure_handler(auth, roles(AppRole::Admin), mfa, audit = "admin.list_users")]
+pub(crate) async fn list_users(accounts: AuthorizedList<Account>) -> Json<Vec<UserSummary>> {
+    Json(
+        accounts
+            .into_inner()
+            .into_iter()
+            .map(|a| UserSummary {
+                mfa_enabled: a.totp_secret.is_some(),
+                id: a.id,
+                username: a.username,
+                email: a.email,
+                roles: vec![a.role],
             })
             .collect(),
-    ))
+    )
 }

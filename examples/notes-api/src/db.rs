@@ -45,6 +45,16 @@ pub enum Db {
     Postgres(PgPool),
 }
 
+/// The same pool, as secure-core's resource queries take it (a reference count, no new pool).
+impl From<&Db> for secure_core::resource::Database {
+    fn from(db: &Db) -> Self {
+        match db {
+            Db::Sqlite(pool) => secure_core::resource::Database::Sqlite(pool.clone()),
+            Db::Postgres(pool) => secure_core::resource::Database::Postgres(pool.clone()),
+        }
+    }
+}
+
 /// How long opening an SQLite file waits for other instances opening it at the same time.
 const SQLITE_OPEN_WAIT: Duration = Duration::from_secs(30);
 /// SQLite's result code for a database file another connection holds.

@@ -86,6 +86,13 @@ impl std::ops::Deref for AppState {
     }
 }
 
+/// The pool of `Authorized<..>` and `AuthorizedList<..>`.
+impl axum::extract::FromRef<AppState> for secure_core::resource::Database {
+    fn from_ref(state: &AppState) -> Self {
+        Self::from(&state.db)
+    }
+}
+
 /// The contents of [`AppState`].
 #[derive(Debug)]
 pub struct Shared {

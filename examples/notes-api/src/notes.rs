@@ -1,5 +1,6 @@
-//! `/notes`: each user's own notes. Every statement filters on the owner, so another user's
-//! note is simply not found (404), whatever its id.
+//! `/notes`: each user's own notes. A note is a declared resource: the handlers reach rows only
+//! through `Authorized<Note, _>` and `AuthorizedList<Note>`, whose queries carry the owner
+//! predicate, so another user's note is simply not found (404), whatever its id.
 //!
 //! Against: broken object-level authorisation (OWASP API1, ASVS 4.2.1), mass assignment (the
 //! inputs have exactly `title` and `body`; ASVS 5.1.2), injection (bind parameters; ASVS
@@ -8,14 +9,22 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use secure_core::prelude::*;
+use secure_core::resource::{Authorized, AuthorizedList, Database, Read, Resource, Value, Write};
 use secure_core::secure_handler;
 use serde::{Deserialize, Serialize};
 
 use crate::db::{Db, either, new_id, unix_now};
 use crate::{AppRole, AppState};
 
-/// A note as the API returns it; `created_at` is Unix seconds.
-#[derive(Debug, Serialize, sqlx::FromRow)]
+/// A note as the API returns it; `created_at` is Unix seconds. Its ids are the 22 base64url
+/// characters [`new_id`] makes.
+#[derive(Debug, Serialize, sqlx::FromRow, Resource)]
+#[resource(
+    table = "notes",
+    owner = "owner_id",
+    order = "created_at, id",
+    id_pattern = "[A-Za-z0-9_-]{22}"
+)]
 pub(crate) struct Note {
     id: String,
     title: String,
@@ -33,42 +42,13 @@ pub(crate) struct NoteInput {
     body: String,
 }
 
-/// `{id}` in `/notes/{id}`: the shape ids are made in (22 base64url characters).
-#[derive(Debug, Deserialize, Validated)]
-pub(crate) struct NoteId {
-    #[validate(pattern = "[A-Za-z0-9_-]{22}")]
-    id: String,
-}
-
-const LIST: &str = "SELECT id, title, body, created_at FROM notes WHERE owner_id = $1 \
-     ORDER BY created_at, id";
-const GET: &str = "SELECT id, title, body, created_at FROM notes WHERE id = $1 AND owner_id = $2";
 const INSERT: &str = "INSERT INTO notes (id, owner_id, title, body, created_at, updated_at) \
      VALUES ($1, $2, $3, $4, $5, $5)";
-const UPDATE: &str = "UPDATE notes SET title = $3, body = $4, updated_at = $5 \
-     WHERE id = $1 AND owner_id = $2";
-const DELETE: &str = "DELETE FROM notes WHERE id = $1 AND owner_id = $2";
 
-async fn find(db: &Db, id: &str, owner: &str) -> Result<Option<Note>, sqlx::Error> {
-    either!(Db, db, |pool| sqlx::query_as(GET)
-        .bind(id)
-        .bind(owner)
-        .fetch_optional(pool)
-        .await)
-}
-
-/// `200 [note, ...]`: the caller's notes, oldest first.
+/// `200 [note, ...]`: the caller's notes, oldest first, 100 a page (`?page=1` for the next).
 #[secure_handler(auth)]
-pub(crate) async fn list_notes(
-    user: Principal<AppRole>,
-    State(state): State<AppState>,
-) -> Result<Json<Vec<Note>>, ApiError> {
-    let notes: Vec<Note> = either!(Db, &state.db, |pool| sqlx::query_as(LIST)
-        .bind(user.subject())
-        .fetch_all(pool)
-        .await)
-    .map_err(ApiError::internal)?;
-    Ok(Json(notes))
+pub(crate) async fn list_notes(notes: AuthorizedList<Note>) -> Json<Vec<Note>> {
+    Json(notes.into_inner())
 }
 
 /// `201` the note.
@@ -84,6 +64,7 @@ pub(crate) async fn create_note(
         body: input.body.clone(),
         created_at: unix_now(),
     };
+    // The new row's owner is the caller: an assignment, not a check.
     either!(Db, &state.db, |pool| sqlx::query(INSERT)
         .bind(&note.id)
         .bind(user.subject())
@@ -99,63 +80,53 @@ pub(crate) async fn create_note(
 
 /// `200` the note, or 404 if the caller has no note with this id.
 #[secure_handler(auth)]
-pub(crate) async fn get_note(
-    user: Principal<AppRole>,
-    State(state): State<AppState>,
-    id: Valid<Path<NoteId>>,
-) -> Result<Json<Note>, ApiError> {
-    find(&state.db, &id.id, user.subject())
-        .await
-        .map_err(ApiError::internal)?
-        .map(Json)
-        .ok_or(ApiError::NotFound)
+pub(crate) async fn get_note(note: Authorized<Note, Read>) -> Json<Note> {
+    Json(note.into_inner())
 }
 
 /// `200` the updated note, or 404.
 #[secure_handler(auth, audit = "note.update")]
 pub(crate) async fn update_note(
-    user: Principal<AppRole>,
     State(state): State<AppState>,
-    id: Valid<Path<NoteId>>,
+    note: Authorized<Note, Write>,
     input: Valid<Json<NoteInput>>,
 ) -> Result<Json<Note>, ApiError> {
-    let changed = either!(Db, &state.db, |pool| sqlx::query(UPDATE)
-        .bind(&id.id)
-        .bind(user.subject())
-        .bind(&input.title)
-        .bind(&input.body)
-        .bind(unix_now())
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected()))
-    .map_err(ApiError::internal)?;
-    if changed == 0 {
-        return Err(ApiError::NotFound);
-    }
-    find(&state.db, &id.id, user.subject())
-        .await
-        .map_err(ApiError::internal)?
-        .map(Json)
-        .ok_or(ApiError::NotFound)
+    let db = Database::from(&state.db);
+    let columns = [
+        ("title", Value::Text(&input.title)),
+        ("body", Value::Text(&input.body)),
+        ("updated_at", Value::Int(unix_now())),
+    ];
+    note.update(&db, &columns).await.map(Json)
 }
 
 /// `204`, or 404.
 #[secure_handler(auth, audit = "note.delete")]
 pub(crate) async fn delete_note(
-    user: Principal<AppRole>,
     State(state): State<AppState>,
-    id: Valid<Path<NoteId>>,
+    note: Authorized<Note, Write>,
 ) -> Result<StatusCode, ApiError> {
-    let deleted = either!(Db, &state.db, |pool| sqlx::query(DELETE)
-        .bind(&id.id)
-        .bind(user.subject())
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected()))
-    .map_err(ApiError::internal)?;
-    if deleted == 0 {
-        Err(ApiError::NotFound)
-    } else {
+    if note.delete(&Database::from(&state.db)).await? {
         Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::NotFound)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_in_the_format_notes_are_made_with() {
+        assert!(Note::valid_id(&new_id()));
+        for bad in [
+            "",
+            "short",
+            "AAAAAAAAAAAAAAAAAAAAA=",
+            "AAAAAAAAAAAAAAAAAAAAAAA",
+        ] {
+            assert!(!Note::valid_id(bad), "{bad}");
+        }
     }
 }

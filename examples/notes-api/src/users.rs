@@ -17,7 +17,6 @@ use crate::db::{Db, either, new_id, unix_now};
 pub(crate) struct UserRow {
     pub(crate) id: String,
     pub(crate) username: String,
-    pub(crate) email: String,
     #[sensitive]
     pub(crate) password_hash: String,
     pub(crate) role: String,
@@ -35,7 +34,6 @@ type Row = (
     String,
     String,
     String,
-    String,
     Option<String>,
     Option<String>,
     Option<i64>,
@@ -46,12 +44,11 @@ impl From<Row> for UserRow {
         UserRow {
             id: r.0,
             username: r.1,
-            email: r.2,
-            password_hash: r.3,
-            role: r.4,
-            totp_secret: r.5,
-            totp_pending: r.6,
-            totp_last_step: r.7,
+            password_hash: r.2,
+            role: r.3,
+            totp_secret: r.4,
+            totp_pending: r.5,
+            totp_last_step: r.6,
         }
     }
 }
@@ -125,11 +122,11 @@ fn seal_reason(e: secure_core::crypto::SealError) -> &'static str {
     }
 }
 
-const BY_USERNAME: &str = "SELECT id, username, email, password_hash, role, totp_secret, \
+const BY_USERNAME: &str = "SELECT id, username, password_hash, role, totp_secret, \
      totp_pending, totp_last_step FROM users WHERE username = $1";
-const BY_ID: &str = "SELECT id, username, email, password_hash, role, totp_secret, \
+const BY_ID: &str = "SELECT id, username, password_hash, role, totp_secret, \
      totp_pending, totp_last_step FROM users WHERE id = $1";
-const ALL: &str = "SELECT id, username, email, password_hash, role, totp_secret, \
+const ALL: &str = "SELECT id, username, password_hash, role, totp_secret, \
      totp_pending, totp_last_step FROM users ORDER BY created_at, username";
 const INSERT: &str = "INSERT INTO users (id, username, email, password_hash, role, created_at) \
      VALUES ($1, $2, $3, $4, $5, $6)";

@@ -132,10 +132,25 @@ async fn create_note(app: &TestApp, token: &str, title: &str, body: &str) -> Val
     r.json()
 }
 
+/// Every page of the caller's notes (100 a page), as one list.
 async fn list_notes(app: &TestApp, token: &str) -> Value {
-    let r = app.get("/notes").bearer(token).send().await;
-    r.assert_status(200);
-    r.json()
+    let mut all = Vec::new();
+    for page in 0.. {
+        let r = app
+            .get(&format!("/notes?page={page}"))
+            .bearer(token)
+            .send()
+            .await;
+        r.assert_status(200);
+        let notes = r.json().as_array().expect("a list").clone();
+        assert!(notes.len() <= 100, "a page holds at most 100 notes");
+        let last = notes.len() < 100;
+        all.extend(notes);
+        if last {
+            break;
+        }
+    }
+    Value::Array(all)
 }
 
 async fn refresh(app: &TestApp, refresh_token: &str) -> Response {

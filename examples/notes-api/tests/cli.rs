@@ -22,14 +22,17 @@ fn routes_prints_the_policy_table() {
         .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
         .collect();
     for line in [
-        "GET /admin/users auth roles(admin) mfa -",
-        "POST /admin/users/{id}/mfa/reset auth roles(admin) mfa fresh(5m) 30/min per user",
-        "POST /auth/signup public 10/hour per ip",
-        "POST /auth/login public 30/min per ip",
-        "POST /auth/password auth fresh(5m) 10/min per user",
-        "POST /auth/mfa/disable auth fresh(5m) 10/min per user",
-        "POST /auth/reauth auth 10/min per user",
-        "DELETE /notes/{id} auth",
+        "GET /admin/users auth roles(admin) mfa Account: list -",
+        "POST /admin/users/{id}/mfa/reset auth roles(admin) mfa fresh(5m) - 30/min per user",
+        "POST /auth/signup public - 10/hour per ip",
+        "POST /auth/login public - 30/min per ip",
+        "POST /auth/password auth fresh(5m) - 10/min per user",
+        "POST /auth/mfa/disable auth fresh(5m) - 10/min per user",
+        "POST /auth/reauth auth - 10/min per user",
+        "GET /notes auth Note: list",
+        "GET /notes/{id} auth Note: read",
+        "PUT /notes/{id} auth Note: write",
+        "DELETE /notes/{id} auth Note: write",
     ] {
         assert!(
             rows.iter().any(|r| r.starts_with(line)),

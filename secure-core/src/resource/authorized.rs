@@ -79,7 +79,57 @@ impl<R: Resource, A: Action> Authorized<R, A> {
     }
 }
 
+/// A value an update binds.
+#[derive(Debug, Clone, Copy)]
+pub enum Value<'a> {
+    /// Text.
+    Text(&'a str),
+    /// A 64-bit integer.
+    Int(i64),
+}
+
 impl<R: Resource> Authorized<R, Write> {
+    /// Sets `columns` (each a `'static` column name and its value, bound) on the row, through
+    /// the scope it was loaded through, and returns the row as stored: `ApiError::NotFound`
+    /// when it is no longer in the caller's scope.
+    pub async fn update(
+        self,
+        db: &Database,
+        columns: &[(&'static str, Value<'_>)],
+    ) -> Result<R, ApiError> {
+        let caller = Identity::new(self.subject.clone(), 0);
+        let Some(predicate) = R::scope(&caller, ActionKind::Write).predicate::<R>(2) else {
+            return Err(ApiError::NotFound);
+        };
+        if columns.is_empty() || columns.iter().any(|(c, _)| !super::identifier(c)) {
+            tracing::error!(target: "secure::resource", resource = R::NAME, "update with no column or a column that is not a plain identifier");
+            return Err(ApiError::internal(std::io::Error::other(
+                "malformed update",
+            )));
+        }
+        let set = columns
+            .iter()
+            .enumerate()
+            .map(|(i, (c, _))| format!("{c} = ${}", i + 3))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "UPDATE {} SET {set} WHERE {} = $1 AND {predicate} RETURNING {}",
+            R::TABLE,
+            R::ID,
+            R::COLUMNS
+        );
+        let values: Vec<Value<'_>> = columns.iter().map(|(_, v)| *v).collect();
+        match db
+            .update_returning::<R>(&sql, self.id.as_str(), &self.subject, &values)
+            .await
+        {
+            Ok(Some(row)) => Ok(row),
+            Ok(None) => Err(ApiError::NotFound),
+            Err(e) => Err(ApiError::internal(e)),
+        }
+    }
+
     /// Deletes the row, through the same scope it was loaded through (a row whose owner
     /// changed in between is not deleted: `Ok(false)`).
     pub async fn delete(self, db: &Database) -> Result<bool, ApiError> {

@@ -97,6 +97,28 @@ impl Database {
             .await)
     }
 
+    /// The row `sql` (an `UPDATE .. RETURNING`) changed, with `$1` = `id`, `$2` = `subject`
+    /// and `values` from `$3`.
+    pub(super) async fn update_returning<R: ResourceRow>(
+        &self,
+        sql: &str,
+        id: &str,
+        subject: &str,
+        values: &[super::authorized::Value<'_>],
+    ) -> Result<Option<R>, sqlx::Error> {
+        use super::authorized::Value;
+        on_pool!(self, |pool| {
+            let mut query = sqlx::query_as::<_, R>(reviewed(sql)).bind(id).bind(subject);
+            for value in values {
+                query = match value {
+                    Value::Text(text) => query.bind(*text),
+                    Value::Int(n) => query.bind(*n),
+                };
+            }
+            query.fetch_optional(pool).await
+        })
+    }
+
     /// The number of rows `sql` changed, with `$1` = `id` and `$2` = `subject`.
     pub(super) async fn execute(
         &self,

@@ -25,7 +25,7 @@ mod authorized;
 mod db;
 
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
-pub use authorized::{Authorized, AuthorizedList};
+pub use authorized::{Authorized, AuthorizedList, Value};
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub use db::Database;
 pub use db::ResourceRow;
@@ -143,6 +143,15 @@ impl Scope {
             Scope::Nothing => None,
         }
     }
+}
+
+/// A plain SQL identifier: letters, digits and `_`, not starting with a digit.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+fn identifier(name: &str) -> bool {
+    name.chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// A row's id as it came in the path, in the id's format. No constructor from request data

@@ -166,3 +166,24 @@ fn page_numbers_are_strict() {
         assert_eq!(page(Some(bad)), None, "{bad}");
     }
 }
+
+#[tokio::test]
+async fn updates_go_through_the_scope_and_return_the_stored_row() {
+    let db = database().await;
+    let alice = user("alice");
+    let note = Authorized::<Note, Write>::load(&db, &alice, "aaa2")
+        .await
+        .unwrap();
+    let stored = note
+        .update(&db, &[("title", Value::Text("renamed"))])
+        .await
+        .unwrap();
+    assert_eq!(stored.title, "renamed");
+    assert_eq!(read(&db, &alice, "aaa2").await.unwrap(), "renamed");
+    let note = Authorized::<Note, Write>::load(&db, &alice, "aaa2")
+        .await
+        .unwrap();
+    let refused = note.update(&db, &[("title = 'x', owner_id", Value::Text("bob"))]);
+    assert!(matches!(refused.await, Err(ApiError::Internal(_))));
+    assert_eq!(read(&db, &alice, "aaa2").await.unwrap(), "renamed");
+}

@@ -28,6 +28,8 @@ pub struct TestApp {
     /// Its `DATABASE_URL`, for running the binary's commands against the same data.
     pub database_url: String,
     sqlite_file: Option<PathBuf>,
+    /// The service it serves, for in-process requests (`oneshot`, the cross-user kit).
+    service: Option<secure_core::app::SecureApp>,
 }
 
 impl Drop for TestApp {
@@ -115,6 +117,7 @@ async fn spawn_on(
         password_hasher: PasswordHasher::with_params(TEST_ARGON2).expect("test Argon2 parameters"),
     };
     let app = notes_api::app(db, config, options).expect("app builds");
+    let service = Some(app.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind a free port");
@@ -131,6 +134,7 @@ async fn spawn_on(
         addr,
         database_url,
         sqlite_file,
+        service,
     }
 }
 
@@ -152,7 +156,15 @@ impl TestApp {
             addr,
             database_url: String::new(),
             sqlite_file: None,
+            service: None,
         }
+    }
+
+    /// The service this app serves, in process.
+    pub fn service(&self) -> &secure_core::app::SecureApp {
+        self.service
+            .as_ref()
+            .expect("an app started by this test, not one reached by address")
     }
 
     /// One text column of the first row `sql` (a constant with `$1`) finds for `bind`, read
