@@ -38,7 +38,7 @@ import re, sys
 
 # Per unit: the handler benchmarks count 20 requests, the rate-limit ones 1024 decisions
 # (REQUESTS and KEYS in the bench).
-PER = {"handler": 20, "ratelimit_secure": 1024, "ratelimit_governor": 1024}
+PER = {"handler": 20, "resource": 20, "ratelimit_secure": 1024, "ratelimit_governor": 1024}
 counts, name = {}, None
 for line in open(sys.argv[1]):
     head = re.match(r"instructions::\w+::(\w+) (\w+):", line)
@@ -57,6 +57,7 @@ rows = [
     ("validate: valid input", ("validate_secure", "valid"), ("validate_garde", "valid"), "garde", None),
     ("validate: invalid input", ("validate_secure", "invalid"), ("validate_validator", "invalid"), "validator", None),
     ("validate: invalid input", ("validate_secure", "invalid"), ("validate_garde", "invalid"), "garde", None),
+    ("object read: Authorized<Note, Read>", ("resource", "authorized"), ("resource", "manual"), "hand-written query", 1.05),
     ("rate limit: one decision", ("ratelimit_secure", "secure_check"), ("ratelimit_governor", "governor_check_key"), "governor check_key", 1.2),
 ]
 print("| measured | secure | baseline | baseline instructions | secure / baseline | target |")

@@ -10,6 +10,7 @@ baseline. Exits non-zero if a target is missed.
 
     python3 benches/rounds.py ratelimit     # issue 6: RateLimiter::check <= 1.2x governor
     python3 benches/rounds.py handler       # issue 14: secure auth route <= 1.03x hand-written
+    python3 benches/rounds.py resource      # issue 15: Authorized<Note, Read> <= 1.05x hand-written
     ROUNDS=11 python3 benches/rounds.py ratelimit
 """
 
@@ -30,6 +31,9 @@ COMPARISONS = {
     "handler": [
         ("handler_auth/secure", "handler_auth/manual", 1.03),
         ("handler_public/secure", "handler_public/plain", None),
+    ],
+    "resource": [
+        ("resource/authorized", "resource/manual", 1.05),
     ],
 }
 ROUNDS = int(os.environ.get("ROUNDS", "7"))

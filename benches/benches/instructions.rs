@@ -20,6 +20,10 @@
 //!   `public_plain` (per request: divide by `REQUESTS`).
 //! - `validate`: one `validate()` of the `Signup` of `validate.rs`, valid and invalid, in
 //!   secure, validator and garde.
+//! - `resource`: `REQUESTS` reads of one note through the app of `resource.rs`:
+//!   `authorized` (`Authorized<Note, Read>`) against `manual` (the hand-written query), after
+//!   as many to warm up (per request: divide by `REQUESTS`). SQLite's worker thread is
+//!   counted too.
 //! - `ratelimit`: `KEYS` allow decisions, one per client address, through
 //!   `RateLimiter::check` and through governor's `check_key` (per decision: divide by `KEYS`).
 
@@ -41,6 +45,12 @@ use tokio::runtime::Runtime;
 mod handler_support;
 #[path = "support/ratelimit.rs"]
 mod ratelimit_support;
+#[path = "support/resource.rs"]
+#[allow(
+    dead_code,
+    reason = "the other user's token and the note id serve resource.rs's checks"
+)]
+mod resource_support;
 #[path = "support/validate.rs"]
 mod validate_support;
 
@@ -113,6 +123,40 @@ fn garde_signup(valid: bool) -> garde_def::Signup {
     let signup = input.garde();
     assert_eq!(garde::Validate::validate(&signup).is_ok(), valid);
     signup
+}
+
+type ResourceServed = (resource_support::Fixture, Runtime, Vec<Request<Body>>);
+
+/// The app of `resource.rs`, warm-up reads of the note on `path`, and the reads to count.
+fn resource_served(path: &str) -> ResourceServed {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let f = rt.block_on(resource_support::fixture());
+    for _ in 0..REQUESTS {
+        let request = resource_support::request(path, &f.owner);
+        let (status, _) = rt.block_on(resource_support::send(&f.app, request));
+        assert_eq!(status, StatusCode::OK, "{path}");
+    }
+    let next = (0..REQUESTS)
+        .map(|_| resource_support::request(path, &f.owner))
+        .collect();
+    (f, rt, next)
+}
+
+#[library_benchmark]
+#[bench::authorized(args = ("/notes/AAAAAAAAAAAAAAAAAAA100"), setup = resource_served)]
+#[bench::manual(args = ("/manual/AAAAAAAAAAAAAAAAAAA100"), setup = resource_served)]
+fn resource(
+    served: ResourceServed,
+) -> (resource_support::Fixture, Runtime, Vec<(StatusCode, Bytes)>) {
+    let (f, rt, next) = served;
+    let mut replies = Vec::with_capacity(REQUESTS);
+    for request in next {
+        replies.push(rt.block_on(resource_support::send(&f.app, request)));
+    }
+    black_box((f, rt, replies))
 }
 
 #[library_benchmark]
@@ -206,9 +250,11 @@ library_benchmark_group!(
     name = ratelimit_group,
     benchmarks = [ratelimit_secure, ratelimit_governor]
 );
+library_benchmark_group!(name = resource_group, benchmarks = [resource]);
 
 main!(
     library_benchmark_groups = handler_group,
     validate_group,
-    ratelimit_group
+    ratelimit_group,
+    resource_group
 );

@@ -5,6 +5,7 @@
 #![allow(clippy::result_large_err)]
 
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 
 use super::handler::Caller;
@@ -21,7 +22,9 @@ pub(crate) fn forbidden(subject: &str, reason: &'static str) -> Response {
 /// The handler's `Principal<R>`, made from the caller the stack authenticated: 401 when a
 /// role name is one `R` does not know (never dropped), or when there is no caller (a
 /// `Principal` on a public route does not compile, so that is a bug: fail closed).
-pub fn principal<R: Role>(caller: Option<Caller>) -> Result<Principal<R>, Response> {
+pub fn principal<R: Role>(caller: Option<Caller>, parts: &Parts) -> Result<Principal<R>, Response> {
+    // On routes that load objects the stack hands the caller over in the extensions.
+    let caller = caller.or_else(|| parts.extensions.get::<Caller>().cloned());
     let Some(Caller { identity, carrier }) = caller else {
         audit::emit("auth.token", Outcome::Failure, None, "no_caller");
         return Err(AuthError::Missing.into_response());

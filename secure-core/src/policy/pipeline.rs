@@ -68,11 +68,12 @@ where
                 Err(refused) => return refused,
             };
         let mut parts = parts;
+        let mut caller = caller;
         if !route.policy.objects.is_empty()
-            && let Some(caller) = &caller
+            && let Some(caller) = caller.take()
         {
-            // For `Authorized<..>`: the only routes that pay for the copy.
-            parts.extensions.insert(caller.clone());
+            // For `Authorized<..>`, which reads it there (as does `Principal`, then).
+            parts.extensions.insert(caller);
         }
         let response = handler.call(parts, body, state, caller).await;
         let response = match rate_headers {

@@ -7,6 +7,7 @@ use axum::extract::{FromRef, FromRequestParts, RawPathParams};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 
+use super::statements::{Kind, statement};
 use super::{Action, ActionKind, Database, Id, MAX_PAGE, Read, Resource, Write};
 use crate::audit::{self, Outcome};
 use crate::auth::Identity;
@@ -50,17 +51,11 @@ impl<R: Resource, A: Action> Authorized<R, A> {
         let Some(id) = Id::<R>::parse(id) else {
             return Err(refuse::<R>(A::KIND, &caller.subject, "malformed_id"));
         };
-        let Some(predicate) = R::scope(caller, A::KIND).predicate::<R>(2) else {
+        let Some(sql) = statement::<R>(Kind::Select, R::scope(caller, A::KIND)) else {
             return Err(refuse::<R>(A::KIND, &caller.subject, "not_permitted"));
         };
-        let sql = format!(
-            "SELECT {} FROM {} WHERE {} = $1 AND {predicate}",
-            R::COLUMNS,
-            R::TABLE,
-            R::ID
-        );
         match db
-            .fetch_optional::<R>(&sql, id.as_str(), &caller.subject)
+            .fetch_optional::<R>(sql, id.as_str(), &caller.subject)
             .await
         {
             Ok(Some(row)) => Ok(Authorized {
@@ -134,15 +129,10 @@ impl<R: Resource> Authorized<R, Write> {
     /// changed in between is not deleted: `Ok(false)`).
     pub async fn delete(self, db: &Database) -> Result<bool, ApiError> {
         let caller = Identity::new(self.subject.clone(), 0);
-        let Some(predicate) = R::scope(&caller, ActionKind::Write).predicate::<R>(2) else {
+        let Some(sql) = statement::<R>(Kind::Delete, R::scope(&caller, ActionKind::Write)) else {
             return Ok(false);
         };
-        let sql = format!(
-            "DELETE FROM {} WHERE {} = $1 AND {predicate}",
-            R::TABLE,
-            R::ID
-        );
-        db.execute(&sql, self.id.as_str(), &self.subject)
+        db.execute(sql, self.id.as_str(), &self.subject)
             .await
             .map(|n| n > 0)
             .map_err(ApiError::internal)
@@ -180,21 +170,21 @@ where
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let caller = caller(parts)?;
         let params = RawPathParams::from_request_parts(parts, state)
             .await
             .map_err(|_| ApiError::NotFound.into_response())?;
+        let caller = caller(parts)?;
         let id = params
             .iter()
             .find(|(name, _)| *name == R::PATH_PARAM)
-            .map(|(_, value)| value.to_owned());
+            .map(|(_, value)| value);
         let Some(id) = id else {
             // A route without the parameter: a wiring mistake, not the client's.
             tracing::error!(target: "secure::resource", resource = R::NAME, param = R::PATH_PARAM, "route has no such path parameter");
             return Err(Problem::internal().into_response());
         };
         let db = Database::from_ref(state);
-        Self::load(&db, &caller.identity, &id)
+        Self::load(&db, &caller.identity, id)
             .await
             .map_err(IntoResponse::into_response)
     }
@@ -203,8 +193,8 @@ where
 /// The caller the stack put in the request for routes that take resources.
 // The error is the response to send.
 #[allow(clippy::result_large_err)]
-fn caller(parts: &Parts) -> Result<Caller, Response> {
-    parts.extensions.get::<Caller>().cloned().ok_or_else(|| {
+fn caller(parts: &Parts) -> Result<&Caller, Response> {
+    parts.extensions.get::<Caller>().ok_or_else(|| {
         tracing::error!(target: "secure::resource", "Authorized on a route without an authenticated caller");
         Problem::internal().into_response()
     })
@@ -242,18 +232,12 @@ impl<R> std::ops::Deref for AuthorizedList<R> {
 impl<R: Resource> AuthorizedList<R> {
     /// Page `page` (from 0) of the rows `caller` may read.
     pub async fn load(db: &Database, caller: &Identity, page: u32) -> Result<Self, ApiError> {
-        let Some(predicate) = R::scope(caller, ActionKind::Read).predicate::<R>(1) else {
+        let Some(sql) = statement::<R>(Kind::List, R::scope(caller, ActionKind::Read)) else {
             return Ok(AuthorizedList { rows: Vec::new() });
         };
         let size = R::PAGE.clamp(1, MAX_PAGE);
-        let offset = u64::from(page) * u64::from(size);
-        let sql = format!(
-            "SELECT {} FROM {} WHERE {predicate} ORDER BY {} LIMIT {size} OFFSET {offset}",
-            R::COLUMNS,
-            R::TABLE,
-            R::ORDER
-        );
-        db.fetch_all::<R>(&sql, &caller.subject)
+        let offset = i64::from(page) * i64::from(size);
+        db.fetch_all::<R>(sql, &caller.subject, i64::from(size), offset)
             .await
             .map(|rows| AuthorizedList { rows })
             .map_err(ApiError::internal)

@@ -85,14 +85,18 @@ impl Database {
             .await)
     }
 
-    /// The rows of `sql` with `$1` = `subject`.
+    /// The rows of `sql` with `$1` = `subject`, `$2` = `limit`, `$3` = `offset`.
     pub(super) async fn fetch_all<R: ResourceRow>(
         &self,
         sql: &str,
         subject: &str,
+        limit: i64,
+        offset: i64,
     ) -> Result<Vec<R>, sqlx::Error> {
         on_pool!(self, |pool| sqlx::query_as::<_, R>(reviewed(sql))
             .bind(subject)
+            .bind(limit)
+            .bind(offset)
             .fetch_all(pool)
             .await)
     }

@@ -23,6 +23,8 @@ use crate::auth::Identity;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod authorized;
 mod db;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod statements;
 
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub use authorized::{Authorized, AuthorizedList, Value};

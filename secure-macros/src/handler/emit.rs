@@ -122,7 +122,7 @@ pub(crate) fn handler(policy: &Policy, params: &[Param<'_>], f: &ItemFn) -> Toke
         &role_ty,
     ) {
         (true, Some(r)) => quote! {
-            let __principal: #p::Principal<#r> = match #p::principal::<#r>(__caller) {
+            let __principal: #p::Principal<#r> = match #p::principal::<#r>(__caller, &__parts) {
                 ::core::result::Result::Ok(__principal) => __principal,
                 ::core::result::Result::Err(__denied) => return __denied,
             };
