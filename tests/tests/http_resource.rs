@@ -1,6 +1,9 @@
 //! Object-level authorisation over HTTP: `Authorized<Note, _>` and `AuthorizedList<Note>`
-//! behind the whole stack, with two signed-in users on one SQLite database. Another user's
-//! note answers exactly what a missing one answers.
+//! behind the whole stack, with two signed-in users on one SQLite database, and the same
+//! checks on PostgreSQL (when `SECURE_TEST_POSTGRES_URL` is set). Another user's note
+//! answers exactly what a missing one answers.
+
+mod identity_support;
 
 use axum::body::Body;
 use axum::extract::FromRef;
@@ -116,17 +119,19 @@ fn tokens(key: [u8; 32]) -> AccessTokens {
         .unwrap()
 }
 
+const SCHEMA: [&str; 2] = [
+    "CREATE TABLE notes (id TEXT PRIMARY KEY, owner_id TEXT NOT NULL, title TEXT NOT NULL)",
+    "INSERT INTO notes VALUES ('aaa1', 'alice', 'a1'), ('aaa2', 'alice', 'a2'), \
+     ('bbb1', 'bob', 'b1')",
+];
+
 async fn database() -> Database {
     let pool = SqlitePoolOptions::new()
         .max_connections(1)
         .connect("sqlite::memory:")
         .await
         .unwrap();
-    for sql in [
-        "CREATE TABLE notes (id TEXT PRIMARY KEY, owner_id TEXT NOT NULL, title TEXT NOT NULL)",
-        "INSERT INTO notes VALUES ('aaa1', 'alice', 'a1'), ('aaa2', 'alice', 'a2'), \
-         ('bbb1', 'bob', 'b1')",
-    ] {
+    for sql in SCHEMA {
         sqlx::query(sql).execute(&pool).await.unwrap();
     }
     Database::Sqlite(pool)
@@ -149,10 +154,12 @@ async fn app() -> App {
 }
 
 async fn assemble(routes: SecureRouter<AppState>) -> App {
+    assemble_on(routes, database().await)
+}
+
+fn assemble_on(routes: SecureRouter<AppState>, db: Database) -> App {
     let key: [u8; 32] = rand::random();
-    let router = routes.with_state(AppState {
-        db: database().await,
-    });
+    let router = routes.with_state(AppState { db });
     let config = SecurityConfig::new().authenticator(Authenticator::new(tokens(key)));
     App {
         app: router.into_app(config).expect("the app assembles"),
@@ -182,7 +189,29 @@ fn user(name: &str) -> Identity {
 
 #[tokio::test]
 async fn another_users_note_is_indistinguishable_from_a_missing_one() {
-    let app = app().await;
+    isolation(&app().await).await;
+}
+
+#[tokio::test]
+async fn writes_and_lists_are_scoped_and_rules_widen_reads_only() {
+    scopes(&app().await).await;
+}
+
+#[tokio::test]
+async fn on_postgres_too() {
+    let Some(pg) = identity_support::PostgresDb::new("http_resource::on_postgres_too").await else {
+        return;
+    };
+    for sql in SCHEMA {
+        sqlx::query(sql).execute(&pg.pool).await.unwrap();
+    }
+    let app = assemble_on(routes(), Database::Postgres(pg.pool.clone()));
+    isolation(&app).await;
+    scopes(&app).await;
+    pg.cleanup().await;
+}
+
+async fn isolation(app: &App) {
     let (alice, bob) = (user("alice"), user("bob"));
     let (status, body) = app.send("GET", "/notes/aaa1", &alice).await;
     assert_eq!(status, StatusCode::OK);
@@ -198,9 +227,7 @@ async fn another_users_note_is_indistinguishable_from_a_missing_one() {
     assert!(!foreign_body.contains("a1"), "{foreign_body}");
 }
 
-#[tokio::test]
-async fn writes_and_lists_are_scoped_and_rules_widen_reads_only() {
-    let app = app().await;
+async fn scopes(app: &App) {
     let (alice, bob) = (user("alice"), user("bob"));
     let (status, _) = app.send("DELETE", "/notes/aaa1", &bob).await;
     assert_eq!(status, StatusCode::NOT_FOUND);

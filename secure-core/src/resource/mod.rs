@@ -1,6 +1,6 @@
 //! Object-level authorisation by construction (OWASP API1:2023, ASVS 4.0.3 4.2.1): with a
-//! declared [`Resource`], a handler reaches one of its rows only through [`Authorized`] (one
-//! row, by the id in the path) or [`AuthorizedList`] (a page of rows), and both load through
+//! declared [`Resource`], a handler reaches one of its rows only through `Authorized` (one
+//! row, by the id in the path) or `AuthorizedList` (a page of rows), and both load through
 //! a scoped query that always carries the access predicate: ownership by default, or the
 //! [`Resource::scope`] the app wrote. A missing row and another user's row answer the same
 //! 404 (a 403 would confirm that the row exists), with an `authz.object` audit event.
@@ -188,7 +188,7 @@ impl<'de, R: Resource> serde::Deserialize<'de> for Id<R> {
 }
 
 /// Never met: a resource's id in a handler's path is refused, by type, outside
-/// [`Authorized`] (which loads the row through its check) or an `unvalidated(..)` declaration.
+/// `Authorized` (which loads the row through its check) or an `unvalidated(..)` declaration.
 #[diagnostic::on_unimplemented(
     message = "a `{Self}` id in the path reaches the handler without an object check",
     label = "the row this id names would be loaded without asking whether the caller may",
