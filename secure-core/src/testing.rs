@@ -3,12 +3,19 @@
 //! second user, and reports each route it tried.
 //!
 //! ```no_run
-//! # async fn demo(app: secure_core::app::SecureApp, alice: &str, bob: &str, note_id: &str) {
+//! # async fn demo(app: secure_core::app::SecureApp, alice: &str, bob: &str) {
 //! use secure_core::testing::CrossUser;
 //!
-//! CrossUser::new(&app, alice, bob).row("Note", note_id).run().await.assert_no_leaks();
+//! CrossUser::new(&app, alice, bob)
+//!     .create("Note", "/notes", r#"{"title": "t", "body": "b"}"#)
+//!     .await
+//!     .run()
+//!     .await
+//!     .assert_no_leaks();
 //! # }
 //! ```
+//!
+//! A row made otherwise is given by id: `.row("Note", &id)`.
 //!
 //! What each route must answer the second user:
 //! - a route that loads the row through `Authorized<..>` (the OBJECT column): 404, the same
@@ -90,6 +97,41 @@ impl<'a> CrossUser<'a> {
     pub fn row(mut self, resource: &'static str, id: &str) -> Self {
         self.rows.push((resource, id.to_owned()));
         self
+    }
+
+    /// Creates a row of `resource` as the owner: `POST path` with the JSON `body`, the new
+    /// row's id read from the answer's `id` member. Panics when the owner cannot create it,
+    /// as a test step that fails.
+    pub fn create(
+        mut self,
+        resource: &'static str,
+        path: &str,
+        body: &str,
+    ) -> impl Future<Output = Self> + use<'a> {
+        let (path, body) = (path.to_owned(), body.to_owned());
+        async move {
+            let request = Request::post(&path)
+                .header(header::AUTHORIZATION, &self.owner)
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body))
+                .expect("a well-formed request");
+            let Ok(response) = self.app.clone().oneshot(request).await;
+            let status = response.status();
+            let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+                .await
+                .unwrap_or_default();
+            let id = serde_json::from_slice::<serde_json::Value>(&bytes)
+                .ok()
+                .and_then(|v| v.get("id").and_then(|id| id.as_str().map(str::to_owned)));
+            match (status.is_success(), id) {
+                (true, Some(id)) => self.rows.push((resource, id)),
+                _ => panic!(
+                    "the owner could not create a {resource} with POST {path}: {status} {}",
+                    String::from_utf8_lossy(&bytes)
+                ),
+            }
+            self
+        }
     }
 
     /// Leaves `route` (`GET /users/{name}`) out, with the reason (reported).

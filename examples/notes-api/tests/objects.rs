@@ -4,7 +4,6 @@
 mod support;
 
 use secure_core::testing::{CrossUser, Verdict};
-use serde_json::json;
 use support::*;
 
 #[tokio::test]
@@ -12,20 +11,15 @@ async fn another_user_reaches_no_note_through_any_route() {
     let app = spawn().await;
     let alice = app.new_user("alice").await;
     let bob = app.new_user("bob").await;
-    let r = app
-        .post("/notes")
-        .bearer(&alice.tokens.access)
-        .json(&json!({"title": "alice's", "body": "private"}))
-        .send()
-        .await;
-    r.assert_status(201);
-    let id = r.json()["id"].as_str().expect("id").to_owned();
-
-    let report = CrossUser::new(app.service(), &alice.tokens.access, &bob.tokens.access)
-        .row("Note", &id)
-        .row("Account", &alice.id)
-        .run()
-        .await;
+    let kit = CrossUser::new(app.service(), &alice.tokens.access, &bob.tokens.access)
+        .create(
+            "Note",
+            "/notes",
+            r#"{"title": "alice's", "body": "private"}"#,
+        )
+        .await
+        .row("Account", &alice.id);
+    let report = kit.run().await;
     println!("{report}");
     report.assert_no_leaks();
     let verdict = |route: &str| {
@@ -51,12 +45,10 @@ async fn another_user_reaches_no_note_through_any_route() {
         "{report}"
     );
 
-    // The probes changed nothing.
-    let r = app
-        .get(&format!("/notes/{id}"))
-        .bearer(&alice.tokens.access)
-        .send()
-        .await;
+    // The probes changed nothing: alice's one note is still hers, as written.
+    let r = app.get("/notes").bearer(&alice.tokens.access).send().await;
     r.assert_status(200);
-    assert_eq!(r.json()["body"], "private");
+    let notes = r.json();
+    assert_eq!(notes.as_array().map(Vec::len), Some(1), "{notes}");
+    assert_eq!(notes[0]["body"], "private");
 }
