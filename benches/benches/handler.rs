@@ -38,6 +38,8 @@ use axum::http::{HeaderValue, StatusCode};
 use criterion::{Criterion, criterion_group, criterion_main};
 use tokio::runtime::Runtime;
 
+#[path = "support/oneshot.rs"]
+mod oneshot;
 #[path = "support/handler.rs"]
 mod support;
 

@@ -43,6 +43,8 @@ use tokio::runtime::Runtime;
     reason = "the member token and the path list serve handler.rs's checks"
 )]
 mod handler_support;
+#[path = "support/oneshot.rs"]
+mod oneshot;
 #[path = "support/ratelimit.rs"]
 mod ratelimit_support;
 #[path = "support/resource.rs"]

@@ -16,6 +16,8 @@ use std::hint::black_box;
 use criterion::{Criterion, criterion_group, criterion_main};
 use tokio::runtime::Runtime;
 
+#[path = "support/oneshot.rs"]
+mod oneshot;
 #[path = "support/resource.rs"]
 mod support;
 

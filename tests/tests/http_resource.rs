@@ -378,43 +378,12 @@ fn the_derive_reads_names_from_the_attribute_and_columns_from_the_fields() {
     }
 }
 
-#[derive(Clone, Default)]
-struct Capture(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Capture {
-    type Writer = Capture;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
-
 #[tokio::test(flavor = "current_thread")]
 async fn a_refused_object_is_one_audit_event_without_the_row() {
-    let capture = Capture::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(capture.clone())
-        .with_ansi(false)
-        .with_max_level(tracing::Level::INFO)
-        .finish();
-    secure_tests::tracing_fallback();
-    let _guard = tracing::subscriber::set_default(subscriber);
-
     let app = app().await;
-    assert_eq!(
-        app.send("GET", "/notes/aaa1", &user("bob")).await.0,
-        StatusCode::NOT_FOUND
-    );
-    let log = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let ((status, _), log) =
+        secure_tests::with_logs(app.send("GET", "/notes/aaa1", &user("bob"))).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
     let events: Vec<&str> = log.lines().filter(|l| l.contains("authz.object")).collect();
     assert_eq!(events.len(), 1, "{log}");
     assert!(events[0].contains("outcome=\"denied\""), "{log}");

@@ -1,10 +1,11 @@
 //! The handler fixture shared by the criterion bench (`handler.rs`) and the instruction
 //! counts (`instructions.rs`): one app with the secure routes and their hand-written twins.
 
-use axum::body::{Body, Bytes};
+pub(crate) use crate::oneshot::send;
+
+use axum::body::Body;
 use axum::http::{HeaderValue, Method, Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use http_body_util::BodyExt;
 use secure_core::app::SecureApp;
 use secure_core::auth::jwt::{AccessTokenKey, AccessTokens};
 use secure_core::auth::{Amr, Authenticator, Identity, Principal, Role};
@@ -14,7 +15,6 @@ use secure_core::prelude::*;
 use secure_core::ratelimit::RateLimiter;
 use secure_core::{SecretBox, secure_handler};
 use serde::{Deserialize, Serialize};
-use tower::ServiceExt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Role)]
 pub(crate) enum AppRole {
@@ -144,17 +144,4 @@ pub(crate) fn request(f: &Fixture, path: &str, bearer: &HeaderValue) -> Request<
         .header(header::CONTENT_TYPE, f.json.clone())
         .body(Body::from(BODY))
         .expect("request")
-}
-
-/// One full request: routing, layers, extractors, handler, and reading the body.
-pub(crate) async fn send(router: &SecureApp, request: Request<Body>) -> (StatusCode, Bytes) {
-    let response = router.clone().oneshot(request).await.expect("infallible");
-    let status = response.status();
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    (status, body)
 }

@@ -7,11 +7,12 @@
 //!   `Valid<Path<..>>` (the same format rule), running `SELECT .. WHERE id = $1 AND owner_id =
 //!   $2` itself: the careful hand-written handler.
 
-use axum::body::{Body, Bytes};
+pub(crate) use crate::oneshot::send;
+
+use axum::body::Body;
 use axum::extract::FromRef;
 use axum::http::{HeaderValue, Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use http_body_util::BodyExt;
 use secure_core::app::SecureApp;
 use secure_core::auth::jwt::{AccessTokenKey, AccessTokens};
 use secure_core::auth::{Authenticator, Identity, Principal, Role};
@@ -23,7 +24,6 @@ use secure_core::resource::{Authorized, Database, Read, Resource};
 use secure_core::{SecretBox, secure_handler};
 use serde::{Deserialize, Serialize};
 use sqlx::sqlite::SqlitePoolOptions;
-use tower::ServiceExt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Role)]
 pub(crate) enum AppRole {
@@ -166,17 +166,4 @@ pub(crate) fn request(path: &str, bearer: &HeaderValue) -> Request<Body> {
         .header(header::AUTHORIZATION, bearer.clone())
         .body(Body::empty())
         .expect("request")
-}
-
-/// One full request: routing, layers, extractors, the query, and reading the body.
-pub(crate) async fn send(app: &SecureApp, request: Request<Body>) -> (StatusCode, Bytes) {
-    let response = app.clone().oneshot(request).await.expect("infallible");
-    let status = response.status();
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    (status, body)
 }
