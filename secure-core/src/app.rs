@@ -108,10 +108,18 @@ pub enum AssemblyError {
         /// `POST /webhook`
         route: String,
     },
-    /// `public` routes that load resources (`Authorized<..>`), which need a caller to check.
+    /// `public` routes that load objects (`Authorized<..>`), which need a caller to check.
     PublicObjectRoute {
         /// `GET /notes/{id}`, ...
         routes: Vec<String>,
+    },
+    /// A handler whose own SQL reads or changes the table of a resource other routes load
+    /// through `Authorized<..>`: a query that may skip the object check.
+    UncheckedObjectQuery {
+        /// `GET /leaky/{id}`
+        route: String,
+        /// `notes`
+        table: String,
     },
 }
 
@@ -129,6 +137,13 @@ impl fmt::Display for AssemblyError {
                 f,
                 "{route} is unprotected without a reason: write why it is safe (10 characters \
                  or more), such as \"HMAC-signed webhook, verified before parsing\""
+            ),
+            AssemblyError::UncheckedObjectQuery { route, table } => write!(
+                f,
+                "{route} reads or changes `{table}` with its own SQL, outside the object check: \
+                 take `Authorized<..>` or `AuthorizedList<..>` (the resource's scoped queries), or, \
+                 when the query is reviewed, declare its raw input with `unvalidated(param, \
+                 reason = \"...\")` so the policy table says why"
             ),
             AssemblyError::PublicObjectRoute { routes } => write!(
                 f,
@@ -212,6 +227,27 @@ where
     response.map(Body::new)
 }
 
+/// The first of `tables` that `sql` reads or changes (`FROM t`, `JOIN t`, `UPDATE t`); an
+/// `INSERT INTO t` alone creates a row and is not a read.
+fn touched_table<'t>(sql: &str, tables: &[&'t str]) -> Option<&'t str> {
+    let words: Vec<String> = sql
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_lowercase)
+        .collect();
+    words.windows(2).find_map(|pair| {
+        let reads = matches!(pair[0].as_str(), "from" | "join" | "update");
+        reads
+            .then(|| {
+                tables
+                    .iter()
+                    .find(|t| t.eq_ignore_ascii_case(&pair[1]))
+                    .copied()
+            })
+            .flatten()
+    })
+}
+
 /// The wiring checks of [`SecureRouter::into_app`].
 fn check(router: &SecureRouter, config: &SecurityConfig) -> Result<(), AssemblyError> {
     let row = |e: &crate::policy::RouteEntry| format!("{} {}", e.method, e.path);
@@ -236,6 +272,28 @@ fn check(router: &SecureRouter, config: &SecurityConfig) -> Result<(), AssemblyE
         return Err(AssemblyError::PublicObjectRoute {
             routes: public_objects,
         });
+    }
+    let tables: Vec<&str> = router
+        .routes
+        .iter()
+        .flat_map(|(e, _)| e.policy.objects.iter().map(|o| o.table))
+        .collect();
+    for (entry, _) in &router.routes {
+        // A route that declares raw input says why in the table; its SQL is the reviewer's.
+        if !entry.policy.unvalidated.is_empty() {
+            continue;
+        }
+        if let Some(table) = entry
+            .policy
+            .sql
+            .iter()
+            .find_map(|sql| touched_table(sql, &tables))
+        {
+            return Err(AssemblyError::UncheckedObjectQuery {
+                route: row(entry),
+                table: table.to_owned(),
+            });
+        }
     }
     for (entry, _) in &router.routes {
         if let Access::Unprotected { reason } = entry.policy.access

@@ -102,6 +102,40 @@ async fn leaky(State(state): State<AppState>, id: Path<Id<Note>>) -> Result<Json
         .ok_or(ApiError::NotFound)
 }
 
+/// Reads notes with its own SQL and no declaration: assembly refuses it.
+#[secure_handler(auth)]
+async fn newest(
+    user: Principal<AppRole>,
+    State(state): State<AppState>,
+) -> Result<Json<Note>, ApiError> {
+    let _ = user;
+    let Database::Sqlite(pool) = &state.db else {
+        return Err(ApiError::NotFound);
+    };
+    sqlx::query_as("SELECT id, title FROM Notes ORDER BY id DESC LIMIT 1")
+        .fetch_optional(pool)
+        .await
+        .map_err(ApiError::internal)?
+        .map(Json)
+        .ok_or(ApiError::NotFound)
+}
+
+const TOUCH: &str = "UPDATE notes SET title = 'seen' WHERE id = $1";
+
+/// The same through a constant.
+#[secure_handler(auth)]
+async fn touch(State(state): State<AppState>) -> Result<StatusCode, ApiError> {
+    let Database::Sqlite(pool) = &state.db else {
+        return Err(ApiError::NotFound);
+    };
+    sqlx::query(TOUCH)
+        .bind("aaa1")
+        .execute(pool)
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 #[secure_handler(public)]
 async fn peek(note: Authorized<Note, Read>) -> Json<Note> {
     Json(note.into_inner())
@@ -392,4 +426,28 @@ async fn a_refused_object_is_one_audit_event_without_the_row() {
     // Neither the id asked for nor anything of the row (the request id, random hex, aside).
     let fields = events[0].split("request_id=").next().unwrap();
     assert!(!fields.contains("aaa1"), "{log}");
+}
+
+#[tokio::test]
+async fn a_handler_reading_a_resource_table_with_its_own_sql_stops_start_up() {
+    for (path, handler) in [
+        ("/newest", get(newest)),
+        ("/touch", secure_core::routing::post(touch)),
+    ] {
+        let key: [u8; 32] = rand::random();
+        let router = routes().route(path, handler).with_state(AppState {
+            db: database().await,
+        });
+        let config = SecurityConfig::new().authenticator(Authenticator::new(tokens(key)));
+        let err = router.into_app(config).unwrap_err();
+        assert!(
+            matches!(&err, AssemblyError::UncheckedObjectQuery { route, table }
+                if route.ends_with(path) && table == "notes"),
+            "{err}"
+        );
+        assert!(err.to_string().contains("Authorized<..>"), "{err}");
+    }
+    // Declared raw input (the kit's negative case) assembles: its row says why.
+    let app = assemble(routes().route("/leaky/{id}", get(leaky))).await;
+    assert!(app.app.policies().to_string().contains("loads by id alone"));
 }

@@ -204,6 +204,7 @@ mod tests {
                 audit: None,
                 unvalidated: Vec::new(),
                 objects: Vec::new(),
+                sql: Vec::new(),
             },
             scope,
             stack,

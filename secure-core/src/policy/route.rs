@@ -50,6 +50,8 @@ pub struct ObjectAccess {
     pub resource: &'static str,
     /// `read`, `write` or `list`.
     pub action: &'static str,
+    /// Its table: `notes`.
+    pub table: &'static str,
 }
 
 /// Everything `#[secure_handler(...)]` declared for one handler.
@@ -70,6 +72,10 @@ pub struct RoutePolicy {
     /// The resources its parameters load through a check; the stack hands those extractors
     /// the authenticated caller.
     pub objects: Vec<ObjectAccess>,
+    /// The SQL its body hands to sqlx as literals or constants: assembly refuses reads and
+    /// changes of a loaded resource's table written by hand.
+    #[serde(skip)]
+    pub sql: Vec<&'static str>,
 }
 
 impl RoutePolicy {
@@ -88,6 +94,7 @@ impl RoutePolicy {
             audit: None,
             unvalidated: Vec::new(),
             objects: Vec::new(),
+            sql: Vec::new(),
         }
     }
 

@@ -283,6 +283,7 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
                     audit: None,
                     unvalidated: Vec::new(),
                     objects: Vec::new(),
+                    sql: Vec::new(),
                 },
             },
             None,

@@ -143,6 +143,7 @@ impl<R: Resource, A: Action> SecureInput for Authorized<R, A> {
     const OBJECT: Option<ObjectAccess> = Some(ObjectAccess {
         resource: R::NAME,
         action: A::KIND.as_str(),
+        table: R::TABLE,
     });
 }
 
@@ -150,6 +151,7 @@ impl<R: Resource> SecureInput for AuthorizedList<R> {
     const OBJECT: Option<ObjectAccess> = Some(ObjectAccess {
         resource: R::NAME,
         action: "list",
+        table: R::TABLE,
     });
 }
 

@@ -197,7 +197,8 @@ pub(crate) fn handler(policy: &Policy, params: &[Param<'_>], f: &ItemFn) -> Toke
             quote_spanned!(ty.span()=> <#ty as #pp::SecureInput>::OBJECT)
         })
         .collect::<Vec<_>>();
-    let policy_value = policy_tokens(policy, &name_str, role_ty.as_ref(), &objects);
+    let statements = super::sql::statements(&f.block);
+    let policy_value = policy_tokens(policy, &name_str, role_ty.as_ref(), &objects, &statements);
     let call_args = bindings.iter();
     let asyncness_ok = f.sig.asyncness.is_some();
     let call = if asyncness_ok {
@@ -282,6 +283,7 @@ fn policy_tokens(
     name: &str,
     role_ty: Option<&TokenStream>,
     objects: &[TokenStream],
+    statements: &[TokenStream],
 ) -> TokenStream {
     let p = private();
     let access = match (&policy.access, role_ty) {
@@ -339,6 +341,7 @@ fn policy_tokens(
                     ::std::vec![#(#objects),*];
                 __objects.into_iter().flatten().collect()
             },
+            sql: ::std::vec![#(#statements),*],
         }
     }
 }

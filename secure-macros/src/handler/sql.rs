@@ -39,6 +39,41 @@ pub(crate) fn check(cx: &mut Ctxt, block: &syn::Block) {
     }
 }
 
+/// The SQL a handler's body hands to sqlx's query functions as a string literal or a constant
+/// (`INSERT`, `GET`: an upper-case name), for the policy: assembly refuses hand-written reads
+/// of a declared resource's table.
+pub(crate) fn statements(block: &syn::Block) -> Vec<proc_macro2::TokenStream> {
+    struct Collect(Vec<proc_macro2::TokenStream>);
+    impl<'ast> Visit<'ast> for Collect {
+        fn visit_expr_call(&mut self, call: &'ast syn::ExprCall) {
+            let is_query = matches!(&*call.func, Expr::Path(p)
+                if p.path.segments.last().is_some_and(|s| QUERY_FNS.contains(&s.ident.to_string().as_str())));
+            if is_query && let Some(first) = call.args.first() {
+                match peel(first) {
+                    e @ Expr::Lit(syn::ExprLit {
+                        lit: syn::Lit::Str(_),
+                        ..
+                    }) => self.0.push(quote::ToTokens::to_token_stream(e)),
+                    Expr::Path(p)
+                        if p.path.segments.last().is_some_and(|s| {
+                            let name = s.ident.to_string();
+                            name.chars().any(|c| c.is_ascii_uppercase())
+                                && !name.chars().any(|c| c.is_ascii_lowercase())
+                        }) =>
+                    {
+                        self.0.push(quote::ToTokens::to_token_stream(p));
+                    }
+                    _ => {}
+                }
+            }
+            visit::visit_expr_call(self, call);
+        }
+    }
+    let mut collect = Collect(Vec::new());
+    collect.visit_block(block);
+    collect.0
+}
+
 struct Finder {
     /// Locals holding a built string, and how it was built (`format!`, `+`, `push_str`).
     formatted: HashMap<String, &'static str>,
