@@ -451,3 +451,84 @@ async fn a_handler_reading_a_resource_table_with_its_own_sql_stops_start_up() {
     let app = assemble(routes().route("/leaky/{id}", get(leaky))).await;
     assert!(app.app.policies().to_string().contains("loads by id alone"));
 }
+
+/// Notes readable by their owner and by the users they are shared with; written by the owner.
+#[derive(Debug, sqlx::FromRow, Resource)]
+#[resource(
+    table = "notes",
+    owner = "owner_id",
+    order = "title, id",
+    id_pattern = "[a-z0-9]{4}",
+    rules
+)]
+struct SharedNote {
+    id: String,
+    title: String,
+}
+
+impl Rules for SharedNote {
+    fn scope(_caller: &Identity, action: ActionKind) -> Scope {
+        match action {
+            ActionKind::Read => Scope::Where(
+                "owner_id = $subject OR id IN (SELECT note_id FROM shares WHERE user_id = $subject)",
+            ),
+            ActionKind::Write => Scope::Owner,
+        }
+    }
+}
+
+const SHARES: [&str; 2] = [
+    "CREATE TABLE shares (note_id TEXT NOT NULL, user_id TEXT NOT NULL)",
+    "INSERT INTO shares VALUES ('aaa2', 'bob')",
+];
+
+/// A `Where` rule: its predicate binds the subject twice, on either database.
+async fn shared_rules(db: &Database) {
+    let bob = user("bob");
+    let read = |id: &'static str| {
+        let (db, bob) = (db.clone(), bob.clone());
+        async move { Authorized::<SharedNote, Read>::load(&db, &bob, id).await }
+    };
+    let shared = read("aaa2").await.unwrap();
+    assert_eq!((shared.id.as_str(), shared.title.as_str()), ("aaa2", "a2"));
+    assert_eq!(read("bbb1").await.unwrap().title, "b1");
+    assert!(matches!(read("aaa1").await, Err(ApiError::NotFound)));
+    assert!(matches!(
+        Authorized::<SharedNote, Write>::load(db, &bob, "aaa2").await,
+        Err(ApiError::NotFound)
+    ));
+    let titles: Vec<String> = AuthorizedList::<SharedNote>::load(db, &bob, 0)
+        .await
+        .unwrap()
+        .into_inner()
+        .into_iter()
+        .map(|n| n.title)
+        .collect();
+    assert_eq!(titles, ["a2", "b1"]);
+}
+
+#[tokio::test]
+async fn where_rules_on_sqlite() {
+    let db = database().await;
+    let Database::Sqlite(pool) = &db else {
+        unreachable!("an SQLite database")
+    };
+    for sql in SHARES {
+        sqlx::query(sql).execute(pool).await.unwrap();
+    }
+    shared_rules(&db).await;
+}
+
+#[tokio::test]
+async fn where_rules_on_postgres() {
+    let Some(pg) =
+        identity_support::PostgresDb::new("http_resource::where_rules_on_postgres").await
+    else {
+        return;
+    };
+    for sql in SCHEMA.into_iter().chain(SHARES) {
+        sqlx::query(sql).execute(&pg.pool).await.unwrap();
+    }
+    shared_rules(&Database::Postgres(pg.pool.clone())).await;
+    pg.cleanup().await;
+}
