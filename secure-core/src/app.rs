@@ -200,11 +200,10 @@ impl SecureRouter<()> {
             ))
             // For `Principal` in unprotected routes, and login handlers issuing tokens.
             .option_layer(authenticator.map(axum::Extension))
-            // The default per-client-IP limit of every route; inside the limiter's extension.
-            .layer(axum::Extension(Arc::clone(&limiter)))
-            .layer(axum::middleware::from_fn(
-                crate::ratelimit::enforce_default_limit,
-            ))
+            // The default per-client-IP limit of every route.
+            .layer(crate::ratelimit::DefaultLimitLayer::new(Arc::clone(
+                &limiter,
+            )))
             .layer(axum::Extension(crate::extract::JsonDepthLimit(
                 config.json_max_depth,
             )))

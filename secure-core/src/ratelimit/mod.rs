@@ -4,7 +4,7 @@
 //! - **Per route**: `#[secure_handler(rate_limit("5/min", key = ip | user | global))]` lets
 //!   each key burst 5 requests, then one every 12 s (GCRA, governor).
 //! - **Per client IP, everywhere**: a default limit (300/min unless configured, or disabled)
-//!   applied to every request by [`enforce_default_limit`].
+//!   applied to every request by [`DefaultLimitLayer`].
 //! - **Client address**: the socket peer (`ConnectInfo<SocketAddr>`, so serve with
 //!   `into_make_service_with_connect_info`), or the forwarding header of a trusted proxy read
 //!   from the right; IPv6 grouped by /56 ([`client_ip`]). Without `ConnectInfo` every client
@@ -20,14 +20,15 @@
 //!   ([`RateLimiter::account_attempt`]).
 //! - **Several instances**: with a [`RateLimitStore`] ([`RateLimiter::store`], or
 //!   `RateLimiter::redis` with the `redis` feature) every decision is the store's, so the
-//!   instances sharing it enforce one limit together. The generated handler code and
-//!   [`enforce_default_limit`] `.await` the decision in the request's future; without a
+//!   instances sharing it enforce one limit together. The stack and
+//!   [`DefaultLimitLayer`] `.await` the decision in the request's future; without a
 //!   store, the decision is made in memory (`memory::MemoryLimiter`, governor) and nothing
 //!   is awaited.
 
 pub mod account;
 pub mod client_ip;
 pub mod headers;
+mod layer;
 mod limit;
 pub mod memory;
 #[cfg(feature = "redis")]
@@ -40,15 +41,15 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use axum::Extension;
-use axum::extract::{ConnectInfo, Request};
+use axum::extract::ConnectInfo;
 use axum::http::request::Parts;
 use axum::http::{Extensions, HeaderMap, StatusCode};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 pub use account::{AccountThrottle, AccountThrottled, Factor, ThrottleKey};
 pub use client_ip::{Cidr, InvalidCidr, ProxyHeader, TrustedProxies};
 pub use headers::{Decision, RATELIMIT, RATELIMIT_POLICY, RateLimitHeaders};
+pub use layer::{DefaultLimitFuture, DefaultLimitLayer, DefaultLimitService};
 pub use limit::{RateKey, RateLimit};
 use memory::MemoryLimiter;
 #[cfg(feature = "redis")]
@@ -587,6 +588,11 @@ impl RateLimiter {
         }
     }
 
+    /// Whether decisions are a store's (awaited) rather than made in memory.
+    pub(crate) fn has_store(&self) -> bool {
+        self.store.is_some()
+    }
+
     /// Counts one request of the client address `ip` against the default limit, in the store
     /// when there is one (`None` when there is no default limit).
     pub async fn decide_default(&self, ip: IpAddr) -> Option<Verdict> {
@@ -661,33 +667,5 @@ impl RateLimiter {
     /// The limiter as a router layer: `router.layer(RateLimiter::new().layer())`.
     pub fn layer(self) -> Extension<Arc<RateLimiter>> {
         Extension(Arc::new(self))
-    }
-}
-
-/// The default per-IP limit as middleware: `axum::middleware::from_fn(enforce_default_limit)`,
-/// inside the layer that provides the `Arc<RateLimiter>` extension. A 429 (problem+json,
-/// `Retry-After`, `RateLimit`) over the limit; otherwise the response gets the `"default"`
-/// items of `RateLimit` and `RateLimit-Policy`. Counting twice is impossible: a request
-/// already counted passes through.
-///
-/// With a store, the decision is the store's; when it cannot answer, a 503 (or, with
-/// [`RateLimiter::fail_open`], the request passes without the fields).
-pub async fn enforce_default_limit(mut request: Request, next: Next) -> Response {
-    let verdict = match request.extensions().get::<Arc<RateLimiter>>() {
-        Some(limiter) if request.extensions().get::<DefaultCounted>().is_none() => {
-            let ip = limiter.client_ip(request.headers(), request.extensions());
-            limiter.decide_default(ip).await
-        }
-        _ => None,
-    };
-    let Some(verdict) = verdict else {
-        return next.run(request).await;
-    };
-    match verdict.into_result(None) {
-        Ok(headers) => {
-            request.extensions_mut().insert(DefaultCounted);
-            headers.apply(next.run(request).await)
-        }
-        Err(refused) => refused,
     }
 }
