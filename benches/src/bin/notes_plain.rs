@@ -1,5 +1,5 @@
 //! A benchmark baseline, not a service: plain axum + sqlx answering `GET /notes` with the same
-//! SELECT notes-api runs (`examples/notes-api/src/notes.rs`, `LIST`), for ONE owner fixed on
+//! SELECT notes-api runs (its `AuthorizedList<Note>`'s first page), for ONE owner fixed on
 //! the command line, with no security layer at all: no authentication, no rate limit, no
 //! headers, no request ids. `benches/notes_load.sh` runs it next to notes-api on the same
 //! SQLite file so the two can be compared; it must never be exposed to anyone.
@@ -23,9 +23,10 @@ use serde::Serialize;
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 
-/// notes-api's `LIST`, character for character.
+/// The statement notes-api's `AuthorizedList<Note>` runs for a first page, character for
+/// character (secure_core::resource: the columns, the owner predicate, the order, the page).
 const LIST: &str = "SELECT id, title, body, created_at FROM notes WHERE owner_id = $1 \
-     ORDER BY created_at, id";
+     ORDER BY created_at, id LIMIT 100";
 
 /// The same fields and JSON as notes-api's `Note`.
 #[derive(Debug, Serialize, sqlx::FromRow)]

@@ -234,12 +234,13 @@ impl<R> std::ops::Deref for AuthorizedList<R> {
 impl<R: Resource> AuthorizedList<R> {
     /// Page `page` (from 0) of the rows `caller` may read.
     pub async fn load(db: &Database, caller: &Identity, page: u32) -> Result<Self, ApiError> {
-        let Some(sql) = statement::<R>(Kind::List, R::scope(caller, ActionKind::Read)) else {
+        let kind = if page == 0 { Kind::List } else { Kind::ListFrom };
+        let Some(sql) = statement::<R>(kind, R::scope(caller, ActionKind::Read)) else {
             return Ok(AuthorizedList { rows: Vec::new() });
         };
         let size = R::PAGE.clamp(1, MAX_PAGE);
-        let offset = i64::from(page) * i64::from(size);
-        db.fetch_all::<R>(sql, &caller.subject, i64::from(size), offset)
+        let offset = (page > 0).then(|| i64::from(page) * i64::from(size));
+        db.fetch_all::<R>(sql, &caller.subject, offset)
             .await
             .map(|rows| AuthorizedList { rows })
             .map_err(ApiError::internal)

@@ -61,8 +61,10 @@ macro_rules! on_pool {
     };
 }
 
-/// The statements of the scoped queries, composed in this module's parent only from `'static`
-/// text (the resource's names, the rule's predicate) and numbers: request data is bound.
+/// The one statement made per call, the update (its columns vary), composed in this module's
+/// parent only from `'static` text (the resource's names, the rule's predicate, the column
+/// names, checked as identifiers) and numbers: request data is bound. The other statements
+/// are composed once and kept (`&'static str`, which sqlx takes without a copy).
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 #[allow(clippy::disallowed_methods)]
 fn reviewed(sql: &str) -> sqlx::AssertSqlSafe<&str> {
@@ -74,31 +76,31 @@ impl Database {
     /// One row of `sql` with `$1` = `id` and `$2` = `subject`.
     pub(super) async fn fetch_optional<R: ResourceRow>(
         &self,
-        sql: &str,
+        sql: &'static str,
         id: &str,
         subject: &str,
     ) -> Result<Option<R>, sqlx::Error> {
-        on_pool!(self, |pool| sqlx::query_as::<_, R>(reviewed(sql))
+        on_pool!(self, |pool| sqlx::query_as::<_, R>(sql)
             .bind(id)
             .bind(subject)
             .fetch_optional(pool)
             .await)
     }
 
-    /// The rows of `sql` with `$1` = `subject`, `$2` = `limit`, `$3` = `offset`.
+    /// The rows of `sql` with `$1` = `subject` and, for a later page, `$2` = `offset`.
     pub(super) async fn fetch_all<R: ResourceRow>(
         &self,
-        sql: &str,
+        sql: &'static str,
         subject: &str,
-        limit: i64,
-        offset: i64,
+        offset: Option<i64>,
     ) -> Result<Vec<R>, sqlx::Error> {
-        on_pool!(self, |pool| sqlx::query_as::<_, R>(reviewed(sql))
-            .bind(subject)
-            .bind(limit)
-            .bind(offset)
-            .fetch_all(pool)
-            .await)
+        on_pool!(self, |pool| {
+            let query = sqlx::query_as::<_, R>(sql).bind(subject);
+            match offset {
+                Some(offset) => query.bind(offset).fetch_all(pool).await,
+                None => query.fetch_all(pool).await,
+            }
+        })
     }
 
     /// The row `sql` (an `UPDATE .. RETURNING`) changed, with `$1` = `id`, `$2` = `subject`
@@ -126,11 +128,11 @@ impl Database {
     /// The number of rows `sql` changed, with `$1` = `id` and `$2` = `subject`.
     pub(super) async fn execute(
         &self,
-        sql: &str,
+        sql: &'static str,
         id: &str,
         subject: &str,
     ) -> Result<u64, sqlx::Error> {
-        on_pool!(self, |pool| sqlx::query(reviewed(sql))
+        on_pool!(self, |pool| sqlx::query(sql)
             .bind(id)
             .bind(subject)
             .execute(pool)
