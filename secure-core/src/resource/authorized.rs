@@ -234,7 +234,11 @@ impl<R> std::ops::Deref for AuthorizedList<R> {
 impl<R: Resource> AuthorizedList<R> {
     /// Page `page` (from 0) of the rows `caller` may read.
     pub async fn load(db: &Database, caller: &Identity, page: u32) -> Result<Self, ApiError> {
-        let kind = if page == 0 { Kind::List } else { Kind::ListFrom };
+        let kind = if page == 0 {
+            Kind::List
+        } else {
+            Kind::ListFrom
+        };
         let Some(sql) = statement::<R>(kind, R::scope(caller, ActionKind::Read)) else {
             return Ok(AuthorizedList { rows: Vec::new() });
         };
