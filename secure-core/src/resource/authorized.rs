@@ -8,7 +8,7 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 
 use super::statements::{Kind, statement};
-use super::{Action, ActionKind, Database, Id, MAX_PAGE, Read, Resource, Write};
+use super::{Action, ActionKind, Database, Id, MAX_PAGE, Read, Resource, Scope, Write};
 use crate::audit::{self, Outcome};
 use crate::auth::Identity;
 use crate::error::{ApiError, Problem};
@@ -20,6 +20,8 @@ pub struct Authorized<R, A = Read> {
     row: R,
     id: Id<R>,
     subject: String,
+    /// The caller's scope for `A`, as the row was loaded: writes go through the same one.
+    scope: Scope,
     action: PhantomData<fn() -> A>,
 }
 
@@ -51,7 +53,8 @@ impl<R: Resource, A: Action> Authorized<R, A> {
         let Some(id) = Id::<R>::parse(id) else {
             return Err(refuse::<R>(A::KIND, &caller.subject, "malformed_id"));
         };
-        let Some(sql) = statement::<R>(Kind::Select, R::scope(caller, A::KIND)) else {
+        let scope = R::scope(caller, A::KIND);
+        let Some(sql) = statement::<R>(Kind::Select, scope) else {
             return Err(refuse::<R>(A::KIND, &caller.subject, "not_permitted"));
         };
         match db
@@ -62,6 +65,7 @@ impl<R: Resource, A: Action> Authorized<R, A> {
                 row,
                 id,
                 subject: caller.subject.clone(),
+                scope,
                 action: PhantomData,
             }),
             Ok(None) => Err(refuse::<R>(
@@ -92,8 +96,7 @@ impl<R: Resource> Authorized<R, Write> {
         db: &Database,
         columns: &[(&'static str, Value<'_>)],
     ) -> Result<R, ApiError> {
-        let caller = Identity::new(self.subject.clone(), 0);
-        let Some(predicate) = R::scope(&caller, ActionKind::Write).predicate::<R>(2) else {
+        let Some(predicate) = self.scope.predicate::<R>(2) else {
             return Err(ApiError::NotFound);
         };
         if columns.is_empty() || columns.iter().any(|(c, _)| !super::identifier(c)) {
@@ -128,8 +131,7 @@ impl<R: Resource> Authorized<R, Write> {
     /// Deletes the row, through the same scope it was loaded through (a row whose owner
     /// changed in between is not deleted: `Ok(false)`).
     pub async fn delete(self, db: &Database) -> Result<bool, ApiError> {
-        let caller = Identity::new(self.subject.clone(), 0);
-        let Some(sql) = statement::<R>(Kind::Delete, R::scope(&caller, ActionKind::Write)) else {
+        let Some(sql) = statement::<R>(Kind::Delete, self.scope) else {
             return Ok(false);
         };
         db.execute(sql, self.id.as_str(), &self.subject)

@@ -187,3 +187,53 @@ async fn updates_go_through_the_scope_and_return_the_stored_row() {
     assert!(matches!(refused.await, Err(ApiError::Internal(_))));
     assert_eq!(read(&db, &alice, "aaa2").await.unwrap(), "renamed");
 }
+
+/// Notes a moderator may change, whoever owns them.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+struct Moderated {
+    id: String,
+    title: String,
+}
+
+impl Resource for Moderated {
+    const NAME: &'static str = "Moderated";
+    const TABLE: &'static str = "notes";
+    const ID: &'static str = "id";
+    const OWNER: &'static str = "owner_id";
+    const COLUMNS: &'static str = "id, title";
+    const ORDER: &'static str = "title, id";
+
+    fn valid_id(id: &str) -> bool {
+        Note::valid_id(id)
+    }
+
+    fn scope(caller: &Identity, _action: ActionKind) -> Scope {
+        if caller.roles.iter().any(|r| r == "moderator") {
+            Scope::All
+        } else {
+            Scope::Owner
+        }
+    }
+}
+
+#[tokio::test]
+async fn writes_keep_the_scope_the_row_was_loaded_through() {
+    let db = database().await;
+    let moderator = Identity::new("mod", 0).with_roles(["moderator"]);
+    let note = Authorized::<Moderated, Write>::load(&db, &moderator, "bbb1")
+        .await
+        .unwrap();
+    let stored = note
+        .update(&db, &[("title", Value::Text("moderated"))])
+        .await
+        .unwrap();
+    assert_eq!(stored.title, "moderated");
+    let note = Authorized::<Moderated, Write>::load(&db, &moderator, "bbb1")
+        .await
+        .unwrap();
+    assert!(note.delete(&db).await.unwrap());
+    assert!(matches!(
+        read(&db, &user("bob"), "bbb1").await,
+        Err(ApiError::NotFound)
+    ));
+}
