@@ -110,26 +110,14 @@ impl<'a> CrossUser<'a> {
     ) -> impl Future<Output = Self> + use<'a> {
         let (path, body) = (path.to_owned(), body.to_owned());
         async move {
-            let request = Request::post(&path)
-                .header(header::AUTHORIZATION, &self.owner)
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(Body::from(body));
-            let Ok(request) = request else {
-                panic!("POST {path} is not a request this kit can send");
-            };
-            let Ok(response) = self.app.clone().oneshot(request).await;
-            let status = response.status();
-            let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
-                .await
-                .unwrap_or_default();
-            let id = serde_json::from_slice::<serde_json::Value>(&bytes)
+            let (status, answer) = self.send(&Method::POST, &path, &self.owner, &body).await;
+            let id = serde_json::from_str::<serde_json::Value>(&answer)
                 .ok()
                 .and_then(|v| v.get("id").and_then(|id| id.as_str().map(str::to_owned)));
             match (status.is_success(), id) {
                 (true, Some(id)) => self.rows.push((resource, id)),
                 _ => panic!(
-                    "the owner could not create a {resource} with POST {path}: {status} {}",
-                    String::from_utf8_lossy(&bytes)
+                    "the owner could not create a {resource} with POST {path}: {status} {answer}"
                 ),
             }
             self
@@ -185,7 +173,7 @@ impl<'a> CrossUser<'a> {
         let method = Method::from_bytes(entry.method.as_bytes()).unwrap_or(Method::GET);
         let path = fill(&entry.path, id);
         let control = if method == Method::GET {
-            Some(self.send(&method, &path, &self.owner).await)
+            Some(self.send(&method, &path, &self.owner, "{}").await)
         } else {
             None
         };
@@ -201,7 +189,7 @@ impl<'a> CrossUser<'a> {
                 verdict: Verdict::Skipped("the owner may not call it (a role or a second factor)"),
             });
         }
-        let (status, body) = self.send(&method, &path, &self.other).await;
+        let (status, body) = self.send(&method, &path, &self.other, "{}").await;
         let control_passed = match &control {
             None => true,
             Some((owner, owner_body)) if lists => {
@@ -237,14 +225,21 @@ impl<'a> CrossUser<'a> {
         })
     }
 
-    async fn send(&self, method: &Method, path: &str, bearer: &str) -> (StatusCode, String) {
+    /// One request; `json` is the body of a `POST`, `PUT` or `PATCH`.
+    async fn send(
+        &self,
+        method: &Method,
+        path: &str,
+        bearer: &str,
+        json: &str,
+    ) -> (StatusCode, String) {
         let mut request = Request::builder()
             .method(method.clone())
             .uri(path)
             .header(header::AUTHORIZATION, bearer);
         let body = if matches!(*method, Method::POST | Method::PUT | Method::PATCH) {
             request = request.header(header::CONTENT_TYPE, "application/json");
-            Body::from("{}")
+            Body::from(json.to_owned())
         } else {
             Body::empty()
         };
