@@ -27,31 +27,33 @@ use std::task::{Context, Poll};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::extract::connect_info::IntoMakeServiceWithConnectInfo;
 use axum::http::Request;
 use axum::response::Response;
-use axum::routing::IntoMakeService;
 
 use axum::body::{Body, Bytes};
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::config::SecurityConfig;
+use crate::http::connection::ConnectionLimits;
 use crate::http::context::RequestContextLayer;
 use crate::http::headers::SecurityHeadersLayer;
 use crate::http::timeout::RequestTimeoutLayer;
 use crate::policy::route::Access;
 use crate::policy::router::Stack;
 use crate::policy::{PolicyTable, SecureRouter};
+use crate::ratelimit::RateLimiter;
 
 /// The assembled service: every route behind the whole stack. Serve it with
-/// [`axum::serve`](fn@axum::serve) (through [`SecureApp::into_make_service_with_connect_info`], so the
-/// limits see client addresses), or call it as a tower `Service` (`oneshot` in tests). It
-/// cannot take more routes. Cheap to clone.
+/// [`serve`](crate::serve::serve), which gives the stack client addresses and applies the
+/// connection limits, or call it as a tower `Service` (`oneshot` in tests). It cannot take
+/// more routes. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct SecureApp {
-    router: Router,
+    pub(crate) router: Router,
     table: Arc<PolicyTable>,
+    connections: ConnectionLimits,
+    limiter: Arc<RateLimiter>,
 }
 
 impl SecureApp {
@@ -60,19 +62,15 @@ impl SecureApp {
         &self.table
     }
 
-    /// For `axum::serve`, with each connection's peer address (what per-IP limits count).
-    pub fn into_make_service_with_connect_info<C>(
-        self,
-    ) -> IntoMakeServiceWithConnectInfo<Router, C> {
-        self.router.into_make_service_with_connect_info()
+    /// The connection limits [`serve`](crate::serve::serve) applies to this app.
+    pub fn connection_limits(&self) -> ConnectionLimits {
+        self.connections
     }
 
-    /// For `axum::serve` without peer addresses: every client then shares one per-IP budget
-    /// (stricter, and logged once). Prefer [`into_make_service_with_connect_info`].
-    ///
-    /// [`into_make_service_with_connect_info`]: SecureApp::into_make_service_with_connect_info
-    pub fn into_make_service(self) -> IntoMakeService<Router> {
-        self.router.into_make_service()
+    /// The address a connection from `peer` counts under for the per-address cap (the
+    /// rate limiter's grouping), or `None` for a trusted proxy.
+    pub(crate) fn connection_key(&self, peer: std::net::IpAddr) -> Option<std::net::IpAddr> {
+        self.limiter.connection_key(peer)
     }
 }
 
@@ -212,7 +210,12 @@ impl SecureRouter<()> {
             .inner
             .fallback(|| async { axum::http::StatusCode::NOT_FOUND })
             .layer(stack);
-        Ok(SecureApp { router, table })
+        Ok(SecureApp {
+            router,
+            table,
+            connections: config.connections,
+            limiter,
+        })
     }
 }
 

@@ -133,6 +133,47 @@ pub fn emit(event: &'static str, outcome: Outcome, subject: Option<&str>, reason
     }
 }
 
+/// Emits one event that stands for `count` alike, outside any request (connections refused
+/// before a request exists): the same fields as [`emit`], plus `count`; `client_ip` is the
+/// address with the most of them. Floods are logged as one line per interval, not one per
+/// event.
+#[cfg(feature = "edge")]
+pub(crate) fn emit_summary(
+    event: &'static str,
+    outcome: Outcome,
+    reason: &'static str,
+    count: u64,
+    client_ip: Option<std::net::IpAddr>,
+) {
+    let client_ip = client_ip.map_or_else(|| "-".to_owned(), |ip| ip.to_string());
+    match outcome {
+        Outcome::Success => tracing::info!(
+            target: "security::audit",
+            event,
+            outcome = outcome.as_str(),
+            subject = "anonymous",
+            reason,
+            client_ip = %client_ip,
+            method = "-",
+            route = "-",
+            request_id = "-",
+            count,
+        ),
+        Outcome::Failure | Outcome::Denied => tracing::warn!(
+            target: "security::audit",
+            event,
+            outcome = outcome.as_str(),
+            subject = "anonymous",
+            reason,
+            client_ip = %client_ip,
+            method = "-",
+            route = "-",
+            request_id = "-",
+            count,
+        ),
+    }
+}
+
 /// Escapes control characters (`\n` -> `\u{a}`) so a field cannot start a new log line or
 /// hide text from a terminal. Returns the input untouched when there is nothing to escape.
 pub fn escape_control(s: &str) -> Cow<'_, str> {

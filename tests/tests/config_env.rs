@@ -13,6 +13,7 @@ use rand::Rng as _;
 use secure_core::auth::Identity;
 use secure_core::auth::jwt::AccessTokens;
 use secure_core::config::{ConfigError, Profile, SecurityConfig};
+use secure_core::http::connection::ConnectionLimits;
 use secure_core::policy::SecureRouter;
 use secure_core::prelude::*;
 use secure_core::routing::{get, post};
@@ -309,6 +310,12 @@ fn every_malformed_value_names_its_variable() {
         ("SECURE_REQUEST_TIMEOUT", "30", "no unit"),
         ("SECURE_REQUEST_TIMEOUT", "3h", "between"),
         ("SECURE_JSON_MAX_DEPTH", "500", "from 1 to 128"),
+        ("SECURE_HEADER_READ_TIMEOUT", "10", "no unit"),
+        ("SECURE_HEADER_READ_TIMEOUT", "10min", "between"),
+        ("SECURE_IDLE_TIMEOUT", "2h", "between"),
+        ("SECURE_CONNECTIONS_PER_ADDRESS", "0", "or `off`"),
+        ("SECURE_CONNECTIONS_PER_ADDRESS", "many", "or `off`"),
+        ("SECURE_MAX_CONNECTIONS", "0", "from 1 to"),
         ("SECURE_RATE_LIMIT", "5/fortnight", "such as `5/min`"),
         (
             "SECURE_TRUSTED_PROXIES",
@@ -369,11 +376,44 @@ fn well_formed_values_are_applied() {
             ("SECURE_IPV6_PREFIX", "64"),
             ("SECURE_HEADERS", "web"),
             ("SECURE_CORS_ORIGINS", "https://app.example"),
+            ("SECURE_HEADER_READ_TIMEOUT", "5s"),
+            ("SECURE_IDLE_TIMEOUT", "2min"),
+            ("SECURE_CONNECTIONS_PER_ADDRESS", "off"),
+            ("SECURE_MAX_CONNECTIONS", "500"),
         ]),
         Profile::Release,
     )
     .expect("config");
     assert_eq!(config.body_limit_bytes(), 1 << 20);
+    let connections = config.connections();
+    assert_eq!(connections.header_read(), Duration::from_secs(5));
+    assert_eq!(connections.idle(), Duration::from_secs(120));
+    assert_eq!(connections.per_address_limit(), None);
+    assert_eq!(connections.max_for(Some(1 << 20)), 500);
+    assert_eq!(connections.max_for(Some(256)), 192);
+    let config = SecurityConfig::from_vars(
+        keyed(&[("SECURE_CONNECTIONS_PER_ADDRESS", "500")]),
+        Profile::Release,
+    )
+    .expect("config");
+    assert_eq!(config.connections().per_address_limit(), Some(500));
+    // Unset: the defaults.
+    let defaults = SecurityConfig::from_vars(keyed(&[]), Profile::Release).expect("config");
+    assert_eq!(defaults.connections(), ConnectionLimits::new());
+    assert_eq!(
+        defaults.connections().header_read(),
+        Duration::from_secs(10)
+    );
+    assert_eq!(defaults.connections().idle(), Duration::from_secs(75));
+    assert_eq!(defaults.connections().per_address_limit(), Some(64));
+    let config = SecurityConfig::from_vars(
+        keyed(&[
+            ("SECURE_REQUEST_TIMEOUT", "250ms"),
+            ("SECURE_JSON_MAX_DEPTH", "8"),
+        ]),
+        Profile::Release,
+    )
+    .expect("config");
     assert_eq!(
         config.request_timeout_duration(),
         Some(Duration::from_millis(250))

@@ -15,11 +15,7 @@
 //! let config = SecurityConfig::new().with_keys(Keys::ephemeral());
 //! let app = notes_api::app(db, config, notes_api::Options::default())?;
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-//! axum::serve(
-//!     listener,
-//!     app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-//! )
-//! .await?;
+//! secure_core::serve::serve(listener, app).await?;
 //! # Ok(())
 //! # }
 //! ```

@@ -5,6 +5,7 @@ use std::time::Duration;
 use super::keys::{KeyMaterial, Keys, weakness};
 use super::{ConfigError, SecurityConfig};
 use crate::auth::password::HashLimit;
+use crate::http::connection::ConnectionLimits;
 use crate::http::cors::CorsConfig;
 use crate::http::headers::SecurityHeaders;
 use crate::ratelimit::{Cidr, ProxyHeader, RateLimiter};
@@ -59,6 +60,22 @@ pub const VARIABLES: &[(&str, &str)] = &[
         "a duration: `500ms`, `30s`, `2min`",
     ),
     ("SECURE_JSON_MAX_DEPTH", "1 to 128"),
+    (
+        "SECURE_HEADER_READ_TIMEOUT",
+        "how long a request's head may take to arrive: `10s` (100 ms to 5 min)",
+    ),
+    (
+        "SECURE_IDLE_TIMEOUT",
+        "how long a keep-alive connection may wait for a request: `75s` (1 s to 1 h)",
+    ),
+    (
+        "SECURE_CONNECTIONS_PER_ADDRESS",
+        "open connections per client address: `64`, or `off`",
+    ),
+    (
+        "SECURE_MAX_CONNECTIONS",
+        "open connections in all (lowered to what the open-file limit allows)",
+    ),
     (
         "SECURE_PASSWORD_HASHES",
         "password hashes at once: 1 to 512 (default: the number of CPUs)",
@@ -239,6 +256,7 @@ impl SecurityConfig {
         })? {
             config.hash_limit.wait = wait;
         }
+        config.connections = read_connections(&vars)?;
         config.rate_limiter = std::sync::Arc::new(read_rate_limiter(&vars)?);
         config.headers = read_headers(&vars)?;
         config.cors = read_cors(&vars)?;
@@ -430,6 +448,39 @@ fn read_rate_limiter(vars: &Vars) -> Result<RateLimiter, ConfigError> {
         limiter = limiter.ipv6_prefix(u8::try_from(bits).unwrap_or(128));
     }
     Ok(limiter)
+}
+
+fn read_connections(vars: &Vars) -> Result<ConnectionLimits, ConfigError> {
+    let mut limits = ConnectionLimits::new();
+    if let Some(timeout) = vars.parse("SECURE_HEADER_READ_TIMEOUT", |v| {
+        secure_units::duration(v, Duration::from_millis(100), Duration::from_secs(300))
+            .map_err(|e| e.to_string())
+    })? {
+        limits = limits.header_read_timeout(timeout);
+    }
+    if let Some(timeout) = vars.parse("SECURE_IDLE_TIMEOUT", |v| {
+        secure_units::duration(v, Duration::from_secs(1), Duration::from_secs(3600))
+            .map_err(|e| e.to_string())
+    })? {
+        limits = limits.idle_timeout(timeout);
+    }
+    if let Some(cap) = vars.parse("SECURE_CONNECTIONS_PER_ADDRESS", |v| {
+        if v.eq_ignore_ascii_case("off") {
+            return Ok(None);
+        }
+        parse_in_range(v, 1, 1 << 20)
+            .map(|n| Some(u32::try_from(n).unwrap_or(u32::MAX)))
+            .map_err(|e| format!("{e}, or `off`"))
+    })? {
+        limits = match cap {
+            Some(cap) => limits.per_address(cap),
+            None => limits.without_per_address_limit(),
+        };
+    }
+    if let Some(max) = vars.parse("SECURE_MAX_CONNECTIONS", |v| parse_in_range(v, 1, 1 << 20))? {
+        limits = limits.max_connections(max);
+    }
+    Ok(limits)
 }
 
 fn read_headers(vars: &Vars) -> Result<SecurityHeaders, ConfigError> {

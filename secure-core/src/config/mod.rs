@@ -14,6 +14,7 @@ pub use keys::{Keys, MIN_KEY_BYTES};
 use crate::auth::Authenticator;
 use crate::auth::password::HashLimit;
 pub use crate::error::ConfigError;
+use crate::http::connection::ConnectionLimits;
 use crate::http::cors::CorsConfig;
 use crate::http::headers::SecurityHeaders;
 use crate::ratelimit::RateLimiter;
@@ -48,6 +49,7 @@ pub struct SecurityConfig {
     pub(crate) json_max_depth: usize,
     pub(crate) keys: Option<Keys>,
     pub(crate) hash_limit: HashLimit,
+    pub(crate) connections: ConnectionLimits,
 }
 
 impl Default for SecurityConfig {
@@ -72,6 +74,7 @@ impl SecurityConfig {
             json_max_depth: DEFAULT_JSON_MAX_DEPTH,
             keys: None,
             hash_limit: HashLimit::default(),
+            connections: ConnectionLimits::new(),
         }
     }
 
@@ -162,6 +165,19 @@ impl SecurityConfig {
     /// ([`RateLimiter::account_attempt`]). The same counters, the same store.
     pub fn limiter(&self) -> Arc<RateLimiter> {
         Arc::clone(&self.rate_limiter)
+    }
+
+    /// The limits on connections [`serve`](crate::serve::serve) applies: header read and idle
+    /// timeouts, connections per client address and in all (default
+    /// [`ConnectionLimits::new`]).
+    pub fn connection_limits(mut self, limits: ConnectionLimits) -> Self {
+        self.connections = limits;
+        self
+    }
+
+    /// The connection limits.
+    pub fn connections(&self) -> ConnectionLimits {
+        self.connections
     }
 
     /// The body limit of routes without their own `body_limit`.

@@ -5,8 +5,8 @@
 //!   each key burst 5 requests, then one every 12 s (GCRA, governor).
 //! - **Per client IP, everywhere**: a default limit (300/min unless configured, or disabled)
 //!   applied to every request by [`DefaultLimitLayer`].
-//! - **Client address**: the socket peer (`ConnectInfo<SocketAddr>`, so serve with
-//!   `into_make_service_with_connect_info`), or the forwarding header of a trusted proxy read
+//! - **Client address**: the socket peer (`ConnectInfo<SocketAddr>`, which
+//!   [`serve`](crate::serve::serve) gives every request), or the forwarding header of a trusted proxy read
 //!   from the right; IPv6 grouped by /56 ([`client_ip`]). Without `ConnectInfo` every client
 //!   shares one key, which fails safe (stricter) and is logged.
 //! - **Responses**: 429 problem+json with `Retry-After`, and the `RateLimit` /
@@ -473,12 +473,19 @@ impl RateLimiter {
                 if !self.warned_no_peer.swap(true, Ordering::Relaxed) {
                     tracing::error!(
                         target: "secure::ratelimit",
-                        "no ConnectInfo<SocketAddr>: every client shares one rate limit; serve with into_make_service_with_connect_info"
+                        "no ConnectInfo<SocketAddr>: every client shares one rate limit; serve with secure_core::serve::serve"
                     );
                 }
                 IpAddr::V4(Ipv4Addr::UNSPECIFIED)
             }
         }
+    }
+
+    /// The address a connection from `peer` counts under for the per-address connection
+    /// cap (IPv6 cut to the prefix), or `None` for a trusted proxy, whose connections carry
+    /// many clients.
+    pub(crate) fn connection_key(&self, peer: IpAddr) -> Option<IpAddr> {
+        (!self.trusted.contains(peer)).then(|| client_ip::group(peer, self.ipv6_prefix))
     }
 
     /// The key address of a client: IPv6 cut to the configured prefix (one subscriber, one

@@ -123,12 +123,9 @@ async fn spawn_on(
         .expect("bind a free port");
     let addr = listener.local_addr().expect("local address");
     tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .expect("server runs");
+        secure_core::serve::serve_until(listener, app, std::future::pending())
+            .await
+            .expect("server runs");
     });
     TestApp {
         addr,
