@@ -13,6 +13,9 @@
 #   bash benches/notes_load.sh
 #   DURATION=30s CONNECTIONS=64 ROUNDS=5 bash benches/notes_load.sh
 #   EXPRESS=0 bash benches/notes_load.sh     # without the Express server
+#   BASELINE=/tmp/notes-api-old EXPRESS=0 bash benches/notes_load.sh
+#                                            # also an earlier notes-api build, on its own
+#                                            # database with the same notes: before/after
 #
 # Load tool: wrk (Debian package `wrk`; installed with apt-get when missing and run as root).
 # The Express server needs `node` (20 or later) and `npm` on PATH: with EXPRESS unset it runs
@@ -31,6 +34,7 @@ THREADS=${THREADS:-1}
 ROUNDS=${ROUNDS:-5}
 NOTES=${NOTES:-20}
 EXPRESS=${EXPRESS:-}
+BASELINE=${BASELINE:-}
 
 # Whether the Express server runs: see the header.
 case "$EXPRESS" in
@@ -115,13 +119,15 @@ api="http://127.0.0.1:$api_port"
 # Generated keys: a release build refuses to start without them, and none is written down.
 # The access-token key is kept: the Express server verifies notes-api's tokens with it.
 # The per-IP default limit is raised so one load generator on one address is not refused;
-# the limiter still runs (and counts) on every request.
+# the limiter still runs (and counts) on every request. So is the cap on connections per
+# address (64), so CONNECTIONS may go above it; the table still counts every connection.
 jwt_key=$(openssl rand -base64 48)
 echo "== starting notes-api on $api" >&2
 SECURE_JWT_KEY="$jwt_key" \
 SECURE_CSRF_KEY=$(openssl rand -base64 48) \
 SECURE_DATA_KEY=$(openssl rand -base64 48) \
 SECURE_RATE_LIMIT=1000000000/min \
+SECURE_CONNECTIONS_PER_ADDRESS=off \
 DATABASE_URL="$db" NOTES_ADDR="127.0.0.1:$api_port" \
     "$notes_api" >"$work/notes-api.log" 2>&1 &
 api_pid=$!
@@ -162,6 +168,43 @@ if [ "$express" = 1 ]; then
     wait_for "$express_url/notes" -H "authorization: Bearer $access"
 fi
 
+if [ -n "$BASELINE" ]; then
+    # An earlier build may have other migrations: its own database, the same user and notes.
+    # Only the variables every build knows (a build refuses names it does not know): a build
+    # with the per-address connection cap keeps its 64, so keep CONNECTIONS at 64 or below.
+    base_port=$(free_port)
+    base="http://127.0.0.1:$base_port"
+    echo "== starting the baseline notes-api ($BASELINE) on $base" >&2
+    SECURE_JWT_KEY=$(openssl rand -base64 48) \
+    SECURE_CSRF_KEY=$(openssl rand -base64 48) \
+    SECURE_DATA_KEY=$(openssl rand -base64 48) \
+    SECURE_RATE_LIMIT=1000000000/min \
+    DATABASE_URL="sqlite://$work/baseline.db" NOTES_ADDR="127.0.0.1:$base_port" \
+        "$BASELINE" >"$work/baseline.log" 2>&1 &
+    base_pid=$!
+    pids+=($base_pid)
+    wait_for "$base/health"
+    curl -fsS -o /dev/null "$base/auth/signup" -H 'content-type: application/json' \
+        -d "{\"username\":\"$user\",\"email\":\"$user@example.com\",\"password\":\"$password\"}"
+    base_login=$(curl -fsS "$base/auth/login" -H 'content-type: application/json' \
+        -d "{\"username\":\"$user\",\"password\":\"$password\"}")
+    base_access=$(json_field access_token <<<"$base_login")
+    base_refresh=$(json_field refresh_token <<<"$base_login")
+    for i in $(seq "$NOTES"); do
+        curl -fsS -o /dev/null "$base/notes" -H "authorization: Bearer $base_access" \
+            -H 'content-type: application/json' \
+            -d "{\"title\":\"note $i\",\"body\":\"The body of note $i, a few words long so the list has some weight.\"}"
+    done
+    # The same notes but for the ids and times (and their order: an earlier build may order
+    # notes made in one second at random).
+    strip() { python3 -c 'import json,sys; print(sorted((n["title"], n["body"]) for n in json.load(sys.stdin)))'; }
+    if [ "$(curl -fsS "$api/notes" -H "authorization: Bearer $access" | strip)" != \
+        "$(curl -fsS "$base/notes" -H "authorization: Bearer $base_access" | strip)" ]; then
+        echo "notes_load.sh: notes-api and the baseline answer different lists" >&2
+        exit 1
+    fi
+fi
+
 # All must answer the same list, or the comparison means nothing.
 curl -fsS -o "$work/body-api.json" "$api/notes" -H "authorization: Bearer $access"
 curl -fsS -o "$work/body-plain.json" "$plain/notes"
@@ -186,17 +229,23 @@ renew() {
         -d "{\"refresh_token\":\"$refresh\"}")
     access=$(json_field access_token <<<"$pair")
     refresh=$(json_field refresh_token <<<"$pair")
+    if [ -n "$BASELINE" ]; then
+        pair=$(curl -fsS "$base/auth/refresh" -H 'content-type: application/json' \
+            -d "{\"refresh_token\":\"$base_refresh\"}")
+        base_access=$(json_field access_token <<<"$pair")
+        base_refresh=$(json_field refresh_token <<<"$pair")
+    fi
 }
 
 cpu_ticks() { # PID: user + system CPU time so far, in clock ticks
     awk '{print $14 + $15}' "/proc/$1/stat"
 }
 
-run_wrk() { # NAME URL DURATION OUT PID: the same header on all, so all read the same bytes
+run_wrk() { # NAME URL DURATION OUT PID [TOKEN]: the same header on all, so all read the same bytes
     local before
     before=$(cpu_ticks "$5")
     wrk -t"$THREADS" -c"$CONNECTIONS" -d"$3" --latency \
-        -H "authorization: Bearer $access" "$2/notes" >"$4"
+        -H "authorization: Bearer ${6:-$access}" "$2/notes" >"$4"
     echo $(($(cpu_ticks "$5") - before)) >"$4.cpu"
     if grep -q 'Non-2xx' "$4"; then
         echo "notes_load.sh: $1 answered errors under load:" >&2
@@ -212,6 +261,9 @@ run_wrk notes_plain "$plain" "$WARMUP" "$work/warm-plain.txt" "$plain_pid"
 if [ "$express" = 1 ]; then
     run_wrk Express "$express_url" "$WARMUP" "$work/warm-express.txt" "$express_pid"
 fi
+if [ -n "$BASELINE" ]; then
+    run_wrk baseline "$base" "$WARMUP" "$work/warm-base.txt" "$base_pid" "$base_access"
+fi
 for round in $(seq "$ROUNDS"); do
     renew
     run_wrk notes-api "$api" "$DURATION" "$work/api-$round.txt" "$api_pid"
@@ -219,14 +271,18 @@ for round in $(seq "$ROUNDS"); do
     if [ "$express" = 1 ]; then
         run_wrk Express "$express_url" "$DURATION" "$work/express-$round.txt" "$express_pid"
     fi
+    if [ -n "$BASELINE" ]; then
+        run_wrk baseline "$base" "$DURATION" "$work/base-$round.txt" "$base_pid" "$base_access"
+    fi
     echo "   round $round done" >&2
 done
 
-python3 - "$work" "$ROUNDS" "$(getconf CLK_TCK)" "$express" <<'EOF'
+python3 - "$work" "$ROUNDS" "$(getconf CLK_TCK)" "$express" "${BASELINE:+1}" <<'EOF'
 import re, statistics, sys
 
 work, rounds, tick = sys.argv[1], int(sys.argv[2]), 1 / int(sys.argv[3])
 express = sys.argv[4] == "1"
+baseline = sys.argv[5] == "1"
 UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
 
 def parse(path):
@@ -241,6 +297,8 @@ def parse(path):
 servers = [("notes-api (secured)", "api"), ("plain axum", "plain")]
 if express:
     servers.append(("Express (helmet, express-rate-limit, jsonwebtoken, better-sqlite3)", "express"))
+if baseline:
+    servers.append(("notes-api, baseline build", "base"))
 runs = {
     prefix: [parse(f"{work}/{prefix}-{r}.txt") for r in range(1, rounds + 1)]
     for _, prefix in servers
@@ -255,7 +313,11 @@ for name, prefix in servers:
     print(f"| {name} | {rps:.0f} | {p99:.2f} ms | {cpu:.1f} µs | {each} |")
 # The ratio of each round's pair (run back to back, so they saw the same background load),
 # then the median of those: steadier on a shared machine than a ratio of medians.
-for name, other in (("secured / plain", "plain"), ("secured / Express", "express")):
+for name, other in (
+    ("secured / plain", "plain"),
+    ("secured / Express", "express"),
+    ("secured / baseline build", "base"),
+):
     if other not in runs:
         continue
     rps_ratio = [a[0] / b[0] for a, b in zip(runs["api"], runs[other])]

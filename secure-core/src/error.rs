@@ -356,6 +356,15 @@ pub enum ApiError {
     /// 500; the cause is logged, never sent.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// Any other answer, as the problem says (`?` on a [`Problem`] gives this).
+    #[error(transparent)]
+    Problem(Box<Problem>),
+}
+
+impl From<Problem> for ApiError {
+    fn from(problem: Problem) -> Self {
+        ApiError::Problem(Box::new(problem))
+    }
 }
 
 impl ApiError {
@@ -392,6 +401,7 @@ impl IntoResponse for ApiError {
                 Problem::new(StatusCode::CONFLICT, detail).into_response()
             }
             ApiError::Validation(errors) => Problem::validation(errors).into_response(),
+            ApiError::Problem(problem) => problem.into_response(),
             ApiError::Internal(cause) => {
                 let request_id = crate::audit::current().map(|c| c.request_id);
                 let id = request_id.as_deref().unwrap_or("-");

@@ -277,6 +277,7 @@ pub mod prelude {
 /// Items the macros' generated code names. Not a public API: may change in any release.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::validate::body;
     pub use crate::validate::rules::{
         self, Elements, ElementsMut, HasBytes, HasLength, StrValue, UrlPolicy,
     };

@@ -330,6 +330,9 @@ async fn json_without_json_content_type_is_415() {
         "text/json",
         "application/x-www-form-urlencoded",
         "application/jsonp",
+        // Bodies are read as UTF-8 (RFC 8259 8.1): another charset is refused, not misread.
+        "application/json; charset=utf-16",
+        "application/json; charset=ISO-8859-1",
     ] {
         send(post_typed("/signup", content_type, body.clone()))
             .await

@@ -26,7 +26,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 /// The statement notes-api's `AuthorizedList<Note>` runs for a first page, character for
 /// character (secure_core::resource: the columns, the owner predicate, the order, the page).
 const LIST: &str = "SELECT id, title, body, created_at FROM notes WHERE owner_id = $1 \
-     ORDER BY created_at, id LIMIT 100";
+     ORDER BY created_us, id LIMIT 100";
 
 /// The same fields and JSON as notes-api's `Note`.
 #[derive(Debug, Serialize, sqlx::FromRow)]

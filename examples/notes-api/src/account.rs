@@ -178,7 +178,7 @@ pub(crate) async fn with_current_password(
 /// Bearer callers get a new token pair (a new family, `auth_time` now; refreshing an older
 /// family never makes it fresh); cookie callers keep their session under a new id with
 /// `auth_time` now, and get its new CSRF token.
-#[secure_handler(auth, rate_limit("10/min", key = user), body_limit = "4KiB", audit = "auth.reauth")]
+#[secure_handler(auth, rate_limit("10/min", key = user), audit = "auth.reauth")]
 pub(crate) async fn reauth(
     caller: Principal<AppRole>,
     State(state): State<AppState>,
@@ -245,7 +245,7 @@ async fn renew_session(state: &AppState, headers: &HeaderMap, mfa: bool, now: i6
 /// `200 {session}`: the password changed. Needs the current password (throttled like a
 /// login) and a sign-in within five minutes; the new one follows the signup rules. Every other
 /// session and refresh-token family of the account ends.
-#[secure_handler(auth, fresh = "5m", rate_limit("10/min", key = user), body_limit = "4KiB", audit = "password.change")]
+#[secure_handler(auth, fresh = "5m", rate_limit("10/min", key = user), audit = "password.change")]
 pub(crate) async fn change_password(
     caller: Principal<AppRole>,
     State(state): State<AppState>,

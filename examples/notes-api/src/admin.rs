@@ -15,7 +15,7 @@ use crate::AppRole;
 #[resource(
     table = "users",
     owner = "id",
-    order = "created_at, id",
+    order = "created_us, id",
     id_pattern = "[A-Za-z0-9_-]{22}",
     rules
 )]

@@ -126,7 +126,7 @@ pub(crate) fn internal(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -
 /// `201 {"id"}`. A taken user name answers 409: signup cannot help revealing that a name
 /// exists (the new account could not have it otherwise); the 10/hour limit bounds how fast
 /// anyone can ask. E-mail addresses are not unique, so they reveal nothing.
-#[secure_handler(public, rate_limit("10/hour", key = ip), body_limit = "4KiB", audit = "user.signup")]
+#[secure_handler(public, rate_limit("10/hour", key = ip), audit = "user.signup")]
 pub(crate) async fn signup(State(state): State<AppState>, body: Valid<Json<Signup>>) -> Response {
     let hash = match new_password_hash(&state, "password", &body.password).await {
         Ok(hash) => hash,
@@ -171,7 +171,7 @@ pub(crate) async fn new_password_hash(
 /// 30/min per client IP (declared, in the policy table), and 5/min per (client IP, user name)
 /// shared with `POST /session/login` (see [`count_login_attempt`]); and the per-account
 /// throttle ([`check_factors`]).
-#[secure_handler(public, rate_limit("30/min", key = ip), body_limit = "4KiB")]
+#[secure_handler(public, rate_limit("30/min", key = ip))]
 pub(crate) async fn login(
     State(state): State<AppState>,
     client: ClientAddr,
@@ -227,7 +227,7 @@ pub(crate) async fn new_token_family(
 
 /// `200` a new pair. A token used twice revokes its family and answers 401 (the store and
 /// `RefreshTokens::rotate` do that, and audit it).
-#[secure_handler(public, rate_limit("30/min", key = ip), body_limit = "1KiB")]
+#[secure_handler(public, rate_limit("30/min", key = ip))]
 pub(crate) async fn refresh(
     State(state): State<AppState>,
     body: Valid<Json<RefreshRequest>>,
@@ -260,7 +260,7 @@ pub(crate) async fn refresh(
 
 /// `204`: the refresh-token family is revoked (idempotent: an unknown token is no error).
 /// Holding a refresh token is enough to revoke it, whoever's it is: the holder could use it.
-#[secure_handler(auth, body_limit = "1KiB")]
+#[secure_handler(auth)]
 pub(crate) async fn logout(
     _user: Principal<AppRole>,
     State(state): State<AppState>,

@@ -6,6 +6,7 @@
 //! whichever is configured.
 
 use std::str::FromStr;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
@@ -161,6 +162,22 @@ impl Db {
 /// once says nothing about the others.
 pub(crate) fn new_id() -> String {
     URL_SAFE_NO_PAD.encode(rand::random::<[u8; 16]>())
+}
+
+/// Microseconds since the Unix epoch for a new row's `created_us`: lists are ordered by it, so
+/// it never repeats and never goes back within this process (two rows in one microsecond, or
+/// a clock stepped back, get the last value plus one).
+pub(crate) fn creation_micros() -> i64 {
+    static LAST: AtomicI64 = AtomicI64::new(0);
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX));
+    let previous = LAST
+        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |last| {
+            Some(now.max(last.saturating_add(1)))
+        })
+        .unwrap_or(now);
+    now.max(previous.saturating_add(1))
 }
 
 /// Seconds since the Unix epoch (0 for a clock before 1970, which no server runs with).

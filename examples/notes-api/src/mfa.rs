@@ -18,12 +18,12 @@ use axum::response::{IntoResponse, Response};
 use secure_core::auth::mfa::{RecoveryCodeHash, RecoveryCodes, verify_totp};
 use secure_core::prelude::*;
 use secure_core::secure_handler;
-use secure_core::validate::FieldError;
 use serde::ser::SerializeStruct;
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::account::{Changed, Continued, account_of, end_other_sessions, with_current_password};
 use crate::auth::{check_second_factor, internal};
+use crate::problem::LoginFailure;
 use crate::users;
 use crate::{AppRole, AppState};
 
@@ -143,8 +143,8 @@ pub(crate) async fn enroll(
 /// Checks a first code against the pending secret; on success MFA is on (the next logins
 /// need `otp`), ten recovery codes replace any earlier ones, and every other session and
 /// refresh-token family ends (one stolen before would otherwise outlive the change). A wrong
-/// code answers 422 with `invalid_otp` on `code`.
-#[secure_handler(auth, fresh = "5m", rate_limit("10/min", key = user), body_limit = "1KiB", audit = "mfa.confirm")]
+/// code answers 401 `invalid_otp`, as everywhere a one-time code is checked.
+#[secure_handler(auth, fresh = "5m", rate_limit("10/min", key = user), audit = "mfa.confirm")]
 pub(crate) async fn confirm(
     user: Principal<AppRole>,
     State(state): State<AppState>,
@@ -173,11 +173,8 @@ pub(crate) async fn confirm(
         SystemTime::now(),
     ) {
         Ok(step) => step,
-        Err(e) if e.audit_reason().is_some() => {
-            let mut errors = ValidationErrors::new();
-            errors.push(FieldError::new("code", "invalid_otp"));
-            return ApiError::Validation(errors).into_response();
-        }
+        // The same answer as a wrong code at sign-in, step-up or disable: 401 `invalid_otp`.
+        Err(e) if e.audit_reason().is_some() => return LoginFailure::InvalidOtp.into_response(),
         Err(e) => return internal(e),
     };
     let Ok(step) = i64::try_from(step) else {
@@ -229,7 +226,7 @@ pub(crate) async fn new_recovery_codes(
 /// `200 {session}`: MFA off, its secret and recovery codes deleted. Needs the password and a
 /// TOTP or recovery code (both throttled like a login), and a sign-in within five minutes;
 /// every other session ends. 409 when MFA is already off.
-#[secure_handler(auth, fresh = "5m", rate_limit("10/min", key = user), body_limit = "1KiB", audit = "mfa.disable")]
+#[secure_handler(auth, fresh = "5m", rate_limit("10/min", key = user), audit = "mfa.disable")]
 pub(crate) async fn disable(
     user: Principal<AppRole>,
     State(state): State<AppState>,
@@ -267,13 +264,29 @@ pub(crate) struct UserId {
 
 /// `204`: an administrator turns off a user's MFA (lost device and recovery codes, or a
 /// factor someone else enrolled), and ends all of that user's sessions and refresh-token
-/// families. Needs the admin's own second factor within five minutes. 404 for an unknown id.
+/// families. Needs the admin's own second factor within five minutes. 404 for an unknown id;
+/// 403 `own_account` for the admin's own id: a stolen admin token must not turn off its
+/// owner's second factor without the password and a code, which `/auth/mfa/disable` asks for.
 #[secure_handler(auth, roles(Admin), mfa, fresh = "5m", rate_limit("30/min", key = user), audit = "admin.mfa_reset")]
 pub(crate) async fn admin_reset(
     admin: Principal<AppRole>,
     State(state): State<AppState>,
     target: Valid<Path<UserId>>,
 ) -> Result<StatusCode, ApiError> {
+    if target.id == admin.subject() {
+        secure_core::audit::emit(
+            "admin.mfa_reset",
+            secure_core::audit::Outcome::Denied,
+            Some(admin.subject()),
+            "own_account",
+        );
+        return Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            "Turn off your own second factor with POST /auth/mfa/disable (your password and a code).",
+        )
+        .with_code("own_account")
+        .into());
+    }
     if !users::disable_mfa(&state.db, &target.id)
         .await
         .map_err(ApiError::internal)?

@@ -13,7 +13,7 @@ use secure_core::resource::{Authorized, AuthorizedList, Database, Read, Resource
 use secure_core::secure_handler;
 use serde::{Deserialize, Serialize};
 
-use crate::db::{Db, either, new_id, unix_now};
+use crate::db::{Db, creation_micros, either, new_id, unix_now};
 use crate::{AppRole, AppState};
 
 /// A note as the API returns it; `created_at` is Unix seconds. Its ids are the 22 base64url
@@ -22,7 +22,7 @@ use crate::{AppRole, AppState};
 #[resource(
     table = "notes",
     owner = "owner_id",
-    order = "created_at, id",
+    order = "created_us, id",
     id_pattern = "[A-Za-z0-9_-]{22}"
 )]
 pub(crate) struct Note {
@@ -42,10 +42,10 @@ pub(crate) struct NoteInput {
     body: String,
 }
 
-const INSERT: &str = "INSERT INTO notes (id, owner_id, title, body, created_at, updated_at) \
-     VALUES ($1, $2, $3, $4, $5, $5)";
+const INSERT: &str = "INSERT INTO notes (id, owner_id, title, body, created_at, updated_at, \
+     created_us) VALUES ($1, $2, $3, $4, $5, $5, $6)";
 
-/// `200 [note, ...]`: the caller's notes, oldest first, 100 a page (`?page=1` for the next).
+/// `200 [note, ...]`: the caller's notes, oldest first (to the microsecond), 100 a page (`?page=1` for the next).
 #[secure_handler(auth)]
 pub(crate) async fn list_notes(notes: AuthorizedList<Note>) -> Json<Vec<Note>> {
     Json(notes.into_inner())
@@ -71,6 +71,7 @@ pub(crate) async fn create_note(
         .bind(&note.title)
         .bind(&note.body)
         .bind(note.created_at)
+        .bind(creation_micros())
         .execute(pool)
         .await
         .map(|_| ()))

@@ -51,7 +51,7 @@ impl Serialize for SessionStarted {
 }
 
 /// A new session with a fresh id (a session the browser already had is ended: no fixation).
-#[secure_handler(public, rate_limit("30/min", key = ip), body_limit = "4KiB")]
+#[secure_handler(public, rate_limit("30/min", key = ip))]
 pub(crate) async fn session_login(
     State(state): State<AppState>,
     client: ClientAddr,

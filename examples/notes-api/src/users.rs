@@ -10,7 +10,7 @@ use secure_core::crypto::DataKeys;
 use secure_core::prelude::*;
 
 use crate::AppRole;
-use crate::db::{Db, either, new_id, unix_now};
+use crate::db::{Db, creation_micros, either, new_id, unix_now};
 
 /// One account as stored. The password hash and TOTP secrets never print.
 #[sensitive]
@@ -127,9 +127,9 @@ const BY_USERNAME: &str = "SELECT id, username, password_hash, role, totp_secret
 const BY_ID: &str = "SELECT id, username, password_hash, role, totp_secret, \
      totp_pending, totp_last_step FROM users WHERE id = $1";
 const ALL: &str = "SELECT id, username, password_hash, role, totp_secret, \
-     totp_pending, totp_last_step FROM users ORDER BY created_at, username";
-const INSERT: &str = "INSERT INTO users (id, username, email, password_hash, role, created_at) \
-     VALUES ($1, $2, $3, $4, $5, $6)";
+     totp_pending, totp_last_step FROM users ORDER BY created_us, id";
+const INSERT: &str = "INSERT INTO users (id, username, email, password_hash, role, created_at, \
+     created_us) VALUES ($1, $2, $3, $4, $5, $6, $7)";
 const SET_PASSWORD_HASH: &str = "UPDATE users SET password_hash = $2 WHERE id = $1";
 const SET_PENDING: &str =
     "UPDATE users SET totp_pending = $2 WHERE id = $1 AND totp_secret IS NULL";
@@ -193,6 +193,7 @@ pub(crate) async fn insert(
         .bind(hash.as_phc_str())
         .bind(role.as_str())
         .bind(unix_now())
+        .bind(creation_micros())
         .execute(pool)
         .await
         .map(|_| ()));

@@ -689,7 +689,7 @@ async fn an_administrator_resets_a_users_mfa() {
     let db = notes_api::connect(&app.database_url).await.unwrap();
     let admin_name = support::unique_name("root");
     let admin_password = support::new_password();
-    notes_api::create_admin(
+    let admin_id = notes_api::create_admin(
         &db,
         &secure_core::auth::password::PasswordHasher::with_params(support::TEST_ARGON2).unwrap(),
         &admin_name,
@@ -736,6 +736,16 @@ async fn an_administrator_resets_a_users_mfa() {
         .send()
         .await
         .assert_status(404);
+    // Not the administrator's own factor: that takes the password and a code
+    // (`/auth/mfa/disable`), which a stolen admin token does not have.
+    let own = reset(&admin.access, &admin_id).send().await;
+    own.assert_status(403);
+    assert_eq!(own.json()["code"], "own_account");
+    app.post("/auth/login")
+        .json(&json!({"username": admin_name, "password": admin_password}))
+        .send()
+        .await
+        .assert_status(401);
     reset(&admin.access, &ada.id)
         .send()
         .await

@@ -675,8 +675,9 @@ async fn an_oversized_body_and_a_wrong_content_type_are_refused() {
     let user = new_user(&app, "oscar").await;
     let token = user.tokens.access.as_str();
 
-    // Over the 64 KiB default: 413 before anything is parsed or stored.
-    let big = json!({"title": "big", "body": "x".repeat(70 * 1024)});
+    // Over the largest body `NoteInput` accepts (10,000 characters of body as 12-byte
+    // escapes: about 120 KB): 413 before anything is parsed or stored.
+    let big = json!({"title": "big", "body": "x".repeat(130 * 1024)});
     let r = app.post("/notes").bearer(token).json(&big).send().await;
     assert_problem(&r, 413);
     assert_eq!(list_notes(&app, token).await, json!([]));
@@ -926,7 +927,7 @@ async fn every_response_carries_the_security_headers() {
         "oversized body",
         app.post("/notes")
             .bearer(token)
-            .json(&json!({"title": "t", "body": "x".repeat(70 * 1024)}))
+            .json(&json!({"title": "t", "body": "x".repeat(130 * 1024)}))
             .send()
             .await,
     ));

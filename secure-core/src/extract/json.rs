@@ -60,7 +60,7 @@ where
         if !is_json(req.headers()) {
             let problem = Problem::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "Send the body with Content-Type: application/json.",
+                "Send the body as UTF-8 with Content-Type: application/json.",
             );
             return Err(reject(EXTRACTOR, problem));
         }

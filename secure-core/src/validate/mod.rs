@@ -4,6 +4,7 @@
 //! is the proof that a value passed it. Handlers take `Valid<Json<T>>` and friends (see
 //! [`crate::extract`]), so a handler cannot see input that skipped validation.
 
+pub mod body;
 mod errors;
 mod path;
 pub mod rules;
@@ -64,9 +65,15 @@ pub trait Validate {
     {
         false
     }
+
+    /// The largest body of this type the rules accept, in its longest JSON encoding
+    /// ([`body`]); `None` when a field has no maximum. `#[derive(Validated)]` computes it; a
+    /// route taking the type as its body gets it as its body limit.
+    const MAX_BODY: Option<body::MaxBody> = None;
 }
 
 impl<T: Validate + ?Sized> Validate for Box<T> {
+    const MAX_BODY: Option<body::MaxBody> = T::MAX_BODY;
     fn sanitize(&mut self) {
         (**self).sanitize();
     }
@@ -76,6 +83,8 @@ impl<T: Validate + ?Sized> Validate for Box<T> {
 }
 
 impl<T: Validate> Validate for Option<T> {
+    // `null`, or the value: never shorter than four bytes and the body slack around them.
+    const MAX_BODY: Option<body::MaxBody> = T::MAX_BODY;
     fn sanitize(&mut self) {
         if let Some(v) = self {
             v.sanitize();

@@ -42,6 +42,8 @@ pub(crate) enum RateKey {
 /// `body_limit = "16KiB"`.
 pub(crate) struct BodyLimit {
     pub(crate) bytes: u64,
+    /// The size string: a limit below the body type's bound is reported here.
+    pub(crate) span: proc_macro2::Span,
 }
 
 /// `unvalidated(param, reason = "...")`.

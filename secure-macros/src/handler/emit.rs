@@ -174,9 +174,12 @@ pub(crate) fn handler(policy: &Policy, params: &[Param<'_>], f: &ItemFn) -> Toke
 
     // The extractor bounds above only bite when the handler is routed; a `Valid<Json<T>>`
     // whose `T` has no rules is reported here, at `T`, when the handler is defined.
+    // The body's type is checked by its body-limit constant, which reads its `Validate`.
+    let body_ty = validated_body(params);
     let validate_checks = params
         .iter()
         .filter_map(|p| validated_inner(p.ty))
+        .filter(|t| body_ty.is_none_or(|b| !std::ptr::eq(*t, b)))
         .map(|t| {
             quote_spanned! {t.span()=>
                 const _: fn() = || {
@@ -198,6 +201,7 @@ pub(crate) fn handler(policy: &Policy, params: &[Param<'_>], f: &ItemFn) -> Toke
         })
         .collect::<Vec<_>>();
     let statements = super::sql::statements(&f.block);
+    let body_limit = body_limit(policy, params);
     let policy_value = policy_tokens(policy, &name_str, role_ty.as_ref(), &objects, &statements);
     let call_args = bindings.iter();
     let asyncness_ok = f.sig.asyncness.is_some();
@@ -222,6 +226,7 @@ pub(crate) fn handler(policy: &Policy, params: &[Param<'_>], f: &ItemFn) -> Toke
         const _: () = {
             #inner_fn
             #(#validate_checks)*
+            #body_limit
 
             impl<__S> #p::SecureHandler<__S> for #name
             where
@@ -254,6 +259,50 @@ pub(crate) fn handler(policy: &Policy, params: &[Param<'_>], f: &ItemFn) -> Toke
             #seal
         };
     }
+}
+
+/// `T` of a last parameter `Valid<Json<T>>` or `Valid<Form<T>>`: the validated body.
+fn validated_body<'p>(params: &[Param<'p>]) -> Option<&'p Type> {
+    params
+        .last()
+        .filter(|l| l.kind == ParamKind::Extractor && !l.declared_raw && reads_body(l.ty))
+        .and_then(|l| validated_inner(l.ty))
+}
+
+/// `const __BODY_LIMIT: Option<u64>`: the declared `body_limit`, or, for a `Valid<Json<T>>` or
+/// `Valid<Form<T>>` body, the largest body `T`'s rules accept. A declared limit below that is
+/// a compile error, reported at the limit (or at `T` when `T` alone is too large).
+fn body_limit(policy: &Policy, params: &[Param<'_>]) -> TokenStream {
+    let body = validated_body(params);
+    // Every token of the check carries one span, so the compiler reports it there.
+    let span = match (&policy.body_limit, body) {
+        (Some(limit), _) => limit.span,
+        (None, Some(ty)) => ty.span(),
+        (None, None) => proc_macro2::Span::call_site(),
+    };
+    let declared = match &policy.body_limit {
+        Some(b) => {
+            let bytes = b.bytes;
+            quote_spanned!(span=> ::core::option::Option::Some(#bytes))
+        }
+        None => quote_spanned!(span=> ::core::option::Option::None),
+    };
+    let Some(ty) = body else {
+        return quote!(const __BODY_LIMIT: ::core::option::Option<u64> = #declared;);
+    };
+    let name = syn::LitStr::new(&quote!(#ty).to_string().replace(' ', ""), span);
+    quote! {
+        type __Body = #ty;
+    }
+    .into_iter()
+    .chain(quote_spanned! {span=>
+        const __BODY_LIMIT: ::core::option::Option<u64> = ::secure_core::__private::body::limit(
+            #name,
+            #declared,
+            <__Body as ::secure_core::__private::Validate>::MAX_BODY,
+        );
+    })
+    .collect()
 }
 
 /// axum's `Handler` for the type, under a bound nothing meets: `axum::routing::get(handler)`
@@ -312,13 +361,8 @@ fn policy_tokens(
         }
         None => quote!(::core::option::Option::None),
     };
-    let body = match &policy.body_limit {
-        Some(b) => {
-            let bytes = b.bytes;
-            quote!(::core::option::Option::Some(#bytes))
-        }
-        None => quote!(::core::option::Option::None),
-    };
+    // The const the handler's block defines: the declared limit, or the body type's bound.
+    let body = quote!(__BODY_LIMIT);
     let audit = match &policy.audit {
         Some(a) => quote!(::core::option::Option::Some(#a)),
         None => quote!(::core::option::Option::None),

@@ -154,7 +154,12 @@ pub(crate) fn attribute(cx: &mut Ctxt, args: TokenStream) -> Written {
                     lit: syn::Lit::Str(lit),
                     ..
                 })) => match units::parse_size(&lit.value()) {
-                    Ok(bytes) => out.body_limit = Some(BodyLimit { bytes }),
+                    Ok(bytes) => {
+                        out.body_limit = Some(BodyLimit {
+                            bytes,
+                            span: lit.span(),
+                        })
+                    }
                     Err(msg) => cx.error_spanned_by(&lit, msg),
                 },
                 _ => cx.error_spanned_by(

@@ -46,6 +46,8 @@ pub(crate) struct Field<'a> {
     /// The field's name in messages (`age`, `0`).
     pub(crate) name: String,
     pub(crate) seg: Seg,
+    /// The longest key the field is read under (its serialised name or an alias), in bytes.
+    pub(crate) key_len: usize,
     pub(crate) rules: RuleSet,
 }
 

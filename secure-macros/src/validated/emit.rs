@@ -25,6 +25,7 @@ pub(crate) fn container(c: &Container<'_>) -> TokenStream {
     let (impl_g, ty_g, where_g) = c.input.generics.split_for_impl();
     let validate = validate_body(c);
     let sanitize = sanitize_body(c);
+    let max_body = super::body::max_body(c);
     let allow = c.allow_unknown_fields.then(|| {
         quote! {
             fn allows_unknown_fields() -> bool {
@@ -51,6 +52,7 @@ pub(crate) fn container(c: &Container<'_>) -> TokenStream {
                 }
 
                 #allow
+                #max_body
             }
         };
     }

@@ -1,6 +1,7 @@
 //! `#[derive(Validated)]`: parse -> check -> emit.
 
 mod ast;
+mod body;
 mod check;
 mod emit;
 mod parse;

@@ -228,6 +228,17 @@ fn shape<'a>(
             } else {
                 Seg::Index(i)
             };
+            // The longest key a client may send for it: its name or an alias.
+            let key_len = match &seg {
+                Seg::Name(wire) => fserde
+                    .aliases
+                    .iter()
+                    .map(String::len)
+                    .chain([wire.len()])
+                    .max()
+                    .unwrap_or(0),
+                _ => 0,
+            };
             let mut rules = RuleSet::default();
             for attr in f.attrs.iter().filter(|a| a.path().is_ident(ATTR)) {
                 if let Some(list) = attr_list(cx, attr) {
@@ -240,6 +251,7 @@ fn shape<'a>(
                 ty: &f.ty,
                 name,
                 seg,
+                key_len,
                 rules,
             }
         })

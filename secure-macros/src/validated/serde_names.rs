@@ -115,6 +115,8 @@ pub(crate) struct SerdeAttrs {
     pub(crate) transparent: bool,
     pub(crate) flatten: bool,
     pub(crate) deny_unknown_fields: bool,
+    /// `alias = ".."`: other names a field is read under.
+    pub(crate) aliases: Vec<String>,
     /// Where `tag`, `untagged` or `flatten` was written, for errors about them.
     pub(crate) shape_span: Option<proc_macro2::Span>,
 }
@@ -153,6 +155,7 @@ pub(crate) fn read(attrs: &[Attribute]) -> SerdeAttrs {
                     out.flatten = true;
                 }
                 "deny_unknown_fields" => out.deny_unknown_fields = true,
+                "alias" => out.aliases.push(meta.value()?.parse::<LitStr>()?.value()),
                 _ => skip(&meta)?,
             }
             Ok(())
