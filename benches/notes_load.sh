@@ -136,18 +136,25 @@ wait_for "$api/health"
 
 user="bench_$(openssl rand -hex 4)"
 password=$(openssl rand -base64 24)
-owner=$(curl -fsS "$api/auth/signup" -H 'content-type: application/json' \
-    -d "{\"username\":\"$user\",\"email\":\"$user@example.com\",\"password\":\"$password\"}" |
-    json_field id)
-login=$(curl -fsS "$api/auth/login" -H 'content-type: application/json' \
-    -d "{\"username\":\"$user\",\"password\":\"$password\"}")
-access=$(json_field access_token <<<"$login")
-refresh=$(json_field refresh_token <<<"$login")
-for i in $(seq "$NOTES"); do
-    curl -fsS -o /dev/null "$api/notes" -H "authorization: Bearer $access" \
-        -H 'content-type: application/json' \
-        -d "{\"title\":\"note $i\",\"body\":\"The body of note $i, a few words long so the list has some weight.\"}"
-done
+# seed URL: the user signs up and logs in there and writes NOTES notes; sets seed_owner,
+# seed_access and seed_refresh.
+seed() {
+    local login i
+    seed_owner=$(curl -fsS "$1/auth/signup" -H 'content-type: application/json' \
+        -d "{\"username\":\"$user\",\"email\":\"$user@example.com\",\"password\":\"$password\"}" |
+        json_field id)
+    login=$(curl -fsS "$1/auth/login" -H 'content-type: application/json' \
+        -d "{\"username\":\"$user\",\"password\":\"$password\"}")
+    seed_access=$(json_field access_token <<<"$login")
+    seed_refresh=$(json_field refresh_token <<<"$login")
+    for i in $(seq "$NOTES"); do
+        curl -fsS -o /dev/null "$1/notes" -H "authorization: Bearer $seed_access" \
+            -H 'content-type: application/json' \
+            -d "{\"title\":\"note $i\",\"body\":\"The body of note $i, a few words long so the list has some weight.\"}"
+    done
+}
+seed "$api"
+owner=$seed_owner access=$seed_access refresh=$seed_refresh
 
 plain_port=$(free_port)
 plain="http://127.0.0.1:$plain_port"
@@ -184,17 +191,8 @@ if [ -n "$BASELINE" ]; then
     base_pid=$!
     pids+=($base_pid)
     wait_for "$base/health"
-    curl -fsS -o /dev/null "$base/auth/signup" -H 'content-type: application/json' \
-        -d "{\"username\":\"$user\",\"email\":\"$user@example.com\",\"password\":\"$password\"}"
-    base_login=$(curl -fsS "$base/auth/login" -H 'content-type: application/json' \
-        -d "{\"username\":\"$user\",\"password\":\"$password\"}")
-    base_access=$(json_field access_token <<<"$base_login")
-    base_refresh=$(json_field refresh_token <<<"$base_login")
-    for i in $(seq "$NOTES"); do
-        curl -fsS -o /dev/null "$base/notes" -H "authorization: Bearer $base_access" \
-            -H 'content-type: application/json' \
-            -d "{\"title\":\"note $i\",\"body\":\"The body of note $i, a few words long so the list has some weight.\"}"
-    done
+    seed "$base"
+    base_access=$seed_access base_refresh=$seed_refresh
     # The same notes but for the ids and times (and their order: an earlier build may order
     # notes made in one second at random).
     strip() { python3 -c 'import json,sys; print(sorted((n["title"], n["body"]) for n in json.load(sys.stdin)))'; }
@@ -224,17 +222,20 @@ fi
 # A fresh access token (they live 15 minutes) through the refresh route, whose limit is the
 # per-IP default, unlike /auth/login's 5/min.
 renew() {
-    local pair
-    pair=$(curl -fsS "$api/auth/refresh" -H 'content-type: application/json' \
-        -d "{\"refresh_token\":\"$refresh\"}")
-    access=$(json_field access_token <<<"$pair")
-    refresh=$(json_field refresh_token <<<"$pair")
+    pair_of "$api" "$refresh"
+    access=$pair_access refresh=$pair_refresh
     if [ -n "$BASELINE" ]; then
-        pair=$(curl -fsS "$base/auth/refresh" -H 'content-type: application/json' \
-            -d "{\"refresh_token\":\"$base_refresh\"}")
-        base_access=$(json_field access_token <<<"$pair")
-        base_refresh=$(json_field refresh_token <<<"$pair")
+        pair_of "$base" "$base_refresh"
+        base_access=$pair_access base_refresh=$pair_refresh
     fi
+}
+
+pair_of() { # URL REFRESH_TOKEN: sets pair_access and pair_refresh
+    local pair
+    pair=$(curl -fsS "$1/auth/refresh" -H 'content-type: application/json' \
+        -d "{\"refresh_token\":\"$2\"}")
+    pair_access=$(json_field access_token <<<"$pair")
+    pair_refresh=$(json_field refresh_token <<<"$pair")
 }
 
 cpu_ticks() { # PID: user + system CPU time so far, in clock ticks

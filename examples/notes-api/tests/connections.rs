@@ -17,6 +17,8 @@ use tokio::net::{TcpSocket, TcpStream};
 use tokio::process::Child;
 use tokio::time::{Instant, sleep, timeout};
 
+mod support;
+
 const HOSTILE: usize = 1200;
 
 /// notes-api under `ulimit -n files`, its address, and its standard error as it comes.
@@ -52,23 +54,10 @@ async fn start(
             collected.lock().unwrap().push(line);
         }
     });
-    let mut lines = tokio::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let addr = loop {
-        let line = lines
-            .next_line()
-            .await
-            .expect("read")
-            .expect("notes-api exited before listening");
-        if let Some(rest) = line.strip_prefix("notes-api listening on http://") {
-            break rest
-                .split_whitespace()
-                .next()
-                .expect("address")
-                .parse()
-                .expect("an address");
-        }
-    };
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    let addr = support::listening_on(&mut child)
+        .await
+        .parse()
+        .expect("an address");
     (child, addr, log)
 }
 

@@ -14,7 +14,8 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use tokio::io::AsyncBufReadExt;
+
+mod support;
 
 const LOGINS: usize = 120;
 const SLOTS: usize = 2;
@@ -82,17 +83,7 @@ async fn a_login_flood_gets_fast_answers_in_bounded_memory() {
         .spawn()
         .expect("notes-api starts");
     let pid = child.id().expect("pid");
-    let mut lines = tokio::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let addr = loop {
-        let line = lines
-            .next_line()
-            .await
-            .expect("read")
-            .expect("notes-api exited");
-        if let Some(rest) = line.strip_prefix("notes-api listening on http://") {
-            break rest.split_whitespace().next().expect("address").to_owned();
-        }
-    };
+    let addr = support::listening_on(&mut child).await;
     let idle_kib = peak_rss_kib(pid);
 
     let started = Instant::now();

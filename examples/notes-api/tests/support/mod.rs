@@ -20,6 +20,26 @@ use secure_core::auth::password::{Argon2Params, PasswordHasher};
 use secure_core::config::{Keys, SecurityConfig};
 use serde_json::{Value, json};
 
+/// The address the notes-api binary `child` (stdout piped) says it listens on; the rest of
+/// its standard output is drained in the background.
+pub async fn listening_on(child: &mut tokio::process::Child) -> String {
+    use tokio::io::AsyncBufReadExt;
+    let stdout = child.stdout.take().expect("stdout piped");
+    let mut lines = tokio::io::BufReader::new(stdout).lines();
+    let addr = loop {
+        let line = lines
+            .next_line()
+            .await
+            .expect("read")
+            .expect("notes-api exited before listening");
+        if let Some(rest) = line.strip_prefix("notes-api listening on http://") {
+            break rest.split_whitespace().next().expect("address").to_owned();
+        }
+    };
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    addr
+}
+
 /// A running service.
 #[derive(Debug)]
 pub struct TestApp {
