@@ -92,8 +92,9 @@ where
     }
 }
 
-/// Why an app could not be assembled: each names the routes at fault and the fix.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Why an app could not be assembled: each names the routes at fault and the fix, in
+/// `Debug` as in `Display` (what `main` prints when it returns the error).
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum AssemblyError {
     /// `auth` routes, and no authenticator in the configuration.
@@ -154,6 +155,8 @@ impl fmt::Display for AssemblyError {
 }
 
 impl std::error::Error for AssemblyError {}
+
+crate::error::debug_as_display!(AssemblyError);
 
 impl SecureRouter<()> {
     /// The app: these routes behind the security stack of `config` (the table in the

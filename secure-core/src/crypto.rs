@@ -102,6 +102,13 @@ pub enum SealError {
     Forged,
 }
 
+/// `?` in a handler: a stored value that does not open is a 500 whose cause is logged.
+impl From<SealError> for crate::error::ApiError {
+    fn from(error: SealError) -> Self {
+        crate::error::ApiError::internal(error)
+    }
+}
+
 /// The current data key, which seals, and previous ones, which still open what they sealed.
 ///
 /// ```

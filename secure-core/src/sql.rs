@@ -75,8 +75,8 @@ pub enum Tables {
 }
 
 /// A migration that failed: whose tables, and the cause with the database's own message.
-/// The connection URL (which may hold a password) is never part of it.
-#[derive(Debug)]
+/// The connection URL (which may hold a password) is never part of it. `Debug` prints the
+/// message, as `main` does.
 pub struct MigrationError {
     tables: Tables,
     source: MigrateError,
@@ -105,6 +105,8 @@ impl fmt::Display for MigrationError {
         write!(f, "{tables}: {}", self.source)
     }
 }
+
+crate::error::debug_as_display!(MigrationError);
 
 impl std::error::Error for MigrationError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {

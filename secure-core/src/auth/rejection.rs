@@ -12,7 +12,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::Carrier;
-use crate::error::Problem;
+use crate::error::{ApiError, Problem};
 
 /// An authentication failure. Its response is a problem+json body with a fixed detail.
 ///
@@ -125,20 +125,27 @@ impl AuthError {
             AuthError::CsrfFailed => "The request failed the CSRF check.",
             AuthError::NotConfigured | AuthError::Unavailable => "",
         };
-        Problem::new(self.status(), detail)
+        let problem = Problem::new(self.status(), detail);
+        match self.www_authenticate() {
+            Some(challenge) => problem.with_header(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(challenge),
+            ),
+            None => problem,
+        }
     }
 }
 
 impl IntoResponse for AuthError {
     fn into_response(self) -> Response {
-        let mut response = self.problem().into_response();
-        if let Some(challenge) = self.www_authenticate() {
-            response.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static(challenge),
-            );
-        }
-        response
+        self.problem().into_response()
+    }
+}
+
+/// `?` in a handler: the same answer as [`AuthError::problem`].
+impl From<AuthError> for ApiError {
+    fn from(error: AuthError) -> Self {
+        error.problem().into()
     }
 }
 
@@ -195,26 +202,38 @@ impl StepUpRequired {
     }
 }
 
-impl IntoResponse for StepUpRequired {
-    fn into_response(self) -> Response {
-        let mut response = Problem::new(
+impl StepUpRequired {
+    /// The 401 (see the type's docs).
+    pub fn problem(&self) -> Problem {
+        let problem = Problem::new(
             StatusCode::UNAUTHORIZED,
             "This operation needs a recent sign-in: authenticate again, then retry.",
         )
-        .with_code(self.code())
-        .into_response();
-        if self.carrier == Carrier::BearerToken {
-            let challenge = format!(
-                "Bearer error=\"insufficient_user_authentication\", error_description=\"A more recent authentication is required\", max_age={}",
-                self.max_age_secs
-            );
-            if let Ok(value) = HeaderValue::from_str(&challenge) {
-                response
-                    .headers_mut()
-                    .insert(header::WWW_AUTHENTICATE, value);
-            }
+        .with_code(self.code());
+        if self.carrier != Carrier::BearerToken {
+            return problem;
         }
-        response
+        let challenge = format!(
+            "Bearer error=\"insufficient_user_authentication\", error_description=\"A more recent authentication is required\", max_age={}",
+            self.max_age_secs
+        );
+        match HeaderValue::from_str(&challenge) {
+            Ok(value) => problem.with_header(header::WWW_AUTHENTICATE, value),
+            Err(_) => problem,
+        }
+    }
+}
+
+impl IntoResponse for StepUpRequired {
+    fn into_response(self) -> Response {
+        self.problem().into_response()
+    }
+}
+
+/// `?` in a handler: [`StepUpRequired::problem`].
+impl From<StepUpRequired> for ApiError {
+    fn from(refusal: StepUpRequired) -> Self {
+        refusal.problem().into()
     }
 }
 

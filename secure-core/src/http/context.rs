@@ -14,7 +14,7 @@ use pin_project_lite::pin_project;
 use tower::{Layer, Service};
 
 use crate::audit::{self, RequestContext};
-use crate::error::Problem;
+use crate::error::{FixedCode, Problem};
 use crate::ratelimit::{ClientAddr, RateLimiter};
 
 /// The request id header, kept from the client when well formed, else generated.
@@ -149,13 +149,17 @@ fn is_problem(response: &Response) -> bool {
 }
 
 /// Error answers become problem+json. A 5xx body is always replaced by a generic one holding
-/// only the request id: whatever detail the handler wrote stays out of the response.
+/// only the request id (and the fixed `code` of a `Problem`, such as `busy`): whatever detail
+/// the handler wrote stays out of the response.
 fn to_problem(response: Response, request_id: &str) -> Response {
     let status = response.status();
     if status.is_server_error() {
-        let mut fresh = Problem::new(status, "")
-            .with_request_id(request_id)
-            .into_response();
+        // A code a `Problem` set (`busy`) is a fixed string, not the handler's text: kept.
+        let mut problem = Problem::new(status, "").with_request_id(request_id);
+        if let Some(FixedCode(code)) = response.extensions().get::<FixedCode>() {
+            problem = problem.with_code(code);
+        }
+        let mut fresh = problem.into_response();
         for name in ["retry-after", "www-authenticate"] {
             if let Some(v) = response.headers().get(name) {
                 fresh.headers_mut().insert(name, v.clone());

@@ -27,9 +27,11 @@ pub struct Cidr {
 }
 
 /// A string that is not an address or an address range.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 #[error("not an IP address or CIDR range: {0:?}")]
 pub struct InvalidCidr(pub String);
+
+crate::error::debug_as_display!(InvalidCidr);
 
 impl FromStr for Cidr {
     type Err = InvalidCidr;

@@ -102,6 +102,14 @@ impl IntoResponse for SessionError {
     }
 }
 
+/// `?` in a handler: the answer of the [`AuthError`] it maps to (a store failure is logged
+/// and answered 503).
+impl From<SessionError> for crate::error::ApiError {
+    fn from(error: SessionError) -> Self {
+        AuthError::from(error).into()
+    }
+}
+
 /// A session just opened or renewed: the cookie to set, and the CSRF token to give the client
 /// (in the response body: `{"csrf_token": ...}`). Both `Debug`s are redacted.
 #[derive(Debug, Clone)]

@@ -87,7 +87,7 @@ impl std::error::Error for TokenError {}
 /// let short = AccessTokenKey::hs256(SecretBox::from(vec![7u8; 16]));
 /// assert_eq!(short.unwrap_err(), TokenConfigError::WeakKey);
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TokenConfigError {
     /// An HS256 secret shorter than 32 bytes (RFC 7518 §3.2; ASVS 6.2.x).
@@ -127,6 +127,9 @@ impl fmt::Display for TokenConfigError {
 
 impl std::error::Error for TokenConfigError {}
 
+// A start-up error: `main` prints it with `{:?}`.
+crate::error::debug_as_display!(TokenConfigError);
+
 /// Why [`AccessTokens::issue`](super::AccessTokens::issue) could not make a token.
 ///
 /// ```
@@ -159,3 +162,10 @@ impl fmt::Display for IssueError {
 }
 
 impl std::error::Error for IssueError {}
+
+/// `?` in a handler: a token that could not be made is a 500 whose cause is logged.
+impl From<IssueError> for crate::error::ApiError {
+    fn from(error: IssueError) -> Self {
+        crate::error::ApiError::internal(error)
+    }
+}

@@ -108,3 +108,19 @@ impl fmt::Display for MfaError {
 }
 
 impl std::error::Error for MfaError {}
+
+/// `?` in a handler: a wrong, malformed or replayed code is 401 `invalid_otp`, the answer of
+/// a wrong one-time code wherever one is checked; a bad stored secret or configuration is a
+/// 500 whose cause is logged.
+impl From<MfaError> for crate::error::ApiError {
+    fn from(error: MfaError) -> Self {
+        use axum::http::{HeaderValue, StatusCode, header};
+        if error.audit_reason().is_none() {
+            return crate::error::ApiError::internal(error);
+        }
+        crate::error::Problem::new(StatusCode::UNAUTHORIZED, "The one-time code is not valid.")
+            .with_code("invalid_otp")
+            .with_header(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"))
+            .into()
+    }
+}

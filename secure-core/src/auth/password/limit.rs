@@ -95,19 +95,31 @@ impl fmt::Display for HasherBusy {
 
 impl std::error::Error for HasherBusy {}
 
-impl IntoResponse for HasherBusy {
-    fn into_response(self) -> Response {
-        let mut response = Problem::new(
+impl HasherBusy {
+    /// 503 `busy` with `Retry-After`: says nothing about the account.
+    pub fn problem(&self) -> Problem {
+        Problem::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "The service is busy: try again in a moment.",
         )
         .with_code("busy")
-        .into_response();
-        response.headers_mut().insert(
+        .with_header(
             header::RETRY_AFTER,
             HeaderValue::from(self.retry_after_secs),
-        );
-        response
+        )
+    }
+}
+
+impl IntoResponse for HasherBusy {
+    fn into_response(self) -> Response {
+        self.problem().into_response()
+    }
+}
+
+/// `?` in a handler: [`HasherBusy::problem`].
+impl From<HasherBusy> for crate::error::ApiError {
+    fn from(busy: HasherBusy) -> Self {
+        busy.problem().into()
     }
 }
 

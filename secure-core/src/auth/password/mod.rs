@@ -67,7 +67,10 @@ use std::sync::Arc;
 
 use secrecy::{ExposeSecret, SecretString};
 
+use axum::http::StatusCode;
+
 use crate::audit::{self, Outcome};
+use crate::error::{ApiError, Problem};
 
 /// Why a password could not be set or hashed. No variant carries the password.
 ///
@@ -144,6 +147,46 @@ impl fmt::Display for PasswordError {
 }
 
 impl std::error::Error for PasswordError {}
+
+impl PasswordError {
+    /// The answer of a handler that met this error while hashing or checking `field`: a rule
+    /// the password breaks is a 422 on `field`; a full hasher a 503
+    /// with `Retry-After`; a breach check that could not run a 503; anything else a 500
+    /// whose cause is logged. `?` uses the field `password`. The codes are
+    /// [`PasswordError::code`]'s.
+    ///
+    /// ```
+    /// use axum::response::IntoResponse;
+    /// use secure_core::auth::password::PasswordError;
+    ///
+    /// let response = PasswordError::TooShort { min: 12 }.on_field("new_password").into_response();
+    /// assert_eq!(response.status(), 422);
+    /// ```
+    pub fn on_field(self, field: &str) -> ApiError {
+        match self {
+            PasswordError::TooShort { .. }
+            | PasswordError::TooLong { .. }
+            | PasswordError::Breached => ApiError::field(field, self.code()),
+            PasswordError::Busy(busy) => busy.into(),
+            PasswordError::BreachCheckFailed(_) => Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The password could not be checked: try again in a moment.",
+            )
+            .with_code("breach_check_unavailable")
+            .into(),
+            PasswordError::MalformedHash
+            | PasswordError::InvalidParams
+            | PasswordError::Hashing => ApiError::internal(self),
+        }
+    }
+}
+
+/// `?` in a handler: [`PasswordError::on_field`] with the field `password`.
+impl From<PasswordError> for ApiError {
+    fn from(error: PasswordError) -> Self {
+        error.on_field("password")
+    }
+}
 
 /// What a login knows about the account it is checking: its id (for the audit log) and its
 /// stored hash.

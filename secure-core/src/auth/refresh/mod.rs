@@ -64,7 +64,7 @@ use axum::response::{IntoResponse, Response};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::audit::{self, Outcome};
-use crate::error::Problem;
+use crate::error::{ApiError, Problem};
 use crate::error::{ConfigError, StoreError};
 use clock::secs;
 
@@ -179,19 +179,26 @@ impl From<StoreError> for RefreshError {
 /// ```
 impl IntoResponse for RefreshError {
     fn into_response(self) -> Response {
-        if let RefreshError::Store(_) = self {
-            return Problem::internal().into_response();
+        ApiError::from(self).into_response()
+    }
+}
+
+/// `?` in a handler: a store failure is a 500 whose cause is logged; every refusal is the
+/// same 401 with an `invalid_token` challenge.
+impl From<RefreshError> for ApiError {
+    fn from(error: RefreshError) -> Self {
+        match error {
+            RefreshError::Store(e) => ApiError::internal(e),
+            _ => Problem::new(
+                StatusCode::UNAUTHORIZED,
+                "The refresh token is not valid. Sign in again.",
+            )
+            .with_header(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(r#"Bearer error="invalid_token""#),
+            )
+            .into(),
         }
-        let mut r = Problem::new(
-            StatusCode::UNAUTHORIZED,
-            "The refresh token is not valid. Sign in again.",
-        )
-        .into_response();
-        r.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            HeaderValue::from_static(r#"Bearer error="invalid_token""#),
-        );
-        r
     }
 }
 

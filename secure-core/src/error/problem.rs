@@ -1,30 +1,20 @@
-//! RFC 9457 problem details (`application/problem+json`) for every error the framework returns.
-//!
-//! What this protects against: error responses that leak internals or echo submitted input
-//! (ASVS 7.4.1: generic error messages; ASVS 5.1.x with 7.1.1: no user input in errors or logs).
-//! A [`Problem`] can only carry a `&'static str` detail, so a sentence built with `format!`
-//! around a submitted value does not compile, and a 5xx problem says nothing but its status
-//! and title.
-//!
-//! ```
-//! use axum::http::StatusCode;
-//! use axum::response::IntoResponse;
-//! use secure_core::error::Problem;
-//!
-//! let response = Problem::new(StatusCode::CONFLICT, "The resource was changed meanwhile.")
-//!     .into_response();
-//! assert_eq!(response.status(), StatusCode::CONFLICT);
-//! assert_eq!(response.headers()["content-type"], "application/problem+json");
-//! ```
+//! Response errors: [`Problem`] (RFC 9457) and [`ApiError`], what a handler returns.
 
 use std::fmt;
 
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
-use crate::validate::ValidationErrors;
+use super::StoreError;
+use crate::validate::{FieldError, ValidationErrors};
+
+/// A problem's `code`, kept beside its response: a fixed string (never input), so the
+/// request context may keep it when it replaces a 5xx body with the generic one.
+#[derive(Debug, Clone, Copy)]
+#[cfg_attr(not(feature = "edge"), allow(dead_code))]
+pub(crate) struct FixedCode(pub(crate) &'static str);
 
 /// The media type of every [`Problem`] response.
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -59,6 +49,8 @@ pub struct Problem {
     code: Option<&'static str>,
     errors: Option<ValidationErrors>,
     request_id: Option<String>,
+    /// Headers the answer needs (`WWW-Authenticate`, `Retry-After`): fixed values only.
+    headers: Vec<(HeaderName, HeaderValue)>,
 }
 
 impl Problem {
@@ -80,6 +72,7 @@ impl Problem {
             code: None,
             errors: None,
             request_id: None,
+            headers: Vec::new(),
         }
     }
 
@@ -168,6 +161,24 @@ impl Problem {
         self.code
     }
 
+    /// Adds a header to the answer: the challenge of a 401 (`WWW-Authenticate`), the wait of
+    /// a 429 or 503 (`Retry-After`).
+    ///
+    /// ```
+    /// use axum::http::{HeaderValue, StatusCode, header};
+    /// use axum::response::IntoResponse;
+    /// use secure_core::error::Problem;
+    ///
+    /// let response = Problem::new(StatusCode::SERVICE_UNAVAILABLE, "Busy.")
+    ///     .with_header(header::RETRY_AFTER, HeaderValue::from(2))
+    ///     .into_response();
+    /// assert_eq!(response.headers()["retry-after"], "2");
+    /// ```
+    pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.headers.push((name, value));
+        self
+    }
+
     /// The failed rules of a 422 problem.
     pub fn errors(&self) -> Option<&ValidationErrors> {
         self.errors.as_ref()
@@ -209,9 +220,14 @@ impl IntoResponse for Problem {
             return self.status.into_response();
         };
         let mut response = (self.status, body).into_response();
-        response
-            .headers_mut()
-            .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        if let Some(code) = self.code {
+            response.extensions_mut().insert(FixedCode(code));
+        }
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        for (name, value) in self.headers {
+            headers.append(name, value);
+        }
         response
     }
 }
@@ -242,76 +258,6 @@ impl fmt::Display for Problem {
 }
 
 impl std::error::Error for Problem {}
-
-/// A security setting that cannot be used, found when it is built (at start-up): the message
-/// names the setting, directive, header, origin or variable at fault. Never a panic. The one
-/// configuration error of the crate (re-exported as `config::ConfigError`).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum ConfigError {
-    /// A Content-Security-Policy directive is unknown, malformed or unsafe.
-    #[error("Content-Security-Policy directive `{directive}`: {reason}")]
-    Csp {
-        /// The directive at fault.
-        directive: String,
-        /// Why it is refused.
-        reason: String,
-    },
-    /// A response header cannot be set as asked.
-    #[error("security header `{name}`: {reason}")]
-    Header {
-        /// The header at fault.
-        name: String,
-        /// Why it is refused.
-        reason: String,
-    },
-    /// The CORS settings are unsafe or malformed.
-    #[error("CORS: {0}")]
-    Cors(String),
-    /// A `SECURE_*` variable is missing, malformed, weak or unknown.
-    #[error("{var}: {reason}")]
-    Env {
-        /// The variable at fault.
-        var: String,
-        /// Why it is refused (never a key's content).
-        reason: String,
-    },
-    /// A lifetime or timeout of zero: every token or session would be born expired.
-    #[error("{0} must be at least one second")]
-    ZeroDuration(&'static str),
-    /// A key shorter than `min` bytes.
-    #[error("the {key} key must be at least {min} bytes, not {got}")]
-    KeyTooShort {
-        /// Which key (`CSRF`).
-        key: &'static str,
-        /// The minimum (32).
-        min: usize,
-        /// The length given.
-        got: usize,
-    },
-}
-
-/// A store (a database, Redis) could not answer: unreachable, timed out, a constraint or an
-/// unexpected reply. The one store error of the crate, for credential stores (refresh tokens,
-/// sessions) and rate-limit stores alike. Its message carries the store's own (for the log,
-/// never a response); callers wrap only the store's error, so no key, token hash or subject.
-///
-/// ```
-/// use secure_core::error::StoreError;
-///
-/// let e = StoreError::new(std::io::Error::other("db-7 refused"));
-/// assert_eq!(e.to_string(), "store unavailable: db-7 refused");
-/// ```
-#[derive(Debug, thiserror::Error)]
-#[error("store unavailable: {0}")]
-pub struct StoreError(Box<dyn std::error::Error + Send + Sync>);
-
-impl StoreError {
-    /// Wraps the cause.
-    pub fn new(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
-        StoreError(cause.into())
-    }
-}
 
 /// The error a handler returns. It renders as problem+json: a client error says what went
 /// wrong in a fixed sentence; a server error says only its title and the request id, and its
@@ -364,6 +310,38 @@ pub enum ApiError {
 impl From<Problem> for ApiError {
     fn from(problem: Problem) -> Self {
         ApiError::Problem(Box::new(problem))
+    }
+}
+
+/// A store that could not answer: a 500 whose cause is logged.
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        ApiError::internal(error)
+    }
+}
+
+/// A query that failed: a 500 whose cause (the database's message) is logged, never sent.
+/// `RowNotFound` too: a row the handler expected is a bug, not the client's 404.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+impl From<sqlx::Error> for ApiError {
+    fn from(error: sqlx::Error) -> Self {
+        ApiError::internal(error)
+    }
+}
+
+impl ApiError {
+    /// A 422 with one failed rule on `field` (`code`, as a rule would name it).
+    ///
+    /// ```
+    /// use secure_core::error::ApiError;
+    ///
+    /// let error = ApiError::field("username", "taken");
+    /// assert_eq!(error.to_string(), "validation failed: username: taken;");
+    /// ```
+    pub fn field(field: &str, code: &'static str) -> Self {
+        let mut errors = ValidationErrors::new();
+        errors.push(FieldError::new(field, code));
+        ApiError::Validation(errors)
     }
 }
 
