@@ -16,9 +16,10 @@ use secure_core::config::SecurityConfig;
 use secure_core::policy::SecureRouter;
 use secure_core::prelude::*;
 use secure_core::resource::{
-    ActionKind, Authorized, AuthorizedList, Database, Id, Read, Resource, Rules, Scope, Write,
+    ActionKind, Authorized, AuthorizedList, Id, Read, Resource, Rules, Scope, Write,
 };
 use secure_core::routing::get;
+use secure_core::sql::Database;
 use secure_core::testing::{CrossUser, Verdict};
 use secure_core::{SecretBox, secure_handler};
 use serde::Serialize;

@@ -13,7 +13,7 @@ use secure_core::ExposeSecret;
 use secure_core::auth::ManualClock;
 use secure_core::auth::refresh::{
     DEFAULT_FAMILY_LIFETIME, DEFAULT_TOKEN_TTL, MemoryRefreshTokenStore, RefreshError,
-    RefreshToken, RefreshTokenStore, RefreshTokens, SqlxRefreshTokenStore,
+    RefreshToken, RefreshTokenStore, RefreshTokens, SqlRefreshTokenStore,
 };
 use secure_core::error::ConfigError;
 
@@ -25,7 +25,7 @@ fn tokens<S: RefreshTokenStore>(store: S) -> (RefreshTokens<S>, ManualClock) {
     (RefreshTokens::new(store).with_clock(clock.clone()), clock)
 }
 
-for_each_store!(MemoryRefreshTokenStore::new(), SqlxRefreshTokenStore;
+for_each_store!(MemoryRefreshTokenStore::new(), SqlRefreshTokenStore;
     rotation_returns_a_new_token_and_invalidates_the_old,
     reuse_revokes_the_family_and_is_audited,
     logout_revokes_the_family,
@@ -390,10 +390,12 @@ async fn refusals_answer_401_problem_with_challenge() {
 
 #[tokio::test]
 async fn sqlite_in_memory_pool_works() {
-    let pool = sqlx::SqlitePool::connect("sqlite::memory:").await.unwrap();
-    secure_core::sql::migrate(&pool).await.unwrap();
-    secure_core::sql::migrate(&pool).await.unwrap(); // a second run finds nothing to do
-    let store = SqlxRefreshTokenStore::new(pool);
+    let db = secure_core::sql::Database::connect("sqlite::memory:")
+        .await
+        .unwrap();
+    db.migrate().await.unwrap();
+    db.migrate().await.unwrap(); // a second run finds nothing to do
+    let store = SqlRefreshTokenStore::new(db);
     let (tokens, _) = tokens(store);
     let a = tokens.issue("alice").await.unwrap();
     tokens.rotate(&a.token).await.unwrap();

@@ -14,7 +14,7 @@ use secure_core::auth::{Amr, AuthError, Identity, ManualClock};
 use secure_core::error::ConfigError;
 use secure_core::session::{
     CsrfKey, DEFAULT_ABSOLUTE_TIMEOUT, DEFAULT_IDLE_TIMEOUT, MemorySessionStore, SessionError,
-    SessionManager, SessionStore, SqlxSessionStore, StartedSession,
+    SessionManager, SessionStore, SqlSessionStore, StartedSession,
 };
 
 const T0: i64 = 1_700_000_000;
@@ -59,7 +59,7 @@ async fn get<S: SessionStore>(
     m.load(&Method::GET, h).await.map(|o| o.expect("a session"))
 }
 
-for_each_store!(MemorySessionStore::new(), SqlxSessionStore;
+for_each_store!(MemorySessionStore::new(), SqlSessionStore;
     login_opens_a_session_with_the_identity,
     store_never_holds_the_raw_id,
     idle_timeout_is_enforced_and_sliding,

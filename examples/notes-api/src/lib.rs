@@ -11,7 +11,7 @@
 //! use secure_core::config::{Keys, SecurityConfig};
 //!
 //! let db = notes_api::connect("sqlite::memory:").await?;
-//! db.migrate().await?;
+//! notes_api::migrate(&db).await?;
 //! let config = SecurityConfig::new().with_keys(Keys::ephemeral());
 //! let app = notes_api::app(db, config, notes_api::Options::default())?;
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -41,15 +41,16 @@ use secure_core::auth::device::DeviceTokens;
 use secure_core::auth::jwt::{AccessTokens, TokenConfigError};
 use secure_core::auth::mfa::{MfaError, TotpIssuer};
 use secure_core::auth::password::PasswordHasher;
-use secure_core::auth::refresh::RefreshTokens;
+use secure_core::auth::refresh::{RefreshTokens, SqlRefreshTokenStore};
 use secure_core::config::SecurityConfig;
 use secure_core::crypto::DataKeys;
 use secure_core::policy::SecureRouter;
 use secure_core::ratelimit::RateLimiter;
 use secure_core::routing::{get, post};
-use secure_core::session::SessionManager;
+use secure_core::session::{SessionManager, SqlSessionStore};
 
-pub use db::{Db, connect};
+pub use db::{connect, migrate};
+pub use secure_core::sql::Database;
 pub use secure_core::sql::MigrationError;
 pub use users::{CreateAdminError, Rekeyed, create_admin, rekey};
 
@@ -82,20 +83,20 @@ impl std::ops::Deref for AppState {
     }
 }
 
-/// The pool of `Authorized<..>` and `AuthorizedList<..>`.
-impl axum::extract::FromRef<AppState> for secure_core::resource::Database {
+/// The database of `Authorized<..>` and `AuthorizedList<..>`.
+impl axum::extract::FromRef<AppState> for Database {
     fn from_ref(state: &AppState) -> Self {
-        Self::from(&state.db)
+        state.db.clone()
     }
 }
 
 /// The contents of [`AppState`].
 #[derive(Debug)]
 pub struct Shared {
-    db: Db,
+    db: Database,
     hasher: PasswordHasher,
-    refresh: RefreshTokens<db::DbRefreshStore>,
-    sessions: SessionManager<db::DbSessionStore>,
+    refresh: RefreshTokens<SqlRefreshTokenStore>,
+    sessions: SessionManager<SqlSessionStore>,
     totp: TotpIssuer,
     data_keys: DataKeys,
     devices: DeviceTokens,
@@ -186,16 +187,20 @@ pub fn routes() -> SecureRouter<AppState> {
 
 /// The service: [`routes`] behind secure-core's stack (`into_app`), authenticating bearer
 /// access tokens and session cookies with the keys of `config`. Run migrations first
-/// ([`Db::migrate`]). Inside a tokio runtime it also starts the hourly purge of ended
+/// ([`migrate`]). Inside a tokio runtime it also starts the hourly purge of ended
 /// refresh-token families and sessions.
-pub fn app(db: Db, config: SecurityConfig, options: Options) -> Result<SecureApp, StartError> {
+pub fn app(
+    db: Database,
+    config: SecurityConfig,
+    options: Options,
+) -> Result<SecureApp, StartError> {
     let keys = config.keys().ok_or(StartError::NoKeys)?;
     let tokens = AccessTokens::builder(keys.access_token_key(), TOKEN_ISSUER, TOKEN_AUDIENCE)
         .build()
         .map_err(StartError::Tokens)?;
-    let sessions = SessionManager::new(db.session_store(), keys.csrf_key());
+    let sessions = SessionManager::new(SqlSessionStore::new(db.clone()), keys.csrf_key());
     let state = AppState(Arc::new(Shared {
-        refresh: RefreshTokens::new(db.refresh_store()),
+        refresh: RefreshTokens::new(SqlRefreshTokenStore::new(db.clone())),
         sessions: sessions.clone(),
         // The parameters are the options'; how many hashes run at once is the configuration's.
         hasher: options.password_hasher.with_limit(config.hash_limit()),

@@ -64,11 +64,11 @@ fn database_url() -> String {
 }
 
 /// Opens and migrates the database. Errors never include the URL (it may hold a password).
-async fn open_database() -> Result<notes_api::Db, String> {
+async fn open_database() -> Result<notes_api::Database, String> {
     let db = notes_api::connect(&database_url())
         .await
         .map_err(|e| format!("cannot open the database at DATABASE_URL: {e}"))?;
-    db.migrate()
+    notes_api::migrate(&db)
         .await
         .map_err(|e| format!("cannot migrate the database: {e}"))?;
     Ok(db)

@@ -9,11 +9,11 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use secure_core::prelude::*;
-use secure_core::resource::{Authorized, AuthorizedList, Database, Read, Resource, Value, Write};
+use secure_core::resource::{Authorized, AuthorizedList, Read, Resource, Value, Write};
 use secure_core::secure_handler;
 use serde::{Deserialize, Serialize};
 
-use crate::db::{Db, creation_micros, either, new_id, unix_now};
+use crate::db::{creation_micros, new_id, unix_now};
 use crate::{AppRole, AppState};
 
 /// A note as the API returns it; `created_at` is Unix seconds. Its ids are the 22 base64url
@@ -65,17 +65,17 @@ pub(crate) async fn create_note(
         created_at: unix_now(),
     };
     // The new row's owner is the caller: an assignment, not a check.
-    either!(Db, &state.db, |pool| sqlx::query(INSERT)
+    state
+        .db
+        .query(INSERT)
         .bind(&note.id)
         .bind(user.subject())
         .bind(&note.title)
         .bind(&note.body)
         .bind(note.created_at)
         .bind(creation_micros())
-        .execute(pool)
-        .await
-        .map(|_| ()))
-    .map_err(ApiError::internal)?;
+        .execute()
+        .await?;
     Ok((StatusCode::CREATED, Json(note)))
 }
 
@@ -92,13 +92,12 @@ pub(crate) async fn update_note(
     note: Authorized<Note, Write>,
     input: Valid<Json<NoteInput>>,
 ) -> Result<Json<Note>, ApiError> {
-    let db = Database::from(&state.db);
     let columns = [
         ("title", Value::Text(&input.title)),
         ("body", Value::Text(&input.body)),
         ("updated_at", Value::Int(unix_now())),
     ];
-    note.update(&db, &columns).await.map(Json)
+    note.update(&state.db, &columns).await.map(Json)
 }
 
 /// `204`, or 404.
@@ -107,7 +106,7 @@ pub(crate) async fn delete_note(
     State(state): State<AppState>,
     note: Authorized<Note, Write>,
 ) -> Result<StatusCode, ApiError> {
-    if note.delete(&Database::from(&state.db)).await? {
+    if note.delete(&state.db).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::NotFound)

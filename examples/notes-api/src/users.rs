@@ -10,7 +10,9 @@ use secure_core::crypto::DataKeys;
 use secure_core::prelude::*;
 
 use crate::AppRole;
-use crate::db::{Db, creation_micros, either, new_id, unix_now};
+use secure_core::sql::Database;
+
+use crate::db::{creation_micros, new_id, unix_now};
 
 /// One account as stored. The password hash and TOTP secrets never print.
 #[sensitive]
@@ -149,24 +151,25 @@ const INSERT_FAMILY: &str = "INSERT INTO login_families (family_id, user_id, mfa
 const FAMILY: &str = "SELECT mfa, auth_time FROM login_families WHERE family_id = $1";
 const PURGE_FAMILIES: &str = "DELETE FROM login_families WHERE created_at <= $1";
 
-pub(crate) async fn by_username(db: &Db, username: &str) -> Result<Option<UserRow>, sqlx::Error> {
-    let row: Option<Row> = either!(Db, db, |pool| sqlx::query_as(BY_USERNAME)
+pub(crate) async fn by_username(
+    db: &Database,
+    username: &str,
+) -> Result<Option<UserRow>, sqlx::Error> {
+    let row: Option<Row> = db
+        .query(BY_USERNAME)
         .bind(username)
-        .fetch_optional(pool)
-        .await)?;
+        .fetch_optional()
+        .await?;
     Ok(row.map(UserRow::from))
 }
 
-pub(crate) async fn by_id(db: &Db, id: &str) -> Result<Option<UserRow>, sqlx::Error> {
-    let row: Option<Row> = either!(Db, db, |pool| sqlx::query_as(BY_ID)
-        .bind(id)
-        .fetch_optional(pool)
-        .await)?;
+pub(crate) async fn by_id(db: &Database, id: &str) -> Result<Option<UserRow>, sqlx::Error> {
+    let row: Option<Row> = db.query(BY_ID).bind(id).fetch_optional().await?;
     Ok(row.map(UserRow::from))
 }
 
-pub(crate) async fn all(db: &Db) -> Result<Vec<UserRow>, sqlx::Error> {
-    let rows: Vec<Row> = either!(Db, db, |pool| sqlx::query_as(ALL).fetch_all(pool).await)?;
+pub(crate) async fn all(db: &Database) -> Result<Vec<UserRow>, sqlx::Error> {
+    let rows: Vec<Row> = db.query(ALL).fetch_all().await?;
     Ok(rows.into_iter().map(UserRow::from).collect())
 }
 
@@ -179,14 +182,15 @@ pub(crate) enum InsertError {
 }
 
 pub(crate) async fn insert(
-    db: &Db,
+    db: &Database,
     username: &str,
     email: &str,
     hash: &PasswordHash,
     role: AppRole,
 ) -> Result<String, InsertError> {
     let id = new_id();
-    let done = either!(Db, db, |pool| sqlx::query(INSERT)
+    let done = db
+        .query(INSERT)
         .bind(&id)
         .bind(username)
         .bind(email)
@@ -194,9 +198,9 @@ pub(crate) async fn insert(
         .bind(role.as_str())
         .bind(unix_now())
         .bind(creation_micros())
-        .execute(pool)
+        .execute()
         .await
-        .map(|_| ()));
+        .map(|_| ());
     match done {
         Ok(()) => Ok(id),
         Err(e)
@@ -210,28 +214,32 @@ pub(crate) async fn insert(
 }
 
 pub(crate) async fn set_password_hash(
-    db: &Db,
+    db: &Database,
     id: &str,
     hash: &PasswordHash,
 ) -> Result<(), sqlx::Error> {
-    either!(Db, db, |pool| sqlx::query(SET_PASSWORD_HASH)
+    db.query(SET_PASSWORD_HASH)
         .bind(id)
         .bind(hash.as_phc_str())
-        .execute(pool)
+        .execute()
         .await
-        .map(|_| ()))?;
+        .map(|_| ())?;
     Ok(())
 }
 
 /// Stores a secret from enrolment (`sealed` by [`seal_totp_secret`]); `false` when MFA is
 /// already on.
-pub(crate) async fn set_pending_totp(db: &Db, id: &str, sealed: &str) -> Result<bool, sqlx::Error> {
-    let done = either!(Db, db, |pool| sqlx::query(SET_PENDING)
+pub(crate) async fn set_pending_totp(
+    db: &Database,
+    id: &str,
+    sealed: &str,
+) -> Result<bool, sqlx::Error> {
+    let done = db
+        .query(SET_PENDING)
         .bind(id)
         .bind(sealed)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected()))?;
+        .execute()
+        .await?;
     Ok(done == 1)
 }
 
@@ -239,112 +247,102 @@ pub(crate) async fn set_pending_totp(db: &Db, id: &str, sealed: &str) -> Result<
 /// step and replaces the recovery codes, in one transaction. `false` when the pending secret
 /// changed meanwhile (another enrolment) or MFA is already on.
 pub(crate) async fn confirm_totp(
-    db: &Db,
+    db: &Database,
     id: &str,
     pending: &str,
     step: i64,
     code_hashes: &[String],
 ) -> Result<bool, sqlx::Error> {
-    either!(Db, db, |pool| {
-        let mut tx = pool.begin().await?;
-        let changed = sqlx::query(CONFIRM)
+    let mut tx = db.begin().await?;
+    let changed = tx
+        .query(CONFIRM)
+        .bind(id)
+        .bind(pending)
+        .bind(step)
+        .execute()
+        .await?;
+    if changed != 1 {
+        tx.rollback().await?;
+        return Ok(false);
+    }
+    tx.query(DELETE_CODES).bind(id).execute().await?;
+    for hash in code_hashes {
+        tx.query(INSERT_CODE)
+            .bind(new_id())
             .bind(id)
-            .bind(pending)
-            .bind(step)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if changed != 1 {
-            tx.rollback().await?;
-            return Ok(false);
-        }
-        sqlx::query(DELETE_CODES).bind(id).execute(&mut *tx).await?;
-        for hash in code_hashes {
-            sqlx::query(INSERT_CODE)
-                .bind(new_id())
-                .bind(id)
-                .bind(hash)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-    });
+            .bind(hash)
+            .execute()
+            .await?;
+    }
+    tx.commit().await?;
     Ok(true)
 }
 
 /// Records `step` as the last TOTP step used; `false` if it is not newer (a replay).
-pub(crate) async fn advance_totp_step(db: &Db, id: &str, step: i64) -> Result<bool, sqlx::Error> {
-    let done = either!(Db, db, |pool| sqlx::query(ADVANCE_STEP)
-        .bind(id)
-        .bind(step)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected()))?;
+pub(crate) async fn advance_totp_step(
+    db: &Database,
+    id: &str,
+    step: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = db.query(ADVANCE_STEP).bind(id).bind(step).execute().await?;
     Ok(done == 1)
 }
 
 /// The stored recovery-code hashes: `(row id, hash)`.
 pub(crate) async fn recovery_codes(
-    db: &Db,
+    db: &Database,
     user_id: &str,
 ) -> Result<Vec<(String, String)>, sqlx::Error> {
-    either!(Db, db, |pool| sqlx::query_as(CODES)
-        .bind(user_id)
-        .fetch_all(pool)
-        .await)
+    db.query(CODES).bind(user_id).fetch_all().await
 }
 
 /// Uses up one recovery code; `false` if another request used it first.
 pub(crate) async fn use_recovery_code(
-    db: &Db,
+    db: &Database,
     code_id: &str,
     user_id: &str,
 ) -> Result<bool, sqlx::Error> {
-    let done = either!(Db, db, |pool| sqlx::query(USE_CODE)
+    let done = db
+        .query(USE_CODE)
         .bind(code_id)
         .bind(user_id)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected()))?;
+        .execute()
+        .await?;
     Ok(done == 1)
 }
 
 /// Remembers how the login that started refresh family `family_id` authenticated.
 pub(crate) async fn record_family(
-    db: &Db,
+    db: &Database,
     family_id: &str,
     user_id: &str,
     mfa: bool,
     auth_time: i64,
 ) -> Result<(), sqlx::Error> {
-    either!(Db, db, |pool| sqlx::query(INSERT_FAMILY)
+    db.query(INSERT_FAMILY)
         .bind(family_id)
         .bind(user_id)
         .bind(i64::from(mfa))
         .bind(auth_time)
         .bind(unix_now())
-        .execute(pool)
+        .execute()
         .await
-        .map(|_| ()))?;
+        .map(|_| ())?;
     Ok(())
 }
 
 /// `(mfa, auth_time)` of a family's login.
-pub(crate) async fn family(db: &Db, family_id: &str) -> Result<Option<(bool, i64)>, sqlx::Error> {
-    let row: Option<(i64, i64)> = either!(Db, db, |pool| sqlx::query_as(FAMILY)
-        .bind(family_id)
-        .fetch_optional(pool)
-        .await)?;
+pub(crate) async fn family(
+    db: &Database,
+    family_id: &str,
+) -> Result<Option<(bool, i64)>, sqlx::Error> {
+    let row: Option<(i64, i64)> = db.query(FAMILY).bind(family_id).fetch_optional().await?;
     Ok(row.map(|(mfa, auth_time)| (mfa != 0, auth_time)))
 }
 
 /// Deletes login records older than `before` (families live at most 30 days).
-pub(crate) async fn purge_families(db: &Db, before: i64) -> Result<u64, sqlx::Error> {
-    either!(Db, db, |pool| sqlx::query(PURGE_FAMILIES)
-        .bind(before)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected()))
+pub(crate) async fn purge_families(db: &Database, before: i64) -> Result<u64, sqlx::Error> {
+    db.query(PURGE_FAMILIES).bind(before).execute().await
 }
 
 const DISABLE_MFA: &str = "UPDATE users SET totp_secret = NULL, totp_pending = NULL, \
@@ -353,48 +351,37 @@ const HAS_MFA: &str = "SELECT id FROM users WHERE id = $1 AND totp_secret IS NOT
 
 /// Turns MFA off: the secret (and any pending one) and the recovery codes deleted, in one
 /// transaction. `false` when no user has the id.
-pub(crate) async fn disable_mfa(db: &Db, id: &str) -> Result<bool, sqlx::Error> {
-    either!(Db, db, |pool| {
-        let mut tx = pool.begin().await?;
-        let changed = sqlx::query(DISABLE_MFA)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        sqlx::query(DELETE_CODES).bind(id).execute(&mut *tx).await?;
-        tx.commit().await?;
-        Ok(changed == 1)
-    })
+pub(crate) async fn disable_mfa(db: &Database, id: &str) -> Result<bool, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let changed = tx.query(DISABLE_MFA).bind(id).execute().await?;
+    tx.query(DELETE_CODES).bind(id).execute().await?;
+    tx.commit().await?;
+    Ok(changed == 1)
 }
 
 /// Replaces every recovery code with `code_hashes`, if MFA is on (`false` otherwise).
 pub(crate) async fn replace_recovery_codes(
-    db: &Db,
+    db: &Database,
     id: &str,
     code_hashes: &[String],
 ) -> Result<bool, sqlx::Error> {
-    either!(Db, db, |pool| {
-        let mut tx = pool.begin().await?;
-        let on: Option<String> = sqlx::query_scalar(HAS_MFA)
+    let mut tx = db.begin().await?;
+    let on: Option<(String,)> = tx.query(HAS_MFA).bind(id).fetch_optional().await?;
+    if on.is_none() {
+        tx.rollback().await?;
+        return Ok(false);
+    }
+    tx.query(DELETE_CODES).bind(id).execute().await?;
+    for hash in code_hashes {
+        tx.query(INSERT_CODE)
+            .bind(new_id())
             .bind(id)
-            .fetch_optional(&mut *tx)
+            .bind(hash)
+            .execute()
             .await?;
-        if on.is_none() {
-            tx.rollback().await?;
-            return Ok(false);
-        }
-        sqlx::query(DELETE_CODES).bind(id).execute(&mut *tx).await?;
-        for hash in code_hashes {
-            sqlx::query(INSERT_CODE)
-                .bind(new_id())
-                .bind(id)
-                .bind(hash)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(true)
-    })
+    }
+    tx.commit().await?;
+    Ok(true)
 }
 
 const RESEAL_SECRET: &str = "UPDATE users SET totp_secret = $3 WHERE id = $1 AND totp_secret = $2";
@@ -417,7 +404,7 @@ pub struct Rekeyed {
 /// `SECURE_DATA_KEY` changed (the old one given as `SECURE_DATA_KEY_PREVIOUS`), and once for
 /// values stored before secrets were sealed. Each row is updated only if it still holds the
 /// value read (a concurrent enrolment wins). Safe to run again.
-pub async fn rekey(db: &Db, keys: &DataKeys) -> Result<Rekeyed, sqlx::Error> {
+pub async fn rekey(db: &Database, keys: &DataKeys) -> Result<Rekeyed, sqlx::Error> {
     let mut done = Rekeyed::default();
     for user in all(db).await? {
         for (stored, update) in [
@@ -435,13 +422,13 @@ pub async fn rekey(db: &Db, keys: &DataKeys) -> Result<Rekeyed, sqlx::Error> {
                 continue;
             };
             let sealed = seal_totp_secret(keys, &user.id, &secret.to_base32());
-            let changed = either!(Db, db, |pool| sqlx::query(update)
+            let changed = db
+                .query(update)
                 .bind(&user.id)
                 .bind(stored.as_str())
                 .bind(&sealed)
-                .execute(pool)
-                .await
-                .map(|r| r.rows_affected()))?;
+                .execute()
+                .await?;
             done.resealed += changed;
         }
     }
@@ -482,7 +469,7 @@ impl std::error::Error for CreateAdminError {}
 
 /// Creates an administrator with the same rules as signup. Returns the new id.
 pub async fn create_admin(
-    db: &Db,
+    db: &Database,
     hasher: &PasswordHasher,
     username: &str,
     email: &str,

@@ -494,7 +494,7 @@ async fn a_stale_cookie_session_must_reauthenticate_too() {
     let (cookie, csrf) = app.session_login(&ada.username, &ada.password).await;
     // The session's sign-in ten minutes ago.
     let ago = i64::try_from(now()).unwrap() - 600;
-    app.sql_exec_int(
+    app.sql_exec(
         "UPDATE secure_sessions SET auth_time = $1 WHERE subject = $2",
         ago,
         &ada.id,

@@ -70,7 +70,7 @@ async fn start_together(url: &str) {
             let url = url.to_owned();
             tokio::spawn(async move {
                 let db = notes_api::connect(&url).await.map_err(|e| e.to_string())?;
-                db.migrate().await.map_err(|e| e.to_string())
+                notes_api::migrate(&db).await.map_err(|e| e.to_string())
             })
         })
         .collect();

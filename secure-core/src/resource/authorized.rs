@@ -8,11 +8,12 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 
 use super::statements::{Kind, statement};
-use super::{Action, ActionKind, Database, Id, MAX_PAGE, Read, Resource, Scope, Write};
+use super::{Action, ActionKind, Id, MAX_PAGE, Read, Resource, Scope, Write};
 use crate::audit::{self, Outcome};
 use crate::auth::Identity;
 use crate::error::{ApiError, Problem};
 use crate::policy::{Caller, ObjectAccess, SecureInput};
+use crate::sql::Database;
 
 /// One row the caller may act on with `A`: loaded through the scoped query, by the id in the
 /// path. Missing and not permitted are the same 404.

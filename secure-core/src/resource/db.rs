@@ -1,9 +1,5 @@
-//! The pool the scoped queries run on: SQLite or PostgreSQL, whichever features are on.
-
-#[cfg(feature = "postgres")]
-use sqlx::postgres::PgRow;
-#[cfg(feature = "sqlite")]
-use sqlx::sqlite::SqliteRow;
+//! The scoped queries on the one [`Database`](crate::sql::Database) handle: SQLite or
+//! PostgreSQL, whichever features are on.
 
 /// A row type (no database feature: any; the loads need `sqlite` or `postgres`).
 #[cfg(not(any(feature = "sqlite", feature = "postgres")))]
@@ -11,42 +7,12 @@ pub trait ResourceRow: Send + Unpin {}
 #[cfg(not(any(feature = "sqlite", feature = "postgres")))]
 impl<T: Send + Unpin> ResourceRow for T {}
 
-/// A connection pool the scoped queries run on (`FromRef` of the app state). Cheap to clone.
+/// A row type readable from every database the crate was built for.
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub enum Database {
-    /// SQLite (feature `sqlite`).
-    #[cfg(feature = "sqlite")]
-    Sqlite(sqlx::SqlitePool),
-    /// PostgreSQL (feature `postgres`).
-    #[cfg(feature = "postgres")]
-    Postgres(sqlx::PgPool),
-}
+pub use crate::sql::SqlRow as ResourceRow;
 
-/// A row type readable from every database the crate was built for.
-#[cfg(all(feature = "sqlite", feature = "postgres"))]
-pub trait ResourceRow:
-    for<'r> sqlx::FromRow<'r, SqliteRow> + for<'r> sqlx::FromRow<'r, PgRow> + Send + Unpin
-{
-}
-#[cfg(all(feature = "sqlite", feature = "postgres"))]
-impl<T> ResourceRow for T where
-    T: for<'r> sqlx::FromRow<'r, SqliteRow> + for<'r> sqlx::FromRow<'r, PgRow> + Send + Unpin
-{
-}
-
-/// A row type readable from every database the crate was built for.
-#[cfg(all(feature = "sqlite", not(feature = "postgres")))]
-pub trait ResourceRow: for<'r> sqlx::FromRow<'r, SqliteRow> + Send + Unpin {}
-#[cfg(all(feature = "sqlite", not(feature = "postgres")))]
-impl<T> ResourceRow for T where T: for<'r> sqlx::FromRow<'r, SqliteRow> + Send + Unpin {}
-
-/// A row type readable from every database the crate was built for.
-#[cfg(all(feature = "postgres", not(feature = "sqlite")))]
-pub trait ResourceRow: for<'r> sqlx::FromRow<'r, PgRow> + Send + Unpin {}
-#[cfg(all(feature = "postgres", not(feature = "sqlite")))]
-impl<T> ResourceRow for T where T: for<'r> sqlx::FromRow<'r, PgRow> + Send + Unpin {}
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+use crate::sql::Database;
 
 /// Runs `$body` with `$pool` bound to whichever pool `$db` holds.
 #[cfg(any(feature = "sqlite", feature = "postgres"))]

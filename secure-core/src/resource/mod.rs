@@ -28,8 +28,6 @@ mod statements;
 
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub use authorized::{Authorized, AuthorizedList, Value};
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
-pub use db::Database;
 pub use db::ResourceRow;
 /// `#[derive(Resource)]`: the names and id format from `#[resource(..)]`, the columns from
 /// the fields.

@@ -3,6 +3,7 @@
 use super::authorized::page;
 use super::*;
 use crate::error::ApiError;
+use crate::sql::Database;
 use sqlx::sqlite::SqlitePoolOptions;
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]

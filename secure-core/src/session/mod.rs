@@ -40,7 +40,7 @@
 //! # let _ = app;
 //! ```
 //!
-//! For several instances, use a shared store (`SqlxSessionStore` on PostgreSQL, with the
+//! For several instances, use a shared store (`SqlSessionStore` on PostgreSQL, with the
 //! features `sqlite`/`postgres`) and the same [`CsrfKey`] everywhere.
 
 pub mod csrf;
@@ -57,5 +57,5 @@ pub use manager::{
     DEFAULT_ABSOLUTE_TIMEOUT, DEFAULT_IDLE_TIMEOUT, SessionError, SessionManager, StartedSession,
 };
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
-pub use sql::SqlxSessionStore;
+pub use sql::SqlSessionStore;
 pub use store::{MemorySessionStore, SessionRecord, SessionStore};

@@ -1,7 +1,8 @@
 //! SQL built from strings: a `format!`, a `+` of strings, or a local grown with `push_str`,
-//! `+=` or `write!`, passed to sqlx's `query`, `query_as` or `query_scalar` (directly, behind
-//! `&`, `.as_str()` or `AssertSqlSafe(..)`, or through a local variable, typed or not) is a
-//! compile error (OWASP A03 injection, ASVS 5.3.4).
+//! `+=` or `write!`, passed to sqlx's `query`, `query_as` or `query_scalar`, or to a
+//! `Database`'s or `Transaction`'s `.query(..)` (directly, behind `&`, `.as_str()` or
+//! `AssertSqlSafe(..)`, or through a local variable, typed or not) is a compile error (OWASP
+//! A03 injection, ASVS 5.3.4).
 
 use std::collections::HashMap;
 
@@ -19,7 +20,21 @@ const QUERY_FNS: &[&str] = &[
     "query_scalar_with",
 ];
 
-const FIX: &str = "SQL built from strings can be injected: write the SQL as a string literal and pass values with `.bind(..)`, such as `sqlx::query(\"SELECT * FROM notes WHERE id = $1\").bind(id)`";
+const FIX: &str = "SQL built from strings can be injected: write the SQL as a string literal and pass values with `.bind(..)`, such as `db.query(\"SELECT * FROM notes WHERE id = $1\").bind(id)`";
+
+/// The SQL argument of a query: the first argument of sqlx's `query*(..)` functions, or of a
+/// `.query(..)` method call (secure-core's `Database` and `Transaction`).
+fn query_argument(e: &Expr) -> Option<&Expr> {
+    match e {
+        Expr::Call(call) => {
+            let is_query = matches!(&*call.func, Expr::Path(p)
+                if p.path.segments.last().is_some_and(|s| QUERY_FNS.contains(&s.ident.to_string().as_str())));
+            if is_query { call.args.first() } else { None }
+        }
+        Expr::MethodCall(m) if m.method == "query" => m.args.first(),
+        _ => None,
+    }
+}
 
 /// Reports every query built from a formatted string in `block`.
 pub(crate) fn check(cx: &mut Ctxt, block: &syn::Block) {
@@ -45,10 +60,8 @@ pub(crate) fn check(cx: &mut Ctxt, block: &syn::Block) {
 pub(crate) fn statements(block: &syn::Block) -> Vec<proc_macro2::TokenStream> {
     struct Collect(Vec<proc_macro2::TokenStream>);
     impl<'ast> Visit<'ast> for Collect {
-        fn visit_expr_call(&mut self, call: &'ast syn::ExprCall) {
-            let is_query = matches!(&*call.func, Expr::Path(p)
-                if p.path.segments.last().is_some_and(|s| QUERY_FNS.contains(&s.ident.to_string().as_str())));
-            if is_query && let Some(first) = call.args.first() {
+        fn visit_expr(&mut self, e: &'ast Expr) {
+            if let Some(first) = query_argument(e) {
                 match peel(first) {
                     e @ Expr::Lit(syn::ExprLit {
                         lit: syn::Lit::Str(_),
@@ -66,7 +79,7 @@ pub(crate) fn statements(block: &syn::Block) -> Vec<proc_macro2::TokenStream> {
                     _ => {}
                 }
             }
-            visit::visit_expr_call(self, call);
+            visit::visit_expr(self, e);
         }
     }
     let mut collect = Collect(Vec::new());
@@ -185,34 +198,35 @@ impl<'ast> Visit<'ast> for Finder {
         {
             self.formatted.entry(id.to_string()).or_insert("`write!`");
         }
+        if let Some(first) = query_argument(e) {
+            self.check_argument(first);
+        }
         visit::visit_expr(self, e);
     }
+}
 
-    fn visit_expr_call(&mut self, call: &'ast syn::ExprCall) {
-        let is_query = matches!(&*call.func, Expr::Path(p)
-            if p.path.segments.last().is_some_and(|s| QUERY_FNS.contains(&s.ident.to_string().as_str())));
-        if is_query && let Some(first) = call.args.first() {
-            match peel(first) {
-                Expr::Macro(m) if is_format(&m.mac) => {
-                    self.found
-                        .push((quote::ToTokens::to_token_stream(&m.mac), None));
-                }
-                e @ Expr::Binary(b) if matches!(b.op, syn::BinOp::Add(_)) => {
-                    self.found.push((quote::ToTokens::to_token_stream(e), None));
-                }
-                Expr::Path(p) => {
-                    if let Some(id) = p.path.get_ident()
-                        && let Some(how) = self.formatted.get(&id.to_string())
-                    {
-                        self.found.push((
-                            quote::ToTokens::to_token_stream(id),
-                            Some((id.clone(), how)),
-                        ));
-                    }
-                }
-                _ => {}
+impl Finder {
+    /// Records `first`, a query's SQL argument, when it was built from strings.
+    fn check_argument(&mut self, first: &Expr) {
+        match peel(first) {
+            Expr::Macro(m) if is_format(&m.mac) => {
+                self.found
+                    .push((quote::ToTokens::to_token_stream(&m.mac), None));
             }
+            e @ Expr::Binary(b) if matches!(b.op, syn::BinOp::Add(_)) => {
+                self.found.push((quote::ToTokens::to_token_stream(e), None));
+            }
+            Expr::Path(p) => {
+                if let Some(id) = p.path.get_ident()
+                    && let Some(how) = self.formatted.get(&id.to_string())
+                {
+                    self.found.push((
+                        quote::ToTokens::to_token_stream(id),
+                        Some((id.clone(), how)),
+                    ));
+                }
+            }
+            _ => {}
         }
-        visit::visit_expr_call(self, call);
     }
 }

@@ -8,8 +8,9 @@ use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Once};
 
-use secure_core::auth::refresh::{MemoryRefreshTokenStore, SqlxRefreshTokenStore};
-use secure_core::session::{MemorySessionStore, SqlxSessionStore};
+use secure_core::auth::refresh::{MemoryRefreshTokenStore, SqlRefreshTokenStore};
+use secure_core::session::{MemorySessionStore, SqlSessionStore};
+use secure_core::sql::Database;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 use sqlx::{PgPool, SqlitePool};
@@ -168,32 +169,22 @@ const REFRESH_DUMP: &str = "SELECT t.token_hash || ' ' || t.family_id || ' ' || 
 const SESSION_DUMP: &str =
     "SELECT id_hash || ' ' || subject || ' ' || roles || ' ' || amr FROM secure_sessions";
 
-macro_rules! inspect_sql {
-    ($db:ty) => {
-        impl Inspect for SqlxRefreshTokenStore<$db> {
-            async fn stored_text(&self) -> String {
-                let rows: Vec<(String,)> = sqlx::query_as(REFRESH_DUMP)
-                    .fetch_all(self.pool())
-                    .await
-                    .unwrap();
-                rows.into_iter().map(|r| r.0 + "\n").collect()
-            }
-        }
-
-        impl Inspect for SqlxSessionStore<$db> {
-            async fn stored_text(&self) -> String {
-                let rows: Vec<(String,)> = sqlx::query_as(SESSION_DUMP)
-                    .fetch_all(self.pool())
-                    .await
-                    .unwrap();
-                rows.into_iter().map(|r| r.0 + "\n").collect()
-            }
-        }
-    };
+async fn dump(db: &Database, sql: &'static str) -> String {
+    let rows: Vec<(String,)> = db.query(sql).fetch_all().await.unwrap();
+    rows.into_iter().map(|r| r.0 + "\n").collect()
 }
 
-inspect_sql!(sqlx::Sqlite);
-inspect_sql!(sqlx::Postgres);
+impl Inspect for SqlRefreshTokenStore {
+    async fn stored_text(&self) -> String {
+        dump(self.database(), REFRESH_DUMP).await
+    }
+}
+
+impl Inspect for SqlSessionStore {
+    async fn stored_text(&self) -> String {
+        dump(self.database(), SESSION_DUMP).await
+    }
+}
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
@@ -320,8 +311,9 @@ macro_rules! for_each_store {
                 #[tokio::test]
                 async fn $name() {
                     let db = crate::identity_support::SqliteDb::new().await;
-                    secure_core::sql::migrate(&db.pool).await.unwrap();
-                    let store = $sqlx::new(db.pool.clone());
+                    let database = secure_core::sql::Database::from(db.pool.clone());
+                    database.migrate().await.unwrap();
+                    let store = $sqlx::new(database);
                     super::$name(store).await;
                     db.cleanup().await;
                 }
@@ -340,8 +332,9 @@ macro_rules! for_each_store {
                     else {
                         return;
                     };
-                    secure_core::sql::migrate(&db.pool).await.unwrap();
-                    let store = $sqlx::new(db.pool.clone());
+                    let database = secure_core::sql::Database::from(db.pool.clone());
+                    database.migrate().await.unwrap();
+                    let store = $sqlx::new(database);
                     super::$name(store).await;
                     db.cleanup().await;
                 }

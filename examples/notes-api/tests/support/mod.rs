@@ -132,7 +132,9 @@ async fn spawn_on(
         .await
         .expect("test database opens");
     // Tests start together on one shared PostgreSQL: migrating must be safe without retries.
-    db.migrate().await.expect("test database migrates");
+    notes_api::migrate(&db)
+        .await
+        .expect("test database migrates");
     let options = notes_api::Options {
         password_hasher: PasswordHasher::with_params(TEST_ARGON2).expect("test Argon2 parameters"),
     };
@@ -153,16 +155,6 @@ async fn spawn_on(
         sqlite_file,
         service,
     }
-}
-
-/// Runs `$body` with `$pool` bound to the pool of the database at `$url`, whichever kind.
-macro_rules! on_pool {
-    ($url:expr, |$pool:ident| $body:expr) => {
-        match notes_api::connect($url).await.expect("db") {
-            notes_api::Db::Sqlite($pool) => $body,
-            notes_api::Db::Postgres($pool) => $body,
-        }
-    };
 }
 
 impl TestApp {
@@ -187,34 +179,30 @@ impl TestApp {
     /// One text column of the first row `sql` (a constant with `$1`) finds for `bind`, read
     /// straight from the database, as an attacker with a dump would.
     pub async fn sql_text(&self, sql: &'static str, bind: &str) -> Option<String> {
-        on_pool!(&self.database_url, |pool| sqlx::query_scalar(sql)
+        let db = notes_api::connect(&self.database_url).await.expect("db");
+        let row: Option<(Option<String>,)> = db
+            .query(sql)
             .bind(bind)
-            .fetch_optional(&pool)
+            .fetch_optional()
             .await
-            .expect("query")
-            .flatten())
+            .expect("query");
+        row.and_then(|r| r.0)
     }
 
-    /// Runs `sql` (a constant with `$1`, `$2`) with two text binds.
-    pub async fn sql_exec(&self, sql: &'static str, a: &str, b: &str) -> u64 {
-        on_pool!(&self.database_url, |pool| sqlx::query(sql)
+    /// Runs `sql` (a constant with `$1`, `$2`) with two binds.
+    pub async fn sql_exec(
+        &self,
+        sql: &'static str,
+        a: impl Into<secure_core::sql::Value>,
+        b: impl Into<secure_core::sql::Value>,
+    ) -> u64 {
+        let db = notes_api::connect(&self.database_url).await.expect("db");
+        db.query(sql)
             .bind(a)
             .bind(b)
-            .execute(&pool)
+            .execute()
             .await
             .expect("statement")
-            .rows_affected())
-    }
-
-    /// Runs `sql` (a constant with `$1`, `$2`) with an integer and a text bind.
-    pub async fn sql_exec_int(&self, sql: &'static str, a: i64, b: &str) -> u64 {
-        on_pool!(&self.database_url, |pool| sqlx::query(sql)
-            .bind(a)
-            .bind(b)
-            .execute(&pool)
-            .await
-            .expect("statement")
-            .rows_affected())
     }
 
     /// `POST /session/login`: the `name=value` session cookie and the CSRF token.

@@ -50,7 +50,7 @@ mod store;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
-pub use sql::SqlxRefreshTokenStore;
+pub use sql::SqlRefreshTokenStore;
 pub use store::{
     MemoryRefreshTokenStore, NewFamily, NewToken, RefreshTokenStore, Rotation, TokenRecord,
 };

@@ -1,14 +1,14 @@
-//! [`RefreshTokenStore`] on SQLite and PostgreSQL through sqlx, with the same SQL for both
-//! (bind parameters only; every statement is a `&'static str`).
-
-use std::fmt;
+//! [`RefreshTokenStore`] on the service's [`Database`], with the same SQL for SQLite and
+//! PostgreSQL (bind parameters only; every statement is a `&'static str`).
 
 use super::store::{NewFamily, NewToken, RefreshTokenStore, Rotation, TokenRecord};
 use crate::error::StoreError;
+use crate::sql::Database;
 
-/// Refresh-token families in SQLite or PostgreSQL (features `sqlite`, `postgres`).
+/// Refresh-token families in the service's [`Database`] (SQLite or PostgreSQL; features
+/// `sqlite`, `postgres`).
 ///
-/// Create the tables with [`crate::sql::migrate`] at start-up (safe when several instances
+/// Create the tables with [`Database::migrate`] at start-up (safe when several instances
 /// start at once), or by copying `secure-core/migrations/0001_secure_refresh_tokens.sql`
 /// into the application's own `migrations/` folder.
 ///
@@ -19,40 +19,33 @@ use crate::error::StoreError;
 ///
 #[cfg_attr(feature = "sqlite", doc = "```")]
 #[cfg_attr(not(feature = "sqlite"), doc = "```ignore")]
-/// use secure_core::auth::refresh::{RefreshTokens, SqlxRefreshTokenStore};
+/// use secure_core::auth::refresh::{RefreshTokens, SqlRefreshTokenStore};
+/// use secure_core::sql::Database;
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let pool = sqlx::SqlitePool::connect("sqlite::memory:").await?;
-/// secure_core::sql::migrate(&pool).await?;
-/// let store = SqlxRefreshTokenStore::new(pool);
-/// let tokens = RefreshTokens::new(store);
+/// let db = Database::connect("sqlite::memory:").await?;
+/// db.migrate().await?;
+/// let tokens = RefreshTokens::new(SqlRefreshTokenStore::new(db));
 /// let issued = tokens.issue("user-42").await?;
 /// assert_eq!(tokens.rotate(&issued.token).await?.subject, "user-42");
 /// # Ok(())
 /// # }
 /// ```
-pub struct SqlxRefreshTokenStore<DB: sqlx::Database> {
-    pool: sqlx::Pool<DB>,
+#[derive(Debug, Clone)]
+pub struct SqlRefreshTokenStore {
+    db: Database,
 }
 
-impl<DB: sqlx::Database> SqlxRefreshTokenStore<DB> {
-    /// A store on `pool`, whose tables [`crate::sql::migrate`] created.
-    pub fn new(pool: sqlx::Pool<DB>) -> Self {
-        SqlxRefreshTokenStore { pool }
+impl SqlRefreshTokenStore {
+    /// A store on `db`, whose tables [`Database::migrate`] created.
+    pub fn new(db: Database) -> Self {
+        SqlRefreshTokenStore { db }
     }
 
-    /// The pool.
-    pub fn pool(&self) -> &sqlx::Pool<DB> {
-        &self.pool
-    }
-}
-
-impl<DB: sqlx::Database> fmt::Debug for SqlxRefreshTokenStore<DB> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SqlxRefreshTokenStore")
-            .field("database", &DB::NAME)
-            .finish_non_exhaustive()
+    /// The database.
+    pub fn database(&self) -> &Database {
+        &self.db
     }
 }
 
@@ -108,124 +101,117 @@ fn record(r: Row) -> TokenRecord {
     }
 }
 
-macro_rules! sqlx_refresh_store {
-    ($db:ty) => {
-        impl RefreshTokenStore for SqlxRefreshTokenStore<$db> {
-            async fn create_family(
-                &self,
-                family: NewFamily,
-                first: NewToken,
-            ) -> Result<(), StoreError> {
-                let mut tx = self.pool.begin().await.map_err(StoreError::new)?;
-                sqlx::query(INSERT_FAMILY)
-                    .bind(&family.family_id)
-                    .bind(&family.subject)
-                    .bind(family.created_at)
-                    .bind(family.expires_at)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(StoreError::new)?;
-                sqlx::query(INSERT_TOKEN)
-                    .bind(&first.token_hash)
-                    .bind(&family.family_id)
-                    .bind(first.issued_at)
-                    .bind(first.expires_at.min(family.expires_at))
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(StoreError::new)?;
-                tx.commit().await.map_err(StoreError::new)
-            }
+impl RefreshTokenStore for SqlRefreshTokenStore {
+    async fn create_family(&self, family: NewFamily, first: NewToken) -> Result<(), StoreError> {
+        let mut tx = self.db.begin().await.map_err(StoreError::new)?;
+        tx.query(INSERT_FAMILY)
+            .bind(&family.family_id)
+            .bind(&family.subject)
+            .bind(family.created_at)
+            .bind(family.expires_at)
+            .execute()
+            .await
+            .map_err(StoreError::new)?;
+        tx.query(INSERT_TOKEN)
+            .bind(first.token_hash)
+            .bind(family.family_id)
+            .bind(first.issued_at)
+            .bind(first.expires_at.min(family.expires_at))
+            .execute()
+            .await
+            .map_err(StoreError::new)?;
+        tx.commit().await.map_err(StoreError::new)
+    }
 
-            async fn rotate(
-                &self,
-                old_hash: &str,
-                new: NewToken,
-                now: i64,
-            ) -> Result<Rotation, StoreError> {
-                let mut tx = self.pool.begin().await.map_err(StoreError::new)?;
-                let claimed = sqlx::query(CLAIM)
-                    .bind(old_hash)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(StoreError::new)?
-                    .rows_affected()
-                    == 1;
-                let found: Option<Row> = sqlx::query_as(FIND)
-                    .bind(old_hash)
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(StoreError::new)?;
-                let Some(mut old) = found.map(record) else {
-                    tx.rollback().await.map_err(StoreError::new)?;
-                    return Ok(Rotation::Unknown);
-                };
-                if !claimed {
-                    tx.rollback().await.map_err(StoreError::new)?;
-                    return Ok(Rotation::Refused(old));
-                }
-                sqlx::query(INSERT_TOKEN)
-                    .bind(&new.token_hash)
-                    .bind(&old.family_id)
-                    .bind(new.issued_at)
-                    .bind(new.expires_at.min(old.family_expires_at))
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(StoreError::new)?;
-                tx.commit().await.map_err(StoreError::new)?;
-                old.used_at = None;
-                Ok(Rotation::Rotated(old))
-            }
-
-            async fn find(&self, token_hash: &str) -> Result<Option<TokenRecord>, StoreError> {
-                let found: Option<Row> = sqlx::query_as(FIND)
-                    .bind(token_hash)
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err(StoreError::new)?;
-                Ok(found.map(record))
-            }
-
-            async fn revoke_family(&self, family_id: &str, now: i64) -> Result<bool, StoreError> {
-                let done = sqlx::query(REVOKE_FAMILY)
-                    .bind(family_id)
-                    .bind(now)
-                    .execute(&self.pool)
-                    .await
-                    .map_err(StoreError::new)?;
-                Ok(done.rows_affected() > 0)
-            }
-
-            async fn revoke_subject(&self, subject: &str, now: i64) -> Result<u64, StoreError> {
-                let done = sqlx::query(REVOKE_SUBJECT)
-                    .bind(subject)
-                    .bind(now)
-                    .execute(&self.pool)
-                    .await
-                    .map_err(StoreError::new)?;
-                Ok(done.rows_affected())
-            }
-
-            async fn purge_expired(&self, now: i64) -> Result<u64, StoreError> {
-                let mut tx = self.pool.begin().await.map_err(StoreError::new)?;
-                sqlx::query(PURGE_TOKENS)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(StoreError::new)?;
-                let done = sqlx::query(PURGE_FAMILIES)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(StoreError::new)?;
-                tx.commit().await.map_err(StoreError::new)?;
-                Ok(done.rows_affected())
-            }
+    async fn rotate(
+        &self,
+        old_hash: &str,
+        new: NewToken,
+        now: i64,
+    ) -> Result<Rotation, StoreError> {
+        let mut tx = self.db.begin().await.map_err(StoreError::new)?;
+        let claimed = tx
+            .query(CLAIM)
+            .bind(old_hash)
+            .bind(now)
+            .execute()
+            .await
+            .map_err(StoreError::new)?
+            == 1;
+        let found: Option<Row> = tx
+            .query(FIND)
+            .bind(old_hash)
+            .fetch_optional()
+            .await
+            .map_err(StoreError::new)?;
+        let Some(mut old) = found.map(record) else {
+            tx.rollback().await.map_err(StoreError::new)?;
+            return Ok(Rotation::Unknown);
+        };
+        if !claimed {
+            tx.rollback().await.map_err(StoreError::new)?;
+            return Ok(Rotation::Refused(old));
         }
-    };
-}
+        tx.query(INSERT_TOKEN)
+            .bind(new.token_hash)
+            .bind(&old.family_id)
+            .bind(new.issued_at)
+            .bind(new.expires_at.min(old.family_expires_at))
+            .execute()
+            .await
+            .map_err(StoreError::new)?;
+        tx.commit().await.map_err(StoreError::new)?;
+        old.used_at = None;
+        Ok(Rotation::Rotated(old))
+    }
 
-#[cfg(feature = "sqlite")]
-sqlx_refresh_store!(sqlx::Sqlite);
-#[cfg(feature = "postgres")]
-sqlx_refresh_store!(sqlx::Postgres);
+    async fn find(&self, token_hash: &str) -> Result<Option<TokenRecord>, StoreError> {
+        let found: Option<Row> = self
+            .db
+            .query(FIND)
+            .bind(token_hash)
+            .fetch_optional()
+            .await
+            .map_err(StoreError::new)?;
+        Ok(found.map(record))
+    }
+
+    async fn revoke_family(&self, family_id: &str, now: i64) -> Result<bool, StoreError> {
+        let changed = self
+            .db
+            .query(REVOKE_FAMILY)
+            .bind(family_id)
+            .bind(now)
+            .execute()
+            .await
+            .map_err(StoreError::new)?;
+        Ok(changed > 0)
+    }
+
+    async fn revoke_subject(&self, subject: &str, now: i64) -> Result<u64, StoreError> {
+        self.db
+            .query(REVOKE_SUBJECT)
+            .bind(subject)
+            .bind(now)
+            .execute()
+            .await
+            .map_err(StoreError::new)
+    }
+
+    async fn purge_expired(&self, now: i64) -> Result<u64, StoreError> {
+        let mut tx = self.db.begin().await.map_err(StoreError::new)?;
+        tx.query(PURGE_TOKENS)
+            .bind(now)
+            .execute()
+            .await
+            .map_err(StoreError::new)?;
+        let purged = tx
+            .query(PURGE_FAMILIES)
+            .bind(now)
+            .execute()
+            .await
+            .map_err(StoreError::new)?;
+        tx.commit().await.map_err(StoreError::new)?;
+        Ok(purged)
+    }
+}

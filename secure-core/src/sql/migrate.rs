@@ -1,32 +1,4 @@
-//! secure-core's tables in SQLite or PostgreSQL (features `sqlite`, `postgres`): the
-//! refresh-token and session stores' schema, migrated at start-up so that any number of
-//! instances can start at once.
-//!
-//! [`migrate`] runs secure-core's migrations (`secure-core/migrations`, history in the table
-//! `_secure_core_migrations`); [`migrate_with`] runs the application's own sqlx migrations
-//! right after, under the same guard. Instances that start together on one database wait
-//! for each other instead of racing on `CREATE TABLE`:
-//!
-//! - PostgreSQL: sqlx's migrator holds an advisory lock (`pg_advisory_lock`) for each run, so
-//!   one instance migrates while the others wait, then find nothing left to do.
-//! - SQLite: both runs happen in one `BEGIN IMMEDIATE` transaction, which holds the
-//!   database's write lock from the start; another process waits for it (retrying while the
-//!   file is busy, for up to [`SQLITE_WAIT`]) and then sees the migrations applied.
-//!
-//! A failure names the tables and the database's own message (never the connection URL).
-//!
-#![cfg_attr(feature = "sqlite", doc = "```")]
-#![cfg_attr(not(feature = "sqlite"), doc = "```ignore")]
-//! # #[tokio::main(flavor = "current_thread")]
-//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let pool = sqlx::SqlitePool::connect("sqlite::memory:").await?;
-//! secure_core::sql::migrate(&pool).await?;
-//! // With the app's own migrations: `static APP: Migrator = sqlx::migrate!();`, then
-//! // secure_core::sql::migrate_with(&pool, &APP).await?;
-//! secure_core::sql::migrate(&pool).await?; // a second run finds nothing to do
-//! # Ok(())
-//! # }
-//! ```
+//! Migrations of secure-core's tables, and the application's under the same guard.
 
 use std::fmt;
 use std::future::Future;
@@ -51,7 +23,7 @@ static SECURE_MIGRATOR: LazyLock<Migrator> = LazyLock::new(|| {
 });
 
 /// Creates or updates secure-core's tables (refresh tokens, sessions). Safe to call from
-/// every instance at once; see the [module docs](self).
+/// every instance at once; see the [module docs](crate::sql).
 pub async fn migrate<DB: SqlDatabase>(pool: &sqlx::Pool<DB>) -> Result<(), MigrationError> {
     DB::run_migrations(pool, None).await
 }
@@ -207,7 +179,7 @@ impl SqlDatabase for sqlx::Sqlite {
 
 /// `SQLITE_BUSY` and its extended codes (`SQLITE_BUSY_SNAPSHOT`, ...).
 #[cfg(feature = "sqlite")]
-fn is_busy(e: &sqlx::Error) -> bool {
+pub(super) fn is_busy(e: &sqlx::Error) -> bool {
     const SQLITE_BUSY: i32 = 5;
     match e {
         sqlx::Error::Database(db) => db
