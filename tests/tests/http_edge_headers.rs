@@ -251,11 +251,35 @@ async fn api_headers_are_on_every_kind_of_response() {
             req("GET", "/boom").body(Body::empty()).unwrap(),
             StatusCode::INTERNAL_SERVER_ERROR,
         ),
+        (
+            "414",
+            req("GET", &format!("/health?q={}", "a".repeat(9 * 1024)))
+                .body(Body::empty())
+                .unwrap(),
+            StatusCode::URI_TOO_LONG,
+        ),
+        (
+            "431",
+            req("GET", "/health")
+                .header("x-padding", "p".repeat(20 * 1024))
+                .header("x-more-padding", "p".repeat(20 * 1024))
+                .body(Body::empty())
+                .unwrap(),
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+        ),
     ];
     for (what, request, status) in cases {
         let (got, headers) = send(&app, request).await;
         assert_eq!(got, status, "{what}");
         assert_api_headers(what, &headers);
+        if !status.is_success() {
+            assert_eq!(
+                headers[header::CONTENT_TYPE],
+                "application/problem+json",
+                "{what}"
+            );
+            assert!(headers.get("x-request-id").is_some(), "{what}");
+        }
     }
 }
 

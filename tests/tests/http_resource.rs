@@ -273,10 +273,26 @@ async fn scopes(app: &App) {
 
     let (_, list) = app.send("GET", "/notes", &bob).await;
     assert_eq!(list, r#"[{"id":"bbb1","title":"b1"}]"#);
-    assert_eq!(
-        app.send("GET", "/notes?page=x", &bob).await.0,
-        StatusCode::BAD_REQUEST
-    );
+    // The query string reads as any validated query: percent-decoded, unknown parameters
+    // and malformed numbers refused (422), as a body's are.
+    assert_eq!(app.send("GET", "/notes?page=%30", &bob).await.1, list);
+    for refused in [
+        "/notes?page=x",
+        "/notes?page=-1",
+        "/notes?page=1&page=2",
+        "/notes?page=99999999999",
+        "/notes?owner_id=aaa",
+        "/notes?limit=1000",
+    ] {
+        let (status, body) = app.send("GET", refused, &bob).await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{refused}: {body}"
+        );
+    }
+    let (_, unknown) = app.send("GET", "/notes?owner_id=aaa", &bob).await;
+    assert!(unknown.contains("unknown_field"), "{unknown}");
 
     let admin = Identity::new("root", 1_700_000_000).with_roles(["admin"]);
     let (_, all) = app.send("GET", "/notes", &admin).await;

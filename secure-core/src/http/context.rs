@@ -17,6 +17,32 @@ use crate::audit::{self, RequestContext};
 use crate::error::{FixedCode, Problem};
 use crate::ratelimit::{ClientAddr, RateLimiter};
 
+/// The longest request target (path and query) answered: 8 KiB, as nginx's header buffers.
+/// Longer: 414 problem+json.
+pub const MAX_URI_BYTES: usize = 8 * 1024;
+
+/// The most header bytes (names, values and their separators) answered: 32 KiB, as nginx's
+/// `large_client_header_buffers`. More: 431 problem+json. (A head over 64 KiB in all is
+/// closed by the server before it reaches the stack, with a bare 431.)
+pub const MAX_HEADER_BYTES: usize = 32 * 1024;
+
+/// The status a head too large for [`MAX_URI_BYTES`] or [`MAX_HEADER_BYTES`] gets.
+fn oversized_head(request: &Request) -> Option<StatusCode> {
+    let target = request
+        .uri()
+        .path_and_query()
+        .map_or(0, |p| p.as_str().len());
+    if target > MAX_URI_BYTES {
+        return Some(StatusCode::URI_TOO_LONG);
+    }
+    let headers: usize = request
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum();
+    (headers > MAX_HEADER_BYTES).then_some(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE)
+}
+
 /// The request id header, kept from the client when well formed, else generated.
 pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -107,8 +133,29 @@ where
                 client.to_string()
             },
         };
+        if let Some(status) = oversized_head(&request) {
+            let reason = if status == StatusCode::URI_TOO_LONG {
+                "uri_too_long"
+            } else {
+                "headers_too_large"
+            };
+            audit::with_context(Some(context), || {
+                audit::emit("request", audit::Outcome::Denied, None, reason);
+            });
+            let detail = if status == StatusCode::URI_TOO_LONG {
+                "The request target is longer than this service accepts."
+            } else {
+                "The request headers are larger than this service accepts."
+            };
+            return RequestContextFuture {
+                inner: None,
+                refused: Some(Problem::new(status, detail).into_response()),
+                request_id,
+            };
+        }
         RequestContextFuture {
-            inner: audit::scoped(context, self.inner.call(request)),
+            inner: Some(audit::scoped(context, self.inner.call(request))),
+            refused: None,
             request_id,
         }
     }
@@ -118,7 +165,9 @@ pin_project! {
     /// The future of [`RequestContextService`].
     pub struct RequestContextFuture<F> {
         #[pin]
-        inner: audit::Scoped<F>,
+        inner: Option<audit::Scoped<F>>,
+        // A head too large: answered without calling the routes.
+        refused: Option<Response>,
         request_id: String,
     }
 }
@@ -131,7 +180,12 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let response = ready!(this.inner.poll(cx))?;
+        let response = match (this.inner.as_pin_mut(), this.refused.take()) {
+            (Some(inner), _) => ready!(inner.poll(cx))?,
+            (None, Some(refused)) => refused,
+            // Polled again after it finished.
+            (None, None) => Problem::internal().into_response(),
+        };
         let mut response = to_problem(response, this.request_id);
         if let Ok(value) = HeaderValue::from_str(this.request_id) {
             response.headers_mut().insert(REQUEST_ID.clone(), value);

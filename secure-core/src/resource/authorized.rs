@@ -3,7 +3,7 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use axum::extract::{FromRef, FromRequestParts, RawPathParams};
+use axum::extract::{FromRef, FromRequestParts, Query, RawPathParams};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 
@@ -14,6 +14,7 @@ use crate::auth::Identity;
 use crate::error::{ApiError, Problem};
 use crate::policy::{Caller, ObjectAccess, SecureInput};
 use crate::sql::Database;
+use crate::validate::{FieldPath, Valid, Validate, ValidationErrors};
 
 /// One row the caller may act on with `A`: loaded through the scoped query, by the id in the
 /// path. Missing and not permitted are the same 404.
@@ -263,32 +264,29 @@ where
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        // The query string as any `Valid<Query<..>>` reads it: percent-decoded, and a
+        // parameter the list does not take (`?owner_id=..`, `?limit=1000`) refused with 422
+        // `unknown_field`, as a body's unknown field is.
+        let params =
+            <Valid<Query<ListParams>> as FromRequestParts<S>>::from_request_parts(parts, state)
+                .await
+                .map_err(IntoResponse::into_response)?;
         let caller = caller(parts)?;
-        let page = page(parts.uri.query()).ok_or_else(|| {
-            Problem::new(
-                axum::http::StatusCode::BAD_REQUEST,
-                "`page` must be a whole number from 0.",
-            )
-            .into_response()
-        })?;
         let db = Database::from_ref(state);
-        Self::load(&db, &caller.identity, page)
+        Self::load(&db, &caller.identity, params.page)
             .await
             .map_err(IntoResponse::into_response)
     }
 }
 
-/// `page` of a query string: 0 when absent; `None` when malformed or given twice.
-pub(super) fn page(query: Option<&str>) -> Option<u32> {
-    let mut found = None;
-    for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
-        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-        if name == "page" {
-            if found.is_some() || value.is_empty() || value.len() > 9 {
-                return None;
-            }
-            found = Some(value.parse::<u32>().ok()?);
-        }
-    }
-    Some(found.unwrap_or(0))
+/// What a list route takes in its query string: the page, from 0.
+#[derive(Debug, serde::Deserialize)]
+struct ListParams {
+    #[serde(default)]
+    page: u32,
+}
+
+/// Any page number is valid; past the last page is an empty page.
+impl Validate for ListParams {
+    fn validate_into(&self, _: &FieldPath<'_>, _: &mut ValidationErrors) {}
 }

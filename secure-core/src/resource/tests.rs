@@ -1,6 +1,5 @@
 //! Scoped loads on SQLite: another user's row is the same 404 as a missing one.
 
-use super::authorized::page;
 use super::*;
 use crate::error::ApiError;
 use crate::sql::Database;
@@ -150,22 +149,6 @@ fn ids_parse_only_in_their_format_and_never_print() {
     }
     let id = Id::<Note>::parse("aaa1").unwrap();
     assert_eq!(format!("{id:?}"), "Id<Note>(..)");
-}
-
-#[test]
-fn page_numbers_are_strict() {
-    assert_eq!(page(None), Some(0));
-    assert_eq!(page(Some("page=3")), Some(3));
-    assert_eq!(page(Some("x=1&page=2")), Some(2));
-    for bad in [
-        "page=",
-        "page=-1",
-        "page=a",
-        "page=1&page=2",
-        "page=99999999999",
-    ] {
-        assert_eq!(page(Some(bad)), None, "{bad}");
-    }
 }
 
 #[tokio::test]
