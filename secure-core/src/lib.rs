@@ -249,15 +249,19 @@ pub use validate::{Valid, Validate, ValidationError, ValidationErrors};
 
 /// One way in: `use secure_core::prelude::*;` brings the three macros (and `Role`, trait and
 /// derive), the router and its routing functions, the configuration and the assembled app,
-/// the caller, the validated extractors and the error a handler returns.
+/// the caller, the validated extractors, the errors a handler returns (and `FieldError`,
+/// `StatusCode`), resources (`Resource`, `Rules`, `Scope`, `Id`, `Read`, `Write`, and with a
+/// database feature `Authorized`, `AuthorizedList` and `Database`) and `FromRef` for sharing
+/// state.
 pub mod prelude {
     pub use crate::Validated;
     pub use crate::error::{ApiError, Problem};
     pub use crate::redact::{ExposeSecret, ExposeSecretMut, SecretBox, SecretString};
     pub use crate::sensitive;
-    pub use crate::validate::{Valid, Validate, ValidationError, ValidationErrors};
+    pub use crate::validate::{FieldError, Valid, Validate, ValidationError, ValidationErrors};
     pub use axum::Json;
-    pub use axum::extract::{Form, Path, Query, State};
+    pub use axum::extract::{Form, FromRef, Path, Query, State};
+    pub use axum::http::StatusCode;
 
     #[cfg(feature = "identity")]
     pub use crate::auth::{AuthError, Authenticator, Principal, Role};
@@ -272,17 +276,27 @@ pub mod prelude {
     pub use crate::routing::{delete, get, patch, post, put};
     #[cfg(feature = "edge")]
     pub use crate::secure_handler;
+
+    #[cfg(all(feature = "edge", any(feature = "sqlite", feature = "postgres")))]
+    pub use crate::resource::{Authorized, AuthorizedList};
+    #[cfg(feature = "edge")]
+    pub use crate::resource::{Id, Read, Resource, Rules, Scope, Write};
+    #[cfg(any(feature = "sqlite", feature = "postgres"))]
+    pub use crate::sql::Database;
 }
 
 /// Items the macros' generated code names. Not a public API: may change in any release.
 #[doc(hidden)]
 pub mod __private {
+    // The generated code names axum through here, so a service needs no axum dependency of
+    // its own (nor one of the same version).
     pub use crate::validate::body;
     pub use crate::validate::rules::{
         self, Elements, ElementsMut, HasBytes, HasLength, StrValue, UrlPolicy,
     };
     pub use crate::validate::sanitize::{Normalization, Sanitize, Sanitizers};
     pub use crate::validate::{FieldPath, Param, Validate, ValidationError, ValidationErrors};
+    pub use axum;
     pub use core::option::Option::{self, None, Some};
     pub use core::result::Result::{self, Err, Ok};
     pub use regex::Regex;

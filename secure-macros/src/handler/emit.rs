@@ -144,23 +144,23 @@ pub(crate) fn handler(policy: &Policy, params: &[Param<'_>], f: &ItemFn) -> Toke
         let var = format_ident!("__arg{}", i);
         bindings.push(quote!(#var));
         if i == last_index && reads_body(ty) {
-            bounds.push(quote_spanned!(ty.span()=> #ty: ::axum::extract::FromRequest<__S>));
+            bounds.push(quote_spanned!(ty.span()=> #ty: ::secure_core::__private::axum::extract::FromRequest<__S>));
             extract.push(quote! {
-                let __request = ::axum::http::Request::from_parts(__parts, __body);
-                let #var = match <#ty as ::axum::extract::FromRequest<__S>>::from_request(__request, &__state).await {
+                let __request = ::secure_core::__private::axum::http::Request::from_parts(__parts, __body);
+                let #var = match <#ty as ::secure_core::__private::axum::extract::FromRequest<__S>>::from_request(__request, &__state).await {
                     ::core::result::Result::Ok(__v) => __v,
                     ::core::result::Result::Err(__rejection) => {
-                        return ::axum::response::IntoResponse::into_response(__rejection);
+                        return ::secure_core::__private::axum::response::IntoResponse::into_response(__rejection);
                     }
                 };
             });
         } else {
-            bounds.push(quote_spanned!(ty.span()=> #ty: ::axum::extract::FromRequestParts<__S>));
+            bounds.push(quote_spanned!(ty.span()=> #ty: ::secure_core::__private::axum::extract::FromRequestParts<__S>));
             extract.push(quote! {
-                let #var = match <#ty as ::axum::extract::FromRequestParts<__S>>::from_request_parts(&mut __parts, &__state).await {
+                let #var = match <#ty as ::secure_core::__private::axum::extract::FromRequestParts<__S>>::from_request_parts(&mut __parts, &__state).await {
                     ::core::result::Result::Ok(__v) => __v,
                     ::core::result::Result::Err(__rejection) => {
-                        return ::axum::response::IntoResponse::into_response(__rejection);
+                        return ::secure_core::__private::axum::response::IntoResponse::into_response(__rejection);
                     }
                 };
             });
@@ -215,7 +215,7 @@ pub(crate) fn handler(policy: &Policy, params: &[Param<'_>], f: &ItemFn) -> Toke
         syn::ReturnType::Type(_, ty) => ty.span(),
         syn::ReturnType::Default => f.sig.ident.span(),
     };
-    let into_response = quote_spanned!(ret_span=> ::axum::response::IntoResponse::into_response);
+    let into_response = quote_spanned!(ret_span=> ::secure_core::__private::axum::response::IntoResponse::into_response);
     let seal = seal(name);
     quote! {
         #(#docs)*
@@ -243,7 +243,7 @@ pub(crate) fn handler(policy: &Policy, params: &[Param<'_>], f: &ItemFn) -> Toke
                     __body: #p::Body,
                     __state: __S,
                     __caller: ::core::option::Option<#p::Caller>,
-                ) -> impl ::core::future::Future<Output = ::axum::response::Response>
+                ) -> impl ::core::future::Future<Output = ::secure_core::__private::axum::response::Response>
                        + ::core::marker::Send {
                     async move {
                         #[allow(unused_mut)]
@@ -311,7 +311,7 @@ fn body_limit(policy: &Policy, params: &[Param<'_>]) -> TokenStream {
 pub(crate) fn seal(name: &syn::Ident) -> TokenStream {
     let p = private();
     quote! {
-        impl<__S> ::axum::handler::Handler<#p::SecureHandlerMarker, __S> for #name
+        impl<__S> ::secure_core::__private::axum::handler::Handler<#p::SecureHandlerMarker, __S> for #name
         where
             __S: #p::RoutedBySecureRouter<#name>
                 + ::core::clone::Clone
@@ -319,8 +319,8 @@ pub(crate) fn seal(name: &syn::Ident) -> TokenStream {
                 + ::core::marker::Sync
                 + 'static,
         {
-            type Future = ::core::future::Ready<::axum::response::Response>;
-            fn call(self, _: ::axum::extract::Request, _: __S) -> Self::Future {
+            type Future = ::core::future::Ready<::secure_core::__private::axum::response::Response>;
+            fn call(self, _: ::secure_core::__private::axum::extract::Request, _: __S) -> Self::Future {
                 ::core::future::ready(#p::not_built())
             }
         }

@@ -76,7 +76,7 @@ fn fallback(f: &syn::ItemFn) -> TokenStream {
                     _: #p::Body,
                     _: __S,
                     _: ::core::option::Option<#p::Caller>,
-                ) -> impl ::core::future::Future<Output = ::axum::response::Response>
+                ) -> impl ::core::future::Future<Output = ::secure_core::__private::axum::response::Response>
                        + ::core::marker::Send {
                     ::core::future::ready(#p::not_built())
                 }
