@@ -70,7 +70,8 @@ async fn main() -> ExitCode {
 
 async fn run(addr: &str, url: &str, owner: &str) -> Result<(), String> {
     let addr: SocketAddr = addr.parse().map_err(|e| format!("address: {e}"))?;
-    // The pool notes-api opens for a SQLite file (`db::connect`), so both pay the same.
+    // The pool notes-api opens for a SQLite file (`secure_core::sql::Database::connect`), so
+    // both pay the same.
     let options = SqliteConnectOptions::from_str(url)
         .map_err(|e| format!("database URL: {e}"))?
         .foreign_keys(true)

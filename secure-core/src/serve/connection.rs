@@ -48,7 +48,7 @@ pub(crate) async fn run(
     peer: SocketAddr,
     slot: Slot,
     address: Option<IpAddr>,
-    mut shared: Shared,
+    shared: Shared,
 ) {
     // Answers are small and written whole: do not hold them back for Nagle's algorithm.
     let _ = stream.set_nodelay(true);
@@ -76,6 +76,11 @@ pub(crate) async fn run(
     if shutting_down {
         connection.as_mut().graceful_shutdown();
     }
+    // Made once and polled by reference: a fresh waiter each time the connection wakes would
+    // lock the eviction and shutdown notifiers twice per request.
+    let mut evicted = std::pin::pin!(activity.evicted());
+    let mut shutdown = shared.shutdown.clone();
+    let mut stopping = std::pin::pin!(async move { shutdown.changed().await.is_ok() });
     loop {
         tokio::select! {
             _ = connection.as_mut() => break,
@@ -87,14 +92,14 @@ pub(crate) async fn run(
                 }
                 Err(Expired::Idle) => break,
             },
-            () = activity.evicted() => {
+            () = evicted.as_mut() => {
                 shared.events.record(ConnectionEvent::Evicted, address);
                 break;
             }
-            changed = shared.shutdown.changed(), if !shutting_down => {
+            changed = stopping.as_mut(), if !shutting_down => {
                 // Idle connections close now, busy ones after their response.
                 shutting_down = true;
-                if changed.is_ok() {
+                if changed {
                     connection.as_mut().graceful_shutdown();
                 }
             }

@@ -59,8 +59,14 @@ impl From<sqlx::PgPool> for Database {
 #[cfg(feature = "sqlite")]
 const SQLITE_OPEN_WAIT: Duration = Duration::from_secs(30);
 
-/// Connections per pool: PostgreSQL's default allows 100 in all, shared by the instances.
-const POOL_SIZE: u32 = 10;
+/// Connections per PostgreSQL pool: the server's default allows 100 in all, shared by the
+/// instances.
+#[cfg(feature = "postgres")]
+const POSTGRES_POOL: u32 = 10;
+
+/// Connections per SQLite pool: each is a worker thread, and one writer at a time anyway.
+#[cfg(feature = "sqlite")]
+const SQLITE_POOL: u32 = 8;
 
 impl Database {
     /// Opens `url`, creating the database when it is missing:
@@ -97,7 +103,7 @@ impl Database {
             return Err(e);
         }
         let pool = PgPoolOptions::new()
-            .max_connections(POOL_SIZE)
+            .max_connections(POSTGRES_POOL)
             .connect(url)
             .await?;
         Ok(Database::Postgres(pool))
@@ -133,7 +139,7 @@ impl Database {
         let deadline = Instant::now() + SQLITE_OPEN_WAIT;
         loop {
             match SqlitePoolOptions::new()
-                .max_connections(POOL_SIZE)
+                .max_connections(SQLITE_POOL)
                 .connect_with(options.clone())
                 .await
             {
