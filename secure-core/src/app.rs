@@ -169,7 +169,7 @@ impl SecureRouter<()> {
         let limiter = config.rate_limiter;
         let authenticator = config.authenticator.map(Arc::new);
         self.assemble(&Arc::new(Stack {
-            authenticator: authenticator.clone(),
+            authenticator,
             limiter: Arc::clone(&limiter),
         }));
         // One tower stack, applied to the routes once. axum boxes a route again for every
@@ -199,8 +199,6 @@ impl SecureRouter<()> {
             .layer(CatchPanicLayer::custom(
                 crate::http::context::panic_response,
             ))
-            // For `Principal` in unprotected routes, and login handlers issuing tokens.
-            .option_layer(authenticator.map(axum::Extension))
             // The default per-client-IP limit of every route.
             .layer(crate::ratelimit::DefaultLimitLayer::new(Arc::clone(
                 &limiter,

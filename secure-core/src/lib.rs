@@ -310,10 +310,10 @@ pub mod __private {
     #[cfg(feature = "edge")]
     pub use crate::auth::Principal;
     #[cfg(feature = "edge")]
-    pub use crate::policy::guard::{not_built, principal};
+    pub use crate::policy::guard::not_built;
     #[cfg(feature = "edge")]
     pub use crate::policy::{
-        Access, Caller, ObjectAccess, RoutePolicy, RoutedBySecureRouter, SecureHandler,
+        Access, ObjectAccess, RoutePolicy, RoutedBySecureRouter, SecureHandler,
         SecureHandlerMarker, SecureInput, Unvalidated,
     };
     #[cfg(feature = "edge")]

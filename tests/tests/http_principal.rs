@@ -1,6 +1,6 @@
-//! `Principal<R>` over HTTP: an axum router driven with tower's `oneshot`. Bearer tokens, the
-//! session-cookie hook, no fallback from a bad bearer token, unknown roles, a missing
-//! Authenticator, and what the responses and the audit log never contain.
+//! `Principal<R>` over HTTP: an assembled app driven with tower's `oneshot`. Bearer tokens, the
+//! session-cookie hook, no fallback from a bad bearer token, unknown roles, a `Principal`
+//! outside an authenticated route, and what the responses and the audit log never contain.
 
 use std::future::Future;
 use std::io::Write;
@@ -9,19 +9,23 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
-use axum::Router;
 use axum::body::Body;
-use axum::http::{Request, StatusCode, header, request::Parts};
-use axum::routing::get;
+use axum::http::{Method, Request, StatusCode, header, request::Parts};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use http_body_util::BodyExt;
 use jsonwebtoken::{Algorithm, EncodingKey};
 use secure_core::SecretBox;
+use secure_core::app::{AssemblyError, SecureApp};
 use secure_core::auth::jwt::{AccessTokenKey, AccessTokens};
 use secure_core::auth::{
     Amr, AuthError, Authenticator, Carrier, Identity, Principal, Role, SessionAuthenticator,
 };
+use secure_core::config::SecurityConfig;
+use secure_core::policy::SecureRouter;
+use secure_core::ratelimit::RateLimiter;
+use secure_core::routing::get;
+use secure_core::secure_handler;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 use tracing_subscriber::fmt::MakeWriter;
@@ -35,6 +39,7 @@ enum AppRole {
     Member,
 }
 
+#[secure_handler(auth)]
 async fn me(user: Principal<AppRole>) -> axum::Json<Value> {
     axum::Json(json!({
         "sub": user.subject(),
@@ -96,7 +101,20 @@ impl SessionAuthenticator for FakeSessions {
 struct Fixture {
     secret: Vec<u8>,
     sessions: Arc<FakeSessions>,
-    app: Router,
+    app: SecureApp,
+}
+
+/// `/me` behind the stack, authenticated by `auth` (no per-IP default limit: `oneshot`
+/// requests have no client address, and the suites send many).
+fn app_with(auth: Authenticator) -> SecureApp {
+    SecureRouter::new()
+        .route("/me", get(me))
+        .into_app(
+            SecurityConfig::new()
+                .authenticator(auth)
+                .rate_limiter(RateLimiter::new().without_default_limit()),
+        )
+        .expect("the app assembles")
 }
 
 fn fixture() -> Fixture {
@@ -105,7 +123,7 @@ fn fixture() -> Fixture {
     let tokens = AccessTokens::builder(key, ISS, AUD).build().unwrap();
     let sessions = Arc::new(FakeSessions::default());
     let auth = Authenticator::new(tokens).with_sessions(sessions.clone());
-    let app = Router::new().route("/me", get(me)).layer(auth.layer());
+    let app = app_with(auth);
     Fixture {
         secret,
         sessions,
@@ -146,7 +164,7 @@ impl Fixture {
 }
 
 async fn call(
-    app: Router,
+    app: SecureApp,
     headers: &[(&str, &str)],
 ) -> (StatusCode, Option<String>, String, Value) {
     let mut request = Request::get("/me");
@@ -396,16 +414,43 @@ async fn a_bad_bearer_token_never_falls_back_to_the_cookie() {
     assert_eq!(f.sessions.calls.load(Ordering::SeqCst), 0);
 }
 
+/// A raw handler that takes a `Principal`, routed as an unprotected row: the stack does not
+/// authenticate it, so no caller reaches it.
+async fn raw_me(user: Principal<AppRole>) -> String {
+    user.subject().to_owned()
+}
+
 #[tokio::test]
-async fn without_an_authenticator_the_answer_is_a_generic_500() {
-    let app = Router::new().route("/me", get(me));
-    let (status, challenge, text, json) = call(app, &[("authorization", "Bearer a.b.c")]).await;
-    assert_problem(status, 500, &text, &json);
-    assert_eq!(challenge, None);
-    assert_eq!(
-        json,
-        json!({"type": "about:blank", "title": "Internal Server Error", "status": 500})
-    );
+async fn a_principal_comes_only_from_the_stack() {
+    // `auth` routes without an authenticator do not assemble.
+    let refused = SecureRouter::new()
+        .route("/me", get(me))
+        .into_app(SecurityConfig::new())
+        .unwrap_err();
+    assert!(matches!(refused, AssemblyError::NoAuthenticator { .. }));
+    // Outside an authenticated route a `Principal` is refused, whatever the request carries:
+    // it never authenticates on its own.
+    let f = fixture();
+    let token = f.token(&Identity::new("user-1", now()).with_roles(["admin"]));
+    let app = SecureRouter::new()
+        .unprotected(
+            Method::GET,
+            "/raw",
+            axum::routing::get(raw_me),
+            "a test of a Principal outside the stack's authentication",
+        )
+        .into_app(SecurityConfig::new().rate_limiter(RateLimiter::new().without_default_limit()))
+        .expect("the app assembles");
+    let response = app
+        .oneshot(
+            Request::get("/raw")
+                .header("authorization", format!("Bearer {token}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
@@ -418,7 +463,7 @@ async fn sessions_only_refuses_bearer_tokens() {
         .issue(&Identity::new("u", now()))
         .unwrap();
     let auth = Authenticator::sessions_only(Arc::new(FakeSessions::default()));
-    let app = Router::new().route("/me", get(me)).layer(auth.layer());
+    let app = app_with(auth);
     let (status, ..) = call(
         app.clone(),
         &[("authorization", &format!("Bearer {token}"))],
@@ -538,13 +583,19 @@ async fn every_refusal_is_an_audit_event_without_the_token() {
     let log = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
     assert!(log.contains("subject=user-1"), "{log}");
 
-    // No Authenticator: an error line for the operator and an audit event.
+    // A `Principal` outside an authenticated route: refused and audited, no credential read.
     capture.0.lock().unwrap().clear();
-    call(Router::new().route("/me", get(me)), &[]).await;
+    let app = SecureRouter::new()
+        .unprotected(
+            Method::GET,
+            "/me",
+            axum::routing::get(raw_me),
+            "a test of a Principal outside the stack's authentication",
+        )
+        .into_app(SecurityConfig::new().rate_limiter(RateLimiter::new().without_default_limit()))
+        .expect("the app assembles");
+    let (status, ..) = call(app, &[]).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
     let log = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
-    assert!(
-        log.contains("ERROR") && log.contains("without an Authenticator"),
-        "{log}"
-    );
-    assert!(log.contains("reason=\"not_configured\""), "{log}");
+    assert!(log.contains("reason=\"no_caller\""), "{log}");
 }

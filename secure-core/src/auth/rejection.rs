@@ -11,7 +11,7 @@ use std::fmt;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use super::Carrier;
+use super::identity::Carrier;
 use crate::error::{ApiError, Problem};
 
 /// An authentication failure. Its response is a problem+json body with a fixed detail.

@@ -1,47 +1,20 @@
-//! The pieces of the per-request path ([`super::pipeline`]) that answer a refusal, and the
-//! ones the macro's adapter calls. Every refusal emits one audit event.
+//! The pieces of the per-request path ([`super::pipeline`]) that answer a refusal. Every
+//! refusal emits one audit event.
 // The error is the response to send, returned straight from the handler: boxing it would only
 // add an allocation to every denial.
 #![allow(clippy::result_large_err)]
 
 use axum::http::StatusCode;
-use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 
-use super::handler::Caller;
 use crate::audit::{self, Outcome};
-use crate::auth::{AuthError, Carrier, Principal, Role, StepUpRequired};
+use crate::auth::{Carrier, StepUpRequired};
 use crate::error::Problem;
 
 /// 403, audited as `access` / `denied` with `reason`.
 pub(crate) fn forbidden(subject: &str, reason: &'static str) -> Response {
     audit::emit("access", Outcome::Denied, Some(subject), reason);
     Problem::new(StatusCode::FORBIDDEN, "You are not allowed to do this.").into_response()
-}
-
-/// The handler's `Principal<R>`, made from the caller the stack authenticated: 401 when a
-/// role name is one `R` does not know (never dropped), or when there is no caller (a
-/// `Principal` on a public route does not compile, so that is a bug: fail closed).
-pub fn principal<R: Role>(caller: Option<Caller>, parts: &Parts) -> Result<Principal<R>, Response> {
-    // On routes that load objects the stack hands the caller over in the extensions.
-    let caller = caller.or_else(|| parts.extensions.get::<Caller>().cloned());
-    let Some(Caller { identity, carrier }) = caller else {
-        audit::emit("auth.token", Outcome::Failure, None, "no_caller");
-        return Err(AuthError::Missing.into_response());
-    };
-    Principal::from_identity(identity, carrier).map_err(|identity| {
-        let event = match carrier {
-            Carrier::BearerToken => "auth.token",
-            Carrier::SessionCookie => "auth.session",
-        };
-        audit::emit(
-            event,
-            Outcome::Failure,
-            Some(&identity.subject),
-            "unknown_role",
-        );
-        AuthError::Invalid.into_response()
-    })
 }
 
 /// 401 asking for a new sign-in when the caller's (`auth_time`, Unix seconds) is more than

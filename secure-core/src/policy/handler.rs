@@ -1,21 +1,9 @@
-//! What a `#[secure_handler]` is to the stack: the trait the macro implements, and the caller
-//! the stack hands to it once the request is admitted.
+//! What a `#[secure_handler]` is to the stack: the trait the macro implements.
 
 use axum::body::Body;
 use axum::http::request::Parts;
 
 use super::route::RoutePolicy;
-use crate::auth::{Carrier, Identity};
-
-/// Who is calling an `auth` route, as the stack authenticated them; handed to the handler's
-/// adapter, which makes its `Principal<R>` from it.
-#[derive(Debug, Clone)]
-pub struct Caller {
-    /// The verified identity.
-    pub identity: Identity,
-    /// What carried the credential.
-    pub carrier: Carrier,
-}
 
 /// A handler made by `#[secure_handler(...)]`: it declares who may call it.
 ///
@@ -34,8 +22,9 @@ pub trait SecureHandler<S>: Clone + Send + Sync + Sized + 'static {
     fn policy(&self) -> RoutePolicy;
 
     /// The adapter the macro writes: extracts (and validates) the handler's arguments from
-    /// `parts` and `body`, its `Principal` from `caller`, and runs it. Called by the stack
-    /// once the request is authenticated, authorised and within its rate limit.
+    /// `parts` and `body` (a `Principal` from the caller the stack put in the extensions),
+    /// and runs it. Called by the stack once the request is authenticated, authorised and
+    /// within its rate limit.
     #[doc(hidden)]
     /// The future is part of the route's own (axum boxes each request's future once).
     fn call(
@@ -43,7 +32,6 @@ pub trait SecureHandler<S>: Clone + Send + Sync + Sized + 'static {
         parts: Parts,
         body: Body,
         state: S,
-        caller: Option<Caller>,
     ) -> impl Future<Output = axum::response::Response> + Send;
 }
 

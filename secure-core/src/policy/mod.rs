@@ -13,7 +13,7 @@ pub(crate) mod route;
 pub(crate) mod router;
 mod table;
 
-pub use handler::{Caller, RoutedBySecureRouter, SecureHandler};
+pub use handler::{RoutedBySecureRouter, SecureHandler};
 pub use input::{PathSegment, SecureInput};
 pub use route::{Access, ObjectAccess, RoutePolicy, Unvalidated};
 pub use router::{SecureHandlerMarker, SecureMethodRouter, SecureRouter, routing};

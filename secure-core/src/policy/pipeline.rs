@@ -15,10 +15,10 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 
 use super::guard::{audit_success, forbidden, require_fresh};
-use super::handler::{Caller, SecureHandler};
+use super::handler::SecureHandler;
 use super::route::{Access, RoutePolicy};
 use crate::audit::{self, Outcome};
-use crate::auth::{Amr, AuthError, Authenticator};
+use crate::auth::{Amr, AuthError, Authenticator, Caller};
 use crate::error::Problem;
 use crate::ratelimit::{RateLimitHeaders, RateLimiter};
 
@@ -68,14 +68,12 @@ where
                 Err(refused) => return refused,
             };
         let mut parts = parts;
-        let mut caller = caller;
-        if !route.policy.objects.is_empty()
-            && let Some(caller) = caller.take()
-        {
-            // For `Authorized<..>`, which reads it there (as does `Principal`, then).
+        if let Some(caller) = caller {
+            // The one way the caller reaches the handler: `Principal<R>` and `Authorized<..>`
+            // read it here.
             parts.extensions.insert(caller);
         }
-        let response = handler.call(parts, body, state, caller).await;
+        let response = handler.call(parts, body, state).await;
         let response = match rate_headers {
             Some(headers) => headers.apply(response),
             None => response,
@@ -167,15 +165,11 @@ mod tests {
             unreachable!("the tests give the route its policy")
         }
 
-        async fn call(
-            self,
-            _parts: Parts,
-            _body: Body,
-            _state: (),
-            caller: Option<Caller>,
-        ) -> Response {
-            caller
-                .map_or_else(|| "anonymous".to_owned(), |c| c.identity.subject)
+        async fn call(self, parts: Parts, _body: Body, _state: ()) -> Response {
+            parts
+                .extensions
+                .get::<Caller>()
+                .map_or_else(|| "anonymous".to_owned(), |c| c.identity.subject.clone())
                 .into_response()
         }
     }

@@ -40,7 +40,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use axum::Extension;
 use axum::extract::ConnectInfo;
 use axum::http::request::Parts;
 use axum::http::{Extensions, HeaderMap, StatusCode};
@@ -669,10 +668,5 @@ impl RateLimiter {
             .map(|r| r.ip.len() + r.other.len())
             .sum();
         routes + self.default_limiter.get().map_or(0, |l| l.len())
-    }
-
-    /// The limiter as a router layer: `router.layer(RateLimiter::new().layer())`.
-    pub fn layer(self) -> Extension<Arc<RateLimiter>> {
-        Extension(Arc::new(self))
     }
 }

@@ -10,9 +10,10 @@ use axum::response::{IntoResponse, Response};
 use super::statements::{Kind, statement};
 use super::{Action, ActionKind, Id, MAX_PAGE, Read, Resource, Scope, Write};
 use crate::audit::{self, Outcome};
+use crate::auth::Caller;
 use crate::auth::Identity;
 use crate::error::{ApiError, Problem};
-use crate::policy::{Caller, ObjectAccess, SecureInput};
+use crate::policy::{ObjectAccess, SecureInput};
 use crate::sql::Database;
 use crate::validate::{FieldPath, Valid, Validate, ValidationErrors};
 

@@ -18,26 +18,26 @@
 //! - *silent abuse*: login, logout, renewal, revocation, timeouts and CSRF failures are audit
 //!   events (`auth.login`, `auth.logout`, `auth.session`, `auth.csrf`), without the id.
 //!
-//! Requests with `Authorization: Bearer` never reach this module (the `Principal` extractor
-//! only consults the session cookie without an `Authorization` header): a bearer token is
-//! not sent by the browser on its own, so it needs no CSRF defence.
+//! Requests with `Authorization: Bearer` never reach this module (the authenticator only
+//! consults the session cookie without an `Authorization` header): a bearer token is not sent
+//! by the browser on its own, so it needs no CSRF defence.
 //!
-//! Wiring (the `Principal` extractor then accepts the cookie and checks CSRF):
+//! Wiring (every `auth` route then accepts the cookie and checks CSRF):
 //!
 //! ```
 //! use std::sync::Arc;
-//! use axum::{Router, routing::post};
 //! use secure_core::SecretBox;
 //! use secure_core::auth::Authenticator;
 //! use secure_core::auth::jwt::{AccessTokenKey, AccessTokens};
+//! use secure_core::config::SecurityConfig;
 //! use secure_core::session::{CsrfKey, MemorySessionStore, SessionManager};
 //!
 //! let sessions = SessionManager::new(MemorySessionStore::new(), CsrfKey::generate());
 //! let key = AccessTokenKey::hs256(SecretBox::from(vec![42u8; 32])).unwrap();
 //! let tokens = AccessTokens::builder(key, "https://auth.example", "notes-api").build().unwrap();
 //! let auth = Authenticator::new(tokens).with_sessions(Arc::new(sessions.clone()));
-//! let app: Router = Router::new().layer(auth.layer());
-//! # let _ = app;
+//! let config = SecurityConfig::new().authenticator(auth);
+//! # let _ = config;
 //! ```
 //!
 //! For several instances, use a shared store (`SqlSessionStore` on PostgreSQL, with the

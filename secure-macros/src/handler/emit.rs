@@ -115,32 +115,14 @@ pub(crate) fn handler(policy: &Policy, params: &[Param<'_>], f: &ItemFn) -> Toke
                 Access::Public => None,
             });
 
-    // The stack authenticated and authorised the caller; a `Principal<R>` parameter is made
-    // from it here (an unknown role name is a 401, never dropped).
-    let principal = match (
-        params.iter().any(|p| p.kind == ParamKind::Principal),
-        &role_ty,
-    ) {
-        (true, Some(r)) => quote! {
-            let __principal: #p::Principal<#r> = match #p::principal::<#r>(__caller, &__parts) {
-                ::core::result::Result::Ok(__principal) => __principal,
-                ::core::result::Result::Err(__denied) => return __denied,
-            };
-        },
-        _ => quote!(let _ = __caller;),
-    };
-
-    // Extractors: every parameter but `Principal` in order; the body reader last.
+    // Extractors, in order, the body reader last. `Principal<R>` is one too: it reads the
+    // caller the stack authenticated and put in the request.
     let last_index = params.len().saturating_sub(1);
     let mut bindings = Vec::new();
     let mut extract = Vec::new();
     let mut bounds = Vec::new();
     for (i, param) in params.iter().enumerate() {
         let ty = param.ty;
-        if param.kind == ParamKind::Principal {
-            bindings.push(quote!(__principal));
-            continue;
-        }
         let var = format_ident!("__arg{}", i);
         bindings.push(quote!(#var));
         if i == last_index && reads_body(ty) {
@@ -242,13 +224,11 @@ pub(crate) fn handler(policy: &Policy, params: &[Param<'_>], f: &ItemFn) -> Toke
                     __parts: #p::Parts,
                     __body: #p::Body,
                     __state: __S,
-                    __caller: ::core::option::Option<#p::Caller>,
                 ) -> impl ::core::future::Future<Output = ::secure_core::__private::axum::response::Response>
                        + ::core::marker::Send {
                     async move {
                         #[allow(unused_mut)]
                         let mut __parts = __parts;
-                        #principal
                         #(#extract)*
                         #body_unused
                         #into_response(#call)

@@ -75,7 +75,6 @@ fn fallback(f: &syn::ItemFn) -> TokenStream {
                     _: #p::Parts,
                     _: #p::Body,
                     _: __S,
-                    _: ::core::option::Option<#p::Caller>,
                 ) -> impl ::core::future::Future<Output = ::secure_core::__private::axum::response::Response>
                        + ::core::marker::Send {
                     ::core::future::ready(#p::not_built())

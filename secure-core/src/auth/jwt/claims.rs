@@ -5,7 +5,7 @@ use std::fmt;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
-use crate::auth::Amr;
+use crate::auth::identity::{Amr, Identity};
 
 /// The verified claims of an access token, as [`AccessTokens::verify`] returns them.
 ///
@@ -146,4 +146,16 @@ pub(super) struct IssuedClaims<'a> {
     pub(super) auth_time: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) sid: Option<&'a str>,
+}
+
+impl From<AccessClaims> for Identity {
+    fn from(claims: AccessClaims) -> Self {
+        Identity {
+            subject: claims.sub,
+            roles: claims.roles,
+            amr: claims.amr,
+            auth_time: claims.auth_time,
+            session_id: claims.sid,
+        }
+    }
 }

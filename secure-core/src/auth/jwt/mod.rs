@@ -71,7 +71,7 @@ pub use claims::AccessClaims;
 pub use error::{IssueError, TokenConfigError, TokenError};
 pub use key::{AccessTokenKey, MIN_HS256_KEY_BYTES};
 
-use crate::auth::Identity;
+use crate::auth::identity::Identity;
 use crate::redact::ExposeSecret;
 use claims::{IssuedClaims, WireClaims};
 
