@@ -107,11 +107,6 @@ pub enum AssemblyError {
         /// `POST /webhook`
         route: String,
     },
-    /// `public` routes that load objects (`Authorized<..>`), which need a caller to check.
-    PublicObjectRoute {
-        /// `GET /notes/{id}`, ...
-        routes: Vec<String>,
-    },
     /// A handler whose own SQL reads or changes the table of a resource other routes load
     /// through `Authorized<..>`: a query that may skip the object check.
     UncheckedObjectQuery {
@@ -141,14 +136,8 @@ impl fmt::Display for AssemblyError {
                 f,
                 "{route} reads or changes `{table}` with its own SQL, outside the object check: \
                  take `Authorized<..>` or `AuthorizedList<..>` (the resource's scoped queries), or, \
-                 when the query is reviewed, declare its raw input with `unvalidated(param, \
-                 reason = \"...\")` so the policy table says why"
-            ),
-            AssemblyError::PublicObjectRoute { routes } => write!(
-                f,
-                "{} load resources through `Authorized<..>` but are public: an object check \
-                 needs a caller, so declare them `#[secure_handler(auth, ..)]`",
-                routes.join(", ")
+                 when the query is not one caller's rows on purpose (a count, a report), declare it \
+                 with `reads({table}, reason = \"...\")` so the policy table says why"
             ),
         }
     }
@@ -265,17 +254,6 @@ fn check(router: &SecureRouter, config: &SecurityConfig) -> Result<(), AssemblyE
             return Err(AssemblyError::NoAuthenticator { routes });
         }
     }
-    let public_objects: Vec<String> = router
-        .routes
-        .iter()
-        .filter(|(e, _)| matches!(e.policy.access, Access::Public) && !e.policy.objects.is_empty())
-        .map(|(e, _)| row(e))
-        .collect();
-    if !public_objects.is_empty() {
-        return Err(AssemblyError::PublicObjectRoute {
-            routes: public_objects,
-        });
-    }
     let tables: Vec<&str> = router
         .routes
         .iter()
@@ -286,11 +264,23 @@ fn check(router: &SecureRouter, config: &SecurityConfig) -> Result<(), AssemblyE
         if !entry.policy.unvalidated.is_empty() {
             continue;
         }
+        // Tables the route declared it reads (`reads(..)`), with a reason in the table.
+        let undeclared: Vec<&str> = tables
+            .iter()
+            .copied()
+            .filter(|t| {
+                !entry
+                    .policy
+                    .reads
+                    .iter()
+                    .any(|r| r.table.eq_ignore_ascii_case(t))
+            })
+            .collect();
         if let Some(table) = entry
             .policy
             .sql
             .iter()
-            .find_map(|sql| touched_table(sql, &tables))
+            .find_map(|sql| touched_table(sql, &undeclared))
         {
             return Err(AssemblyError::UncheckedObjectQuery {
                 route: row(entry),

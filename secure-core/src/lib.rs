@@ -84,7 +84,7 @@ pub mod auth;
 pub mod crypto;
 #[cfg(feature = "identity")]
 pub mod session;
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
+#[cfg(any(feature = "edge", feature = "sqlite", feature = "postgres"))]
 pub mod sql;
 // Edge (feature `edge`): the router, the stack, configuration, serving.
 #[cfg(feature = "edge")]
@@ -313,7 +313,7 @@ pub mod __private {
     pub use crate::policy::guard::not_built;
     #[cfg(feature = "edge")]
     pub use crate::policy::{
-        Access, ObjectAccess, RoutePolicy, RoutedBySecureRouter, SecureHandler,
+        Access, DeclaredRead, ObjectAccess, RoutePolicy, RoutedBySecureRouter, SecureHandler,
         SecureHandlerMarker, SecureInput, Unvalidated,
     };
     #[cfg(feature = "edge")]

@@ -10,7 +10,7 @@
 //! are the struct's fields; the order must end with the id column, so pages are stable.
 
 use proc_macro2::{Span, TokenStream};
-use quote::quote;
+use quote::{format_ident, quote};
 use syn::{Data, DeriveInput, Fields, LitInt, LitStr};
 
 use crate::diag::Ctxt;
@@ -146,6 +146,85 @@ fn columns(cx: &mut Ctxt, input: &DeriveInput) -> Option<Vec<(String, Span)>> {
             .map(|i| (i.to_string().trim_start_matches("r#").to_owned(), i.span()))
             .collect(),
     )
+}
+
+/// The field types a change set takes: what `secure_core::sql::Value` binds. A field of
+/// another type gets no method (it can still be read).
+fn settable(ty: &syn::Type) -> bool {
+    let syn::Type::Path(path) = ty else {
+        return false;
+    };
+    let Some(last) = path.path.segments.last() else {
+        return false;
+    };
+    match last.ident.to_string().as_str() {
+        "String" | "i64" | "i32" | "i16" | "u32" | "u16" | "bool" | "f64" => {
+            last.arguments.is_empty()
+        }
+        "Vec" | "Option" => match &last.arguments {
+            syn::PathArguments::AngleBracketed(args) => match args.args.first() {
+                Some(syn::GenericArgument::Type(inner)) if last.ident == "Vec" => {
+                    quote::ToTokens::to_token_stream(inner).to_string() == "u8"
+                }
+                Some(syn::GenericArgument::Type(inner)) => settable(inner),
+                _ => false,
+            },
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+/// `NoteChanges`: one method per column an update may set (every field but the id and the
+/// owner, of a type `Value` binds), each taking its field's type. A misspelled column is a
+/// method that does not exist.
+fn change_set(input: &DeriveInput, id_column: &str, owner: &str) -> TokenStream {
+    let name = &input.ident;
+    let vis = &input.vis;
+    let changes = format_ident!("{}Changes", name);
+    let Data::Struct(data) = &input.data else {
+        return quote!();
+    };
+    let methods = data.fields.iter().filter_map(|f| {
+        let ident = f.ident.as_ref()?;
+        let column = ident.to_string().trim_start_matches("r#").to_owned();
+        if column == id_column || column == owner || !settable(&f.ty) {
+            return None;
+        }
+        let ty = &f.ty;
+        let doc = format!("Sets `{column}`.");
+        Some(quote! {
+            #[doc = #doc]
+            #vis fn #ident(mut self, value: impl ::core::convert::Into<#ty>) -> Self {
+                let value: #ty = value.into();
+                self.0.set(#column, ::secure_core::sql::Value::from(value));
+                self
+            }
+        })
+    });
+    let doc = format!(
+        "What an update of a `{name}` may set (`Authorized<{name}, Write>::update`): one method per column but the id and the owner."
+    );
+    quote! {
+        #[doc = #doc]
+        #[derive(Debug, Clone, Default, PartialEq)]
+        #vis struct #changes(::secure_core::resource::Changes);
+
+        impl #changes {
+            /// Nothing set yet.
+            #vis fn new() -> Self {
+                Self::default()
+            }
+
+            #(#methods)*
+        }
+
+        impl ::core::convert::From<#changes> for ::secure_core::resource::Changes {
+            fn from(changes: #changes) -> Self {
+                changes.0
+            }
+        }
+    }
 }
 
 /// A plain SQL identifier: nothing else ever becomes part of a statement.
@@ -285,8 +364,14 @@ fn check_and_emit(
     let name_str = name.to_string();
     let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
     let p = quote!(::secure_core::__private);
+    let owner_column = owner.value();
+    let changes = change_set(input, &id_column, &owner_column);
+    let changes_name = format_ident!("{}Changes", name);
     Some(quote! {
+        #changes
+
         impl #impl_generics ::secure_core::resource::Resource for #name #ty_generics #where_clause {
+            type Changes = #changes_name;
             const NAME: &'static str = #name_str;
             const TABLE: &'static str = #table;
             const ID: &'static str = #id_column;

@@ -9,7 +9,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use secure_core::prelude::*;
-use secure_core::resource::{Authorized, AuthorizedList, Read, Resource, Value, Write};
+use secure_core::resource::{Authorized, AuthorizedList, Read, Resource, Write};
 use secure_core::secure_handler;
 use serde::{Deserialize, Serialize};
 
@@ -30,6 +30,9 @@ pub(crate) struct Note {
     title: String,
     body: String,
     created_at: i64,
+    /// Kept for the change set (`NoteChanges::updated_at`); not part of the API's note.
+    #[serde(skip_serializing)]
+    updated_at: i64,
 }
 
 /// `POST /notes` and `PUT /notes/{id}`. Stored and returned exactly as sent (no trimming):
@@ -43,7 +46,7 @@ pub(crate) struct NoteInput {
 }
 
 const INSERT: &str = "INSERT INTO notes (id, owner_id, title, body, created_at, updated_at, \
-     created_us) VALUES ($1, $2, $3, $4, $5, $5, $6)";
+     created_us) VALUES ($1, $2, $3, $4, $5, $6, $7)";
 
 /// `200 [note, ...]`: the caller's notes, oldest first (to the microsecond), 100 a page (`?page=1` for the next).
 #[secure_handler(auth)]
@@ -58,11 +61,13 @@ pub(crate) async fn create_note(
     State(state): State<AppState>,
     input: Valid<Json<NoteInput>>,
 ) -> Result<(StatusCode, Json<Note>), ApiError> {
+    let now = unix_now();
     let note = Note {
         id: new_id(),
         title: input.title.clone(),
         body: input.body.clone(),
-        created_at: unix_now(),
+        created_at: now,
+        updated_at: now,
     };
     // The new row's owner is the caller: an assignment, not a check.
     state
@@ -73,6 +78,7 @@ pub(crate) async fn create_note(
         .bind(&note.title)
         .bind(&note.body)
         .bind(note.created_at)
+        .bind(note.updated_at)
         .bind(creation_micros())
         .execute()
         .await?;
@@ -92,12 +98,11 @@ pub(crate) async fn update_note(
     note: Authorized<Note, Write>,
     input: Valid<Json<NoteInput>>,
 ) -> Result<Json<Note>, ApiError> {
-    let columns = [
-        ("title", Value::Text(&input.title)),
-        ("body", Value::Text(&input.body)),
-        ("updated_at", Value::Int(unix_now())),
-    ];
-    note.update(&state.db, &columns).await.map(Json)
+    let changes = NoteChanges::new()
+        .title(input.title.as_str())
+        .body(input.body.as_str())
+        .updated_at(unix_now());
+    note.update(&state.db, changes).await.map(Json)
 }
 
 /// `204`, or 404.

@@ -39,11 +39,13 @@ impl SecureInput for MatchedPath {}
 impl SecureInput for ClientAddr {}
 
 /// A path parameter whose type leaves nothing to validate: numbers, `bool`, and tuples of
-/// them. Text in a path (`Path<String>`) is free input: take `Valid<Path<T>>` instead.
+/// them. Text in a path (`Path<String>`) is free input: a row's id is an `Authorized<R, _>`,
+/// other text a `Valid<Path<T>>`.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` in a path is free text the handler would see unvalidated",
     label = "unchecked path parameter",
-    note = "take `Valid<Path<T>>` with a #[derive(Validated)] struct (such as `id` with a `pattern`), or a number"
+    note = "the id of a row a user owns: take `Authorized<R, Read>` or `Authorized<R, Write>` (derive `Resource` on the row), which loads it through the owner check and answers 404 for another user's",
+    note = "other text: take `Valid<Path<T>>` with a #[derive(Validated)] struct (such as a `pattern`); a number needs nothing"
 )]
 pub trait PathSegment {}
 

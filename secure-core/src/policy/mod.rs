@@ -15,6 +15,6 @@ mod table;
 
 pub use handler::{RoutedBySecureRouter, SecureHandler};
 pub use input::{PathSegment, SecureInput};
-pub use route::{Access, ObjectAccess, RoutePolicy, Unvalidated};
+pub use route::{Access, DeclaredRead, ObjectAccess, RoutePolicy, Unvalidated};
 pub use router::{SecureHandlerMarker, SecureMethodRouter, SecureRouter, routing};
 pub use table::{PolicyTable, RouteEntry};

@@ -197,6 +197,7 @@ mod tests {
                 body_limit: None,
                 audit: None,
                 unvalidated: Vec::new(),
+                reads: Vec::new(),
                 objects: Vec::new(),
                 sql: Vec::new(),
             },

@@ -42,6 +42,17 @@ pub struct Unvalidated {
     pub reason: &'static str,
 }
 
+/// SQL on a resource's table that a handler declares with `reads(table, reason = "..")`:
+/// not one caller's rows (an administrator's count, a report). Assembly accepts its own SQL
+/// on that table, and the policy table shows why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeclaredRead {
+    /// The table, as the SQL names it.
+    pub table: &'static str,
+    /// Why, as written in the attribute.
+    pub reason: &'static str,
+}
+
 /// A resource a handler reaches through a check (`Authorized<Note, Read>`): the policy
 /// table's OBJECT column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -69,6 +80,8 @@ pub struct RoutePolicy {
     pub audit: Option<&'static str>,
     /// Parameters that take raw input on purpose.
     pub unvalidated: Vec<Unvalidated>,
+    /// Tables its own SQL reads beyond one caller's rows, on purpose.
+    pub reads: Vec<DeclaredRead>,
     /// The resources its parameters load through a check; the stack hands those extractors
     /// the authenticated caller.
     pub objects: Vec<ObjectAccess>,
@@ -93,6 +106,7 @@ impl RoutePolicy {
             body_limit: None,
             audit: None,
             unvalidated: Vec::new(),
+            reads: Vec::new(),
             objects: Vec::new(),
             sql: Vec::new(),
         }

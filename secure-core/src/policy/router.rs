@@ -282,6 +282,7 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
                     body_limit: None,
                     audit: None,
                     unvalidated: Vec::new(),
+                    reads: Vec::new(),
                     objects: Vec::new(),
                     sql: Vec::new(),
                 },

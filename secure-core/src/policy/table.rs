@@ -77,9 +77,10 @@ impl fmt::Display for PolicyTable {
             "BODY",
             "AUDIT",
             "HANDLER",
+            "READS",
             "UNVALIDATED",
         ];
-        let rows: Vec<[String; 9]> = self
+        let rows: Vec<[String; 10]> = self
             .entries
             .iter()
             .map(|e| {
@@ -102,6 +103,15 @@ impl fmt::Display for PolicyTable {
                         .map_or_else(|| "default".to_owned(), |b| format!("{b} B")),
                     p.audit.unwrap_or("-").to_owned(),
                     p.handler.to_owned(),
+                    if p.reads.is_empty() {
+                        "-".to_owned()
+                    } else {
+                        p.reads
+                            .iter()
+                            .map(|r| format!("{}: {}", r.table, r.reason))
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    },
                     if p.unvalidated.is_empty() {
                         "-".to_owned()
                     } else {

@@ -8,7 +8,7 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 
 use super::statements::{Kind, statement};
-use super::{Action, ActionKind, Id, MAX_PAGE, Read, Resource, Scope, Write};
+use super::{Action, ActionKind, Changes, Id, MAX_PAGE, Read, Resource, Scope, Write};
 use crate::audit::{self, Outcome};
 use crate::auth::Caller;
 use crate::auth::Identity;
@@ -81,31 +81,25 @@ impl<R: Resource, A: Action> Authorized<R, A> {
     }
 }
 
-/// A value an update binds.
-#[derive(Debug, Clone, Copy)]
-pub enum Value<'a> {
-    /// Text.
-    Text(&'a str),
-    /// A 64-bit integer.
-    Int(i64),
-}
-
 impl<R: Resource> Authorized<R, Write> {
-    /// Sets `columns` (each a `'static` column name and its value, bound) on the row, through
-    /// the scope it was loaded through, and returns the row as stored: `ApiError::NotFound`
-    /// when it is no longer in the caller's scope.
-    pub async fn update(
-        self,
-        db: &Database,
-        columns: &[(&'static str, Value<'_>)],
-    ) -> Result<R, ApiError> {
+    /// Sets the columns of `changes` (`NoteChanges::new().title(..).body(..)`) on the row,
+    /// through the scope it was loaded through, and returns the row as stored:
+    /// `ApiError::NotFound` when it is no longer in the caller's scope. Nothing set: the row as
+    /// loaded, unchanged.
+    pub async fn update(self, db: &Database, changes: R::Changes) -> Result<R, ApiError> {
+        let changes: Changes = changes.into();
+        if changes.is_empty() {
+            return Ok(self.row);
+        }
         let Some(predicate) = self.scope.predicate::<R>(2) else {
             return Err(ApiError::NotFound);
         };
-        if columns.is_empty() || columns.iter().any(|(c, _)| !super::identifier(c)) {
-            tracing::error!(target: "secure::resource", resource = R::NAME, "update with no column or a column that is not a plain identifier");
+        let columns = changes.columns();
+        // Names come from the resource's fields, checked by its derive; checked again here,
+        // as the statement is made of them.
+        if columns.iter().any(|(c, _)| !super::identifier(c)) {
             return Err(ApiError::internal(std::io::Error::other(
-                "malformed update",
+                "a change set column that is not a plain identifier",
             )));
         }
         let set = columns
@@ -120,9 +114,8 @@ impl<R: Resource> Authorized<R, Write> {
             R::ID,
             R::COLUMNS
         );
-        let values: Vec<Value<'_>> = columns.iter().map(|(_, v)| *v).collect();
         match db
-            .update_returning::<R>(&sql, self.id.as_str(), &self.subject, &values)
+            .update_returning::<R>(&sql, self.id.as_str(), &self.subject, columns)
             .await
         {
             Ok(Some(row)) => Ok(row),

@@ -12,7 +12,7 @@ impl<T: Send + Unpin> ResourceRow for T {}
 pub use crate::sql::SqlRow as ResourceRow;
 
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
-use crate::sql::Database;
+use crate::sql::{Database, Value};
 
 /// Runs `$body` with `$pool` bound to whichever pool `$db` holds.
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
@@ -70,21 +70,23 @@ impl Database {
     }
 
     /// The row `sql` (an `UPDATE .. RETURNING`) changed, with `$1` = `id`, `$2` = `subject`
-    /// and `values` from `$3`.
+    /// and the values of `columns` from `$3`.
     pub(super) async fn update_returning<R: ResourceRow>(
         &self,
         sql: &str,
         id: &str,
         subject: &str,
-        values: &[super::authorized::Value<'_>],
+        columns: &[(&'static str, Value)],
     ) -> Result<Option<R>, sqlx::Error> {
-        use super::authorized::Value;
         on_pool!(self, |pool| {
             let mut query = sqlx::query_as::<_, R>(reviewed(sql)).bind(id).bind(subject);
-            for value in values {
-                query = match value {
-                    Value::Text(text) => query.bind(*text),
-                    Value::Int(n) => query.bind(*n),
+            for (_, value) in columns {
+                query = match value.clone() {
+                    Value::Text(v) => query.bind(v),
+                    Value::Int(v) => query.bind(v),
+                    Value::Bool(v) => query.bind(v),
+                    Value::Float(v) => query.bind(v),
+                    Value::Bytes(v) => query.bind(v),
                 };
             }
             query.fetch_optional(pool).await

@@ -19,6 +19,7 @@ use std::marker::PhantomData;
 use serde::Serialize;
 
 use crate::auth::Identity;
+use crate::sql::Value;
 
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod authorized;
@@ -27,7 +28,7 @@ mod db;
 mod statements;
 
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
-pub use authorized::{Authorized, AuthorizedList, Value};
+pub use authorized::{Authorized, AuthorizedList};
 pub use db::ResourceRow;
 /// `#[derive(Resource)]`: the names and id format from `#[resource(..)]`, the columns from
 /// the fields.
@@ -58,6 +59,10 @@ pub trait Resource: ResourceRow + Sized + Send + Sync + 'static {
     /// Rows per page of a list, at most [`MAX_PAGE`].
     const PAGE: u32 = MAX_PAGE;
 
+    /// What an update may set: the derive makes `NoteChanges` for `Note`, one method per
+    /// column but the id and the owner, each taking its field's type.
+    type Changes: Into<Changes>;
+
     /// Whether `id` has the id's format (checked before any query).
     fn valid_id(id: &str) -> bool;
 
@@ -66,6 +71,36 @@ pub trait Resource: ResourceRow + Sized + Send + Sync + 'static {
     fn scope(caller: &Identity, action: ActionKind) -> Scope {
         let _ = (caller, action);
         Scope::Owner
+    }
+}
+
+/// The columns an update sets, and their values (bound, never spliced). Made by a resource's
+/// change set (`NoteChanges::new().title(..)`), whose methods are its columns: a misspelled
+/// column does not compile.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Changes {
+    columns: Vec<(&'static str, Value)>,
+}
+
+impl Changes {
+    /// Sets `column` (a field of the resource: the generated change sets call this);
+    /// setting it again replaces the value.
+    #[doc(hidden)]
+    pub fn set(&mut self, column: &'static str, value: Value) {
+        match self.columns.iter_mut().find(|(c, _)| *c == column) {
+            Some(slot) => slot.1 = value,
+            None => self.columns.push((column, value)),
+        }
+    }
+
+    /// The columns set, in the order they were first set.
+    pub fn columns(&self) -> &[(&'static str, Value)] {
+        &self.columns
+    }
+
+    /// Whether nothing is set.
+    pub fn is_empty(&self) -> bool {
+        self.columns.is_empty()
     }
 }
 

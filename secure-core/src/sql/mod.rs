@@ -1,10 +1,12 @@
-//! One database handle for a service on SQLite or PostgreSQL (features `sqlite`, `postgres`):
-//! [`Database`], chosen at run time from a URL, is what the refresh-token and session stores,
+//! One database handle for a service on SQLite or PostgreSQL (features `sqlite`, `postgres`;
+//! without them only [`Value`] is here, for resources' change sets):
+//! `Database`, chosen at run time from a URL, is what the refresh-token and session stores,
 //! the resources' scoped queries and the application's own queries all run on. One set of SQL
 //! serves both databases (`$1` placeholders, bind parameters only, `&'static str` statements:
 //! SQL built from strings does not compile).
 //!
-//! ```
+#![cfg_attr(feature = "sqlite", doc = "```")]
+#![cfg_attr(not(feature = "sqlite"), doc = "```ignore")]
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use secure_core::sql::Database;
@@ -30,8 +32,8 @@
 //! # }
 //! ```
 //!
-//! Migrations: [`migrate`] runs secure-core's (`secure-core/migrations`, history in the table
-//! `_secure_core_migrations`); [`migrate_with`] runs the application's own sqlx migrations
+//! Migrations: `migrate` runs secure-core's (`secure-core/migrations`, history in the table
+//! `_secure_core_migrations`); `migrate_with` runs the application's own sqlx migrations
 //! right after, under the same guard. Instances that start together on one database wait
 //! for each other instead of racing on `CREATE TABLE`:
 //!
@@ -39,14 +41,22 @@
 //!   one instance migrates while the others wait, then find nothing left to do.
 //! - SQLite: both runs happen in one `BEGIN IMMEDIATE` transaction, which holds the
 //!   database's write lock from the start; another process waits for it (retrying while the
-//!   file is busy, for up to [`SQLITE_WAIT`]) and then sees the migrations applied.
+//!   file is busy, for up to `SQLITE_WAIT`) and then sees the migrations applied.
 //!
 //! A failure names the tables and the database's own message (never the connection URL).
 
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod database;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod migrate;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod query;
+mod value;
 
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub use database::{Database, DatabaseKind};
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub use migrate::{MigrationError, SQLITE_WAIT, SqlDatabase, Tables, migrate, migrate_with};
-pub use query::{Query, SqlRow, Transaction, Value};
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub use query::{Query, SqlRow, Transaction};
+pub use value::Value;

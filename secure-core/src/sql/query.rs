@@ -3,7 +3,7 @@
 
 use sqlx::Row as _;
 
-use super::Database;
+use super::{Database, Value};
 
 /// A row type read from whichever database a [`Database`] is: `#[derive(sqlx::FromRow)]`
 /// structs and tuples of the column types both databases share (`String`, `i64`, `bool`,
@@ -36,44 +36,6 @@ impl<T> SqlRow for T where T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
 pub trait SqlRow: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin {}
 #[cfg(all(feature = "postgres", not(feature = "sqlite")))]
 impl<T> SqlRow for T where T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin {}
-
-/// A value bound to a statement: the types both databases store alike. `None` binds a typed
-/// `NULL`.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Value {
-    /// `TEXT`.
-    Text(Option<String>),
-    /// `BIGINT` (SQLite `INTEGER`).
-    Int(Option<i64>),
-    /// `BOOLEAN` (SQLite `INTEGER` 0 or 1).
-    Bool(Option<bool>),
-    /// `DOUBLE PRECISION` (SQLite `REAL`).
-    Float(Option<f64>),
-    /// `BYTEA` (SQLite `BLOB`).
-    Bytes(Option<Vec<u8>>),
-}
-
-macro_rules! value_from {
-    ($variant:ident: $($ty:ty => $conv:expr),* $(,)?) => {$(
-        impl From<$ty> for Value {
-            fn from(v: $ty) -> Self {
-                let conv: fn($ty) -> _ = $conv;
-                Value::$variant(Some(conv(v)))
-            }
-        }
-        impl From<Option<$ty>> for Value {
-            fn from(v: Option<$ty>) -> Self {
-                let conv: fn($ty) -> _ = $conv;
-                Value::$variant(v.map(conv))
-            }
-        }
-    )*};
-}
-value_from!(Text: String => |v| v, &str => str::to_owned, &String => String::clone);
-value_from!(Int: i64 => |v| v, i32 => i64::from, u32 => i64::from, i16 => i64::from, u16 => i64::from);
-value_from!(Bool: bool => |v| v);
-value_from!(Float: f64 => |v| v);
-value_from!(Bytes: Vec<u8> => |v| v, &[u8] => <[u8]>::to_vec);
 
 /// A transaction: its statements see each other's changes and take effect together at
 /// [`commit`](Transaction::commit), or not at all (rolled back at [`rollback`](Transaction::rollback)

@@ -10,6 +10,14 @@ pub(crate) struct Policy {
     pub(crate) body_limit: Option<BodyLimit>,
     pub(crate) audit: Option<LitStr>,
     pub(crate) unvalidated: Vec<Unvalidated>,
+    pub(crate) reads: Vec<Reads>,
+}
+
+/// `reads(notes, reason = "...")`: SQL on a resource's table that is not one caller's rows
+/// (an administrator's count, a report), declared so the policy table says why.
+pub(crate) struct Reads {
+    pub(crate) tables: Vec<Ident>,
+    pub(crate) reason: LitStr,
 }
 
 /// Who may call the route.

@@ -37,6 +37,7 @@ pub(crate) fn handler<'a>(
         body_limit: w.body_limit,
         audit: w.audit,
         unvalidated: w.unvalidated,
+        reads: w.reads,
     };
     Some((policy, params))
 }
@@ -145,10 +146,13 @@ fn classify(ty: &Type) -> Input {
     }
 }
 
+/// The name a parameter is known by: `body` of `body: T`, and `id` of `Path(id): Path<T>`
+/// (a wrapper pattern of one field), so `unvalidated(id, ..)` can name it.
 fn param_name(pat: &Pat) -> Option<&Ident> {
     match pat {
         Pat::Ident(pi) => Some(&pi.ident),
         Pat::Type(pt) => param_name(&pt.pat),
+        Pat::TupleStruct(ts) if ts.elems.len() == 1 => param_name(&ts.elems[0]),
         _ => None,
     }
 }

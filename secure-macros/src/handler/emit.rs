@@ -182,6 +182,24 @@ pub(crate) fn handler(policy: &Policy, params: &[Param<'_>], f: &ItemFn) -> Toke
             quote_spanned!(ty.span()=> <#ty as #pp::SecureInput>::OBJECT)
         })
         .collect::<Vec<_>>();
+    // A public route has no caller to check objects against: refused at the parameter.
+    let public_objects = params
+        .iter()
+        .filter(|p| {
+            matches!(policy.access, Access::Public)
+                && p.kind == ParamKind::Extractor
+                && !p.declared_raw
+        })
+        .map(|p| {
+            let ty = p.ty;
+            quote_spanned! {ty.span()=>
+                const _: () = ::core::assert!(
+                    <#ty as #pp::SecureInput>::OBJECT.is_none(),
+                    "a `public` route cannot load objects through `Authorized<..>`: an object check needs a caller, so declare it `#[secure_handler(auth, ..)]`"
+                );
+            }
+        })
+        .collect::<Vec<_>>();
     let statements = super::sql::statements(&f.block);
     let body_limit = body_limit(policy, params);
     let policy_value = policy_tokens(policy, &name_str, role_ty.as_ref(), &objects, &statements);
@@ -208,6 +226,7 @@ pub(crate) fn handler(policy: &Policy, params: &[Param<'_>], f: &ItemFn) -> Toke
         const _: () = {
             #inner_fn
             #(#validate_checks)*
+            #(#public_objects)*
             #body_limit
 
             impl<__S> #p::SecureHandler<__S> for #name
@@ -352,6 +371,12 @@ fn policy_tokens(
         let reason = &u.reason;
         quote!(#p::Unvalidated { param: #param, reason: #reason })
     });
+    let reads: Vec<TokenStream> = policy
+        .reads
+        .iter()
+        .flat_map(|r| r.tables.iter().map(move |t| (t.to_string(), &r.reason)))
+        .map(|(table, reason)| quote!(#p::DeclaredRead { table: #table, reason: #reason }))
+        .collect();
     quote! {
         #p::RoutePolicy {
             handler: #name,
@@ -360,6 +385,7 @@ fn policy_tokens(
             body_limit: #body,
             audit: #audit,
             unvalidated: ::std::vec![#(#unvalidated),*],
+            reads: ::std::vec![#(#reads),*],
             objects: {
                 let __objects: ::std::vec::Vec<::core::option::Option<#p::ObjectAccess>> =
                     ::std::vec![#(#objects),*];

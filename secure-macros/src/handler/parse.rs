@@ -20,6 +20,7 @@ pub(crate) const OPTIONS: &[&str] = &[
     "body_limit",
     "audit",
     "unvalidated",
+    "reads",
 ];
 
 /// One option as written, before it is understood.
@@ -67,6 +68,7 @@ pub(crate) struct Written {
     /// Every parameter named by `unvalidated(..)`, also those whose reason was rejected, so
     /// that one mistake is reported once.
     pub(crate) unvalidated_names: Vec<Ident>,
+    pub(crate) reads: Vec<Reads>,
 }
 
 pub(crate) fn attribute(cx: &mut Ctxt, args: TokenStream) -> Written {
@@ -84,7 +86,7 @@ pub(crate) fn attribute(cx: &mut Ctxt, args: TokenStream) -> Written {
     let mut seen: Vec<String> = Vec::new();
     for item in items {
         let name = item.name.to_string();
-        if seen.contains(&name) && name != "unvalidated" {
+        if seen.contains(&name) && name != "unvalidated" && name != "reads" {
             cx.error_spanned_by(
                 &item.name,
                 format!("duplicate option `{name}`: write it once"),
@@ -198,6 +200,15 @@ pub(crate) fn attribute(cx: &mut Ctxt, args: TokenStream) -> Written {
                 };
                 if let Some(u) = unvalidated(cx, &item.name, tokens, &mut out.unvalidated_names) {
                     out.unvalidated.push(u);
+                }
+            }
+            "reads" => {
+                let ItemKind::List(tokens) = item.kind else {
+                    cx.error_spanned_by(&item.name, READS_FORM);
+                    continue;
+                };
+                if let Some(r) = reads(cx, &item.name, tokens) {
+                    out.reads.push(r);
                 }
             }
             _ => cx.error_spanned_by(&item.name, unknown_name_message("option", &name, OPTIONS)),
@@ -319,6 +330,54 @@ fn unvalidated(
         }
     };
     Some(Unvalidated { param, reason })
+}
+
+const READS_FORM: &str = "`reads` names the tables the handler's own SQL reads and why, such as `reads(notes, reason = \"an administrator's count of every note\")`";
+
+/// `reads(notes, shares, reason = "...")`.
+fn reads(cx: &mut Ctxt, name: &Ident, tokens: TokenStream) -> Option<Reads> {
+    let parser = |input: ParseStream<'_>| {
+        let mut tables = Vec::new();
+        let mut reason = None;
+        while !input.is_empty() {
+            let ident: Ident = input.parse()?;
+            if ident == "reason" && input.peek(Token![=]) {
+                let _: Token![=] = input.parse()?;
+                reason = Some(input.parse::<LitStr>()?);
+            } else {
+                tables.push(ident);
+            }
+            if !input.is_empty() {
+                let _: Token![,] = input.parse()?;
+            }
+        }
+        Ok((tables, reason))
+    };
+    let (tables, reason) = match parser.parse2(tokens) {
+        Ok(v) => v,
+        Err(e) => {
+            cx.syn_error(syn::Error::new(e.span(), format!("{e}: {READS_FORM}")));
+            return None;
+        }
+    };
+    if tables.is_empty() {
+        cx.error_spanned_by(name, READS_FORM);
+        return None;
+    }
+    match reason {
+        Some(r) if r.value().trim().len() >= 10 => Some(Reads { tables, reason: r }),
+        Some(r) => {
+            cx.error_spanned_by(&r, "write a real reason (10 characters or more): reviewers read it in the route policy table");
+            None
+        }
+        None => {
+            cx.error_spanned_by(
+                name,
+                format!("`reads(..)` needs a written reason: {READS_FORM}"),
+            );
+            None
+        }
+    }
 }
 
 /// The span of the whole attribute, for errors about what is missing from it.

@@ -13,6 +13,7 @@ impl Resource for Note {
     const OWNER: &'static str = "owner_id";
     const COLUMNS: &'static str = "id, title";
     const ORDER: &'static str = "id";
+    type Changes = secure_core::resource::Changes;
 
     fn valid_id(id: &str) -> bool {
         !id.is_empty()
