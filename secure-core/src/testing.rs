@@ -18,8 +18,8 @@
 //! A row made otherwise is given by id: `.row("Note", &id)`.
 //!
 //! What each route must answer the second user:
-//! - a route that loads the row through `Authorized<..>` (the OBJECT column): 404, the same
-//!   as for a row that does not exist;
+//! - a route that loads the row through `Authorized<..>` (the OBJECT column): 404, or the
+//!   same refusal as for a row that does not exist (a role the second user lacks);
 //! - any other `auth` route with a parameter in its path (such as a handler that queries by
 //!   the id alone, declared `unvalidated(..)`): no 2xx;
 //! - a list (`AuthorizedList<..>`): a body without the row's id, while the owner's list holds
@@ -37,6 +37,10 @@ use tower::ServiceExt;
 
 use crate::app::SecureApp;
 use crate::policy::{Access, RouteEntry};
+
+
+/// An id no row has, for the answer a route gives a row that does not exist.
+const GHOST_ID: &str = "no-such-row-0000000000";
 
 /// The kit: an app, the owner's and the other user's bearer tokens, and the rows to probe.
 #[derive(Debug)]
@@ -206,8 +210,12 @@ impl<'a> CrossUser<'a> {
                 Verdict::Refused
             }
         } else if !policy.objects.is_empty() {
-            // 404 and nothing else: a 403 would confirm that the row exists.
-            if status == StatusCode::NOT_FOUND {
+            // The answer for a row that does not exist, and nothing else: a 403 for this row
+            // alone would confirm that it exists. (A 403 the route gives every id, for a role
+            // the second user lacks, says nothing about the row.)
+            let ghost = fill(&entry.path, GHOST_ID);
+            let (absent, _) = self.send(&method, &ghost, &self.other, "{}").await;
+            if status == StatusCode::NOT_FOUND || (status == absent && !status.is_success()) {
                 Verdict::Refused
             } else {
                 Verdict::Leak

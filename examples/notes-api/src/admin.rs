@@ -28,13 +28,21 @@ pub(crate) struct Account {
     totp_secret: Option<String>,
 }
 
+impl Account {
+    /// The account's id.
+    pub(crate) fn id(&self) -> &str {
+        &self.id
+    }
+}
+
 impl Rules for Account {
     fn scope(caller: &Identity, action: ActionKind) -> Scope {
         let admin = caller.roles.iter().any(|r| r == AppRole::Admin.as_str());
         match action {
-            ActionKind::Read if admin => Scope::All,
+            // Administrators read and write every account (list users, reset MFA); a member
+            // reads their own, and writes none through this resource.
+            _ if admin => Scope::All,
             ActionKind::Read => Scope::Owner,
-            // No route changes accounts through this resource.
             ActionKind::Write => Scope::Nothing,
         }
     }

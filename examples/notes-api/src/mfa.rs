@@ -22,6 +22,7 @@ use serde::ser::SerializeStruct;
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::account::{Changed, Continued, account_of, end_other_sessions, with_current_password};
+use crate::admin::Account;
 use crate::auth::{check_second_factor, internal};
 use crate::problem::LoginFailure;
 use crate::users;
@@ -255,25 +256,20 @@ pub(crate) async fn disable(
     }
 }
 
-/// `{id}` in `/admin/users/{id}/...`: the shape user ids are made in.
-#[derive(Debug, Deserialize, Validated)]
-pub(crate) struct UserId {
-    #[validate(pattern = "[A-Za-z0-9_-]{22}")]
-    id: String,
-}
-
 /// `204`: an administrator turns off a user's MFA (lost device and recovery codes, or a
 /// factor someone else enrolled), and ends all of that user's sessions and refresh-token
-/// families. Needs the admin's own second factor within five minutes. 404 for an unknown id;
-/// 403 `own_account` for the admin's own id: a stolen admin token must not turn off its
-/// owner's second factor without the password and a code, which `/auth/mfa/disable` asks for.
+/// families. Needs the admin's own second factor within five minutes. The account is loaded
+/// through its object check (`Account`'s rule lets administrators write every account): 404
+/// for an unknown or malformed id; 403 `own_account` for the admin's own id: a stolen admin
+/// token must not turn off its owner's second factor without the password and a code, which
+/// `/auth/mfa/disable` asks for.
 #[secure_handler(auth, roles(Admin), mfa, fresh = "5m", rate_limit("30/min", key = user), audit = "admin.mfa_reset")]
 pub(crate) async fn admin_reset(
     admin: Principal<AppRole>,
     State(state): State<AppState>,
-    target: Valid<Path<UserId>>,
+    target: Authorized<Account, Write>,
 ) -> Result<StatusCode, ApiError> {
-    if target.id == admin.subject() {
+    if target.id() == admin.subject() {
         secure_core::audit::emit(
             "admin.mfa_reset",
             secure_core::audit::Outcome::Denied,
@@ -287,7 +283,7 @@ pub(crate) async fn admin_reset(
         .with_code("own_account")
         .into());
     }
-    if !users::disable_mfa(&state.db, &target.id)
+    if !users::disable_mfa(&state.db, target.id())
         .await
         .map_err(ApiError::internal)?
     {
@@ -295,21 +291,21 @@ pub(crate) async fn admin_reset(
     }
     state
         .refresh
-        .revoke_subject(&target.id)
+        .revoke_subject(target.id())
         .await
         .map_err(ApiError::internal)?;
     state
         .sessions
-        .revoke_subject(&target.id)
+        .revoke_subject(target.id())
         .await
         .map_err(ApiError::internal)?;
     // The target's own record of what happened (the route's event names the admin).
     secure_core::audit::emit(
         "auth.mfa",
         secure_core::audit::Outcome::Success,
-        Some(&target.id),
+        Some(target.id()),
         "reset_by_admin",
     );
-    tracing::info!(target: "notes_api", admin = %admin.subject(), user = %target.id, "MFA reset");
+    tracing::info!(target: "notes_api", admin = %admin.subject(), user = %target.id(), "MFA reset");
     Ok(StatusCode::NO_CONTENT)
 }

@@ -23,7 +23,7 @@ fn routes_prints_the_policy_table() {
         .collect();
     for line in [
         "GET /admin/users auth roles(admin) mfa Account: list -",
-        "POST /admin/users/{id}/mfa/reset auth roles(admin) mfa fresh(5m) - 30/min per user",
+        "POST /admin/users/{id}/mfa/reset auth roles(admin) mfa fresh(5m) Account: write 30/min per user",
         "POST /auth/signup public - 10/hour per ip",
         "POST /auth/login public - 30/min per ip",
         "POST /auth/password auth fresh(5m) - 10/min per user",
