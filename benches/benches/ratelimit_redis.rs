@@ -24,8 +24,10 @@ use secure_core::ratelimit::{RateKey, RateLimit};
 
 const KEYS: u32 = 1024;
 const LIMIT: RateLimit = RateLimit {
-    count: 1_000_000,
-    period_secs: 1,
+    rate: secure_core::ratelimit::Rate {
+        count: 1_000_000,
+        period_secs: 1,
+    },
     key: RateKey::Ip,
 };
 const ROUTE: &str = "secure_benches::ratelimit_redis::login";

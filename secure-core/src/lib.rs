@@ -317,7 +317,7 @@ pub mod __private {
         SecureHandlerMarker, SecureInput, Unvalidated,
     };
     #[cfg(feature = "edge")]
-    pub use crate::ratelimit::{RateKey, RateLimit};
+    pub use crate::ratelimit::{Rate, RateKey, RateLimit};
     #[cfg(feature = "edge")]
     pub use axum::body::Body;
     #[cfg(feature = "edge")]

@@ -38,7 +38,6 @@ use tower::ServiceExt;
 use crate::app::SecureApp;
 use crate::policy::{Access, RouteEntry};
 
-
 /// An id no row has, for the answer a route gives a row that does not exist.
 const GHOST_ID: &str = "no-such-row-0000000000";
 

@@ -57,6 +57,25 @@ pub struct Rate {
     pub period_secs: u64,
 }
 
+/// The rate as the grammar writes it: `5/min`, `10/hour`, `1/sec`, `2/day` (`5/90s` for a
+/// period the grammar has no unit for). The one printer of rates: the policy table, the
+/// configuration's messages and the macro's use it.
+///
+/// ```
+/// assert_eq!(secure_units::rate("300/minute").unwrap().to_string(), "300/min");
+/// ```
+impl fmt::Display for Rate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.period_secs {
+            1 => write!(f, "{}/sec", self.count),
+            60 => write!(f, "{}/min", self.count),
+            3600 => write!(f, "{}/hour", self.count),
+            86_400 => write!(f, "{}/day", self.count),
+            s => write!(f, "{}/{s}s", self.count),
+        }
+    }
+}
+
 const RATE_USAGE: &str =
     "write N/unit with a unit of s, m, h or d (or sec, min, hour, day), such as `5/min`";
 

@@ -333,8 +333,10 @@ async fn the_default_limit_counts_every_route_per_client_ip() {
 /// A burst of 1000, refilled one per millisecond: one request leaves a key idle again after
 /// 2 ms (governor keeps a key one emission interval past its arrival time).
 const FAST: RateLimit = RateLimit {
-    count: 1000,
-    period_secs: 1,
+    rate: secure_core::ratelimit::Rate {
+        count: 1000,
+        period_secs: 1,
+    },
     key: RateKey::Ip,
 };
 

@@ -10,15 +10,17 @@ use secure_core::ratelimit::{RateKey, RateLimit};
 
 pub(crate) const KEYS: usize = 1024;
 pub(crate) const LIMIT: RateLimit = RateLimit {
-    count: 1_000_000,
-    period_secs: 1,
+    rate: secure_core::ratelimit::Rate {
+        count: 1_000_000,
+        period_secs: 1,
+    },
     key: RateKey::Ip,
 };
 pub(crate) const ROUTE: &str = "secure_benches::ratelimit::login";
 
 pub(crate) fn quota() -> Quota {
-    let burst = NonZeroU32::new(LIMIT.count).expect("count");
-    Quota::with_period(Duration::from_secs(LIMIT.period_secs) / LIMIT.count)
+    let burst = NonZeroU32::new(LIMIT.rate.count).expect("count");
+    Quota::with_period(Duration::from_secs(LIMIT.rate.period_secs) / LIMIT.rate.count)
         .expect("period")
         .allow_burst(burst)
 }

@@ -320,8 +320,10 @@ pub(crate) struct Verified {
 
 /// The per-(client IP, user name) login limit, shared by both login routes.
 const LOGIN_LIMIT: RateLimit = RateLimit {
-    count: 5,
-    period_secs: 60,
+    rate: secure_core::ratelimit::Rate {
+        count: 5,
+        period_secs: 60,
+    },
     key: RateKey::User,
 };
 const LOGIN_LIMIT_NAME: &str = "notes_api::login(ip, username)";

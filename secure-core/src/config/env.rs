@@ -422,7 +422,7 @@ fn read_rate_limiter(vars: &Vars) -> Result<RateLimiter, ConfigError> {
     let mut limiter = RateLimiter::new();
     if let Some(rate) = vars.parse("SECURE_RATE_LIMIT", parse_rate)? {
         limiter = match rate {
-            Some((count, period)) => limiter.default_limit(count, period),
+            Some(rate) => limiter.default_limit(rate.count, Duration::from_secs(rate.period_secs)),
             None => limiter.without_default_limit(),
         };
     }
@@ -549,13 +549,14 @@ fn parse_duration(value: &str) -> Result<Duration, String> {
         .map_err(|e| e.to_string())
 }
 
-/// `300/min` → `Some((300, 60 s))`; `off` → `None`.
-fn parse_rate(value: &str) -> Result<Option<(u32, Duration)>, String> {
+/// `300/min` → the rate; `off` → `None`.
+fn parse_rate(value: &str) -> Result<Option<secure_units::Rate>, String> {
     if value.eq_ignore_ascii_case("off") {
         return Ok(None);
     }
-    let rate = secure_units::rate(value).map_err(|e| format!("{e}, or `off`"))?;
-    Ok(Some((rate.count, Duration::from_secs(rate.period_secs))))
+    secure_units::rate(value)
+        .map(Some)
+        .map_err(|e| format!("{e}, or `off`"))
 }
 
 #[cfg(test)]
@@ -577,12 +578,10 @@ mod tests {
         assert!(parse_duration("30").is_err());
         assert!(parse_duration("0s").is_err());
         assert!(parse_duration("2h").is_err());
-        assert_eq!(
-            parse_rate("300/min"),
-            Ok(Some((300, Duration::from_secs(60))))
-        );
+        let rate = |count, period_secs| Ok(Some(secure_units::Rate { count, period_secs }));
+        assert_eq!(parse_rate("300/min"), rate(300, 60));
         assert_eq!(parse_rate("OFF"), Ok(None));
-        assert_eq!(parse_rate("5/m"), Ok(Some((5, Duration::from_secs(60)))));
+        assert_eq!(parse_rate("5/m"), rate(5, 60));
         assert!(parse_rate("5/fortnight").unwrap_err().ends_with("or `off`"));
         assert!(parse_rate("0/min").is_err());
     }

@@ -279,8 +279,10 @@ mod tests {
         let limited = route(
             auth(&[], false, None),
             Some(RateLimit {
-                count: 2,
-                period_secs: 60,
+                rate: crate::ratelimit::Rate {
+                    count: 2,
+                    period_secs: 60,
+                },
                 key: RateKey::User,
             }),
         );

@@ -5,7 +5,6 @@ use std::fmt;
 use serde::Serialize;
 
 use super::route::RoutePolicy;
-use crate::ratelimit::RateKey;
 
 /// One row: a method and path and what protects it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -46,24 +45,8 @@ impl PolicyTable {
 }
 
 fn limit_text(p: &RoutePolicy) -> String {
-    match p.rate_limit {
-        None => "-".to_owned(),
-        Some(r) => {
-            let unit = match r.period_secs {
-                1 => "sec".to_owned(),
-                60 => "min".to_owned(),
-                3600 => "hour".to_owned(),
-                86_400 => "day".to_owned(),
-                s => format!("{s}s"),
-            };
-            let key = match r.key {
-                RateKey::Ip => "ip",
-                RateKey::User => "user",
-                RateKey::Global => "global",
-            };
-            format!("{}/{unit} per {key}", r.count)
-        }
-    }
+    p.rate_limit
+        .map_or_else(|| "-".to_owned(), |limit| limit.to_string())
 }
 
 impl fmt::Display for PolicyTable {

@@ -37,8 +37,8 @@ type Keyed<K> =
 
 /// The GCRA quota of `limit`: a burst of `count`, refilled one every `period / count`.
 pub(crate) fn quota(limit: RateLimit) -> Quota {
-    let count = NonZeroU32::new(limit.count).unwrap_or(NonZeroU32::MIN);
-    let period = Duration::from_secs(limit.period_secs.max(1)) / count.get();
+    let count = NonZeroU32::new(limit.rate.count).unwrap_or(NonZeroU32::MIN);
+    let period = Duration::from_secs(limit.rate.period_secs.max(1)) / count.get();
     Quota::with_period(period)
         .unwrap_or_else(|| Quota::per_second(count))
         .allow_burst(count)
@@ -79,8 +79,8 @@ impl<K: Hash + Eq + Clone + Send + Sync + 'static> MemoryLimiter<K> {
         let decision = match self.limiter.check_key(key) {
             Ok(state) => Decision::allowed(
                 self.policy,
-                self.limit.count,
-                self.limit.period_secs,
+                self.limit.rate.count,
+                self.limit.rate.period_secs,
                 state,
                 self.replenish,
             ),
@@ -105,8 +105,8 @@ impl<K: Hash + Eq + Clone + Send + Sync + 'static> MemoryLimiter<K> {
     fn denied(&self, not_until: &NotUntil<<DefaultClock as Clock>::Instant>) -> Decision {
         Decision::denied(
             self.policy,
-            self.limit.count,
-            self.limit.period_secs,
+            self.limit.rate.count,
+            self.limit.rate.period_secs,
             not_until.wait_time_from(self.clock.now()),
         )
     }

@@ -49,7 +49,7 @@ pub use account::{AccountThrottle, AccountThrottled, Factor, ThrottleKey};
 pub use client_ip::{Cidr, InvalidCidr, ProxyHeader, TrustedProxies};
 pub use headers::{Decision, RATELIMIT, RATELIMIT_POLICY, RateLimitHeaders};
 pub use layer::{DefaultLimitFuture, DefaultLimitLayer, DefaultLimitService};
-pub use limit::{RateKey, RateLimit};
+pub use limit::{Rate, RateKey, RateLimit};
 use memory::MemoryLimiter;
 #[cfg(feature = "redis")]
 pub use redis_store::RedisStore;
@@ -273,8 +273,10 @@ impl Default for RateLimiter {
 
 /// The default per-IP limit: 300 requests a minute (a burst of 300, then 5 a second).
 pub const DEFAULT_LIMIT: RateLimit = RateLimit {
-    count: 300,
-    period_secs: 60,
+    rate: Rate {
+        count: 300,
+        period_secs: 60,
+    },
     key: RateKey::Ip,
 };
 
@@ -439,8 +441,10 @@ impl RateLimiter {
     /// The limit every client address has across all routes: `count` requests per `period`.
     pub fn default_limit(mut self, count: u32, period: Duration) -> Self {
         self.default = Some(RateLimit {
-            count,
-            period_secs: period.as_secs().max(1),
+            rate: Rate {
+                count,
+                period_secs: period.as_secs().max(1),
+            },
             key: RateKey::Ip,
         });
         self.default_limiter = OnceLock::new();
@@ -623,8 +627,8 @@ impl RateLimiter {
                 self.store_log.succeeded();
                 Verdict::Decided(Decision::stored(
                     policy,
-                    limit.count,
-                    limit.period_secs,
+                    limit.rate.count,
+                    limit.rate.period_secs,
                     answer,
                 ))
             }

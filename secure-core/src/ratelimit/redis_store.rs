@@ -333,8 +333,8 @@ impl RedisStore {
         key: &ClientKey,
         limit: RateLimit,
     ) -> Result<StoreDecision, StoreError> {
-        let quota = limit.count.max(1);
-        let window_us = u128::from(limit.period_secs.max(1)) * 1_000_000;
+        let quota = limit.rate.count.max(1);
+        let window_us = u128::from(limit.rate.period_secs.max(1)) * 1_000_000;
         let interval_us = u64::try_from(window_us / u128::from(quota))
             .unwrap_or(u64::MAX)
             .max(1);

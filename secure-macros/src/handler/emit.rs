@@ -356,7 +356,7 @@ fn policy_tokens(
                 RateKey::User => quote!(#p::RateKey::User),
                 RateKey::Global => quote!(#p::RateKey::Global),
             };
-            quote!(::core::option::Option::Some(#p::RateLimit { count: #count, period_secs: #period, key: #key }))
+            quote!(::core::option::Option::Some(#p::RateLimit { rate: #p::Rate { count: #count, period_secs: #period }, key: #key }))
         }
         None => quote!(::core::option::Option::None),
     };
