@@ -142,10 +142,32 @@ fn columns(cx: &mut Ctxt, input: &DeriveInput) -> Option<Vec<(String, Span)>> {
         fields
             .named
             .iter()
+            .filter(|f| !skipped(f))
             .filter_map(|f| f.ident.as_ref())
             .map(|i| (i.to_string().trim_start_matches("r#").to_owned(), i.span()))
             .collect(),
     )
+}
+
+/// A field `#[sqlx(skip)]` leaves out of the row: not a column read (a column an update sets,
+/// such as `updated_at`, that reads need not carry).
+fn skipped(field: &syn::Field) -> bool {
+    field
+        .attrs
+        .iter()
+        .filter(|a| a.path().is_ident("sqlx"))
+        .any(|a| {
+            let mut skip = false;
+            let _ = a.parse_nested_meta(|meta| {
+                if meta.path.is_ident("skip") {
+                    skip = true;
+                } else if meta.input.peek(syn::Token![=]) {
+                    let _: syn::Expr = meta.value()?.parse()?;
+                }
+                Ok(())
+            });
+            skip
+        })
 }
 
 /// The field types a change set takes: what `secure_core::sql::Value` binds. A field of
@@ -176,8 +198,8 @@ fn settable(ty: &syn::Type) -> bool {
 }
 
 /// `NoteChanges`: one method per column an update may set (every field but the id and the
-/// owner, of a type `Value` binds), each taking its field's type. A misspelled column is a
-/// method that does not exist.
+/// owner, of a type `Value` binds, `#[sqlx(skip)]` fields included: written, never read),
+/// each taking its field's type. A misspelled column is a method that does not exist.
 fn change_set(input: &DeriveInput, id_column: &str, owner: &str) -> TokenStream {
     let name = &input.ident;
     let vis = &input.vis;

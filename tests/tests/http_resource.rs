@@ -417,6 +417,26 @@ fn token(app: &App, name: &str) -> String {
     app.tokens.issue(&user(name)).unwrap()
 }
 
+/// A row with a column updates write and reads do not carry.
+#[derive(Debug, sqlx::FromRow, Resource)]
+#[resource(table = "notes", owner = "owner_id", id_pattern = "[a-z0-9]{4}")]
+#[allow(dead_code)]
+struct Stamped {
+    id: String,
+    title: String,
+    #[sqlx(skip)]
+    updated_at: i64,
+}
+
+#[test]
+fn a_skipped_field_is_written_not_read() {
+    assert_eq!(Stamped::COLUMNS, "id, title");
+    let changes: secure_core::resource::Changes =
+        StampedChanges::new().title("t").updated_at(7).into();
+    let columns: Vec<&str> = changes.columns().iter().map(|(c, _)| *c).collect();
+    assert_eq!(columns, ["title", "updated_at"]);
+}
+
 #[test]
 fn the_derive_reads_names_from_the_attribute_and_columns_from_the_fields() {
     assert_eq!(Note::NAME, "Note");

@@ -30,7 +30,9 @@ pub(crate) struct Note {
     title: String,
     body: String,
     created_at: i64,
-    /// Kept for the change set (`NoteChanges::updated_at`); not part of the API's note.
+    /// Written (`NoteChanges::updated_at`), never read back: not a column of the note's
+    /// queries, nor part of the API's note.
+    #[sqlx(skip)]
     #[serde(skip_serializing)]
     updated_at: i64,
 }
