@@ -49,17 +49,53 @@ impl fmt::Display for Outcome {
 /// The tracing target of every audit event.
 pub const TARGET: &str = "security::audit";
 
-/// What audit events record about the request they happen in.
+/// What audit events record about the request they happen in. Made once per request from
+/// values it already holds (cheap clones: no text is formatted until an event is emitted).
 #[derive(Debug, Clone)]
 pub struct RequestContext {
-    /// The request id (from a well-formed `X-Request-Id`, else generated).
-    pub request_id: String,
+    request_id: axum::http::HeaderValue,
+    method: axum::http::Method,
+    route: Option<axum::extract::MatchedPath>,
+    client_ip: Option<std::net::IpAddr>,
+}
+
+impl RequestContext {
+    /// The context of one request: its id (printable ASCII: a well-formed `X-Request-Id` or
+    /// a generated one), method, route template if it matched one, and client address if
+    /// known.
+    pub fn new(
+        request_id: axum::http::HeaderValue,
+        method: axum::http::Method,
+        route: Option<axum::extract::MatchedPath>,
+        client_ip: Option<std::net::IpAddr>,
+    ) -> Self {
+        RequestContext {
+            request_id,
+            method,
+            route,
+            client_ip,
+        }
+    }
+
+    /// The request id.
+    pub fn request_id(&self) -> &str {
+        self.request_id.to_str().unwrap_or("-")
+    }
+
     /// The method.
-    pub method: String,
-    /// The route template (`/notes/{id}`), never the raw path.
-    pub route: String,
-    /// The socket peer's IP address, or `unknown`.
-    pub client_ip: String,
+    pub fn method(&self) -> &str {
+        self.method.as_str()
+    }
+
+    /// The route template (`/notes/{id}`), never the raw path; `-` when none matched.
+    pub fn route(&self) -> &str {
+        self.route.as_ref().map_or("-", |r| r.as_str())
+    }
+
+    /// The client's address, if known.
+    pub fn client_ip(&self) -> Option<std::net::IpAddr> {
+        self.client_ip
+    }
 }
 
 tokio::task_local! {
@@ -101,12 +137,17 @@ pub fn emit(event: &'static str, outcome: Outcome, subject: Option<&str>, reason
             .as_ref()
             .map_or_else(|| "-".to_owned(), |c| escape_control(f(c)).into_owned())
     };
-    let (client_ip, method, route, request_id) = (
-        field(|c| &c.client_ip),
-        field(|c| &c.method),
-        field(|c| &c.route),
-        field(|c| &c.request_id),
+    let (method, route, request_id) = (
+        field(RequestContext::method),
+        field(RequestContext::route),
+        field(RequestContext::request_id),
     );
+    let client_ip = match &context {
+        None => "-".to_owned(),
+        Some(c) => c
+            .client_ip()
+            .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string()),
+    };
     match outcome {
         Outcome::Success => tracing::info!(
             target: "security::audit",

@@ -381,7 +381,7 @@ impl IntoResponse for ApiError {
             ApiError::Validation(errors) => Problem::validation(errors).into_response(),
             ApiError::Problem(problem) => problem.into_response(),
             ApiError::Internal(cause) => {
-                let request_id = crate::audit::current().map(|c| c.request_id);
+                let request_id = crate::audit::current().map(|c| c.request_id().to_owned());
                 let id = request_id.as_deref().unwrap_or("-");
                 let cause = cause.to_string();
                 tracing::error!(

@@ -54,16 +54,17 @@ pub fn is_valid_request_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
-/// 16 random bytes as 32 lowercase hex digits, in one allocation.
-fn new_request_id() -> String {
+/// 16 random bytes as 32 lowercase hex digits, in one allocation (the header value's).
+fn new_request_id() -> HeaderValue {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let bytes: [u8; 16] = rand::random();
-    let mut id = String::with_capacity(32);
-    for b in bytes {
-        id.push(char::from(HEX[usize::from(b >> 4)]));
-        id.push(char::from(HEX[usize::from(b & 0xf)]));
+    let mut id = [0u8; 32];
+    for (i, b) in bytes.into_iter().enumerate() {
+        id[2 * i] = HEX[usize::from(b >> 4)];
+        id[2 * i + 1] = HEX[usize::from(b & 0xf)];
     }
-    id
+    // Hex digits are always a valid header value.
+    HeaderValue::from_bytes(&id).unwrap_or_else(|_| HeaderValue::from_static("-"))
 }
 
 /// The request-context layer: resolves the client address once (proxy-aware, with the
@@ -118,28 +119,22 @@ where
             .limiter
             .client_addr(request.headers(), request.extensions());
         request.extensions_mut().insert(ClientAddr(client));
+        // A client's id is kept when well formed (a clone shares its bytes), else one is made.
         let request_id = request
             .headers()
             .get(&REQUEST_ID)
-            .and_then(|v| v.to_str().ok())
-            .filter(|id| is_valid_request_id(id))
-            .map_or_else(new_request_id, ToOwned::to_owned);
-        if let Ok(value) = HeaderValue::from_str(&request_id) {
-            request.headers_mut().insert(REQUEST_ID.clone(), value);
-        }
-        let context = RequestContext {
-            request_id: request_id.clone(),
-            method: request.method().to_string(),
-            route: request
-                .extensions()
-                .get::<MatchedPath>()
-                .map_or_else(|| "-".to_owned(), |p| p.as_str().to_owned()),
-            client_ip: if client.is_unspecified() {
-                "unknown".to_owned()
-            } else {
-                client.to_string()
-            },
-        };
+            .filter(|v| v.to_str().is_ok_and(is_valid_request_id))
+            .cloned()
+            .unwrap_or_else(new_request_id);
+        request
+            .headers_mut()
+            .insert(REQUEST_ID.clone(), request_id.clone());
+        let context = RequestContext::new(
+            request_id.clone(),
+            request.method().clone(),
+            request.extensions().get::<MatchedPath>().cloned(),
+            (!client.is_unspecified()).then_some(client),
+        );
         if let Some(status) = oversized_head(&request) {
             let reason = if status == StatusCode::URI_TOO_LONG {
                 "uri_too_long"
@@ -175,7 +170,7 @@ pin_project! {
         inner: Option<audit::Scoped<F>>,
         // A head too large: answered without calling the routes.
         refused: Option<Response>,
-        request_id: String,
+        request_id: HeaderValue,
     }
 }
 
@@ -194,9 +189,9 @@ where
             (None, None) => Problem::internal().into_response(),
         };
         let mut response = to_problem(response, this.request_id);
-        if let Ok(value) = HeaderValue::from_str(this.request_id) {
-            response.headers_mut().insert(REQUEST_ID.clone(), value);
-        }
+        response
+            .headers_mut()
+            .insert(REQUEST_ID.clone(), this.request_id.clone());
         Poll::Ready(Ok(response))
     }
 }
@@ -212,7 +207,8 @@ fn is_problem(response: &Response) -> bool {
 /// Error answers become problem+json. A 5xx body is always replaced by a generic one holding
 /// only the request id (and the fixed `code` of a `Problem`, such as `busy`): whatever detail
 /// the handler wrote stays out of the response.
-fn to_problem(response: Response, request_id: &str) -> Response {
+fn to_problem(response: Response, request_id: &HeaderValue) -> Response {
+    let request_id = request_id.to_str().unwrap_or("-");
     let status = response.status();
     if status.is_server_error() {
         // A code a `Problem` set (`busy`) is a fixed string, not the handler's text: kept.
