@@ -21,7 +21,7 @@
 //!    password hasher and the limiter are `Clone` handles for your app state ([`auth`],
 //!    [`session`], [`ratelimit`]).
 //! 7. **Assembly**: [`into_app`](policy::SecureRouter::into_app) puts the stack in front of
-//!    every route and checks the wiring ([`app`]); [`serve`](serve::serve) runs it.
+//!    every route and checks the wiring ([`SecureApp`](policy::SecureApp)); [`serve`](serve::serve) runs it.
 //!
 //! ```no_run
 //! use secure_core::auth::jwt::AccessTokens;
@@ -87,8 +87,6 @@ pub mod session;
 #[cfg(any(feature = "edge", feature = "sqlite", feature = "postgres"))]
 pub mod sql;
 // Edge (feature `edge`): the router, the stack, configuration, serving.
-#[cfg(feature = "edge")]
-pub mod app;
 #[cfg(feature = "edge")]
 pub mod config;
 #[cfg(feature = "edge")]
@@ -267,9 +265,9 @@ pub mod prelude {
     pub use crate::auth::{AuthError, Authenticator, Principal, Role};
 
     #[cfg(feature = "edge")]
-    pub use crate::app::SecureApp;
-    #[cfg(feature = "edge")]
     pub use crate::config::SecurityConfig;
+    #[cfg(feature = "edge")]
+    pub use crate::policy::SecureApp;
     #[cfg(feature = "edge")]
     pub use crate::policy::SecureRouter;
     #[cfg(feature = "edge")]

@@ -3,7 +3,7 @@
 //! second user, and reports each route it tried.
 //!
 //! ```no_run
-//! # async fn demo(app: secure_core::app::SecureApp, alice: &str, bob: &str) {
+//! # async fn demo(app: secure_core::policy::SecureApp, alice: &str, bob: &str) {
 //! use secure_core::testing::CrossUser;
 //!
 //! CrossUser::new(&app, alice, bob)
@@ -35,7 +35,7 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use tower::ServiceExt;
 
-use crate::app::SecureApp;
+use crate::policy::SecureApp;
 use crate::policy::{Access, RouteEntry};
 
 /// An id no row has, for the answer a route gives a row that does not exist.

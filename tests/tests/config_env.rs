@@ -444,7 +444,7 @@ async fn doc(body: Valid<Json<Doc>>) -> String {
     body.name.clone()
 }
 
-fn app(vars: &[(&str, &str)]) -> secure_core::app::SecureApp {
+fn app(vars: &[(&str, &str)]) -> secure_core::policy::SecureApp {
     let config = SecurityConfig::from_vars(keyed(vars), Profile::Release).expect("config");
     SecureRouter::new()
         .route("/slow", get(slow))
@@ -454,7 +454,7 @@ fn app(vars: &[(&str, &str)]) -> secure_core::app::SecureApp {
         .expect("the app assembles")
 }
 
-async fn send(app: secure_core::app::SecureApp, request: Request<Body>) -> (StatusCode, String) {
+async fn send(app: secure_core::policy::SecureApp, request: Request<Body>) -> (StatusCode, String) {
     let response = app.oneshot(request).await.expect("infallible");
     let status = response.status();
     let body = response
@@ -533,7 +533,7 @@ async fn json_nesting_beyond_the_limit_is_refused() {
     assert!(body.contains("nested too deeply"), "{body}");
 }
 
-fn app_default() -> secure_core::app::SecureApp {
+fn app_default() -> secure_core::policy::SecureApp {
     app(&[])
 }
 

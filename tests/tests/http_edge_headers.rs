@@ -99,7 +99,7 @@ fn routes() -> SecureRouter {
 }
 
 struct App {
-    router: secure_core::app::SecureApp,
+    router: secure_core::policy::SecureApp,
     tokens: AccessTokens,
 }
 

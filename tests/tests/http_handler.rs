@@ -147,7 +147,7 @@ fn router() -> SecureRouter {
 }
 
 struct App {
-    router: secure_core::app::SecureApp,
+    router: secure_core::policy::SecureApp,
     tokens: AccessTokens,
 }
 

@@ -16,12 +16,13 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use http_body_util::BodyExt;
 use jsonwebtoken::{Algorithm, EncodingKey};
 use secure_core::SecretBox;
-use secure_core::app::{AssemblyError, SecureApp};
 use secure_core::auth::jwt::{AccessTokenKey, AccessTokens};
 use secure_core::auth::{
     Amr, AuthError, Authenticator, Carrier, Identity, Principal, Role, SessionAuthenticator,
 };
 use secure_core::config::SecurityConfig;
+use secure_core::error::AssemblyError;
+use secure_core::policy::SecureApp;
 use secure_core::policy::SecureRouter;
 use secure_core::ratelimit::RateLimiter;
 use secure_core::routing::get;

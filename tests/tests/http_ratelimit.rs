@@ -14,6 +14,7 @@ use secure_core::SecretBox;
 use secure_core::auth::jwt::{AccessTokenKey, AccessTokens};
 use secure_core::auth::{Amr, Authenticator, Identity, Principal, Role};
 use secure_core::config::SecurityConfig;
+use secure_core::http::client::ClientAddresses;
 use secure_core::policy::SecureRouter;
 use secure_core::ratelimit::{ClientKey, RATELIMIT, RATELIMIT_POLICY, RateLimiter};
 use secure_core::ratelimit::{RateKey, RateLimit};
@@ -54,15 +55,20 @@ fn tokens(key: [u8; 32]) -> AccessTokens {
 }
 
 struct App {
-    router: secure_core::app::SecureApp,
+    router: secure_core::policy::SecureApp,
     tokens: AccessTokens,
 }
 
 fn app(limiter: RateLimiter) -> App {
+    app_with(limiter, ClientAddresses::new())
+}
+
+fn app_with(limiter: RateLimiter, clients: ClientAddresses) -> App {
     let key: [u8; 32] = rand::random();
     let config = SecurityConfig::new()
         .authenticator(Authenticator::new(tokens(key)))
-        .rate_limiter(limiter);
+        .rate_limiter(limiter)
+        .client_addresses(clients);
     let router = SecureRouter::new()
         .route("/login", get(login))
         .route("/search", get(search))
@@ -105,7 +111,7 @@ fn req(path: &str, peer: &str, xff: Option<&str>, bearer: Option<&str>) -> Reque
     request
 }
 
-async fn send_to(router: &secure_core::app::SecureApp, request: Request<Body>) -> Reply {
+async fn send_to(router: &secure_core::policy::SecureApp, request: Request<Body>) -> Reply {
     let response = router.clone().oneshot(request).await.unwrap();
     let status = response.status();
     let headers = response.headers().clone();
@@ -150,7 +156,12 @@ async fn spoofed_forwarded_for_from_an_untrusted_peer_is_ignored() {
 
 #[tokio::test]
 async fn a_trusted_proxy_is_read_from_the_right_most_untrusted_hop() {
-    let app = app(RateLimiter::new().trust_proxies(["10.0.0.0/8"]).unwrap());
+    let app = app_with(
+        RateLimiter::new(),
+        ClientAddresses::new()
+            .trust_proxies(["10.0.0.0/8"])
+            .unwrap(),
+    );
     // The client forges the left-most entries; the proxies append what they saw.
     for xff in ["1.1.1.1, 198.51.100.7, 10.0.0.2", "2.2.2.2, 198.51.100.7"] {
         let r = req("/login", "10.0.0.1", Some(xff), None);
@@ -173,7 +184,12 @@ async fn a_trusted_proxy_is_read_from_the_right_most_untrusted_hop() {
 
 #[tokio::test]
 async fn audit_events_name_the_client_the_limiter_counts_not_the_proxy() {
-    let app = app(RateLimiter::new().trust_proxies(["10.0.0.0/8"]).unwrap());
+    let app = app_with(
+        RateLimiter::new(),
+        ClientAddresses::new()
+            .trust_proxies(["10.0.0.0/8"])
+            .unwrap(),
+    );
     let (_, log) = secure_tests::with_logs(async {
         for _ in 0..3 {
             let r = req("/login", "10.0.0.1", Some("9.9.9.9, 198.51.100.7"), None);
@@ -204,7 +220,7 @@ async fn ipv6_clients_are_grouped_by_56() {
     assert_eq!(status(&app, r).await, StatusCode::OK);
 
     // Configurable: with /64, two /64s of one /56 are two clients.
-    let app = self::app(RateLimiter::new().ipv6_prefix(64));
+    let app = app_with(RateLimiter::new(), ClientAddresses::new().ipv6_prefix(64));
     for _ in 0..2 {
         let r = req("/login", "2001:db8:1:200::1", None, None);
         assert_eq!(status(&app, r).await, StatusCode::OK);

@@ -51,7 +51,7 @@ async fn store(url: &str, prefix: &str) -> RedisStore {
     RedisStore::connect(url).await.unwrap().prefix(prefix)
 }
 
-fn router(limiter: RateLimiter) -> secure_core::app::SecureApp {
+fn router(limiter: RateLimiter) -> secure_core::policy::SecureApp {
     SecureRouter::new()
         .route("/login", get(login))
         .route("/health", get(health))
@@ -74,7 +74,7 @@ struct Reply {
     body: String,
 }
 
-async fn send(router: &secure_core::app::SecureApp, request: Request<Body>) -> Reply {
+async fn send(router: &secure_core::policy::SecureApp, request: Request<Body>) -> Reply {
     let response = router.clone().oneshot(request).await.unwrap();
     let status = response.status();
     let headers = response.headers().clone();

@@ -9,10 +9,10 @@ use axum::body::Body;
 use axum::extract::FromRef;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
-use secure_core::app::AssemblyError;
 use secure_core::auth::jwt::{AccessTokenKey, AccessTokens};
 use secure_core::auth::{Authenticator, Identity, Principal, Role};
 use secure_core::config::SecurityConfig;
+use secure_core::error::AssemblyError;
 use secure_core::policy::SecureRouter;
 use secure_core::prelude::*;
 use secure_core::resource::{
@@ -194,7 +194,7 @@ async fn database() -> Database {
 }
 
 struct App {
-    app: secure_core::app::SecureApp,
+    app: secure_core::policy::SecureApp,
     tokens: AccessTokens,
 }
 

@@ -3,7 +3,7 @@
 use axum::body::{Body, Bytes};
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
-use secure_core::app::SecureApp;
+use secure_core::policy::SecureApp;
 use tower::ServiceExt;
 
 /// One full request: routing, layers, extractors, handler, and reading the body.

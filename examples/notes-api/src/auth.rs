@@ -24,8 +24,9 @@ use secure_core::auth::password::{
 };
 use secure_core::auth::refresh::{IssuedRefreshToken, RefreshError, RefreshToken};
 use secure_core::auth::{Amr, Identity};
+use secure_core::http::client::ClientAddr;
 use secure_core::prelude::*;
-use secure_core::ratelimit::{ClientAddr, ClientKey, Factor, ThrottleKey};
+use secure_core::ratelimit::{ClientKey, Factor, ThrottleKey};
 use secure_core::ratelimit::{RateKey, RateLimit};
 use secure_core::secure_handler;
 use secure_core::validate::FieldError;
@@ -338,7 +339,7 @@ async fn count_login_attempt(
     username: &str,
 ) -> Result<(), Response> {
     let limiter = &state.limiter;
-    let ip = limiter.group(client);
+    let ip = client.key();
     // `no_control` keeps a newline out of user names, so the pair is unambiguous.
     let key = ClientKey::User(format!("{ip}\n{username}").into_boxed_str());
     // A refusal (429, or 503 when a store fails closed) is audited by `into_result`.

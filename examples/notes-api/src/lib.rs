@@ -34,7 +34,6 @@ mod users;
 use std::sync::Arc;
 use std::time::Duration;
 
-use secure_core::app::{AssemblyError, SecureApp};
 use secure_core::auth::Authenticator;
 use secure_core::auth::Role;
 use secure_core::auth::device::DeviceTokens;
@@ -44,6 +43,8 @@ use secure_core::auth::password::PasswordHasher;
 use secure_core::auth::refresh::{RefreshTokens, SqlRefreshTokenStore};
 use secure_core::config::SecurityConfig;
 use secure_core::crypto::DataKeys;
+use secure_core::error::AssemblyError;
+use secure_core::policy::SecureApp;
 use secure_core::policy::SecureRouter;
 use secure_core::ratelimit::RateLimiter;
 use secure_core::routing::{get, post};

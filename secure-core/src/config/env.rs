@@ -5,10 +5,11 @@ use std::time::Duration;
 use super::keys::{KeyMaterial, Keys, weakness};
 use super::{ConfigError, SecurityConfig};
 use crate::auth::password::HashLimit;
+use crate::http::client::{Cidr, ClientAddresses, ProxyHeader};
 use crate::http::connection::ConnectionLimits;
 use crate::http::cors::CorsConfig;
 use crate::http::headers::SecurityHeaders;
-use crate::ratelimit::{Cidr, ProxyHeader, RateLimiter};
+use crate::ratelimit::RateLimiter;
 
 /// Which build reads the configuration: a debug build may run on generated development keys,
 /// a release build never does.
@@ -258,6 +259,7 @@ impl SecurityConfig {
         }
         config.connections = read_connections(&vars)?;
         config.rate_limiter = std::sync::Arc::new(read_rate_limiter(&vars)?);
+        config.clients = std::sync::Arc::new(read_client_addresses(&vars)?);
         config.headers = read_headers(&vars)?;
         config.cors = read_cors(&vars)?;
         Ok(config)
@@ -426,6 +428,11 @@ fn read_rate_limiter(vars: &Vars) -> Result<RateLimiter, ConfigError> {
             None => limiter.without_default_limit(),
         };
     }
+    Ok(limiter)
+}
+
+fn read_client_addresses(vars: &Vars) -> Result<ClientAddresses, ConfigError> {
+    let mut clients = ClientAddresses::new();
     if let Some(header) = vars.parse("SECURE_PROXY_HEADER", |v| {
         match v.to_ascii_lowercase().as_str() {
             "x-forwarded-for" => Ok(ProxyHeader::XForwardedFor),
@@ -433,7 +440,7 @@ fn read_rate_limiter(vars: &Vars) -> Result<RateLimiter, ConfigError> {
             _ => Err("must be `x-forwarded-for` or `forwarded`".to_owned()),
         }
     })? {
-        limiter = limiter.proxy_header(header);
+        clients = clients.proxy_header(header);
     }
     if let Some(ranges) = vars.parse("SECURE_TRUSTED_PROXIES", |v| {
         v.split(',')
@@ -442,12 +449,12 @@ fn read_rate_limiter(vars: &Vars) -> Result<RateLimiter, ConfigError> {
             .map(|r| r.parse::<Cidr>().map_err(|e| e.to_string()))
             .collect::<Result<Vec<_>, _>>()
     })? {
-        limiter = limiter.trust_proxy_ranges(ranges);
+        clients = clients.trust_proxy_ranges(ranges);
     }
     if let Some(bits) = vars.parse("SECURE_IPV6_PREFIX", |v| parse_in_range(v, 32, 128))? {
-        limiter = limiter.ipv6_prefix(u8::try_from(bits).unwrap_or(128));
+        clients = clients.ipv6_prefix(u8::try_from(bits).unwrap_or(128));
     }
-    Ok(limiter)
+    Ok(clients)
 }
 
 fn read_connections(vars: &Vars) -> Result<ConnectionLimits, ConfigError> {

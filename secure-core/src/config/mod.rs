@@ -14,6 +14,7 @@ pub use keys::{Keys, MIN_KEY_BYTES};
 use crate::auth::Authenticator;
 use crate::auth::password::HashLimit;
 pub use crate::error::ConfigError;
+use crate::http::client::ClientAddresses;
 use crate::http::connection::ConnectionLimits;
 use crate::http::cors::CorsConfig;
 use crate::http::headers::SecurityHeaders;
@@ -42,6 +43,7 @@ use crate::extract::DEFAULT_JSON_MAX_DEPTH;
 pub struct SecurityConfig {
     pub(crate) authenticator: Option<Authenticator>,
     pub(crate) rate_limiter: Arc<RateLimiter>,
+    pub(crate) clients: Arc<ClientAddresses>,
     pub(crate) body_limit: usize,
     pub(crate) headers: SecurityHeaders,
     pub(crate) cors: Option<CorsConfig>,
@@ -67,6 +69,7 @@ impl SecurityConfig {
         SecurityConfig {
             authenticator: None,
             rate_limiter: Arc::new(RateLimiter::new()),
+            clients: Arc::new(ClientAddresses::new()),
             body_limit: DEFAULT_BODY_LIMIT,
             headers: SecurityHeaders::api(),
             cors: None,
@@ -154,9 +157,17 @@ impl SecurityConfig {
         self
     }
 
-    /// The rate limiter: trusted proxies, IPv6 grouping, the per-IP default limit.
+    /// The rate limiter: the per-IP default limit, the per-account throttle, a shared store.
     pub fn rate_limiter(mut self, limiter: RateLimiter) -> Self {
         self.rate_limiter = Arc::new(limiter);
+        self
+    }
+
+    /// How client addresses are found: trusted proxies and their header, IPv6 grouping
+    /// (default [`ClientAddresses::new`]: the socket peer, /56). The rate limits, the
+    /// connection cap per address and the audit events all count this client.
+    pub fn client_addresses(mut self, clients: ClientAddresses) -> Self {
+        self.clients = Arc::new(clients);
         self
     }
 

@@ -30,7 +30,7 @@ mod store;
 #[cfg(feature = "edge")]
 pub(crate) use problem::FixedCode;
 pub use problem::{ApiError, PROBLEM_JSON, Problem};
-pub use startup::ConfigError;
+pub use startup::{AssemblyError, ConfigError};
 pub use store::StoreError;
 
 /// `Debug` that prints `Display`: a start-up error returned from `main` (which prints it with

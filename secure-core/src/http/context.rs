@@ -15,7 +15,7 @@ use tower::{Layer, Service};
 
 use crate::audit::{self, RequestContext};
 use crate::error::{FixedCode, Problem};
-use crate::ratelimit::{ClientAddr, RateLimiter};
+use crate::http::client::ClientAddresses;
 
 /// The longest request target (path and query) answered: 8 KiB, as nginx's header buffers.
 /// Longer: 414 problem+json.
@@ -67,20 +67,20 @@ fn new_request_id() -> HeaderValue {
     HeaderValue::from_bytes(&id).unwrap_or_else(|_| HeaderValue::from_static("-"))
 }
 
-/// The request-context layer: resolves the client address once (proxy-aware, with the
-/// limiter's rules; the limits and the audit events then see the same client), sets the
+/// The request-context layer: resolves the client address once (proxy-aware; the limits,
+/// the handlers and the audit events then see the same client), sets the
 /// context, runs the request inside it, tags the response with the request id, and turns any
 /// error answer that is not problem+json into one. It neither clones the service it wraps
 /// nor boxes its future, unlike `from_fn`.
 #[derive(Debug, Clone)]
 pub struct RequestContextLayer {
-    limiter: Arc<RateLimiter>,
+    clients: Arc<ClientAddresses>,
 }
 
 impl RequestContextLayer {
-    /// The layer; `limiter` says which proxies are trusted for the client address.
-    pub fn new(limiter: Arc<RateLimiter>) -> Self {
-        RequestContextLayer { limiter }
+    /// The layer; `clients` says which proxies are trusted for the client address.
+    pub fn new(clients: Arc<ClientAddresses>) -> Self {
+        RequestContextLayer { clients }
     }
 }
 
@@ -90,7 +90,7 @@ impl<S> Layer<S> for RequestContextLayer {
     fn layer(&self, inner: S) -> Self::Service {
         RequestContextService {
             inner,
-            limiter: Arc::clone(&self.limiter),
+            clients: Arc::clone(&self.clients),
         }
     }
 }
@@ -99,7 +99,7 @@ impl<S> Layer<S> for RequestContextLayer {
 #[derive(Debug, Clone)]
 pub struct RequestContextService<S> {
     inner: S,
-    limiter: Arc<RateLimiter>,
+    clients: Arc<ClientAddresses>,
 }
 
 impl<S> Service<Request> for RequestContextService<S>
@@ -116,9 +116,9 @@ where
 
     fn call(&mut self, mut request: Request) -> Self::Future {
         let client = self
-            .limiter
-            .client_addr(request.headers(), request.extensions());
-        request.extensions_mut().insert(ClientAddr(client));
+            .clients
+            .resolve(request.headers(), request.extensions());
+        request.extensions_mut().insert(client);
         // A client's id is kept when well formed (a clone shares its bytes), else one is made.
         let request_id = request
             .headers()
@@ -133,7 +133,7 @@ where
             request_id.clone(),
             request.method().clone(),
             request.extensions().get::<MatchedPath>().cloned(),
-            (!client.is_unspecified()).then_some(client),
+            (!client.is_unknown()).then_some(client.ip()),
         );
         if let Some(status) = oversized_head(&request) {
             let reason = if status == StatusCode::URI_TOO_LONG {

@@ -2,6 +2,7 @@
 //! error answer, panics turned into a generic 500, security headers on every response and
 //! strict CORS.
 
+pub mod client;
 pub mod connection;
 pub mod context;
 pub mod cors;

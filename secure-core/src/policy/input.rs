@@ -8,7 +8,7 @@ use axum::extract::{ConnectInfo, Extension, MatchedPath, Path, State};
 use axum::http::{HeaderMap, Method, Version};
 
 use super::route::ObjectAccess;
-use crate::ratelimit::ClientAddr;
+use crate::http::client::ClientAddr;
 use crate::validate::Valid;
 
 /// An input a secure handler may take: validated (`Valid<..>`), or not client input at all

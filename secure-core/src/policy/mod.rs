@@ -5,6 +5,8 @@
 //! only such handlers and keeps the table of their policies, which reviewers read instead of
 //! the code.
 
+mod app;
+mod assembly;
 pub(crate) mod guard;
 mod handler;
 mod input;
@@ -13,6 +15,7 @@ pub(crate) mod route;
 pub(crate) mod router;
 mod table;
 
+pub use app::SecureApp;
 pub use handler::{RoutedBySecureRouter, SecureHandler};
 pub use input::{PathSegment, SecureInput};
 pub use route::{Access, DeclaredRead, ObjectAccess, RoutePolicy, Unvalidated};

@@ -8,11 +8,15 @@ use axum::handler::Handler;
 use axum::http::Method;
 use axum::routing::{MethodFilter, MethodRouter};
 
+use super::app::SecureApp;
+use super::assembly;
 use super::handler::SecureHandler;
 pub(crate) use super::pipeline::Stack;
 use super::pipeline::{self, RouteRuntime};
 use super::route::RoutePolicy;
 use super::table::{PolicyTable, RouteEntry};
+use crate::config::SecurityConfig;
+use crate::error::AssemblyError;
 
 /// The `T` of `axum::handler::Handler<T, S>` in the seal the macro puts on every handler.
 #[doc(hidden)]
@@ -353,5 +357,22 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
             }
             let _ = runtime.stack.set(Arc::clone(stack));
         }
+    }
+}
+
+impl SecureRouter<()> {
+    /// The app: these routes behind the security stack of `config` (the table in the
+    /// [`SecureApp`] docs). Refused, with the routes and the fix, when a route needs
+    /// what `config` lacks: `auth` routes without an authenticator, an unprotected route
+    /// without a reason.
+    pub fn into_app(self, mut config: SecurityConfig) -> Result<SecureApp, AssemblyError> {
+        let entries: Vec<&RouteEntry> = self.routes.iter().map(|(e, _)| e).collect();
+        assembly::check(&entries, config.authenticator.is_some())?;
+        let table = Arc::new(self.policies());
+        self.assemble(&Arc::new(Stack {
+            authenticator: config.authenticator.take().map(Arc::new),
+            limiter: Arc::clone(&config.rate_limiter),
+        }));
+        Ok(SecureApp::seal(self.inner, table, config))
     }
 }

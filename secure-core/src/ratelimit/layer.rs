@@ -14,6 +14,7 @@ use tower::{Layer, Service, ServiceExt};
 
 use super::headers::RateLimitHeaders;
 use super::{DefaultCounted, RateLimiter, Verdict};
+use crate::http::client::ClientAddr;
 
 /// The default per-IP limit of every route (`RateLimiter::default_limit`): a 429
 /// (problem+json, `Retry-After`, `RateLimit`) over the limit; otherwise the response gets the
@@ -72,9 +73,7 @@ where
                 headers: None,
             };
         }
-        let ip = self
-            .limiter
-            .client_ip(request.headers(), request.extensions());
+        let ip = ClientAddr::of(request.extensions()).key();
         if !self.limiter.has_store() {
             let Some(decision) = self.limiter.check_default(ip) else {
                 return DefaultLimitFuture::Inward {

@@ -46,8 +46,8 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::app::SecureApp;
 use crate::http::connection::file_limit;
+use crate::policy::SecureApp;
 use connection::Shared;
 use events::{ConnectionEvent, ConnectionEvents, SUMMARY_INTERVAL};
 use table::ConnectionTable;

@@ -24,7 +24,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             SecurityConfig::from_vars([("SECURE_JWT_KEY", "changeme")], Profile::Release)?;
         }
         Some("proxies") => {
-            secure_core::ratelimit::RateLimiter::new().trust_proxies(["10.0.0.0/33"])?;
+            secure_core::http::client::ClientAddresses::new().trust_proxies(["10.0.0.0/33"])?;
         }
         _ => return Err("usage: startup_error assembly|config|proxies".into()),
     }

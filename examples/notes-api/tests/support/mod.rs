@@ -49,7 +49,7 @@ pub struct TestApp {
     pub database_url: String,
     sqlite_file: Option<PathBuf>,
     /// The service it serves, for in-process requests (`oneshot`, the cross-user kit).
-    service: Option<secure_core::app::SecureApp>,
+    service: Option<secure_core::policy::SecureApp>,
 }
 
 impl Drop for TestApp {
@@ -170,7 +170,7 @@ impl TestApp {
     }
 
     /// The service this app serves, in process.
-    pub fn service(&self) -> &secure_core::app::SecureApp {
+    pub fn service(&self) -> &secure_core::policy::SecureApp {
         self.service
             .as_ref()
             .expect("an app started by this test, not one reached by address")

@@ -1,4 +1,6 @@
-//! The client address a request counts under.
+//! Who is asking: the client address of a request, resolved once by the request context
+//! ([`ClientAddresses`]) and read by the rate limits, the connection cap and the audit events
+//! ([`ClientAddr`]).
 //!
 //! The socket peer (`ConnectInfo<SocketAddr>`) is the only address a client cannot forge.
 //! Behind a reverse proxy every request comes from the proxy, so the proxy's
@@ -15,9 +17,173 @@
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
 
-use axum::http::HeaderMap;
+use axum::extract::ConnectInfo;
 use axum::http::header::FORWARDED;
+use axum::http::request::Parts;
+use axum::http::{Extensions, HeaderMap};
+use axum::response::{IntoResponse, Response};
+
+use crate::error::Problem;
+
+/// The client of a request, as the request context resolved it: its address (the peer, or
+/// a trusted proxy's hop; what the audit events log) and the key it counts under (IPv6 cut to
+/// the configured prefix; what the limits and the connection cap count). Also an extractor,
+/// for handlers that count on their own (a login's per-client limit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddr {
+    ip: IpAddr,
+    key: IpAddr,
+}
+
+impl ClientAddr {
+    /// The client's address, or the unspecified address when the server gave no peer.
+    pub fn ip(self) -> IpAddr {
+        self.ip
+    }
+
+    /// The address the client counts under: IPv4 as it is, IPv6 cut to the prefix (one
+    /// subscriber, one budget).
+    pub fn key(self) -> IpAddr {
+        self.key
+    }
+
+    /// Whether the server gave no peer address (every such request shares one key).
+    pub fn is_unknown(self) -> bool {
+        self.ip.is_unspecified()
+    }
+
+    const UNKNOWN: ClientAddr = ClientAddr {
+        ip: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        key: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+    };
+
+    /// The client the request context put in `extensions`; outside an assembled app, the
+    /// unknown client (one shared key: stricter, never looser), logged once.
+    pub(crate) fn of(extensions: &Extensions) -> ClientAddr {
+        static WARNED: AtomicBool = AtomicBool::new(false);
+        if let Some(client) = extensions.get::<ClientAddr>() {
+            return *client;
+        }
+        if !WARNED.swap(true, Ordering::Relaxed) {
+            tracing::error!(
+                target: "secure::ratelimit",
+                "a request without the request context's client address: every such client shares one rate limit"
+            );
+        }
+        ClientAddr::UNKNOWN
+    }
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddr {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Response> {
+        parts.extensions.get::<ClientAddr>().copied().ok_or_else(|| {
+            // The request context sets it on every request of an assembled app.
+            tracing::error!(target: "secure::ratelimit", "ClientAddr used outside an assembled SecureApp");
+            Problem::internal().into_response()
+        })
+    }
+}
+
+/// How client addresses are found: which proxies are trusted, which header they write, and
+/// how many bits of an IPv6 address name one client.
+///
+/// ```
+/// use secure_core::http::client::ClientAddresses;
+///
+/// let clients = ClientAddresses::new()
+///     .trust_proxies(["10.0.0.0/8", "2001:db8:ffff::/48"])?
+///     .ipv6_prefix(56);
+/// # drop(clients);
+/// # Ok::<(), secure_core::http::client::InvalidCidr>(())
+/// ```
+#[derive(Debug)]
+pub struct ClientAddresses {
+    trusted: TrustedProxies,
+    ipv6_prefix: u8,
+    warned_no_peer: AtomicBool,
+}
+
+impl Default for ClientAddresses {
+    fn default() -> Self {
+        ClientAddresses::new()
+    }
+}
+
+impl ClientAddresses {
+    /// No trusted proxy; IPv6 grouped by /56.
+    pub fn new() -> Self {
+        ClientAddresses {
+            trusted: TrustedProxies::default(),
+            ipv6_prefix: 56,
+            warned_no_peer: AtomicBool::new(false),
+        }
+    }
+
+    /// Believes the forwarding header of peers in these ranges (`"10.0.0.0/8"`,
+    /// `"192.0.2.7"`, `"2001:db8::/32"`). Only list your own reverse proxies. A range that
+    /// does not parse is an error naming it (found at start-up, never a panic).
+    pub fn trust_proxies<I, S>(self, ranges: I) -> Result<Self, InvalidCidr>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let ranges = ranges
+            .into_iter()
+            .map(|r| r.as_ref().parse::<Cidr>())
+            .collect::<Result<_, _>>()?;
+        Ok(self.trust_proxy_ranges(ranges))
+    }
+
+    /// Believes the forwarding header of peers in these ranges.
+    pub fn trust_proxy_ranges(mut self, ranges: Vec<Cidr>) -> Self {
+        self.trusted = TrustedProxies::new(ranges, self.trusted.header());
+        self
+    }
+
+    /// Which header the trusted proxies write (`X-Forwarded-For` unless set).
+    pub fn proxy_header(mut self, header: ProxyHeader) -> Self {
+        self.trusted = TrustedProxies::new(self.trusted.ranges().to_vec(), header);
+        self
+    }
+
+    /// How many leading bits of an IPv6 address name one client (56 unless set; 64 is the
+    /// least that stops a host rotating through its own subnet; 128 counts each address).
+    pub fn ipv6_prefix(mut self, bits: u8) -> Self {
+        self.ipv6_prefix = bits.min(128);
+        self
+    }
+
+    /// The client of a request: the peer, or the right-most untrusted hop of a trusted
+    /// proxy's header. Without a peer (a server other than [`serve`](crate::serve::serve)),
+    /// the unknown client, logged once.
+    pub fn resolve(&self, headers: &HeaderMap, extensions: &Extensions) -> ClientAddr {
+        let Some(ConnectInfo(peer)) = extensions.get::<ConnectInfo<SocketAddr>>() else {
+            if !self.warned_no_peer.swap(true, Ordering::Relaxed) {
+                tracing::error!(
+                    target: "secure::ratelimit",
+                    "no ConnectInfo<SocketAddr>: every client shares one rate limit; serve with secure_core::serve::serve"
+                );
+            }
+            return ClientAddr::UNKNOWN;
+        };
+        let ip = self.trusted.client_ip(headers, peer.ip());
+        ClientAddr {
+            ip,
+            key: group(ip, self.ipv6_prefix),
+        }
+    }
+
+    /// The address a connection from `peer` counts under for the per-address connection
+    /// cap (IPv6 cut to the prefix), or `None` for a trusted proxy, whose connections carry
+    /// many clients.
+    pub(crate) fn connection_key(&self, peer: IpAddr) -> Option<IpAddr> {
+        (!self.trusted.contains(peer)).then(|| group(peer, self.ipv6_prefix))
+    }
+}
 
 /// An address range: `10.0.0.0/8`, `2001:db8::/32`, or one address (`192.0.2.7`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -198,7 +364,7 @@ fn mask(ip: IpAddr, prefix: u8) -> IpAddr {
 }
 
 /// The address a client counts under: IPv4 as is, IPv6 cut to its first `ipv6_prefix` bits.
-pub fn group(ip: IpAddr, ipv6_prefix: u8) -> IpAddr {
+fn group(ip: IpAddr, ipv6_prefix: u8) -> IpAddr {
     match canonical(ip) {
         v4 @ IpAddr::V4(_) => v4,
         v6 => mask(v6, ipv6_prefix),
@@ -278,6 +444,54 @@ mod tests {
         assert_eq!(t.client_ip(&h, ip("10.0.0.1")), ip("10.0.0.1"));
         let h = headers("forwarded", &["for=_hidden, for=10.0.0.4"]);
         assert_eq!(t.client_ip(&h, ip("10.0.0.1")), ip("10.0.0.1"));
+    }
+
+    fn request_from(peer: &str, xff: Option<&str>) -> (HeaderMap, Extensions) {
+        let mut extensions = Extensions::new();
+        extensions.insert(ConnectInfo(SocketAddr::new(ip(peer), 4711)));
+        let headers = headers("x-forwarded-for", xff.as_slice());
+        (headers, extensions)
+    }
+
+    #[test]
+    fn a_client_is_resolved_once_with_its_address_and_its_key() {
+        let clients = ClientAddresses::new()
+            .trust_proxies(["10.0.0.0/8"])
+            .unwrap()
+            .ipv6_prefix(64);
+        let (h, e) = request_from("10.0.0.1", Some("6.6.6.6, 2001:db8:1:2:3::9"));
+        let client = clients.resolve(&h, &e);
+        assert_eq!(client.ip(), ip("2001:db8:1:2:3::9"));
+        assert_eq!(client.key(), ip("2001:db8:1:2::"));
+        assert!(!client.is_unknown());
+        // An untrusted peer's header is ignored.
+        let (h, e) = request_from("192.0.2.1", Some("6.6.6.6"));
+        assert_eq!(clients.resolve(&h, &e).ip(), ip("192.0.2.1"));
+        // No peer: the unknown client, one shared key.
+        let unknown = clients.resolve(&HeaderMap::new(), &Extensions::new());
+        assert!(unknown.is_unknown());
+        assert_eq!(unknown.key(), ip("0.0.0.0"));
+        // What the request context stored is what the limits read.
+        let mut stored = Extensions::new();
+        stored.insert(client);
+        assert_eq!(ClientAddr::of(&stored), client);
+        assert!(ClientAddr::of(&Extensions::new()).is_unknown());
+    }
+
+    #[test]
+    fn trusted_proxies_have_no_connection_key() {
+        let clients = ClientAddresses::new()
+            .trust_proxies(["10.0.0.0/8"])
+            .unwrap();
+        assert_eq!(clients.connection_key(ip("10.1.2.3")), None);
+        assert_eq!(
+            clients.connection_key(ip("2001:db8:1:2ff::1")),
+            Some(ip("2001:db8:1:200::"))
+        );
+        assert_eq!(
+            clients.connection_key(ip("192.0.2.1")),
+            Some(ip("192.0.2.1"))
+        );
     }
 
     #[test]
