@@ -248,7 +248,7 @@ pub use validate::{Valid, Validate, ValidationError, ValidationErrors};
 /// One way in: `use secure_core::prelude::*;` brings the three macros (and `Role`, trait and
 /// derive), the router and its routing functions, the configuration and the assembled app,
 /// the caller, the validated extractors, the errors a handler returns (and `FieldError`,
-/// `StatusCode`), resources (`Resource`, `Rules`, `Scope`, `Id`, `Read`, `Write`, and with a
+/// `StatusCode`), resources (`Resource`, `Filter`, `Rules`, `Scope`, `Id`, `Read`, `Write`, and with a
 /// database feature `Authorized`, `AuthorizedList` and `Database`) and `FromRef` for sharing
 /// state.
 pub mod prelude {
@@ -278,7 +278,7 @@ pub mod prelude {
     #[cfg(all(feature = "edge", any(feature = "sqlite", feature = "postgres")))]
     pub use crate::resource::{Authorized, AuthorizedList};
     #[cfg(feature = "edge")]
-    pub use crate::resource::{Id, Read, Resource, Rules, Scope, Write};
+    pub use crate::resource::{Filter, Id, Read, Resource, Rules, Scope, Write};
     #[cfg(any(feature = "sqlite", feature = "postgres"))]
     pub use crate::sql::Database;
 }

@@ -23,7 +23,8 @@
 //! - any other `auth` route with a parameter in its path (such as a handler that queries by
 //!   the id alone, declared `unvalidated(..)`): no 2xx;
 //! - a list (`AuthorizedList<..>`): a body without the row's id, while the owner's list holds
-//!   it (the control that shows the probe could have failed).
+//!   it (the control that shows the probe could have failed), and no 2xx for the list after
+//!   that row (`?after=<id>`: the row must not position the second user's list).
 //!
 //! `GET` routes are called as the owner first, as that control: a probe that the owner would
 //! not pass either proves nothing, and is reported as such (a route the owner may not call at
@@ -203,7 +204,11 @@ impl<'a> CrossUser<'a> {
         let verdict = if !control_passed {
             Verdict::NoControl
         } else if lists {
-            if body.contains(id.as_str()) {
+            // Nor may the row position the second user's list (`?after=`): that would say it
+            // exists, and where it stands in the order.
+            let after = format!("{path}?after={id}");
+            let (positioned, _) = self.send(&method, &after, &self.other, "{}").await;
+            if body.contains(id.as_str()) || positioned.is_success() {
                 Verdict::Leak
             } else {
                 Verdict::Refused

@@ -4,6 +4,7 @@
 use proc_macro::TokenStream;
 
 mod diag;
+mod filter;
 mod handler;
 mod meta;
 mod resource;
@@ -32,6 +33,14 @@ pub fn sensitive(args: TokenStream, input: TokenStream) -> TokenStream {
 pub fn derive_resource(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);
     resource::expand(&input).into()
+}
+
+/// Derives `secure_core::resource::Filter` for a list's filter: each field an `Option`
+/// compared with one column of the resource. See `secure_core::resource::Filter`.
+#[proc_macro_derive(Filter, attributes(filter))]
+pub fn derive_filter(input: TokenStream) -> TokenStream {
+    let input = syn::parse_macro_input!(input as syn::DeriveInput);
+    filter::expand(&input).into()
 }
 
 /// Derives `secure_core::auth::Role` for a fieldless enum: each variant is a role whose wire

@@ -16,7 +16,8 @@ use secure_core::error::AssemblyError;
 use secure_core::policy::SecureRouter;
 use secure_core::prelude::*;
 use secure_core::resource::{
-    ActionKind, Authorized, AuthorizedList, Id, Read, Resource, Rules, Scope, Write,
+    ActionKind, Authorized, AuthorizedList, Id, NoFilter, PageStart, Read, Resource, Rules, Scope,
+    Write,
 };
 use secure_core::routing::get;
 use secure_core::sql::Database;
@@ -548,14 +549,25 @@ async fn shared_rules(db: &Database) {
         Authorized::<SharedNote, Write>::load(db, &bob, "aaa2").await,
         Err(ApiError::NotFound)
     ));
-    let titles: Vec<String> = AuthorizedList::<SharedNote>::load(db, &bob, 0)
-        .await
-        .unwrap()
-        .into_inner()
-        .into_iter()
-        .map(|n| n.title)
-        .collect();
-    assert_eq!(titles, ["a2", "b1"]);
+    let list = |start: PageStart<SharedNote>| {
+        let bob = bob.clone();
+        async move {
+            AuthorizedList::<SharedNote>::load(db, &bob, &NoFilter {}, &start)
+                .await
+                .map(|list| {
+                    list.into_inner()
+                        .into_iter()
+                        .map(|n| n.title)
+                        .collect::<Vec<String>>()
+                })
+        }
+    };
+    assert_eq!(list(PageStart::Offset(0)).await.unwrap(), ["a2", "b1"]);
+    // A keyset page: its cursor's order values read through the same rule.
+    let after = |id: &str| PageStart::After(Id::parse(id).unwrap());
+    assert_eq!(list(after("aaa2")).await.unwrap(), ["b1"]);
+    assert!(list(after("bbb1")).await.unwrap().is_empty());
+    assert!(matches!(list(after("aaa1")).await, Err(ApiError::NotFound)));
 }
 
 #[tokio::test]

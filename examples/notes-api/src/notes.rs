@@ -7,7 +7,8 @@
 //! 5.3.4) and guessable ids (16 random bytes).
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use secure_core::prelude::*;
 use secure_core::resource::{Authorized, AuthorizedList, Read, Resource, Write};
 use secure_core::secure_handler;
@@ -50,10 +51,25 @@ pub(crate) struct NoteInput {
 const INSERT: &str = "INSERT INTO notes (id, owner_id, title, body, created_at, updated_at, \
      created_us) VALUES ($1, $2, $3, $4, $5, $6, $7)";
 
-/// `200 [note, ...]`: the caller's notes, oldest first (to the microsecond), 100 a page (`?page=1` for the next).
+/// `?title=`: the caller's notes with exactly this title.
+#[derive(Debug, Deserialize, Validated, Filter)]
+#[filter(resource = Note)]
+pub(crate) struct NoteFilter {
+    #[validate(length(min = 1, max = 200), no_control)]
+    title: Option<String>,
+}
+
+/// `200 [note, ...]`: the caller's notes, oldest first (to the microsecond), 100 a page.
+/// A full page carries `Link: <?after=ID>; rel="next"` (with the same filter); follow it for
+/// the next (`?page=1` also works).
 #[secure_handler(auth)]
-pub(crate) async fn list_notes(notes: AuthorizedList<Note>) -> Json<Vec<Note>> {
-    Json(notes.into_inner())
+pub(crate) async fn list_notes(notes: AuthorizedList<Note, NoteFilter>) -> Response {
+    let next = notes.next_link();
+    let mut response = Json(notes.into_inner()).into_response();
+    if let Some(next) = next {
+        response.headers_mut().insert(header::LINK, next);
+    }
+    response
 }
 
 /// `201` the note.

@@ -210,6 +210,108 @@ async fn notes_come_back_in_creation_order() {
     assert_eq!(listed, made);
 }
 
+/// A full page links to the next by keyset (`after`), keeping the filter; a filter compares
+/// one column with a bound value; the list's own parameters are read strictly.
+#[tokio::test]
+async fn lists_page_by_keyset_and_filter_by_title() {
+    let app = spawn().await;
+    let alice = app.new_user("alice").await;
+    let bob = app.new_user("bob").await;
+    let token = alice.tokens.access.as_str();
+    let mut made = Vec::new();
+    for i in 0..105 {
+        let title = if i % 10 == 0 {
+            "groceries".to_owned()
+        } else {
+            format!("note {i}")
+        };
+        let r = app
+            .post("/notes")
+            .bearer(token)
+            .json(&json!({"title": title, "body": ""}))
+            .send()
+            .await;
+        r.assert_status(201);
+        made.push(r.json()["id"].as_str().expect("id").to_owned());
+    }
+    let ids = |r: &support::Response| -> Vec<String> {
+        r.json()
+            .as_array()
+            .expect("a list")
+            .iter()
+            .map(|n| n["id"].as_str().expect("id").to_owned())
+            .collect()
+    };
+    let first = app.get("/notes").bearer(token).send().await;
+    first.assert_status(200);
+    assert_eq!(ids(&first), made[..100]);
+    let link = first.header("link").expect("a full page links to the next");
+    assert_eq!(link, format!("<?after={}>; rel=\"next\"", made[99]));
+    let second = app
+        .get(&format!("/notes?after={}", made[99]))
+        .bearer(token)
+        .send()
+        .await;
+    second.assert_status(200);
+    assert_eq!(ids(&second), made[100..]);
+    assert!(
+        second.header("link").is_none(),
+        "the last page links nowhere"
+    );
+
+    // The filter: the value is bound (a quote is only a character), the scope still applies.
+    let groceries = app.get("/notes?title=groceries").bearer(token).send().await;
+    groceries.assert_status(200);
+    let expected: Vec<String> = made.iter().step_by(10).cloned().collect();
+    assert_eq!(ids(&groceries), expected);
+    for title in ["groceries%27%20OR%20%271%27%3D%271", "nothing"] {
+        let r = app
+            .get(&format!("/notes?title={title}"))
+            .bearer(token)
+            .send()
+            .await;
+        r.assert_status(200);
+        assert!(ids(&r).is_empty(), "{title}");
+    }
+    let theirs = app
+        .get("/notes?title=groceries")
+        .bearer(bob.tokens.access.as_str())
+        .send()
+        .await;
+    assert!(ids(&theirs).is_empty(), "a filter never widens the scope");
+
+    // Bob's row cannot position Alice's list: the same 404 as for a missing row.
+    let r = app
+        .post("/notes")
+        .bearer(bob.tokens.access.as_str())
+        .json(&json!({"title": "bob's", "body": ""}))
+        .send()
+        .await;
+    let bobs = r.json()["id"].as_str().expect("id").to_owned();
+    let r = app
+        .get(&format!("/notes?after={bobs}"))
+        .bearer(token)
+        .send()
+        .await;
+    r.assert_status(404);
+
+    for (query, field) in [
+        ("after=not-an-id", "after"),
+        ("after=x&page=1", "after"),
+        ("page=-1", "page"),
+        ("title=", "title"),
+        ("owner_id=x", "owner_id"),
+    ] {
+        let r = app
+            .get(&format!("/notes?{query}"))
+            .bearer(token)
+            .send()
+            .await;
+        r.assert_status(422);
+        assert_eq!(r.json()["errors"][0]["field"], field, "{query}");
+    }
+}
+
 #[tokio::test]
 async fn refresh_rotates_and_reuse_revokes_the_family() {
     let app = spawn().await;

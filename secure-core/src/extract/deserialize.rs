@@ -63,7 +63,7 @@ pub(super) fn check<T: Validate>(mut value: T, unknown: Vec<String>) -> Result<T
 }
 
 /// Deserialises a query string or form body, then checks it.
-pub(super) fn from_urlencoded<T>(input: &[u8]) -> Result<T, Problem>
+pub(crate) fn from_urlencoded<T>(input: &[u8]) -> Result<T, Problem>
 where
     T: DeserializeOwned + Validate,
 {

@@ -95,4 +95,6 @@ mod rejection;
 mod tests;
 
 pub use deserialize::MAX_UNKNOWN_FIELDS;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub(crate) use deserialize::from_urlencoded;
 pub use json::{DEFAULT_JSON_MAX_DEPTH, JsonDepthLimit, MAX_JSON_DEPTH};

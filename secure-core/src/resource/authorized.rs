@@ -1,21 +1,25 @@
 //! The extractors: one row by the id in the path, or a page of rows, through the scope.
 
+use std::any::TypeId;
 use std::fmt;
 use std::marker::PhantomData;
 
-use axum::extract::{FromRef, FromRequestParts, Query, RawPathParams};
+use axum::extract::{FromRef, FromRequestParts, RawPathParams};
+use axum::http::HeaderValue;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 
-use super::statements::{Kind, statement};
+use super::filter::{Filter, NoFilter};
+use super::statements::{Kind, ListShape, statement};
 use super::{Action, ActionKind, Changes, Id, MAX_PAGE, Read, Resource, Scope, Write};
 use crate::audit::{self, Outcome};
 use crate::auth::Caller;
 use crate::auth::Identity;
 use crate::error::{ApiError, Problem};
+use crate::extract::from_urlencoded;
 use crate::policy::{ObjectAccess, SecureInput};
-use crate::sql::Database;
-use crate::validate::{FieldPath, Valid, Validate, ValidationErrors};
+use crate::sql::{Database, Value};
+use crate::validate::{FieldError, ValidationErrors};
 
 /// One row the caller may act on with `A`: loaded through the scoped query, by the id in the
 /// path. Missing and not permitted are the same 404.
@@ -145,7 +149,7 @@ impl<R: Resource, A: Action> SecureInput for Authorized<R, A> {
     });
 }
 
-impl<R: Resource> SecureInput for AuthorizedList<R> {
+impl<R: Resource, F> SecureInput for AuthorizedList<R, F> {
     const OBJECT: Option<ObjectAccess> = Some(ObjectAccess {
         resource: R::NAME,
         action: "list",
@@ -200,28 +204,71 @@ fn caller(parts: &Parts) -> Result<&Caller, Response> {
     })
 }
 
-/// A page of the rows the caller may read, in the resource's order: `?page=N` (from 0), at
-/// most [`Resource::PAGE`] rows.
-pub struct AuthorizedList<R> {
+/// A page of the rows the caller may read, in the resource's order, at most
+/// [`Resource::PAGE`] rows, filtered by `F` ([`NoFilter`] unless given): `?page=N` (from 0),
+/// or `?after=<id>` for the rows after the row with that id (a keyset page: stable while rows
+/// are added and removed, and as fast on the last page as on the first), plus `F`'s
+/// parameters. A parameter the list does not take is 422 `unknown_field`; `page` and `after`
+/// together, a malformed `after`, or a filter value failing its rules, 422; an `after` row
+/// that is missing or not the caller's, 404.
+pub struct AuthorizedList<R, F = NoFilter> {
     rows: Vec<R>,
+    next: Option<String>,
+    /// The filter's parameters as the request gave them (re-encoded), for the next link.
+    query: String,
+    filter: PhantomData<fn() -> F>,
 }
 
-impl<R: fmt::Debug> fmt::Debug for AuthorizedList<R> {
+/// Where a page starts.
+pub enum PageStart<R> {
+    /// Page `n` (from 0) of `PAGE` rows.
+    Offset(u32),
+    /// After the row with this id.
+    After(Id<R>),
+}
+
+impl<R: Resource> fmt::Debug for PageStart<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PageStart::Offset(n) => write!(f, "Offset({n})"),
+            PageStart::After(id) => write!(f, "After({id:?})"),
+        }
+    }
+}
+
+impl<R: fmt::Debug, F> fmt::Debug for AuthorizedList<R, F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AuthorizedList")
             .field("rows", &self.rows)
+            .field("more", &self.next.is_some())
             .finish()
     }
 }
 
-impl<R> AuthorizedList<R> {
+impl<R, F> AuthorizedList<R, F> {
     /// The rows.
     pub fn into_inner(self) -> Vec<R> {
         self.rows
     }
+
+    /// The `after` of the next page (the last row's id) when this page is full, so there
+    /// may be more: `None` on the last page.
+    pub fn next_after(&self) -> Option<&str> {
+        self.next.as_deref()
+    }
+
+    /// The `Link` header of the next page (RFC 8288: `<?title=x&after=ID>; rel="next"`,
+    /// relative to the request's path, with the request's filter) when there may be one.
+    pub fn next_link(&self) -> Option<HeaderValue> {
+        let next = self.next.as_deref()?;
+        let mut query = url::form_urlencoded::Serializer::new(self.query.clone());
+        query.append_pair("after", next);
+        // Percent-encoded: nothing a header value refuses.
+        HeaderValue::from_str(&format!("<?{}>; rel=\"next\"", query.finish())).ok()
+    }
 }
 
-impl<R> std::ops::Deref for AuthorizedList<R> {
+impl<R, F> std::ops::Deref for AuthorizedList<R, F> {
     type Target = [R];
 
     fn deref(&self) -> &[R] {
@@ -229,58 +276,144 @@ impl<R> std::ops::Deref for AuthorizedList<R> {
     }
 }
 
-impl<R: Resource> AuthorizedList<R> {
-    /// Page `page` (from 0) of the rows `caller` may read.
-    pub async fn load(db: &Database, caller: &Identity, page: u32) -> Result<Self, ApiError> {
-        let kind = if page == 0 {
-            Kind::List
-        } else {
-            Kind::ListFrom
+impl<R: Resource, F: Filter<R>> AuthorizedList<R, F> {
+    /// The page of the rows `caller` may read that `filter` keeps, from `start`.
+    pub async fn load(
+        db: &Database,
+        caller: &Identity,
+        filter: &F,
+        start: &PageStart<R>,
+    ) -> Result<Self, ApiError> {
+        let scope = R::scope(caller, ActionKind::Read);
+        let values = filter.values();
+        let mut given = 0u64;
+        let mut args = vec![Value::from(caller.subject.as_str())];
+        for (i, value) in values.into_iter().enumerate().take(64) {
+            if let Some(value) = value {
+                given |= 1 << i;
+                args.push(value);
+            }
+        }
+        let (after, offset) = match start {
+            PageStart::Offset(0) => (None, None),
+            PageStart::Offset(page) => {
+                let size = R::PAGE.clamp(1, MAX_PAGE);
+                (None, Some(i64::from(*page) * i64::from(size)))
+            }
+            PageStart::After(id) => (Some(id.as_str()), None),
         };
-        let Some(sql) = statement::<R>(kind, R::scope(caller, ActionKind::Read)) else {
-            return Ok(AuthorizedList { rows: Vec::new() });
+        let shape = ListShape {
+            filter: TypeId::of::<F>(),
+            columns: F::COLUMNS,
+            given,
+            after: after.is_some(),
+            offset: offset.is_some(),
         };
-        let size = R::PAGE.clamp(1, MAX_PAGE);
-        let offset = (page > 0).then(|| i64::from(page) * i64::from(size));
-        db.fetch_all::<R>(sql, &caller.subject, offset)
+        let Some(sql) = statement::<R>(Kind::List(shape), scope) else {
+            return Ok(AuthorizedList::empty());
+        };
+        args.extend(after.map(Value::from));
+        args.extend(offset.map(Value::from));
+        let (rows, last) = db
+            .fetch_page::<R>(sql, args, R::ID)
             .await
-            .map(|rows| AuthorizedList { rows })
-            .map_err(ApiError::internal)
+            .map_err(ApiError::internal)?;
+        if rows.is_empty()
+            && let Some(after) = after
+        {
+            // Empty after a row: the end of the list, or a row the caller cannot see.
+            let exists = match statement::<R>(Kind::Exists, scope) {
+                Some(sql) => db
+                    .exists(sql, &caller.subject, after)
+                    .await
+                    .map_err(ApiError::internal)?,
+                None => false,
+            };
+            if !exists {
+                return Err(refuse::<R>(
+                    ActionKind::Read,
+                    &caller.subject,
+                    "not_found_or_not_permitted",
+                ));
+            }
+        }
+        let full = rows.len() >= R::PAGE.clamp(1, MAX_PAGE) as usize;
+        Ok(AuthorizedList {
+            rows,
+            next: if full { last } else { None },
+            query: String::new(),
+            filter: PhantomData,
+        })
+    }
+
+    fn empty() -> Self {
+        AuthorizedList {
+            rows: Vec::new(),
+            next: None,
+            query: String::new(),
+            filter: PhantomData,
+        }
     }
 }
 
-impl<R, S> FromRequestParts<S> for AuthorizedList<R>
+impl<R, F, S> FromRequestParts<S> for AuthorizedList<R, F>
 where
     R: Resource,
+    F: Filter<R>,
     Database: FromRef<S>,
     S: Send + Sync,
 {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        // The query string as any `Valid<Query<..>>` reads it: percent-decoded, and a
-        // parameter the list does not take (`?owner_id=..`, `?limit=1000`) refused with 422
-        // `unknown_field`, as a body's unknown field is.
-        let params =
-            <Valid<Query<ListParams>> as FromRequestParts<S>>::from_request_parts(parts, state)
-                .await
-                .map_err(IntoResponse::into_response)?;
+        let (filter, start, query) = list_query::<R, F>(parts.uri.query().unwrap_or_default())
+            .map_err(IntoResponse::into_response)?;
         let caller = caller(parts)?;
         let db = Database::from_ref(state);
-        Self::load(&db, &caller.identity, params.page)
+        let mut list = Self::load(&db, &caller.identity, &filter, &start)
             .await
-            .map_err(IntoResponse::into_response)
+            .map_err(IntoResponse::into_response)?;
+        list.query = query;
+        Ok(list)
     }
 }
 
-/// What a list route takes in its query string: the page, from 0.
-#[derive(Debug, serde::Deserialize)]
-struct ListParams {
-    #[serde(default)]
-    page: u32,
-}
-
-/// Any page number is valid; past the last page is an empty page.
-impl Validate for ListParams {
-    fn validate_into(&self, _: &FieldPath<'_>, _: &mut ValidationErrors) {}
+/// The list's own parameters (`page`, `after`) and the filter's, from the query string: the
+/// rest is read as `F`, the way any `Valid<Query<..>>` reads it (percent-decoded; unknown
+/// parameters 422 `unknown_field`; then sanitised and validated).
+/// Also gives the filter's parameters, re-encoded.
+pub(super) fn list_query<R: Resource, F: Filter<R>>(
+    query: &str,
+) -> Result<(F, PageStart<R>, String), Problem> {
+    let invalid = |field: &str, code: &'static str| {
+        let mut errors = ValidationErrors::new();
+        errors.push(FieldError::new(field, code));
+        Problem::validation(errors)
+    };
+    let mut page: Option<u32> = None;
+    let mut after: Option<Id<R>> = None;
+    let mut rest = url::form_urlencoded::Serializer::new(String::new());
+    for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
+        match &*name {
+            "page" if page.is_some() => return Err(invalid("page", "duplicate_field")),
+            "page" => {
+                page = Some(value.parse().map_err(|_| invalid("page", "invalid_type"))?);
+            }
+            "after" if after.is_some() => return Err(invalid("after", "duplicate_field")),
+            "after" => {
+                after = Some(Id::parse(&value).ok_or_else(|| invalid("after", "invalid_value"))?);
+            }
+            _ => {
+                rest.append_pair(&name, &value);
+            }
+        }
+    }
+    let rest = rest.finish();
+    let filter = from_urlencoded::<F>(rest.as_bytes())?;
+    let start = match (page, after) {
+        (Some(_), Some(_)) => return Err(invalid("after", "page_or_after")),
+        (_, Some(after)) => PageStart::After(after),
+        (page, None) => PageStart::Offset(page.unwrap_or(0)),
+    };
+    Ok((filter, start, rest))
 }

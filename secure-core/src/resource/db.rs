@@ -12,7 +12,7 @@ impl<T: Send + Unpin> ResourceRow for T {}
 pub use crate::sql::SqlRow as ResourceRow;
 
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
-use crate::sql::{Database, Value};
+use crate::sql::{Database, Value, bind_all};
 
 /// Runs `$body` with `$pool` bound to whichever pool `$db` holds.
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
@@ -53,20 +53,42 @@ impl Database {
             .await)
     }
 
-    /// The rows of `sql` with `$1` = `subject` and, for a later page, `$2` = `offset`.
-    pub(super) async fn fetch_all<R: ResourceRow>(
+    /// The rows of `sql` with `args` bound in order, and the id (column `id_column`) of the
+    /// last of them, as text.
+    pub(super) async fn fetch_page<R: ResourceRow>(
+        &self,
+        sql: &'static str,
+        args: Vec<Value>,
+        id_column: &'static str,
+    ) -> Result<(Vec<R>, Option<String>), sqlx::Error> {
+        use sqlx::Row as _;
+        on_pool!(self, |pool| {
+            let rows = bind_all!(sqlx::query(sql), args).fetch_all(pool).await?;
+            let last = match rows.last() {
+                Some(row) => Some(row.try_get::<String, _>(id_column)?),
+                None => None,
+            };
+            let rows = rows
+                .iter()
+                .map(R::from_row)
+                .collect::<Result<Vec<R>, _>>()?;
+            Ok((rows, last))
+        })
+    }
+
+    /// Whether `sql` (with `$1` = `subject`, `$2` = `id`) finds a row.
+    pub(super) async fn exists(
         &self,
         sql: &'static str,
         subject: &str,
-        offset: Option<i64>,
-    ) -> Result<Vec<R>, sqlx::Error> {
-        on_pool!(self, |pool| {
-            let query = sqlx::query_as::<_, R>(sql).bind(subject);
-            match offset {
-                Some(offset) => query.bind(offset).fetch_all(pool).await,
-                None => query.fetch_all(pool).await,
-            }
-        })
+        id: &str,
+    ) -> Result<bool, sqlx::Error> {
+        on_pool!(self, |pool| sqlx::query(sql)
+            .bind(subject)
+            .bind(id)
+            .fetch_optional(pool)
+            .await
+            .map(|row| row.is_some()))
     }
 
     /// The row `sql` (an `UPDATE .. RETURNING`) changed, with `$1` = `id`, `$2` = `subject`
@@ -79,17 +101,10 @@ impl Database {
         columns: &[(&'static str, Value)],
     ) -> Result<Option<R>, sqlx::Error> {
         on_pool!(self, |pool| {
-            let mut query = sqlx::query_as::<_, R>(reviewed(sql)).bind(id).bind(subject);
-            for (_, value) in columns {
-                query = match value.clone() {
-                    Value::Text(v) => query.bind(v),
-                    Value::Int(v) => query.bind(v),
-                    Value::Bool(v) => query.bind(v),
-                    Value::Float(v) => query.bind(v),
-                    Value::Bytes(v) => query.bind(v),
-                };
-            }
-            query.fetch_optional(pool).await
+            let query = sqlx::query_as::<_, R>(reviewed(sql)).bind(id).bind(subject);
+            bind_all!(query, columns.iter().map(|(_, v)| v.clone()))
+                .fetch_optional(pool)
+                .await
         })
     }
 

@@ -24,12 +24,16 @@ use crate::sql::Value;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod authorized;
 mod db;
+mod filter;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod statements;
 
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
-pub use authorized::{Authorized, AuthorizedList};
+pub use authorized::{Authorized, AuthorizedList, PageStart};
 pub use db::ResourceRow;
+#[doc(hidden)]
+pub use filter::has_column;
+pub use filter::{Filter, NoFilter};
 /// `#[derive(Resource)]`: the names and id format from `#[resource(..)]`, the columns from
 /// the fields.
 pub use secure_macros::Resource;

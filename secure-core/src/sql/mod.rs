@@ -58,5 +58,7 @@ pub use database::{Database, DatabaseKind};
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub use migrate::{MigrationError, SQLITE_WAIT, SqlDatabase, Tables, migrate, migrate_with};
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub(crate) use query::bind_all;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub use query::{Query, SqlRow, Transaction};
 pub use value::Value;

@@ -139,6 +139,7 @@ macro_rules! bind_all {
         query
     }};
 }
+pub(crate) use bind_all;
 
 /// Runs `$body` with `$ex` the executor of `$target` (a pool or a transaction's connection):
 /// the same code, type-checked once per database.
