@@ -220,6 +220,49 @@ fn tokens_alg_name(alg: Algorithm) -> &'static str {
 }
 
 #[test]
+fn long_payloads_and_escaped_strings_verify() {
+    let key = TestKey::new(Algorithm::HS256);
+    let tokens = key.tokens();
+    // A payload longer than the verifier's stack buffer (1 KiB decoded) is read all the same.
+    let roles: Vec<String> = (0..200).map(|i| format!("role-{i}")).collect();
+    let token = forge(
+        &hs_header(),
+        &with(good_claims(), "roles", json!(roles)),
+        &key,
+    );
+    assert!(token.len() > 2000);
+    assert_eq!(tokens.verify(&token).unwrap().roles, roles);
+    // Strings with escapes cannot be borrowed from the payload: compared all the same.
+    let escape = |s: &str| format!("\\u{:04x}{}", s.as_bytes()[0], &s[1..]);
+    let payload = good_claims()
+        .to_string()
+        .replace(&format!("\"{ISS}\""), &format!("\"{}\"", escape(ISS)))
+        .replace(&format!("\"{AUD}\""), &format!("[\"{}\"]", escape(AUD)))
+        .replace("\"Zq2f", "\"\\u005aq2f");
+    assert!(payload.matches("\\u00").count() == 3, "{payload}");
+    let token = forge_raw(
+        hs_header().to_string().as_bytes(),
+        payload.as_bytes(),
+        &key.encoding(),
+        Algorithm::HS256,
+    );
+    let claims = tokens.verify(&token).unwrap();
+    assert_eq!(
+        (claims.iss.as_str(), claims.jti.as_str()),
+        (ISS, "Zq2f0bqvS0Kk1y7aXo3x1w")
+    );
+    // An escaped issuer that differs is still refused.
+    let other = payload.replace(&escape(ISS), &escape("https://evil.example"));
+    let token = forge_raw(
+        hs_header().to_string().as_bytes(),
+        other.as_bytes(),
+        &key.encoding(),
+        Algorithm::HS256,
+    );
+    assert_eq!(tokens.verify(&token), Err(TokenError::Issuer));
+}
+
+#[test]
 fn verify_only_keys_verify_but_cannot_issue() {
     let ed = TestKey::new(Algorithm::EdDSA);
     let es = TestKey::new(Algorithm::ES256);

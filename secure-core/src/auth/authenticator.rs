@@ -164,8 +164,8 @@ impl Authenticator {
         let Some(tokens) = &self.tokens else {
             return Err(token_failure("bearer_not_accepted"));
         };
-        match tokens.verify(token) {
-            Ok(claims) => Ok(Identity::from(claims)),
+        match tokens.verify_identity(token) {
+            Ok(identity) => Ok(identity),
             Err(error) => {
                 audit::emit("auth.token", Outcome::Failure, None, error.reason());
                 Err(if error == TokenError::Expired {

@@ -54,7 +54,8 @@ pub fn is_valid_request_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
-/// 16 random bytes as 32 lowercase hex digits, in one allocation (the header value's).
+/// 16 random bytes as 32 lowercase hex digits, in one allocation that its clones (the
+/// request's header, the audit context, the response's header) share.
 fn new_request_id() -> HeaderValue {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let bytes: [u8; 16] = rand::random();
@@ -64,7 +65,8 @@ fn new_request_id() -> HeaderValue {
         id[2 * i + 1] = HEX[usize::from(b & 0xf)];
     }
     // Hex digits are always a valid header value.
-    HeaderValue::from_bytes(&id).unwrap_or_else(|_| HeaderValue::from_static("-"))
+    HeaderValue::from_maybe_shared(bytes::Bytes::from_owner(id))
+        .unwrap_or_else(|_| HeaderValue::from_static("-"))
 }
 
 /// The request-context layer: resolves the client address once (proxy-aware; the limits,
@@ -240,17 +242,6 @@ fn to_problem(response: Response, request_id: &HeaderValue) -> Response {
         return fresh;
     }
     response
-}
-
-/// A panic in a handler: a 500 problem with no panic text (the panic is logged).
-pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
-    let message = panic
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_default();
-    tracing::error!(target: "secure::http", panic = %audit::escape_control(&message), "handler panicked");
-    Problem::internal().into_response()
 }
 
 #[cfg(test)]

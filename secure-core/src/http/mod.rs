@@ -7,4 +7,5 @@ pub mod connection;
 pub mod context;
 pub mod cors;
 pub mod headers;
+pub mod panic;
 pub mod timeout;

@@ -9,9 +9,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::Request;
 use axum::response::Response;
 
-use axum::body::{Body, Bytes};
 use tower::ServiceBuilder;
-use tower_http::catch_panic::CatchPanicLayer;
 
 use super::PolicyTable;
 use crate::config::SecurityConfig;
@@ -19,6 +17,7 @@ use crate::http::client::ClientAddresses;
 use crate::http::connection::ConnectionLimits;
 use crate::http::context::RequestContextLayer;
 use crate::http::headers::SecurityHeadersLayer;
+use crate::http::panic::CatchPanicLayer;
 use crate::http::timeout::RequestTimeoutLayer;
 
 /// The assembled service: a [`SecureRouter`]'s routes behind the security stack of a
@@ -110,10 +109,7 @@ impl SecureApp {
         let cors = config.cors.map(|cors| (cors.layer(), Arc::new(cors)));
         let stack = ServiceBuilder::new()
             .layer(SecurityHeadersLayer::new(config.headers))
-            .layer(CatchPanicLayer::custom(
-                crate::http::context::panic_response,
-            ))
-            .map_response(one_body)
+            .layer(CatchPanicLayer)
             // CORS sits outside the request context, whose 5xx rewrite would drop its headers
             // (a browser would then report a network error instead of the problem), and
             // outside authentication (browsers send no credentials with a preflight).
@@ -124,13 +120,10 @@ impl SecureApp {
             .layer(RequestContextLayer::new(Arc::clone(&config.clients)))
             // Inside the request context, so a 408 carries the request id.
             .option_layer(config.request_timeout.map(RequestTimeoutLayer::new))
-            .map_response(one_body)
             // Handler panics are caught here, inside the request context and CORS, so their
             // 500 carries the request id and, for an allowed origin, the CORS headers (else the
             // browser reports a network error). The outer catcher guards the middlewares.
-            .layer(CatchPanicLayer::custom(
-                crate::http::context::panic_response,
-            ))
+            .layer(CatchPanicLayer)
             // The default per-client-IP limit of every route.
             .layer(crate::ratelimit::DefaultLimitLayer::new(Arc::clone(
                 &limiter,
@@ -149,14 +142,4 @@ impl SecureApp {
             clients: config.clients,
         }
     }
-}
-
-/// A response with axum's body type, whatever body the layer below made (the panic catcher
-/// boxes its own): every optional layer of the stack then wraps services of one type.
-fn one_body<B>(response: axum::http::Response<B>) -> Response
-where
-    B: axum::body::HttpBody<Data = Bytes> + Send + 'static,
-    B::Error: Into<axum::BoxError>,
-{
-    response.map(Body::new)
 }

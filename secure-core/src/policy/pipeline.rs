@@ -61,12 +61,13 @@ where
             Ok(caller) => caller,
             Err(refused) => return refused,
         };
-        let subject = caller.as_ref().map(|c| c.identity.subject.clone());
-        let rate_headers =
-            match limit(stack, &route.policy, scope, &parts, subject.as_deref()).await {
-                Ok(headers) => headers,
-                Err(refused) => return refused,
-            };
+        let caller_subject = caller.as_ref().map(|c| c.identity.subject.as_str());
+        let rate_headers = match limit(stack, &route.policy, scope, &parts, caller_subject).await {
+            Ok(headers) => headers,
+            Err(refused) => return refused,
+        };
+        // Kept past the handler only for the route's audit event.
+        let subject = route.policy.audit.and(caller_subject).map(str::to_owned);
         let mut parts = parts;
         if let Some(caller) = caller {
             // The one way the caller reaches the handler: `Principal<R>` and `Authorized<..>`

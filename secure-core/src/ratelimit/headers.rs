@@ -193,14 +193,23 @@ impl Decision {
     }
 }
 
-/// `"policy";a=1;b=2`, written once into a buffer of the right size: these are on every
-/// response of a limited route, and formatting grew the string several times.
+/// `"policy";a=1;b=2`: on every response of a limited route, so written on the stack and
+/// copied once into the header value (a `String` handed over would cost a second allocation
+/// whenever its capacity is not its length).
 fn item(policy: &str, a: &str, first: u64, b: &str, second: u64) -> HeaderValue {
-    use std::fmt::Write as _;
-    let mut text = String::with_capacity(policy.len() + a.len() + b.len() + 2 + 40);
-    let _ = write!(text, "\"{policy}\"{a}{first}{b}{second}");
+    use std::io::Write as _;
+    let mut buf = [0u8; 160];
+    let mut rest = &mut buf[..];
+    let value = match write!(rest, "\"{policy}\"{a}{first}{b}{second}") {
+        Ok(()) => {
+            let len = 160 - rest.len();
+            HeaderValue::from_bytes(&buf[..len])
+        }
+        // A longer policy name than any route's: written the slower way.
+        Err(_) => HeaderValue::try_from(format!("\"{policy}\"{a}{first}{b}{second}")),
+    };
     // Policy names are our own token-like constants and the rest are digits.
-    HeaderValue::try_from(text).unwrap_or_else(|_| HeaderValue::from_static("\"route\""))
+    value.unwrap_or_else(|_| HeaderValue::from_static("\"route\""))
 }
 
 /// The `RateLimit` fields of an allowed request, to add to its response.
@@ -245,6 +254,13 @@ mod tests {
         assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(r.headers()[RETRY_AFTER], "12");
         assert_eq!(r.headers()[RATELIMIT], "\"route\";r=0;t=12");
+        // A name longer than the stack buffer is written all the same.
+        let long: &'static str = "p".repeat(300).leak();
+        let d = Decision::denied(long, u32::MAX, u64::MAX, Duration::ZERO);
+        assert_eq!(
+            d.policy_value(),
+            format!("\"{long}\";q={};w={}", u32::MAX, u64::MAX).as_str()
+        );
     }
 
     #[test]

@@ -287,7 +287,8 @@ impl<R: Resource, F: Filter<R>> AuthorizedList<R, F> {
         let scope = R::scope(caller, ActionKind::Read);
         let values = filter.values();
         let mut given = 0u64;
-        let mut args = vec![Value::from(caller.subject.as_str())];
+        let mut args = Vec::with_capacity(values.len() + 3);
+        args.push(Value::from(caller.subject.as_str()));
         for (i, value) in values.into_iter().enumerate().take(64) {
             if let Some(value) = value {
                 given |= 1 << i;

@@ -68,11 +68,12 @@ impl Database {
                 Some(row) => Some(row.try_get::<String, _>(id_column)?),
                 None => None,
             };
-            let rows = rows
-                .iter()
-                .map(R::from_row)
-                .collect::<Result<Vec<R>, _>>()?;
-            Ok((rows, last))
+            // Sized once: collecting into a `Result` loses the length and grew it four times.
+            let mut items = Vec::with_capacity(rows.len());
+            for row in &rows {
+                items.push(R::from_row(row)?);
+            }
+            Ok((items, last))
         })
     }
 

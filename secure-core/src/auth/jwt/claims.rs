@@ -1,10 +1,12 @@
 //! The claims of an access token, as issued and as verified.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
+use super::object::Text;
 use crate::auth::identity::{Amr, Identity};
 
 /// The verified claims of an access token, as [`AccessTokens::verify`] returns them.
@@ -63,18 +65,22 @@ pub struct AccessClaims {
 }
 
 /// A claims set as it is on the wire: [`AccessClaims`] plus `aud` (a string or an array of
-/// strings, RFC 7519 §4.1.3). Read from a JSON object only.
+/// strings, RFC 7519 §4.1.3). Read from a JSON object only. The claims only compared (`iss`,
+/// `aud`, `jti`) borrow from the decoded payload: verifying a token on every request need not
+/// copy them.
 #[derive(Deserialize)]
-pub(super) struct WireClaims {
-    pub(super) iss: String,
+pub(super) struct WireClaims<'a> {
+    #[serde(borrow)]
+    pub(super) iss: Text<'a>,
     pub(super) sub: String,
-    #[serde(deserialize_with = "audience")]
-    pub(super) aud: Vec<String>,
+    #[serde(borrow)]
+    pub(super) aud: Audience<'a>,
     pub(super) exp: i64,
     #[serde(default)]
     pub(super) nbf: Option<i64>,
     pub(super) iat: i64,
-    pub(super) jti: String,
+    #[serde(borrow)]
+    pub(super) jti: Text<'a>,
     #[serde(default)]
     pub(super) roles: Vec<String>,
     #[serde(default)]
@@ -84,9 +90,9 @@ pub(super) struct WireClaims {
     pub(super) sid: Option<String>,
 }
 
-impl WireClaims {
+impl<'a> WireClaims<'a> {
     /// Parses the decoded payload: one JSON object, nothing after it.
-    pub(super) fn from_json(json: &[u8]) -> Result<Self, serde_json::Error> {
+    pub(super) fn from_json(json: &'a [u8]) -> Result<Self, serde_json::Error> {
         let mut de = serde_json::Deserializer::from_slice(json);
         let claims = super::object::deserialize_object(&mut de)?;
         de.end()?;
@@ -95,40 +101,70 @@ impl WireClaims {
 
     pub(super) fn into_claims(self) -> AccessClaims {
         AccessClaims {
-            iss: self.iss,
+            iss: self.iss.0.into_owned(),
             sub: self.sub,
             exp: self.exp,
             nbf: self.nbf,
             iat: self.iat,
-            jti: self.jti,
+            jti: self.jti.0.into_owned(),
             roles: self.roles,
             amr: self.amr,
             auth_time: self.auth_time,
             sid: self.sid,
         }
     }
-}
 
-/// `"aud"` or `["aud", ...]`, nothing else.
-fn audience<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
-    struct AudienceVisitor;
-    impl<'de> Visitor<'de> for AudienceVisitor {
-        type Value = Vec<String>;
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("a string or an array of strings")
-        }
-        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-            Ok(vec![v.to_owned()])
-        }
-        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-            let mut out = Vec::new();
-            while let Some(aud) = seq.next_element::<String>()? {
-                out.push(aud);
-            }
-            Ok(out)
+    /// The identity the claims carry, without the claims only compared.
+    pub(super) fn into_identity(self) -> Identity {
+        Identity {
+            subject: self.sub,
+            roles: self.roles,
+            amr: self.amr,
+            auth_time: self.auth_time,
+            session_id: self.sid,
         }
     }
-    deserializer.deserialize_any(AudienceVisitor)
+}
+
+/// `aud`: `"aud"` or `["aud", ...]`, nothing else.
+pub(super) enum Audience<'a> {
+    One(Text<'a>),
+    Many(Vec<Text<'a>>),
+}
+
+impl Audience<'_> {
+    pub(super) fn contains(&self, audience: &str) -> bool {
+        match self {
+            Audience::One(one) => one.0 == audience,
+            Audience::Many(many) => many.iter().any(|a| a.0 == audience),
+        }
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Audience<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct AudienceVisitor;
+        impl<'de> Visitor<'de> for AudienceVisitor {
+            type Value = Audience<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string or an array of strings")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Audience::One(Text(Cow::Borrowed(v))))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Audience::One(Text(Cow::Owned(v.to_owned()))))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::new();
+                while let Some(aud) = seq.next_element::<Text<'de>>()? {
+                    out.push(aud);
+                }
+                Ok(Audience::Many(out))
+            }
+        }
+        deserializer.deserialize_any(AudienceVisitor)
+    }
 }
 
 /// What [`AccessTokens::issue`](super::AccessTokens::issue) signs.

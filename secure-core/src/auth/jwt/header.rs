@@ -14,16 +14,14 @@
 //! * `kid` never selects a key. When the verifier has a configured `kid`, a token naming a
 //!   different one is refused; a token without `kid` is checked against the one key.
 
-use std::borrow::Cow;
-
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use std::fmt;
 
 use serde::Deserialize;
-use serde::de::{self, Deserializer, Visitor};
+use serde::de::Deserializer;
 
 use super::TokenError;
+use super::object::Text;
 
 /// Largest decoded header accepted. Ours is about 50 bytes.
 pub(super) const MAX_HEADER_BYTES: usize = 512;
@@ -38,28 +36,6 @@ struct JoseHeader<'a> {
     typ: Option<Text<'a>>,
     #[serde(borrow, default, deserialize_with = "present")]
     kid: Option<Text<'a>>,
-}
-
-/// A JSON string, borrowed from the header unless it has escapes. Nothing else (not `null`).
-struct Text<'a>(Cow<'a, str>);
-
-impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct TextVisitor;
-        impl<'de> Visitor<'de> for TextVisitor {
-            type Value = Text<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-                Ok(Text(Cow::Borrowed(v)))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(Text(Cow::Owned(v.to_owned())))
-            }
-        }
-        deserializer.deserialize_str(TextVisitor)
-    }
 }
 
 /// A member that is present must be a string: `"typ": null` is refused, not read as absent.

@@ -231,6 +231,25 @@ impl AccessTokens {
     /// assert_eq!(tokens.verify("not a token").unwrap_err(), TokenError::Malformed);
     /// ```
     pub fn verify(&self, token: &str) -> Result<AccessClaims, TokenError> {
+        let mut buf = PayloadBuf::default();
+        self.verify_wire(token, &mut buf)
+            .map(WireClaims::into_claims)
+    }
+
+    /// [`verify`](Self::verify), giving the identity the token carries: what the
+    /// authenticator does on every request, without copying the claims it only compares.
+    pub(crate) fn verify_identity(&self, token: &str) -> Result<Identity, TokenError> {
+        let mut buf = PayloadBuf::default();
+        self.verify_wire(token, &mut buf)
+            .map(WireClaims::into_identity)
+    }
+
+    /// The signature, then the claims, read from the payload decoded into `buf`.
+    fn verify_wire<'b>(
+        &self,
+        token: &str,
+        buf: &'b mut PayloadBuf,
+    ) -> Result<WireClaims<'b>, TokenError> {
         let (header, payload, signature) = compact_parts(token)?;
         header::check(header, self.key.algorithm_name(), self.kid.as_deref())?;
         // The signed message: `header.payload`, the raw segments (never re-encoded).
@@ -246,12 +265,10 @@ impl AccessTokens {
             Ok(false) => return Err(TokenError::Signature),
             Err(e) => return Err(map_error(e.kind())),
         }
-        let json = URL_SAFE_NO_PAD
-            .decode(payload)
-            .map_err(|_| TokenError::Malformed)?;
-        let claims = WireClaims::from_json(&json).map_err(|_| TokenError::Claims)?;
+        let json = buf.decode(payload)?;
+        let claims = WireClaims::from_json(json).map_err(|_| TokenError::Claims)?;
         self.check_claims(&claims)?;
-        Ok(claims.into_claims())
+        Ok(claims)
     }
 
     /// The lifetime of issued tokens (for an OAuth `expires_in`).
@@ -270,7 +287,7 @@ impl AccessTokens {
     }
 
     /// The claim rules, in jsonwebtoken's order: times, then issuer, then audience.
-    fn check_claims(&self, claims: &WireClaims) -> Result<(), TokenError> {
+    fn check_claims(&self, claims: &WireClaims<'_>) -> Result<(), TokenError> {
         let now = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
             .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
@@ -292,16 +309,48 @@ impl AccessTokens {
                     && lived.unsigned_abs() <= self.lifetime.saturating_add(self.leeway) => {}
             _ => return Err(TokenError::Claims),
         }
-        if claims.sub.is_empty() || claims.jti.is_empty() {
+        if claims.sub.is_empty() || claims.jti.0.is_empty() {
             return Err(TokenError::Claims);
         }
-        if claims.iss != self.issuer {
+        if claims.iss.0 != self.issuer {
             return Err(TokenError::Issuer);
         }
         if !claims.aud.contains(&self.audience) {
             return Err(TokenError::Audience);
         }
         Ok(())
+    }
+}
+
+/// Where a token's payload is decoded: on the stack when it is as short as ours (about 270
+/// bytes), else on the heap (a token is at most [`MAX_TOKEN_BYTES`]).
+struct PayloadBuf {
+    stack: [u8; 1024],
+    heap: Vec<u8>,
+}
+
+impl Default for PayloadBuf {
+    fn default() -> Self {
+        PayloadBuf {
+            stack: [0; 1024],
+            heap: Vec::new(),
+        }
+    }
+}
+
+impl PayloadBuf {
+    /// The decoded `segment` (canonical unpadded base64url, else `Malformed`).
+    fn decode(&mut self, segment: &str) -> Result<&[u8], TokenError> {
+        if segment.len() / 4 * 3 + 3 <= self.stack.len() {
+            let len = URL_SAFE_NO_PAD
+                .decode_slice(segment, &mut self.stack)
+                .map_err(|_| TokenError::Malformed)?;
+            return self.stack.get(..len).ok_or(TokenError::Malformed);
+        }
+        self.heap = URL_SAFE_NO_PAD
+            .decode(segment)
+            .map_err(|_| TokenError::Malformed)?;
+        Ok(&self.heap)
     }
 }
 
