@@ -72,6 +72,17 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 // Validation: always.
+// The macros' generated code names `::secure_core`; inside this crate too (the accounts'
+// routes are `#[secure_handler]` functions).
+extern crate self as secure_core;
+
+#[cfg(all(feature = "accounts", any(feature = "sqlite", feature = "postgres")))]
+pub mod accounts;
+#[cfg(all(
+    feature = "accounts",
+    not(any(feature = "sqlite", feature = "postgres"))
+))]
+compile_error!("the `accounts` feature needs a database: enable `sqlite`, `postgres` or both");
 pub mod audit;
 pub mod error;
 pub mod extract;

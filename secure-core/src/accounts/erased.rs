@@ -1,0 +1,57 @@
+//! [`AccountStore`] behind one object type, so the account routes (ordinary
+//! `#[secure_handler]` functions, which cannot be generic) serve any store.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use super::store::{AccountRecord, AccountStore, Created, NewAccount, SignInRecord};
+use crate::error::StoreError;
+
+type Boxed<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
+
+/// The object-safe twin of [`AccountStore`]; every store is one.
+pub(super) trait Store: Send + Sync + 'static {
+    fn create<'a>(&'a self, account: NewAccount<'a>) -> Boxed<'a, Created>;
+    fn by_username<'a>(&'a self, username: &'a str) -> Boxed<'a, Option<AccountRecord>>;
+    fn by_id<'a>(&'a self, id: &'a str) -> Boxed<'a, Option<AccountRecord>>;
+    fn rehash_password<'a>(&'a self, id: &'a str, hash: &'a str) -> Boxed<'a, ()>;
+    fn advance_totp_step<'a>(&'a self, id: &'a str, step: i64) -> Boxed<'a, bool>;
+    fn recovery_codes<'a>(&'a self, id: &'a str) -> Boxed<'a, Vec<(String, String)>>;
+    fn use_recovery_code<'a>(&'a self, id: &'a str, code_id: &'a str) -> Boxed<'a, bool>;
+    fn record_sign_in<'a>(&'a self, record: &'a SignInRecord, now: i64) -> Boxed<'a, ()>;
+    fn sign_in<'a>(&'a self, family_id: &'a str) -> Boxed<'a, Option<SignInRecord>>;
+    fn end_sign_ins<'a>(&'a self, id: &'a str) -> Boxed<'a, Option<i64>>;
+}
+
+impl<T: AccountStore> Store for T {
+    fn create<'a>(&'a self, account: NewAccount<'a>) -> Boxed<'a, Created> {
+        Box::pin(AccountStore::create(self, account))
+    }
+    fn by_username<'a>(&'a self, username: &'a str) -> Boxed<'a, Option<AccountRecord>> {
+        Box::pin(AccountStore::by_username(self, username))
+    }
+    fn by_id<'a>(&'a self, id: &'a str) -> Boxed<'a, Option<AccountRecord>> {
+        Box::pin(AccountStore::by_id(self, id))
+    }
+    fn rehash_password<'a>(&'a self, id: &'a str, hash: &'a str) -> Boxed<'a, ()> {
+        Box::pin(AccountStore::rehash_password(self, id, hash))
+    }
+    fn advance_totp_step<'a>(&'a self, id: &'a str, step: i64) -> Boxed<'a, bool> {
+        Box::pin(AccountStore::advance_totp_step(self, id, step))
+    }
+    fn recovery_codes<'a>(&'a self, id: &'a str) -> Boxed<'a, Vec<(String, String)>> {
+        Box::pin(AccountStore::recovery_codes(self, id))
+    }
+    fn use_recovery_code<'a>(&'a self, id: &'a str, code_id: &'a str) -> Boxed<'a, bool> {
+        Box::pin(AccountStore::use_recovery_code(self, id, code_id))
+    }
+    fn record_sign_in<'a>(&'a self, record: &'a SignInRecord, now: i64) -> Boxed<'a, ()> {
+        Box::pin(AccountStore::record_sign_in(self, record, now))
+    }
+    fn sign_in<'a>(&'a self, family_id: &'a str) -> Boxed<'a, Option<SignInRecord>> {
+        Box::pin(AccountStore::sign_in(self, family_id))
+    }
+    fn end_sign_ins<'a>(&'a self, id: &'a str) -> Boxed<'a, Option<i64>> {
+        Box::pin(AccountStore::end_sign_ins(self, id))
+    }
+}

@@ -1,0 +1,293 @@
+//! Accounts by construction (feature `accounts`): signup, sign-in, refresh and sign-out as a
+//! ready [`SecureRouter`] the app merges, each route a `#[secure_handler]` in the policy
+//! table, with what an app would otherwise have to remember built in:
+//!
+//! - **sign-in**: an unknown name is checked against a dummy hash (the same answer, status and
+//!   time as a wrong password; OWASP ASVS 2.2.1, 2.4.1); 5 attempts a minute per client
+//!   address and name, 30 per address, and the per-account throttle
+//!   ([`RateLimiter::account_attempt`]) always on; a hash under older Argon2 parameters is
+//!   replaced at a successful sign-in; an account with a second factor needs its TOTP or a
+//!   recovery code in the same request (`otp`), each throttled on its own counter; every
+//!   outcome audited;
+//! - **refresh**: rotating refresh-token families ([`RefreshTokens`]) whose sign-in record
+//!   keeps `amr` and `auth_time`, so a refreshed token is never fresher than the sign-in
+//!   (`fresh` routes keep working) and a family without its record is refused, never
+//!   renewed as "now"; roles are read again from the store at every refresh, so a changed
+//!   role reaches the next access token (within one access-token lifetime); a family made
+//!   under an older credential version ends;
+//! - **sign-out** of one family, or of every sign-in of the account (the credential version
+//!   goes up, so families still held elsewhere end at their next refresh).
+//!
+//! ```text
+//! POST {prefix}/signup         public, 10/hour per address   201 {"id"}; 409 taken; 422
+//! POST {prefix}/sign-in        public, 30/min per address    200 token pair; 401; 429
+//! POST {prefix}/refresh        public, 30/min per address    200 token pair; 401
+//! POST {prefix}/sign-out       public, 30/min per address    204 (the family of the token)
+//! POST {prefix}/sign-out/all   auth                          204 (every family)
+//! ```
+//!
+//! The token pair is `{"access_token", "refresh_token", "token_type": "Bearer",
+//! "expires_in", "device_token"}`: the device token, sent with the client's later sign-ins,
+//! gives it a throttle counter of its own, so an attack on the account does not lock its
+//! owner out.
+//!
+//! ```no_run
+//! # #[derive(Debug, Clone, Copy, PartialEq, Eq, secure_core::auth::Role)]
+//! # enum AppRole { Member }
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use secure_core::accounts::Accounts;
+//! use secure_core::config::{Keys, SecurityConfig};
+//! use secure_core::policy::SecureRouter;
+//! use secure_core::sql::Database;
+//!
+//! let db = Database::connect("sqlite::memory:").await?;
+//! db.migrate().await?;
+//! let config = SecurityConfig::new().with_keys(Keys::ephemeral());
+//! let accounts = Accounts::builder(db, &config, AppRole::Member).build()?;
+//! let app = SecureRouter::<()>::new()
+//!     .merge(accounts.router())
+//!     .into_app(config.authenticator(accounts.authenticator()))?;
+//! # let _ = app;
+//! # Ok(())
+//! # }
+//! ```
+
+mod erased;
+mod routes;
+mod signin;
+mod store;
+
+use std::fmt;
+use std::sync::Arc;
+
+pub use store::{AccountRecord, AccountStore, Created, NewAccount, SignInRecord, SqlAccountStore};
+
+use crate::auth::device::DeviceTokens;
+use crate::auth::jwt::{AccessTokenKey, AccessTokens, TokenConfigError};
+use crate::auth::mfa::TotpSecret;
+use crate::auth::password::PasswordHasher;
+use crate::auth::refresh::{RefreshTokens, SqlRefreshTokenStore};
+use crate::auth::{Authenticator, Role};
+use crate::config::SecurityConfig;
+use crate::crypto::DataKeys;
+use crate::policy::SecureRouter;
+use crate::ratelimit::RateLimiter;
+use crate::redact::ExposeSecret;
+use crate::sql::Database;
+
+/// `iss` and `aud` of the access tokens accounts issue, unless configured.
+pub const DEFAULT_TOKEN_NAME: &str = "secure-accounts";
+
+/// The accounts of a service: its store, its token issuers, its limiter. Cheap to clone.
+#[derive(Clone)]
+pub struct Accounts {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Box<dyn erased::Store>,
+    tokens: AccessTokens,
+    refresh: RefreshTokens<SqlRefreshTokenStore>,
+    hasher: PasswordHasher,
+    limiter: Arc<RateLimiter>,
+    devices: DeviceTokens,
+    data_keys: DataKeys,
+    /// The role wire name every signup gets.
+    default_role: &'static str,
+    /// Whether a stored role name is one of the app's.
+    known_role: fn(&str) -> bool,
+    prefix: String,
+    open_signup: bool,
+}
+
+impl fmt::Debug for Accounts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Accounts")
+            .field("prefix", &self.inner.prefix)
+            .field("default_role", &self.inner.default_role)
+            .field("open_signup", &self.inner.open_signup)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Accounts {
+    /// Accounts on `db` (its tables made by [`Database::migrate`]), with the keys, limiter
+    /// and hashing bound of `config`; every signup gets `default_role`.
+    pub fn builder<R: Role>(
+        db: Database,
+        config: &SecurityConfig,
+        default_role: R,
+    ) -> AccountsBuilder {
+        AccountsBuilder {
+            store: Box::new(SqlAccountStore::new(db.clone())),
+            db,
+            keys: config.keys().map(|k| (k.access_token_key(), k.data_keys())),
+            limiter: config.limiter(),
+            hasher: PasswordHasher::new().with_limit(config.hash_limit()),
+            default_role: default_role.as_str(),
+            known_role: |name| R::parse(name).is_some(),
+            prefix: "/auth".to_owned(),
+            open_signup: true,
+            token_name: DEFAULT_TOKEN_NAME,
+        }
+    }
+
+    /// The account routes under the configured prefix, for any app state.
+    pub fn router<S: Clone + Send + Sync + 'static>(&self) -> SecureRouter<S> {
+        let routes = routes::routes(self.inner.open_signup).with_state(self.clone());
+        SecureRouter::new().nest(&self.inner.prefix, routes)
+    }
+
+    /// The authenticator that accepts these accounts' access tokens: give it to
+    /// [`SecurityConfig::authenticator`].
+    pub fn authenticator(&self) -> Authenticator {
+        Authenticator::new(self.inner.tokens.clone())
+    }
+
+    /// The access-token issuer (its lifetime, issuer and audience).
+    pub fn tokens(&self) -> &AccessTokens {
+        &self.inner.tokens
+    }
+}
+
+/// Why [`AccountsBuilder::build`] refused.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum AccountsError {
+    /// The configuration has no keys: `SecurityConfig::from_env` or `with_keys`.
+    NoKeys,
+    /// The access-token settings were refused.
+    Tokens(TokenConfigError),
+    /// The path prefix is not `/` followed by path segments.
+    Prefix(String),
+}
+
+impl fmt::Display for AccountsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AccountsError::NoKeys => f.write_str(
+                "accounts need the configuration's keys: SecurityConfig::from_env() or with_keys(..)",
+            ),
+            AccountsError::Tokens(e) => write!(f, "accounts' access tokens: {e}"),
+            AccountsError::Prefix(p) => write!(
+                f,
+                "accounts' path prefix {p:?} must start with `/` and not end with one"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for AccountsError {}
+
+/// The settings of [`Accounts`], from [`Accounts::builder`].
+pub struct AccountsBuilder {
+    store: Box<dyn erased::Store>,
+    db: Database,
+    keys: Option<(AccessTokenKey, DataKeys)>,
+    limiter: Arc<RateLimiter>,
+    hasher: PasswordHasher,
+    default_role: &'static str,
+    known_role: fn(&str) -> bool,
+    prefix: String,
+    open_signup: bool,
+    token_name: &'static str,
+}
+
+impl fmt::Debug for AccountsBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AccountsBuilder")
+            .field("prefix", &self.prefix)
+            .field("default_role", &self.default_role)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AccountsBuilder {
+    /// Another store than [`SqlAccountStore`] on the builder's database: an app's own users
+    /// table behind [`AccountStore`].
+    pub fn store(mut self, store: impl AccountStore) -> Self {
+        self.store = Box::new(store);
+        self
+    }
+
+    /// The path the routes are under (default `/auth`).
+    pub fn prefix(mut self, prefix: &str) -> Self {
+        prefix.clone_into(&mut self.prefix);
+        self
+    }
+
+    /// Whether anyone may sign up (default `true`). Closed: the signup route is not served
+    /// (accounts are made by the app, such as an administrator's command).
+    pub fn open_signup(mut self, open: bool) -> Self {
+        self.open_signup = open;
+        self
+    }
+
+    /// Argon2id parameters other than OWASP's (tests pass cheaper ones); the configuration's
+    /// bound on hashes at once still applies.
+    pub fn password_hasher(mut self, hasher: PasswordHasher) -> Self {
+        let limit = self.hasher.limit();
+        self.hasher = hasher.with_limit(limit);
+        self
+    }
+
+    /// `iss` and `aud` of the access tokens (default [`DEFAULT_TOKEN_NAME`]).
+    pub fn token_name(mut self, name: &'static str) -> Self {
+        self.token_name = name;
+        self
+    }
+
+    /// The accounts, or what the configuration lacks.
+    pub fn build(self) -> Result<Accounts, AccountsError> {
+        let (access_key, data_keys) = self.keys.ok_or(AccountsError::NoKeys)?;
+        let prefix_ok = self.prefix.starts_with('/')
+            && self.prefix.len() > 1
+            && !self.prefix.ends_with('/')
+            && !self.prefix.contains(['{', '}', '*']);
+        if !prefix_ok {
+            return Err(AccountsError::Prefix(self.prefix));
+        }
+        let tokens = AccessTokens::builder(access_key, self.token_name, self.token_name)
+            .build()
+            .map_err(AccountsError::Tokens)?;
+        Ok(Accounts {
+            inner: Arc::new(Inner {
+                store: self.store,
+                tokens,
+                refresh: RefreshTokens::new(SqlRefreshTokenStore::new(self.db)),
+                hasher: self.hasher,
+                limiter: self.limiter,
+                devices: DeviceTokens::new(data_keys.clone()),
+                data_keys,
+                default_role: self.default_role,
+                known_role: self.known_role,
+                prefix: self.prefix,
+                open_signup: self.open_signup,
+            }),
+        })
+    }
+}
+
+/// A new account id: 16 random bytes, base64url (22 characters), so an id seen says nothing
+/// about the others.
+pub fn new_id() -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 16]>())
+}
+
+/// A TOTP secret sealed for `user_id`'s row (`totp_secret`): with the service's data key,
+/// bound to this purpose and this account, so a value copied to another row does not open.
+/// Sign-in reads only sealed secrets.
+pub fn seal_totp_secret(keys: &DataKeys, user_id: &str, secret: &TotpSecret) -> String {
+    keys.seal(
+        &signin::totp_context(user_id),
+        secret.to_base32().expose_secret().as_bytes(),
+    )
+}
+
+/// Seconds since the Unix epoch (0 for a clock before 1970).
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}

@@ -1,0 +1,318 @@
+//! The account routes: request bodies, handlers, and the token pair they answer.
+
+// The error is the response to send.
+#![allow(clippy::result_large_err)]
+
+use axum::Json;
+use axum::extract::{Extension, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::ser::SerializeStruct;
+use serde::{Deserialize, Serialize, Serializer};
+
+use super::signin::{self, Factors};
+use super::store::{AccountRecord, Created, NewAccount, SignInRecord};
+use super::{Accounts, Inner, new_id, unix_now};
+use crate::audit::{self, Outcome};
+use crate::auth::refresh::{IssuedRefreshToken, RefreshError, RefreshToken};
+use crate::auth::{Amr, Caller, Identity};
+use crate::error::ApiError;
+use crate::http::client::ClientAddr;
+use crate::policy::SecureRouter;
+use crate::redact::{ExposeSecret, SecretString};
+use crate::routing::post;
+use crate::validate::Valid;
+use crate::{Validated, secure_handler, sensitive};
+
+/// The routes, before their state and prefix.
+pub(super) fn routes(open_signup: bool) -> SecureRouter<Accounts> {
+    let router = SecureRouter::new()
+        .route("/sign-in", post(sign_in))
+        .route("/refresh", post(refresh))
+        .route("/sign-out", post(sign_out))
+        .route("/sign-out/all", post(sign_out_all));
+    if open_signup {
+        router.route("/signup", post(signup))
+    } else {
+        router
+    }
+}
+
+/// `POST /signup`. Unknown members (`"roles": ["admin"]`) are refused with 422.
+#[sensitive]
+#[derive(Deserialize, Validated)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Signup {
+    #[validate(trim, lowercase, length(min = 3, max = 32), pattern = "[a-z0-9_]+")]
+    username: String,
+    #[validate(trim, email)]
+    email: String,
+    #[sensitive]
+    #[validate(length(min = 1, max = 1024))]
+    password: SecretString,
+}
+
+/// `POST /sign-in`. The name gets signup's sanitizers (so `Ada` signs in as `ada`) but looser
+/// rules: a malformed name is a wrong sign-in (401), not a hint about signup's rules.
+#[sensitive]
+#[derive(Deserialize, Validated)]
+#[serde(deny_unknown_fields)]
+pub(super) struct SignIn {
+    #[validate(trim, lowercase, length(min = 1, max = 64), no_control)]
+    username: String,
+    #[sensitive]
+    #[validate(length(min = 1, max = 1024))]
+    password: SecretString,
+    /// A TOTP code, or one of the recovery codes.
+    #[sensitive]
+    #[serde(default)]
+    #[validate(length(min = 1, max = 64))]
+    otp: Option<SecretString>,
+    /// The `device_token` an earlier sign-in on this client answered.
+    #[sensitive]
+    #[serde(default)]
+    #[validate(length(min = 1, max = 512))]
+    device_token: Option<SecretString>,
+}
+
+/// `POST /refresh` and `POST /sign-out`.
+#[sensitive]
+#[derive(Deserialize, Validated)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RefreshBody {
+    #[validate(length(min = 1, max = 256))]
+    refresh_token: SecretString,
+}
+
+impl RefreshBody {
+    fn token(&self) -> RefreshToken {
+        RefreshToken::from_client(self.refresh_token.expose_secret())
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct CreatedBody {
+    id: String,
+}
+
+/// The token pair. `Debug` is redacted (the fields are secret types); `Serialize` writes the
+/// tokens on purpose: this answer is how the client receives them.
+#[derive(Debug)]
+struct TokenPair {
+    access_token: SecretString,
+    refresh_token: RefreshToken,
+    expires_in: u64,
+    device_token: Option<SecretString>,
+}
+
+impl Serialize for TokenPair {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut s = serializer.serialize_struct("TokenPair", 5)?;
+        s.serialize_field("access_token", self.access_token.expose_secret())?;
+        s.serialize_field("refresh_token", self.refresh_token.expose_secret())?;
+        s.serialize_field("token_type", "Bearer")?;
+        s.serialize_field("expires_in", &self.expires_in)?;
+        if let Some(device) = &self.device_token {
+            s.serialize_field("device_token", device.expose_secret())?;
+        }
+        s.end()
+    }
+}
+
+/// `201 {"id"}`. A taken name answers 409: signup cannot help revealing that a name exists
+/// (the new account could not have it otherwise); 10 an hour per address bounds how fast
+/// anyone can ask. Addresses are not unique, so they reveal nothing.
+#[secure_handler(public, rate_limit("10/hour", key = ip), audit = "account.signup")]
+async fn signup(
+    State(accounts): State<Accounts>,
+    body: Valid<Json<Signup>>,
+) -> Result<Response, ApiError> {
+    let inner = &accounts.inner;
+    let hash = inner
+        .hasher
+        .hash(&body.password, &crate::auth::password::SkipBreachCheck)
+        .await?;
+    let id = new_id();
+    let made = inner
+        .store
+        .create(NewAccount {
+            id: &id,
+            username: &body.username,
+            email: &body.email,
+            password_hash: hash.as_phc_str(),
+            roles: &[inner.default_role],
+            created_at: unix_now(),
+        })
+        .await?;
+    match made {
+        Created::Created => Ok((StatusCode::CREATED, Json(CreatedBody { id })).into_response()),
+        Created::Taken => Err(ApiError::Conflict("That user name is taken.")),
+    }
+}
+
+/// `200` a token pair and a device token; `401` with `code` `invalid_credentials`,
+/// `mfa_required` or `invalid_otp`; `429` when a limit or the account throttle refuses.
+#[secure_handler(public, rate_limit("30/min", key = ip))]
+async fn sign_in(
+    State(accounts): State<Accounts>,
+    client: ClientAddr,
+    body: Valid<Json<SignIn>>,
+) -> Response {
+    let inner = &accounts.inner;
+    let factors = Factors {
+        username: &body.username,
+        password: &body.password,
+        otp: body.otp.as_ref(),
+        device_token: body.device_token.as_ref(),
+    };
+    let verified = match signin::sign_in(inner, client, factors).await {
+        Ok(verified) => verified,
+        Err(refused) => return refused,
+    };
+    let auth_time = unix_now();
+    let result = new_family(inner, &verified.account, verified.amr, auth_time).await;
+    match result {
+        Ok(mut pair) => {
+            pair.device_token = Some(
+                inner
+                    .devices
+                    .issue(&verified.account.id, verified.device.as_ref()),
+            );
+            Json(pair).into_response()
+        }
+        Err(refused) => refused,
+    }
+}
+
+/// A new refresh-token family for `account`, its sign-in record, and its first access token.
+async fn new_family(
+    inner: &Inner,
+    account: &AccountRecord,
+    amr: Vec<Amr>,
+    auth_time: i64,
+) -> Result<TokenPair, Response> {
+    let issued = inner
+        .refresh
+        .issue(&account.id)
+        .await
+        .map_err(|e| ApiError::from(e).into_response())?;
+    let record = SignInRecord {
+        family_id: issued.family_id.clone(),
+        user_id: account.id.clone(),
+        amr,
+        auth_time,
+        credential_version: account.credential_version,
+    };
+    inner
+        .store
+        .record_sign_in(&record, unix_now())
+        .await
+        .map_err(|e| ApiError::from(e).into_response())?;
+    token_pair(inner, account, &record, issued)
+}
+
+/// `200` a new pair. The roles are read again; `amr` and `auth_time` are the sign-in's. A
+/// token used twice revokes its family; a family without its sign-in record, of an account
+/// that is gone, or made before the account's credentials changed, is revoked too: all
+/// answer the same 401.
+#[secure_handler(public, rate_limit("30/min", key = ip))]
+async fn refresh(State(accounts): State<Accounts>, body: Valid<Json<RefreshBody>>) -> Response {
+    let inner = &accounts.inner;
+    let issued = match inner.refresh.rotate(&body.token()).await {
+        Ok(issued) => issued,
+        Err(refused) => return ApiError::from(refused).into_response(),
+    };
+    let account = match inner.store.by_id(&issued.subject).await {
+        Ok(Some(account)) => account,
+        Ok(None) => return ended(inner, &issued, "account_gone").await,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let record = match inner.store.sign_in(&issued.family_id).await {
+        Ok(Some(record)) if record.user_id == account.id => record,
+        // Never "signed in now": a token is never made fresher than its sign-in.
+        Ok(_) => return ended(inner, &issued, "sign_in_record_missing").await,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    if record.credential_version != account.credential_version {
+        return ended(inner, &issued, "credentials_changed").await;
+    }
+    match token_pair(inner, &account, &record, issued) {
+        Ok(pair) => Json(pair).into_response(),
+        Err(refused) => refused,
+    }
+}
+
+/// The family of `issued` ends (its newest token revoked with it): audited, then the same 401
+/// as any refused refresh token.
+async fn ended(inner: &Inner, issued: &IssuedRefreshToken, reason: &'static str) -> Response {
+    audit::emit(
+        "auth.refresh",
+        Outcome::Failure,
+        Some(&issued.subject),
+        reason,
+    );
+    if let Err(e) = inner.refresh.revoke(&issued.token).await {
+        return ApiError::from(e).into_response();
+    }
+    ApiError::from(RefreshError::Revoked).into_response()
+}
+
+/// `204`: the token's family is revoked (idempotent: an unknown token is no error). Holding a
+/// refresh token is enough to end it, whoever's it is: the holder could use it.
+#[secure_handler(public, rate_limit("30/min", key = ip))]
+async fn sign_out(
+    State(accounts): State<Accounts>,
+    body: Valid<Json<RefreshBody>>,
+) -> Result<StatusCode, ApiError> {
+    accounts.inner.refresh.revoke(&body.token()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `204`: every sign-in of the caller's account ends: its families are revoked, and the
+/// credential version goes up so that none made meanwhile survives its next refresh.
+/// Access tokens already issued live out their lifetime.
+#[secure_handler(auth, audit = "account.sign_out_all")]
+async fn sign_out_all(
+    State(accounts): State<Accounts>,
+    Extension(caller): Extension<Caller>,
+) -> Result<StatusCode, ApiError> {
+    let subject = &caller.identity.subject;
+    accounts.inner.store.end_sign_ins(subject).await?;
+    accounts.inner.refresh.revoke_subject(subject).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The pair for `account`: its current roles (those this version knows), the sign-in's
+/// `amr` and `auth_time`.
+fn token_pair(
+    inner: &Inner,
+    account: &AccountRecord,
+    record: &SignInRecord,
+    issued: IssuedRefreshToken,
+) -> Result<TokenPair, Response> {
+    let roles: Vec<&str> = account
+        .roles
+        .iter()
+        .map(String::as_str)
+        .filter(|name| {
+            let known = (inner.known_role)(name);
+            if !known {
+                tracing::error!(target: "secure::accounts", subject = %account.id, role = %name, "stored role unknown to this version: left out of the token");
+            }
+            known
+        })
+        .collect();
+    let identity = Identity::new(account.id.as_str(), record.auth_time)
+        .with_roles(roles)
+        .with_amr(record.amr.iter().copied());
+    let access = inner
+        .tokens
+        .issue(&identity)
+        .map_err(|e| ApiError::internal(e).into_response())?;
+    Ok(TokenPair {
+        access_token: SecretString::from(access),
+        refresh_token: issued.token,
+        expires_in: inner.tokens.lifetime().as_secs(),
+        device_token: None,
+    })
+}

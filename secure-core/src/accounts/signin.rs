@@ -1,0 +1,346 @@
+//! Checking what a sign-in presents: the password (dummy hash for unknown names, the
+//! per-account throttle, a rehash under newer parameters), then the second factor when the
+//! account has one (TOTP, each step once, or a recovery code, each code once).
+
+// The error is the response to send.
+#![allow(clippy::result_large_err)]
+
+use std::time::SystemTime;
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use super::Inner;
+use super::store::AccountRecord;
+use crate::audit::{self, Outcome};
+use crate::auth::Amr;
+use crate::auth::device::DeviceId;
+use crate::auth::mfa::{RecoveryCodeHash, TotpSecret, verify_recovery_code, verify_totp};
+use crate::auth::password::{PasswordHash, StoredPassword, Verification};
+use crate::error::{ApiError, Problem};
+use crate::http::client::ClientAddr;
+use crate::ratelimit::{ClientKey, Factor, Rate, RateKey, RateLimit, ThrottleKey};
+use crate::redact::{ExposeSecret, SecretString};
+
+/// Why a sign-in was refused: a 401 whose `code` tells the client what to do next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum SignInFailure {
+    /// Unknown name or wrong password: one answer for both.
+    InvalidCredentials,
+    /// The password was right and the account has a second factor: send `otp` too.
+    MfaRequired,
+    /// The `otp` was not a valid TOTP code or unused recovery code.
+    InvalidOtp,
+}
+
+impl SignInFailure {
+    pub(super) fn code(self) -> &'static str {
+        match self {
+            SignInFailure::InvalidCredentials => "invalid_credentials",
+            SignInFailure::MfaRequired => "mfa_required",
+            SignInFailure::InvalidOtp => "invalid_otp",
+        }
+    }
+
+    fn detail(self) -> &'static str {
+        match self {
+            SignInFailure::InvalidCredentials => "The user name or password is not right.",
+            SignInFailure::MfaRequired => {
+                "This account uses two-factor authentication: send the current code as `otp`."
+            }
+            SignInFailure::InvalidOtp => "The one-time code is not valid.",
+        }
+    }
+}
+
+impl IntoResponse for SignInFailure {
+    fn into_response(self) -> Response {
+        let mut response = Problem::new(StatusCode::UNAUTHORIZED, self.detail())
+            .with_code(self.code())
+            .into_response();
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        response
+    }
+}
+
+/// 5 sign-in attempts a minute per (client address, user name), beside the per-address
+/// route limit and the per-account throttle.
+const SIGN_IN_LIMIT: RateLimit = RateLimit {
+    rate: Rate {
+        count: 5,
+        period_secs: 60,
+    },
+    key: RateKey::User,
+};
+const SIGN_IN_LIMIT_NAME: &str = "secure::accounts::sign_in(ip, username)";
+
+/// What a sign-in presents.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Factors<'a> {
+    /// The user name as submitted (after the sanitizers), known or not.
+    pub(super) username: &'a str,
+    pub(super) password: &'a SecretString,
+    pub(super) otp: Option<&'a SecretString>,
+    pub(super) device_token: Option<&'a SecretString>,
+}
+
+/// Who a sign-in proved to be, and how.
+#[derive(Debug)]
+pub(super) struct Verified {
+    pub(super) account: AccountRecord,
+    pub(super) amr: Vec<Amr>,
+    pub(super) device: Option<DeviceId>,
+}
+
+/// A sign-in: the per-(address, name) limit, then the factors. Audited on success; each
+/// refusal is audited where it is decided.
+pub(super) async fn sign_in(
+    accounts: &Inner,
+    client: ClientAddr,
+    factors: Factors<'_>,
+) -> Result<Verified, Response> {
+    // `no_control` keeps a newline out of user names, so the pair is unambiguous.
+    let key = ClientKey::User(format!("{}\n{}", client.key(), factors.username).into_boxed_str());
+    accounts
+        .limiter
+        .decide(SIGN_IN_LIMIT_NAME, SIGN_IN_LIMIT, &key)
+        .await
+        .into_result(None)
+        // The answer carries the route's own limit fields; this one's show on its 429.
+        .map(drop)?;
+    let account = accounts
+        .store
+        .by_username(factors.username)
+        .await
+        .map_err(|e| ApiError::from(e).into_response())?;
+    let device = account
+        .as_ref()
+        .and_then(|a| accounts.devices.verify_secret(factors.device_token, &a.id));
+    let account = check_password(
+        accounts,
+        account,
+        factors.username,
+        factors.password,
+        device.as_ref(),
+    )
+    .await?;
+    let mut amr = vec![Amr::Pwd];
+    if account.has_second_factor() {
+        check_second_factor(accounts, &account, factors.otp, device.as_ref()).await?;
+        amr.push(Amr::Otp);
+    }
+    audit::emit(
+        "auth.login",
+        Outcome::Success,
+        Some(&account.id),
+        "login_ok",
+    );
+    Ok(Verified {
+        account,
+        amr,
+        device,
+    })
+}
+
+/// The password: the account throttle (keyed by the name as submitted), Argon2id (against
+/// the dummy hash when no account has the name, or its stored hash is unreadable), a rehash
+/// when the stored hash is outdated.
+async fn check_password(
+    accounts: &Inner,
+    account: Option<AccountRecord>,
+    username: &str,
+    password: &SecretString,
+    device: Option<&DeviceId>,
+) -> Result<AccountRecord, Response> {
+    let subject = account.as_ref().map(|a| a.id.as_str());
+    let key = ThrottleKey::new(Factor::Password, username, device);
+    accounts.limiter.account_attempt(&key, subject).await?;
+    let hash = account
+        .as_ref()
+        .and_then(|a| match PasswordHash::parse(&a.password_hash) {
+            Ok(hash) => Some(hash),
+            Err(e) => {
+                tracing::error!(target: "secure::accounts", subject = %a.id, error = %e, "stored password hash unreadable");
+                None
+            }
+        });
+    let stored = match (&account, &hash) {
+        (Some(account), Some(hash)) => Some(StoredPassword::new(&account.id, hash)),
+        _ => None,
+    };
+    let verdict = accounts
+        .hasher
+        .verify(password, stored)
+        .await
+        .map_err(IntoResponse::into_response)?;
+    let (Verification::Valid { rehash }, Some(account)) = (verdict, account) else {
+        return Err(SignInFailure::InvalidCredentials.into_response());
+    };
+    accounts.limiter.account_success(&key).await;
+    if let Some(rehash) = rehash {
+        // Outdated parameters: store a fresh hash; the sign-in goes on either way.
+        match rehash.run(&accounts.hasher, password).await {
+            Ok(fresh) => {
+                if let Err(e) = accounts
+                    .store
+                    .rehash_password(&account.id, fresh.as_phc_str())
+                    .await
+                {
+                    tracing::error!(target: "secure::accounts", subject = %account.id, error = %e, "rehash not stored");
+                }
+            }
+            Err(e) => {
+                tracing::error!(target: "secure::accounts", subject = %account.id, error = %e, "rehash failed");
+            }
+        }
+    }
+    Ok(account)
+}
+
+/// The second factor, under the account throttle keyed by the account id. A missing code is
+/// `mfa_required` (not counted).
+async fn check_second_factor(
+    accounts: &Inner,
+    account: &AccountRecord,
+    otp: Option<&SecretString>,
+    device: Option<&DeviceId>,
+) -> Result<(), Response> {
+    let Some(otp) = otp else {
+        return Err(refuse(account, SignInFailure::MfaRequired));
+    };
+    let key = ThrottleKey::new(Factor::SecondFactor, &account.id, device);
+    accounts
+        .limiter
+        .account_attempt(&key, Some(&account.id))
+        .await?;
+    let code = otp.expose_secret();
+    let digits = code.bytes().filter(|b| *b != b' ');
+    let is_totp = digits.clone().count() == 6 && digits.clone().all(|b| b.is_ascii_digit());
+    let accepted = if is_totp {
+        totp(accounts, account, code).await?
+    } else {
+        recovery(accounts, account, otp).await?
+    };
+    if !accepted {
+        return Err(refuse(account, SignInFailure::InvalidOtp));
+    }
+    accounts.limiter.account_success(&key).await;
+    Ok(())
+}
+
+fn refuse(account: &AccountRecord, failure: SignInFailure) -> Response {
+    audit::emit(
+        "auth.login",
+        Outcome::Failure,
+        Some(&account.id),
+        failure.code(),
+    );
+    failure.into_response()
+}
+
+fn internal(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Response {
+    ApiError::internal(e).into_response()
+}
+
+/// What a stored TOTP secret is sealed to: this purpose and this account, so a sealed value
+/// copied to another row does not open.
+pub(super) fn totp_context(user_id: &str) -> Vec<u8> {
+    let mut context = b"secure.accounts.totp\0".to_vec();
+    context.extend_from_slice(user_id.as_bytes());
+    context
+}
+
+/// Only a sealed secret is read: a plain one written into the database is refused.
+fn open_totp(
+    accounts: &Inner,
+    account: &AccountRecord,
+    stored: &str,
+) -> Result<TotpSecret, Response> {
+    let plain = accounts
+        .data_keys
+        .open(&totp_context(&account.id), stored)
+        .map_err(|e| internal(format!("stored TOTP secret unreadable: {e}")))?;
+    let text = std::str::from_utf8(&plain).map_err(|_| internal("stored TOTP secret not text"))?;
+    TotpSecret::from_base32(&SecretString::from(text))
+        .map_err(|_| internal("stored TOTP secret malformed"))
+}
+
+async fn totp(accounts: &Inner, account: &AccountRecord, code: &str) -> Result<bool, Response> {
+    let Some(stored) = &account.totp_secret else {
+        return Ok(false);
+    };
+    let secret = open_totp(accounts, account, stored)?;
+    let last = account.totp_last_step.and_then(|s| u64::try_from(s).ok());
+    let step = match verify_totp(&account.id, &secret, code, last, SystemTime::now()) {
+        Ok(step) => step,
+        Err(e) if e.audit_reason().is_some() => return Ok(false),
+        Err(e) => return Err(internal(e)),
+    };
+    let step = i64::try_from(step).map_err(internal)?;
+    if accounts
+        .store
+        .advance_totp_step(&account.id, step)
+        .await
+        .map_err(internal)?
+    {
+        Ok(true)
+    } else {
+        // Another sign-in used this code between our check and our write.
+        audit::emit(
+            "auth.mfa",
+            Outcome::Failure,
+            Some(&account.id),
+            "otp_replay",
+        );
+        Ok(false)
+    }
+}
+
+async fn recovery(
+    accounts: &Inner,
+    account: &AccountRecord,
+    code: &SecretString,
+) -> Result<bool, Response> {
+    let rows = accounts
+        .store
+        .recovery_codes(&account.id)
+        .await
+        .map_err(internal)?;
+    let mut ids = Vec::with_capacity(rows.len());
+    let mut hashes = Vec::with_capacity(rows.len());
+    for (id, stored) in rows {
+        match RecoveryCodeHash::parse(&stored) {
+            Ok(hash) => {
+                ids.push(id);
+                hashes.push(hash);
+            }
+            Err(e) => {
+                tracing::error!(target: "secure::accounts", subject = %account.id, error = %e, "stored recovery code unreadable");
+            }
+        }
+    }
+    let Ok(index) = verify_recovery_code(&account.id, code, &hashes) else {
+        return Ok(false);
+    };
+    let Some(id) = ids.get(index) else {
+        return Ok(false);
+    };
+    if accounts
+        .store
+        .use_recovery_code(&account.id, id)
+        .await
+        .map_err(internal)?
+    {
+        Ok(true)
+    } else {
+        audit::emit(
+            "auth.mfa",
+            Outcome::Failure,
+            Some(&account.id),
+            "recovery_code_reused",
+        );
+        Ok(false)
+    }
+}

@@ -1,0 +1,464 @@
+//! Where accounts live: the [`AccountStore`] trait the flows use, and [`SqlAccountStore`] on
+//! the service's [`Database`] (the tables of `secure-core/migrations/0003_secure_accounts.sql`).
+//!
+//! An app that already has a users table implements [`AccountStore`] over it instead: every
+//! method is one statement or one short transaction, and the contract of each is on it.
+
+use std::future::Future;
+
+use crate::auth::Amr;
+use crate::error::StoreError;
+use crate::sql::Database;
+
+/// An account as the flows read it. Secrets are as stored: the password's PHC string, the
+/// TOTP secret sealed with the data key.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AccountRecord {
+    /// The account's id (its token subject).
+    pub id: String,
+    /// The sign-in name, as signup sanitised it.
+    pub username: String,
+    /// The contact address (not unique).
+    pub email: String,
+    /// Argon2id PHC string.
+    pub password_hash: String,
+    /// Role wire names.
+    pub roles: Vec<String>,
+    /// Raised by every change of credentials; sign-ins made under an older value end.
+    pub credential_version: i64,
+    /// The confirmed TOTP secret, sealed; `None` while the account has no second factor.
+    pub totp_secret: Option<String>,
+    /// The last accepted TOTP time step.
+    pub totp_last_step: Option<i64>,
+}
+
+impl std::fmt::Debug for AccountRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccountRecord")
+            .field("id", &self.id)
+            .field("username", &self.username)
+            .field("roles", &self.roles)
+            .field("credential_version", &self.credential_version)
+            .field("mfa", &self.totp_secret.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl AccountRecord {
+    /// Whether a second factor is required to sign in.
+    pub fn has_second_factor(&self) -> bool {
+        self.totp_secret.is_some()
+    }
+}
+
+/// A new account.
+#[derive(Debug, Clone, Copy)]
+pub struct NewAccount<'a> {
+    /// Its id: [`new_id`](super::new_id).
+    pub id: &'a str,
+    /// The sign-in name (unique).
+    pub username: &'a str,
+    /// The contact address.
+    pub email: &'a str,
+    /// Argon2id PHC string.
+    pub password_hash: &'a str,
+    /// Role wire names.
+    pub roles: &'a [&'a str],
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+/// What [`AccountStore::create`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Created {
+    /// The account exists now.
+    Created,
+    /// Another account has the user name.
+    Taken,
+}
+
+/// How one sign-in authenticated, kept with its refresh-token family: refreshing keeps its
+/// `amr` and `auth_time` (a refresh never makes a token fresher), and the family ends when
+/// the account's credentials change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignInRecord {
+    /// The refresh-token family it started.
+    pub family_id: String,
+    /// The account.
+    pub user_id: String,
+    /// How the user authenticated.
+    pub amr: Vec<Amr>,
+    /// When (Unix seconds).
+    pub auth_time: i64,
+    /// The account's credential version at that time.
+    pub credential_version: i64,
+}
+
+/// The storage of accounts. Implemented by [`SqlAccountStore`]; implement it over an existing
+/// users table to keep that table. Every method is safe to run from several instances at
+/// once.
+pub trait AccountStore: Send + Sync + 'static {
+    /// Inserts an account; [`Created::Taken`] when the user name is in use (a unique
+    /// constraint decides, not a prior read, so two signups never both get a name).
+    fn create(
+        &self,
+        account: NewAccount<'_>,
+    ) -> impl Future<Output = Result<Created, StoreError>> + Send;
+
+    /// The account with this user name (exact match on the sanitised name).
+    fn by_username(
+        &self,
+        username: &str,
+    ) -> impl Future<Output = Result<Option<AccountRecord>, StoreError>> + Send;
+
+    /// The account with this id.
+    fn by_id(
+        &self,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<AccountRecord>, StoreError>> + Send;
+
+    /// Replaces the password hash with one of the same password under newer parameters (a
+    /// rehash at sign-in): the credentials are the same, so the version stays.
+    fn rehash_password(
+        &self,
+        id: &str,
+        password_hash: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Records `step` as the last TOTP step used, only if it is later than the stored one:
+    /// `false` when another sign-in used this step or a later one first.
+    fn advance_totp_step(
+        &self,
+        id: &str,
+        step: i64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// The account's unused recovery codes: `(code id, stored hash)`.
+    fn recovery_codes(
+        &self,
+        id: &str,
+    ) -> impl Future<Output = Result<Vec<(String, String)>, StoreError>> + Send;
+
+    /// Uses up a recovery code: `false` when another request used it first.
+    fn use_recovery_code(
+        &self,
+        id: &str,
+        code_id: &str,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Remembers how the sign-in that started a refresh-token family authenticated.
+    fn record_sign_in(
+        &self,
+        record: &SignInRecord,
+        now: i64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The sign-in that started `family_id`.
+    fn sign_in(
+        &self,
+        family_id: &str,
+    ) -> impl Future<Output = Result<Option<SignInRecord>, StoreError>> + Send;
+
+    /// Raises the account's credential version: every sign-in recorded before ends at its
+    /// next refresh. Returns the new version (`None`: no such account).
+    fn end_sign_ins(
+        &self,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<i64>, StoreError>> + Send;
+
+    /// Sets the account's roles (an administrator's change); its sign-ins get them at their
+    /// next refresh. `false`: no such account.
+    fn set_roles(
+        &self,
+        id: &str,
+        roles: &[&str],
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Deletes sign-in records made before `before` (Unix seconds; families live at most
+    /// their lifetime, so older records serve nothing).
+    fn purge_sign_ins(&self, before: i64) -> impl Future<Output = Result<u64, StoreError>> + Send;
+}
+
+/// [`AccountStore`] on the service's [`Database`] (SQLite or PostgreSQL). Create its tables
+/// with [`Database::migrate`] at start-up.
+#[derive(Debug, Clone)]
+pub struct SqlAccountStore {
+    db: Database,
+}
+
+impl SqlAccountStore {
+    /// The store on `db`.
+    pub fn new(db: Database) -> Self {
+        SqlAccountStore { db }
+    }
+
+    /// The database.
+    pub fn database(&self) -> &Database {
+        &self.db
+    }
+}
+
+#[cfg(test)]
+const COLUMNS: &str = "id, username, email, password_hash, roles, credential_version, \
+     totp_secret, totp_last_step";
+
+const INSERT: &str = "INSERT INTO secure_accounts (id, username, email, password_hash, roles, \
+     credential_version, totp_secret, totp_last_step, created_at) \
+     VALUES ($1, $2, $3, $4, $5, 0, NULL, NULL, $6)";
+
+const BY_USERNAME: &str = "SELECT id, username, email, password_hash, roles, \
+     credential_version, totp_secret, totp_last_step FROM secure_accounts WHERE username = $1";
+
+const BY_ID: &str = "SELECT id, username, email, password_hash, roles, \
+     credential_version, totp_secret, totp_last_step FROM secure_accounts WHERE id = $1";
+
+const REHASH: &str = "UPDATE secure_accounts SET password_hash = $2 WHERE id = $1";
+
+const ADVANCE_STEP: &str = "UPDATE secure_accounts SET totp_last_step = $2 \
+     WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)";
+
+const CODES: &str =
+    "SELECT id, code_hash FROM secure_account_recovery_codes WHERE user_id = $1 ORDER BY id";
+
+const USE_CODE: &str = "DELETE FROM secure_account_recovery_codes WHERE id = $2 AND user_id = $1";
+
+const INSERT_SIGN_IN: &str = "INSERT INTO secure_account_signins \
+     (family_id, user_id, amr, auth_time, credential_version, created_at) \
+     VALUES ($1, $2, $3, $4, $5, $6)";
+
+const SIGN_IN: &str = "SELECT family_id, user_id, amr, auth_time, credential_version \
+     FROM secure_account_signins WHERE family_id = $1";
+
+const END_SIGN_INS: &str =
+    "UPDATE secure_accounts SET credential_version = credential_version + 1 WHERE id = $1";
+
+const VERSION: &str = "SELECT credential_version FROM secure_accounts WHERE id = $1";
+
+const SET_ROLES: &str = "UPDATE secure_accounts SET roles = $2 WHERE id = $1";
+
+const PURGE_SIGN_INS: &str = "DELETE FROM secure_account_signins WHERE created_at < $1";
+
+type Row = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    Option<String>,
+    Option<i64>,
+);
+
+fn record(r: Row) -> AccountRecord {
+    AccountRecord {
+        id: r.0,
+        username: r.1,
+        email: r.2,
+        password_hash: r.3,
+        roles: r.4.split_whitespace().map(str::to_owned).collect(),
+        credential_version: r.5,
+        totp_secret: r.6,
+        totp_last_step: r.7,
+    }
+}
+
+/// `amr` as stored: RFC 8176 names, space-separated. Unknown names are dropped (a method
+/// this version does not know proves nothing to it).
+fn parse_amr(text: &str) -> Vec<Amr> {
+    text.split_whitespace()
+        .filter_map(|name| match name {
+            "pwd" => Some(Amr::Pwd),
+            "otp" => Some(Amr::Otp),
+            _ => None,
+        })
+        .collect()
+}
+
+fn amr_text(amr: &[Amr]) -> String {
+    amr.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(" ")
+}
+
+impl AccountStore for SqlAccountStore {
+    async fn create(&self, account: NewAccount<'_>) -> Result<Created, StoreError> {
+        let done = self
+            .db
+            .query(INSERT)
+            .bind(account.id)
+            .bind(account.username)
+            .bind(account.email)
+            .bind(account.password_hash)
+            .bind(account.roles.join(" "))
+            .bind(account.created_at)
+            .execute()
+            .await;
+        match done {
+            Ok(_) => Ok(Created::Created),
+            Err(e)
+                if e.as_database_error()
+                    .is_some_and(|d| d.is_unique_violation()) =>
+            {
+                Ok(Created::Taken)
+            }
+            Err(e) => Err(StoreError::new(e)),
+        }
+    }
+
+    async fn by_username(&self, username: &str) -> Result<Option<AccountRecord>, StoreError> {
+        let row: Option<Row> = self
+            .db
+            .query(BY_USERNAME)
+            .bind(username)
+            .fetch_optional()
+            .await
+            .map_err(StoreError::new)?;
+        Ok(row.map(record))
+    }
+
+    async fn by_id(&self, id: &str) -> Result<Option<AccountRecord>, StoreError> {
+        let row: Option<Row> = self
+            .db
+            .query(BY_ID)
+            .bind(id)
+            .fetch_optional()
+            .await
+            .map_err(StoreError::new)?;
+        Ok(row.map(record))
+    }
+
+    async fn rehash_password(&self, id: &str, password_hash: &str) -> Result<(), StoreError> {
+        self.db
+            .query(REHASH)
+            .bind(id)
+            .bind(password_hash)
+            .execute()
+            .await
+            .map(|_| ())
+            .map_err(StoreError::new)
+    }
+
+    async fn advance_totp_step(&self, id: &str, step: i64) -> Result<bool, StoreError> {
+        let done = self
+            .db
+            .query(ADVANCE_STEP)
+            .bind(id)
+            .bind(step)
+            .execute()
+            .await
+            .map_err(StoreError::new)?;
+        Ok(done == 1)
+    }
+
+    async fn recovery_codes(&self, id: &str) -> Result<Vec<(String, String)>, StoreError> {
+        self.db
+            .query(CODES)
+            .bind(id)
+            .fetch_all()
+            .await
+            .map_err(StoreError::new)
+    }
+
+    async fn use_recovery_code(&self, id: &str, code_id: &str) -> Result<bool, StoreError> {
+        let done = self
+            .db
+            .query(USE_CODE)
+            .bind(id)
+            .bind(code_id)
+            .execute()
+            .await
+            .map_err(StoreError::new)?;
+        Ok(done == 1)
+    }
+
+    async fn record_sign_in(&self, record: &SignInRecord, now: i64) -> Result<(), StoreError> {
+        self.db
+            .query(INSERT_SIGN_IN)
+            .bind(record.family_id.as_str())
+            .bind(record.user_id.as_str())
+            .bind(amr_text(&record.amr))
+            .bind(record.auth_time)
+            .bind(record.credential_version)
+            .bind(now)
+            .execute()
+            .await
+            .map(|_| ())
+            .map_err(StoreError::new)
+    }
+
+    async fn sign_in(&self, family_id: &str) -> Result<Option<SignInRecord>, StoreError> {
+        let row: Option<(String, String, String, i64, i64)> = self
+            .db
+            .query(SIGN_IN)
+            .bind(family_id)
+            .fetch_optional()
+            .await
+            .map_err(StoreError::new)?;
+        Ok(row.map(
+            |(family_id, user_id, amr, auth_time, credential_version)| SignInRecord {
+                family_id,
+                user_id,
+                amr: parse_amr(&amr),
+                auth_time,
+                credential_version,
+            },
+        ))
+    }
+
+    async fn end_sign_ins(&self, id: &str) -> Result<Option<i64>, StoreError> {
+        let mut tx = self.db.begin().await.map_err(StoreError::new)?;
+        tx.query(END_SIGN_INS)
+            .bind(id)
+            .execute()
+            .await
+            .map_err(StoreError::new)?;
+        let version = tx
+            .query(VERSION)
+            .bind(id)
+            .fetch_i64()
+            .await
+            .map_err(StoreError::new)?;
+        tx.commit().await.map_err(StoreError::new)?;
+        Ok(version)
+    }
+
+    async fn set_roles(&self, id: &str, roles: &[&str]) -> Result<bool, StoreError> {
+        let done = self
+            .db
+            .query(SET_ROLES)
+            .bind(id)
+            .bind(roles.join(" "))
+            .execute()
+            .await
+            .map_err(StoreError::new)?;
+        Ok(done == 1)
+    }
+
+    async fn purge_sign_ins(&self, before: i64) -> Result<u64, StoreError> {
+        self.db
+            .query(PURGE_SIGN_INS)
+            .bind(before)
+            .execute()
+            .await
+            .map_err(StoreError::new)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_selects_read_every_column_by_the_key_they_name() {
+        for (sql, key) in [(BY_USERNAME, "username"), (BY_ID, "id")] {
+            assert!(sql.contains(COLUMNS), "{sql}");
+            assert!(sql.ends_with(&format!("WHERE {key} = $1")), "{sql}");
+        }
+    }
+
+    #[test]
+    fn amr_round_trips_and_unknown_methods_prove_nothing() {
+        assert_eq!(amr_text(&[Amr::Pwd, Amr::Otp]), "pwd otp");
+        assert_eq!(parse_amr("pwd otp"), [Amr::Pwd, Amr::Otp]);
+        assert_eq!(parse_amr("pwd hwk"), [Amr::Pwd]);
+        assert!(parse_amr("").is_empty());
+    }
+}

@@ -1,0 +1,500 @@
+//! `secure_core::accounts` over HTTP (the assembled app, requests through its whole stack),
+//! on SQLite and, when `SECURE_TEST_POSTGRES_URL` is set, PostgreSQL: signup, sign-in with
+//! the same answer for unknown names and wrong passwords, the second factor, refresh that
+//! keeps the sign-in's `amr` and `auth_time` and reads the roles again, the end of families
+//! whose sign-in record is missing or whose credentials changed, sign-out of one family and
+//! of all, and the rehash of an outdated password hash at sign-in.
+
+mod identity_support;
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use secure_core::accounts::{AccountStore, Accounts, SqlAccountStore, seal_totp_secret};
+use secure_core::auth::mfa::{RecoveryCodes, TotpIssuer, TotpSecret};
+use secure_core::auth::password::{Argon2Params, PasswordHash, PasswordHasher};
+use secure_core::auth::{Amr, Principal, Role};
+use secure_core::config::{Keys, SecurityConfig};
+use secure_core::crypto::DataKeys;
+use secure_core::policy::SecureApp;
+use secure_core::prelude::*;
+use secure_core::sql::Database;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Role)]
+enum TestRole {
+    Admin,
+    Member,
+}
+
+/// Who the access token says the caller is.
+#[secure_handler(auth)]
+async fn me(user: Principal<TestRole>) -> Json<Value> {
+    Json(json!({
+        "subject": user.subject(),
+        "roles": user.roles().iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+    }))
+}
+
+/// Cheap Argon2 for tests (the parameters are what a rehash compares).
+const WEAK: Argon2Params = Argon2Params {
+    memory_kib: 8 * 1024,
+    iterations: 1,
+    parallelism: 1,
+};
+const STRONGER: Argon2Params = Argon2Params {
+    memory_kib: 9 * 1024,
+    iterations: 1,
+    parallelism: 1,
+};
+
+struct Service {
+    app: SecureApp,
+    accounts: Accounts,
+    store: SqlAccountStore,
+    data_keys: DataKeys,
+}
+
+async fn service(db: Database, params: Argon2Params) -> Service {
+    db.migrate().await.unwrap();
+    let config = SecurityConfig::new().with_keys(Keys::ephemeral());
+    let data_keys = config.keys().unwrap().data_keys();
+    let accounts = Accounts::builder(db.clone(), &config, TestRole::Member)
+        .password_hasher(PasswordHasher::with_params(params).unwrap())
+        .build()
+        .unwrap();
+    let app = SecureRouter::<()>::new()
+        .route("/me", get(me))
+        .merge(accounts.router())
+        .into_app(config.authenticator(accounts.authenticator()))
+        .unwrap();
+    Service {
+        app,
+        accounts,
+        store: SqlAccountStore::new(db),
+        data_keys,
+    }
+}
+
+/// Each request from its own client address unless a test says otherwise: the 5 sign-ins a
+/// minute per address and name are tested on their own.
+static NEXT_ADDRESS: AtomicU32 = AtomicU32::new(1);
+
+impl Service {
+    async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Value,
+    ) -> (StatusCode, Value) {
+        let n = NEXT_ADDRESS.fetch_add(1, Ordering::Relaxed);
+        let from = SocketAddr::from(([10, (n >> 16) as u8, (n >> 8) as u8, n as u8], 40000));
+        self.call_from(from, method, path, token, body).await
+    }
+
+    async fn call_from(
+        &self,
+        from: SocketAddr,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Value,
+    ) -> (StatusCode, Value) {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::CONTENT_TYPE, "application/json");
+        if let Some(token) = token {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        let mut request = request.body(Body::from(body.to_string())).unwrap();
+        request.extensions_mut().insert(ConnectInfo(from));
+        let response = self.app.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        (status, value)
+    }
+
+    async fn signup(&self, username: &str, password: &str) -> String {
+        let (status, body) = self
+            .call(
+                "POST",
+                "/auth/signup",
+                None,
+                json!({"username": username, "email": format!("{username}@example.com"), "password": password}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["id"].as_str().unwrap().to_owned()
+    }
+
+    async fn sign_in(&self, username: &str, password: &str) -> (StatusCode, Value) {
+        self.call(
+            "POST",
+            "/auth/sign-in",
+            None,
+            json!({"username": username, "password": password}),
+        )
+        .await
+    }
+
+    async fn refresh(&self, refresh_token: &Value) -> (StatusCode, Value) {
+        self.call(
+            "POST",
+            "/auth/refresh",
+            None,
+            json!({"refresh_token": refresh_token}),
+        )
+        .await
+    }
+}
+
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+const PASSWORD: &str = "correct horse battery staple";
+
+async fn on_each_database(test: &str, body: impl AsyncFn(Database)) {
+    body(Database::connect("sqlite::memory:").await.unwrap()).await;
+    if let Some(pg) = identity_support::PostgresDb::new(test).await {
+        body(Database::Postgres(pg.pool.clone())).await;
+        pg.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn sign_up_sign_in_refresh_and_sign_out() {
+    on_each_database("accounts::sign_up_sign_in_refresh_and_sign_out", async |db| {
+        let s = service(db, WEAK).await;
+        let id = s.signup("ada", PASSWORD).await;
+        // The name is taken; a role cannot be asked for.
+        let (status, _) = s
+            .call("POST", "/auth/signup", None, json!({"username": "ada", "email": "a@example.com", "password": PASSWORD}))
+            .await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        let (status, _) = s
+            .call("POST", "/auth/signup", None, json!({"username": "eve", "email": "e@example.com", "password": PASSWORD, "roles": ["admin"]}))
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+
+        // A wrong password and an unknown name get the same answer.
+        let (wrong, wrong_body) = s.sign_in("ada", "not the password").await;
+        let (unknown, unknown_body) = s.sign_in("nobody", "not the password").await;
+        assert_eq!((wrong, unknown), (StatusCode::UNAUTHORIZED, StatusCode::UNAUTHORIZED));
+        assert_eq!(wrong_body["code"], "invalid_credentials");
+        assert_eq!(wrong_body, unknown_body);
+
+        // `Ada` signs in as `ada`.
+        let (status, pair) = s.sign_in("Ada", PASSWORD).await;
+        assert_eq!(status, StatusCode::OK, "{pair}");
+        assert_eq!(pair["token_type"], "Bearer");
+        assert!(pair["device_token"].is_string());
+        let access = pair["access_token"].as_str().unwrap();
+        let (status, who) = s.call("GET", "/me", Some(access), Value::Null).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(who, json!({"subject": id, "roles": ["member"]}));
+        let first = s.accounts.tokens().verify(access).unwrap();
+        assert_eq!(first.amr, [Amr::Pwd]);
+
+        // A refresh keeps the sign-in's time and methods, and gives a new refresh token.
+        let (status, renewed) = s.refresh(&pair["refresh_token"]).await;
+        assert_eq!(status, StatusCode::OK, "{renewed}");
+        assert_ne!(renewed["refresh_token"], pair["refresh_token"]);
+        let claims = s
+            .accounts
+            .tokens()
+            .verify(renewed["access_token"].as_str().unwrap())
+            .unwrap();
+        assert_eq!((claims.auth_time, claims.amr), (first.auth_time, first.amr));
+
+        // The old refresh token again: reuse, which ends the family, the new token with it.
+        assert_eq!(s.refresh(&pair["refresh_token"]).await.0, StatusCode::UNAUTHORIZED);
+        assert_eq!(s.refresh(&renewed["refresh_token"]).await.0, StatusCode::UNAUTHORIZED);
+
+        // Sign-out ends the family of the token given.
+        let (_, pair) = s.sign_in("ada", PASSWORD).await;
+        let (status, _) = s
+            .call("POST", "/auth/sign-out", None, json!({"refresh_token": pair["refresh_token"]}))
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        assert_eq!(s.refresh(&pair["refresh_token"]).await.0, StatusCode::UNAUTHORIZED);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn roles_are_read_again_and_changed_credentials_end_every_family() {
+    on_each_database("accounts::roles_are_read_again", async |db| {
+        let s = service(db, WEAK).await;
+        let id = s.signup("grace", PASSWORD).await;
+        let (_, phone) = s.sign_in("grace", PASSWORD).await;
+        let (_, laptop) = s.sign_in("grace", PASSWORD).await;
+
+        // Promoted: the next refresh carries the role; demoted: the one after drops it.
+        assert!(s.store.set_roles(&id, &["admin", "member"]).await.unwrap());
+        let (status, phone) = s.refresh(&phone["refresh_token"]).await;
+        assert_eq!(status, StatusCode::OK);
+        let roles = s
+            .accounts
+            .tokens()
+            .verify(phone["access_token"].as_str().unwrap())
+            .unwrap()
+            .roles;
+        assert_eq!(roles, ["admin", "member"]);
+        assert!(s.store.set_roles(&id, &["member"]).await.unwrap());
+        let (_, phone) = s.refresh(&phone["refresh_token"]).await;
+        let (_, who) = s
+            .call("GET", "/me", phone["access_token"].as_str(), Value::Null)
+            .await;
+        assert_eq!(who["roles"], json!(["member"]));
+
+        // Signing out everywhere from the phone ends the laptop's family too.
+        let (status, _) = s
+            .call(
+                "POST",
+                "/auth/sign-out/all",
+                phone["access_token"].as_str(),
+                Value::Null,
+            )
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        assert_eq!(
+            s.refresh(&laptop["refresh_token"]).await.0,
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            s.refresh(&phone["refresh_token"]).await.0,
+            StatusCode::UNAUTHORIZED
+        );
+        // A new sign-in works, and its family lives.
+        let (_, pair) = s.sign_in("grace", PASSWORD).await;
+        assert_eq!(s.refresh(&pair["refresh_token"]).await.0, StatusCode::OK);
+
+        // A family whose credential version is behind ends even though nothing revoked it.
+        let (_, pair) = s.sign_in("grace", PASSWORD).await;
+        s.store.end_sign_ins(&id).await.unwrap();
+        assert_eq!(
+            s.refresh(&pair["refresh_token"]).await.0,
+            StatusCode::UNAUTHORIZED
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_family_without_its_sign_in_record_is_never_renewed_as_fresh() {
+    on_each_database(
+        "accounts::a_family_without_its_sign_in_record",
+        async |db| {
+            let s = service(db.clone(), WEAK).await;
+            s.signup("linus", PASSWORD).await;
+            let (_, pair) = s.sign_in("linus", PASSWORD).await;
+            // The record is gone (a purge, a restore from an older backup).
+            s.store.purge_sign_ins(now() + 60).await.unwrap();
+            assert_eq!(
+                s.refresh(&pair["refresh_token"]).await.0,
+                StatusCode::UNAUTHORIZED
+            );
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn an_outdated_hash_is_replaced_at_sign_in() {
+    let db = Database::connect("sqlite::memory:").await.unwrap();
+    let old = service(db.clone(), WEAK).await;
+    let id = old.signup("alan", PASSWORD).await;
+    let before = old.store.by_id(&id).await.unwrap().unwrap().password_hash;
+    assert_eq!(PasswordHash::parse(&before).unwrap().params(), WEAK);
+    // The service restarts with stronger parameters; the next sign-in upgrades the hash.
+    let new = service(db, STRONGER).await;
+    assert_eq!(new.sign_in("alan", PASSWORD).await.0, StatusCode::OK);
+    let after = new.store.by_id(&id).await.unwrap().unwrap().password_hash;
+    assert_ne!(after, before);
+    assert_eq!(PasswordHash::parse(&after).unwrap().params(), STRONGER);
+    // The same password still signs in; a wrong one never rehashes.
+    assert_eq!(new.sign_in("alan", PASSWORD).await.0, StatusCode::OK);
+    assert_eq!(
+        new.sign_in("alan", "wrong").await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        new.store.by_id(&id).await.unwrap().unwrap().password_hash,
+        after
+    );
+}
+
+fn totp_code(secret: &TotpSecret, at: u64) -> String {
+    let secret = totp_rs::Secret::try_from_base32(secret.to_base32().expose_secret()).unwrap();
+    totp_rs::Builder::new()
+        .with_algorithm(totp_rs::Algorithm::SHA1)
+        .with_digits(6)
+        .with_step_duration(30)
+        .with_secret(secret)
+        .build()
+        .unwrap()
+        .generate(at)
+        .to_string()
+}
+
+#[tokio::test]
+async fn an_account_with_a_second_factor_needs_it() {
+    let db = Database::connect("sqlite::memory:").await.unwrap();
+    let s = service(db.clone(), WEAK).await;
+    let id = s.signup("barbara", PASSWORD).await;
+    // Enrolled (the enrolment routes come next): a sealed secret and one recovery code.
+    let secret = TotpIssuer::new("tests")
+        .unwrap()
+        .enroll("barbara")
+        .unwrap()
+        .into_secret();
+    let sealed = seal_totp_secret(&s.data_keys, &id, &secret);
+    let codes = RecoveryCodes::generate();
+    let hash = codes.hashes()[0].to_stored_string();
+    let Database::Sqlite(pool) = &db else {
+        unreachable!()
+    };
+    sqlx::query("UPDATE secure_accounts SET totp_secret = $1 WHERE id = $2")
+        .bind(&sealed)
+        .bind(&id)
+        .execute(pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO secure_account_recovery_codes (id, user_id, code_hash) VALUES ('c1', $1, $2)",
+    )
+    .bind(&id)
+    .bind(&hash)
+    .execute(pool)
+    .await
+    .unwrap();
+
+    let with = |otp: &str| json!({"username": "barbara", "password": PASSWORD, "otp": otp});
+    let (status, body) = s.sign_in("barbara", PASSWORD).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("mfa_required"))
+    );
+    let (status, body) = s.call("POST", "/auth/sign-in", None, with("000000")).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("invalid_otp"))
+    );
+    // The current code signs in, once; the tokens say so.
+    let code = totp_code(&secret, now() as u64);
+    let (status, pair) = s.call("POST", "/auth/sign-in", None, with(&code)).await;
+    assert_eq!(status, StatusCode::OK, "{pair}");
+    let claims = s
+        .accounts
+        .tokens()
+        .verify(pair["access_token"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(claims.amr, [Amr::Pwd, Amr::Otp]);
+    let (status, _) = s.call("POST", "/auth/sign-in", None, with(&code)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // The recovery code works once.
+    let recovery = codes.codes()[0].expose_secret().to_owned();
+    assert_eq!(
+        s.call("POST", "/auth/sign-in", None, with(&recovery))
+            .await
+            .0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        s.call("POST", "/auth/sign-in", None, with(&recovery))
+            .await
+            .0,
+        StatusCode::UNAUTHORIZED
+    );
+    // A plain secret written into the row is not read: sign-in fails closed.
+    sqlx::query("UPDATE secure_accounts SET totp_secret = $1 WHERE id = $2")
+        .bind(secret.to_base32().expose_secret())
+        .bind(&id)
+        .execute(pool)
+        .await
+        .unwrap();
+    let code = totp_code(&secret, now() as u64 + 30);
+    let (status, _) = s.call("POST", "/auth/sign-in", None, with(&code)).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+}
+
+#[tokio::test]
+async fn five_sign_ins_a_minute_per_address_and_name() {
+    let s = service(Database::connect("sqlite::memory:").await.unwrap(), WEAK).await;
+    s.signup("edsger", PASSWORD).await;
+    let attempt = json!({"username": "edsger", "password": "wrong"});
+    let here = SocketAddr::from(([192, 0, 2, 1], 1));
+    for _ in 0..5 {
+        let (status, _) = s
+            .call_from(here, "POST", "/auth/sign-in", None, attempt.clone())
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    let (status, _) = s
+        .call_from(here, "POST", "/auth/sign-in", None, attempt.clone())
+        .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    // Another name from the same address, and the same name from another, are counted apart.
+    let other = json!({"username": "someone", "password": "wrong"});
+    let (status, _) = s
+        .call_from(here, "POST", "/auth/sign-in", None, other)
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let there = SocketAddr::from(([192, 0, 2, 2], 1));
+    let (status, body) = s
+        .call_from(there, "POST", "/auth/sign-in", None, attempt)
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+}
+
+#[tokio::test]
+async fn closed_signup_serves_no_signup_route_and_the_routes_are_in_the_policy_table() {
+    let db = Database::connect("sqlite::memory:").await.unwrap();
+    db.migrate().await.unwrap();
+    let config = SecurityConfig::new().with_keys(Keys::ephemeral());
+    let accounts = Accounts::builder(db, &config, TestRole::Member)
+        .open_signup(false)
+        .prefix("/account")
+        .build()
+        .unwrap();
+    let router = SecureRouter::<()>::new().merge(accounts.router());
+    let table = router.policies().to_string();
+    for path in [
+        "/account/sign-in",
+        "/account/refresh",
+        "/account/sign-out",
+        "/account/sign-out/all",
+    ] {
+        assert!(table.contains(path), "{table}");
+    }
+    assert!(!table.contains("signup"), "{table}");
+    let bad = Accounts::builder(
+        Database::connect("sqlite::memory:").await.unwrap(),
+        &config,
+        TestRole::Member,
+    )
+    .prefix("auth/")
+    .build();
+    assert!(bad.is_err());
+    // Without keys there are no tokens to issue.
+    let keyless = Accounts::builder(
+        Database::connect("sqlite::memory:").await.unwrap(),
+        &SecurityConfig::new(),
+        TestRole::Member,
+    )
+    .build();
+    assert!(keyless.unwrap_err().to_string().contains("keys"));
+}
