@@ -13,6 +13,8 @@ CREATE TABLE IF NOT EXISTS secure_accounts (
     credential_version BIGINT NOT NULL,
     -- the confirmed TOTP secret, sealed with the data key; NULL while MFA is off
     totp_secret        TEXT,
+    -- a secret from enrolment, sealed, waiting for its first code
+    totp_pending       TEXT,
     -- the last accepted TOTP time step (replay protection)
     totp_last_step     BIGINT,
     created_at         BIGINT NOT NULL

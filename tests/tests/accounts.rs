@@ -23,6 +23,7 @@ use secure_core::config::{Keys, SecurityConfig};
 use secure_core::crypto::DataKeys;
 use secure_core::policy::SecureApp;
 use secure_core::prelude::*;
+
 use secure_core::sql::Database;
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -497,4 +498,218 @@ async fn closed_signup_serves_no_signup_route_and_the_routes_are_in_the_policy_t
     )
     .build();
     assert!(keyless.unwrap_err().to_string().contains("keys"));
+}
+
+/// Makes the sign-in behind `pair`'s family an hour old and refreshes: the access token of
+/// an old sign-in (the refresh keeps its time).
+async fn aged(s: &Service, db: &Database, pair: &Value) -> Value {
+    let Database::Sqlite(pool) = db else {
+        unreachable!()
+    };
+    sqlx::query("UPDATE secure_account_signins SET auth_time = auth_time - 3600")
+        .execute(pool)
+        .await
+        .unwrap();
+    let (status, pair) = s.refresh(&pair["refresh_token"]).await;
+    assert_eq!(status, StatusCode::OK);
+    pair
+}
+
+fn access(pair: &Value) -> Option<&str> {
+    pair["access_token"].as_str()
+}
+
+#[tokio::test]
+async fn a_password_change_needs_a_fresh_sign_in_and_ends_every_other() {
+    let db = Database::connect("sqlite::memory:").await.unwrap();
+    let s = service(db.clone(), WEAK).await;
+    s.signup("donald", PASSWORD).await;
+    let (_, other) = s.sign_in("donald", PASSWORD).await;
+    let (_, mine) = s.sign_in("donald", PASSWORD).await;
+    let old = aged(&s, &db, &mine).await;
+    let change =
+        json!({"current_password": PASSWORD, "new_password": "a new and longer passphrase"});
+    // An hour-old sign-in: step up first.
+    let (status, body) = s
+        .call("POST", "/auth/password", access(&old), change.clone())
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    let (status, _) = s
+        .call(
+            "POST",
+            "/auth/reauth",
+            access(&old),
+            json!({"password": "wrong"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, fresh) = s
+        .call(
+            "POST",
+            "/auth/reauth",
+            access(&old),
+            json!({"password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{fresh}");
+    // The wrong current password, and a new one the rules refuse.
+    let wrong = json!({"current_password": "wrong", "new_password": "a new and longer passphrase"});
+    assert_eq!(
+        s.call("POST", "/auth/password", access(&fresh), wrong)
+            .await
+            .0,
+        StatusCode::UNAUTHORIZED
+    );
+    let short = json!({"current_password": PASSWORD, "new_password": "short"});
+    let (status, body) = s
+        .call("POST", "/auth/password", access(&fresh), short)
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["errors"][0]["field"], "new_password", "{body}");
+    // Changed: the caller goes on with a new pair; every other family ends.
+    let (status, next) = s
+        .call("POST", "/auth/password", access(&fresh), change)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{next}");
+    assert_eq!(
+        s.refresh(&other["refresh_token"]).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        s.refresh(&fresh["refresh_token"]).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(s.refresh(&next["refresh_token"]).await.0, StatusCode::OK);
+    assert_eq!(
+        s.sign_in("donald", PASSWORD).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        s.sign_in("donald", "a new and longer passphrase").await.0,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn the_second_factor_is_enrolled_confirmed_renewed_and_turned_off() {
+    let db = Database::connect("sqlite::memory:").await.unwrap();
+    let s = service(db.clone(), WEAK).await;
+    s.signup("frances", PASSWORD).await;
+    let (_, other) = s.sign_in("frances", PASSWORD).await;
+    let (_, pair) = s.sign_in("frances", PASSWORD).await;
+    let (status, enrolment) = s
+        .call("POST", "/auth/mfa/enroll", access(&pair), Value::Null)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{enrolment}");
+    assert!(
+        enrolment["otpauth_uri"]
+            .as_str()
+            .unwrap()
+            .starts_with("otpauth://totp/")
+    );
+    let secret =
+        TotpSecret::from_base32(&SecretString::from(enrolment["secret"].as_str().unwrap()))
+            .unwrap();
+    // Not on until confirmed: sign-in needs no code yet.
+    assert_eq!(s.sign_in("frances", PASSWORD).await.0, StatusCode::OK);
+    let (status, body) = s
+        .call(
+            "POST",
+            "/auth/mfa/confirm",
+            access(&pair),
+            json!({"otp": "000000"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let code = totp_code(&secret, now() as u64);
+    let (status, confirmed) = s
+        .call(
+            "POST",
+            "/auth/mfa/confirm",
+            access(&pair),
+            json!({"otp": code}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{confirmed}");
+    let codes: Vec<String> = confirmed["recovery_codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(codes.len(), 10);
+    let tokens = &confirmed["tokens"];
+    let claims = s.accounts.tokens().verify(access(tokens).unwrap()).unwrap();
+    assert_eq!(claims.amr, [Amr::Pwd, Amr::Otp]);
+    assert_eq!(
+        s.refresh(&other["refresh_token"]).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    // On: a sign-in needs the code; enrolling again is a conflict.
+    assert_eq!(
+        s.sign_in("frances", PASSWORD).await.1["code"],
+        "mfa_required"
+    );
+    assert_eq!(
+        s.call("POST", "/auth/mfa/enroll", access(tokens), Value::Null)
+            .await
+            .0,
+        StatusCode::CONFLICT
+    );
+    // New recovery codes replace the old ones.
+    let (status, renewed) = s
+        .call(
+            "POST",
+            "/auth/mfa/recovery-codes",
+            access(tokens),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{renewed}");
+    let with = |otp: &str| json!({"username": "frances", "password": PASSWORD, "otp": otp});
+    assert_eq!(
+        s.call("POST", "/auth/sign-in", None, with(&codes[0]))
+            .await
+            .0,
+        StatusCode::UNAUTHORIZED
+    );
+    let new_code = renewed["recovery_codes"][0].as_str().unwrap();
+    assert_eq!(
+        s.call("POST", "/auth/sign-in", None, with(new_code))
+            .await
+            .0,
+        StatusCode::OK
+    );
+    // Off, with the password: sign-in needs no code again.
+    let tokens = &renewed["tokens"];
+    let (status, _) = s
+        .call(
+            "POST",
+            "/auth/mfa/disable",
+            access(tokens),
+            json!({"password": "wrong"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, off) = s
+        .call(
+            "POST",
+            "/auth/mfa/disable",
+            access(tokens),
+            json!({"password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{off}");
+    assert_eq!(s.sign_in("frances", PASSWORD).await.0, StatusCode::OK);
+    assert_eq!(
+        s.call(
+            "POST",
+            "/auth/mfa/disable",
+            access(&off),
+            json!({"password": PASSWORD})
+        )
+        .await
+        .0,
+        StatusCode::CONFLICT
+    );
 }

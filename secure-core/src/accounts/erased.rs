@@ -4,7 +4,9 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use super::store::{AccountRecord, AccountStore, Created, NewAccount, SignInRecord};
+use super::store::{
+    AccountRecord, AccountStore, Created, CredentialChange, NewAccount, SignInRecord,
+};
 use crate::error::StoreError;
 
 type Boxed<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
@@ -21,6 +23,12 @@ pub(super) trait Store: Send + Sync + 'static {
     fn record_sign_in<'a>(&'a self, record: &'a SignInRecord, now: i64) -> Boxed<'a, ()>;
     fn sign_in<'a>(&'a self, family_id: &'a str) -> Boxed<'a, Option<SignInRecord>>;
     fn end_sign_ins<'a>(&'a self, id: &'a str) -> Boxed<'a, Option<i64>>;
+    fn change_credentials<'a>(
+        &'a self,
+        id: &'a str,
+        change: CredentialChange<'a>,
+    ) -> Boxed<'a, Option<i64>>;
+    fn set_pending_totp<'a>(&'a self, id: &'a str, sealed: &'a str) -> Boxed<'a, bool>;
 }
 
 impl<T: AccountStore> Store for T {
@@ -53,5 +61,15 @@ impl<T: AccountStore> Store for T {
     }
     fn end_sign_ins<'a>(&'a self, id: &'a str) -> Boxed<'a, Option<i64>> {
         Box::pin(AccountStore::end_sign_ins(self, id))
+    }
+    fn change_credentials<'a>(
+        &'a self,
+        id: &'a str,
+        change: CredentialChange<'a>,
+    ) -> Boxed<'a, Option<i64>> {
+        Box::pin(AccountStore::change_credentials(self, id, change))
+    }
+    fn set_pending_totp<'a>(&'a self, id: &'a str, sealed: &'a str) -> Boxed<'a, bool> {
+        Box::pin(AccountStore::set_pending_totp(self, id, sealed))
     }
 }

@@ -53,6 +53,7 @@
 //! ```
 
 mod erased;
+mod own;
 mod routes;
 mod signin;
 mod store;
@@ -64,7 +65,7 @@ pub use store::{AccountRecord, AccountStore, Created, NewAccount, SignInRecord, 
 
 use crate::auth::device::DeviceTokens;
 use crate::auth::jwt::{AccessTokenKey, AccessTokens, TokenConfigError};
-use crate::auth::mfa::TotpSecret;
+use crate::auth::mfa::{MfaError, TotpIssuer, TotpSecret};
 use crate::auth::password::PasswordHasher;
 use crate::auth::refresh::{RefreshTokens, SqlRefreshTokenStore};
 use crate::auth::{Authenticator, Role};
@@ -98,6 +99,7 @@ struct Inner {
     known_role: fn(&str) -> bool,
     prefix: String,
     open_signup: bool,
+    totp: TotpIssuer,
 }
 
 impl fmt::Debug for Accounts {
@@ -160,6 +162,8 @@ pub enum AccountsError {
     Tokens(TokenConfigError),
     /// The path prefix is not `/` followed by path segments.
     Prefix(String),
+    /// The name authenticator apps show was refused.
+    Totp(MfaError),
 }
 
 impl fmt::Display for AccountsError {
@@ -169,6 +173,7 @@ impl fmt::Display for AccountsError {
                 "accounts need the configuration's keys: SecurityConfig::from_env() or with_keys(..)",
             ),
             AccountsError::Tokens(e) => write!(f, "accounts' access tokens: {e}"),
+            AccountsError::Totp(e) => write!(f, "accounts' TOTP issuer name: {e}"),
             AccountsError::Prefix(p) => write!(
                 f,
                 "accounts' path prefix {p:?} must start with `/` and not end with one"
@@ -231,7 +236,8 @@ impl AccountsBuilder {
         self
     }
 
-    /// `iss` and `aud` of the access tokens (default [`DEFAULT_TOKEN_NAME`]).
+    /// `iss` and `aud` of the access tokens, and the issuer authenticator apps show (default
+    /// [`DEFAULT_TOKEN_NAME`]).
     pub fn token_name(mut self, name: &'static str) -> Self {
         self.token_name = name;
         self
@@ -247,6 +253,7 @@ impl AccountsBuilder {
         if !prefix_ok {
             return Err(AccountsError::Prefix(self.prefix));
         }
+        let totp = TotpIssuer::new(self.token_name).map_err(AccountsError::Totp)?;
         let tokens = AccessTokens::builder(access_key, self.token_name, self.token_name)
             .build()
             .map_err(AccountsError::Tokens)?;
@@ -263,6 +270,7 @@ impl AccountsBuilder {
                 known_role: self.known_role,
                 prefix: self.prefix,
                 open_signup: self.open_signup,
+                totp,
             }),
         })
     }

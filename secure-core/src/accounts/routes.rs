@@ -30,7 +30,13 @@ pub(super) fn routes(open_signup: bool) -> SecureRouter<Accounts> {
         .route("/sign-in", post(sign_in))
         .route("/refresh", post(refresh))
         .route("/sign-out", post(sign_out))
-        .route("/sign-out/all", post(sign_out_all));
+        .route("/sign-out/all", post(sign_out_all))
+        .route("/reauth", post(super::own::reauth))
+        .route("/password", post(super::own::change_password))
+        .route("/mfa/enroll", post(super::own::enroll))
+        .route("/mfa/confirm", post(super::own::confirm))
+        .route("/mfa/recovery-codes", post(super::own::new_recovery_codes))
+        .route("/mfa/disable", post(super::own::disable));
     if open_signup {
         router.route("/signup", post(signup))
     } else {
@@ -98,7 +104,7 @@ struct CreatedBody {
 /// The token pair. `Debug` is redacted (the fields are secret types); `Serialize` writes the
 /// tokens on purpose: this answer is how the client receives them.
 #[derive(Debug)]
-struct TokenPair {
+pub(super) struct TokenPair {
     access_token: SecretString,
     refresh_token: RefreshToken,
     expires_in: u64,
@@ -185,7 +191,7 @@ async fn sign_in(
 }
 
 /// A new refresh-token family for `account`, its sign-in record, and its first access token.
-async fn new_family(
+pub(super) async fn new_family(
     inner: &Inner,
     account: &AccountRecord,
     amr: Vec<Amr>,

@@ -94,8 +94,8 @@ pub(super) struct Verified {
     pub(super) device: Option<DeviceId>,
 }
 
-/// A sign-in: the per-(address, name) limit, then the factors. Audited on success; each
-/// refusal is audited where it is decided.
+/// A sign-in: the per-(address, name) limit, the account by name, then [`verify`]. Audited
+/// on success; each refusal is audited where it is decided.
 pub(super) async fn sign_in(
     accounts: &Inner,
     client: ClientAddr,
@@ -115,6 +115,25 @@ pub(super) async fn sign_in(
         .by_username(factors.username)
         .await
         .map_err(|e| ApiError::from(e).into_response())?;
+    let verified = verify(accounts, account, factors).await?;
+    audit::emit(
+        "auth.login",
+        Outcome::Success,
+        Some(&verified.account.id),
+        "login_ok",
+    );
+    Ok(verified)
+}
+
+/// The factors against `account` (`None`: no account has the name; checked against the
+/// dummy hash all the same): the password, then the second factor when the account has one,
+/// each under the account throttle, on the client's own counter when it proves a device it
+/// signed in from before.
+pub(super) async fn verify(
+    accounts: &Inner,
+    account: Option<AccountRecord>,
+    factors: Factors<'_>,
+) -> Result<Verified, Response> {
     let device = account
         .as_ref()
         .and_then(|a| accounts.devices.verify_secret(factors.device_token, &a.id));
@@ -131,17 +150,31 @@ pub(super) async fn sign_in(
         check_second_factor(accounts, &account, factors.otp, device.as_ref()).await?;
         amr.push(Amr::Otp);
     }
-    audit::emit(
-        "auth.login",
-        Outcome::Success,
-        Some(&account.id),
-        "login_ok",
-    );
     Ok(Verified {
         account,
         amr,
         device,
     })
+}
+
+/// The account's current password alone (a password change, turning the second factor
+/// off), under the same throttle as a sign-in's, honouring the client's device token.
+pub(super) async fn verify_password(
+    accounts: &Inner,
+    account: AccountRecord,
+    password: &SecretString,
+    device_token: Option<&SecretString>,
+) -> Result<AccountRecord, Response> {
+    let device = accounts.devices.verify_secret(device_token, &account.id);
+    let username = account.username.clone();
+    check_password(
+        accounts,
+        Some(account),
+        &username,
+        password,
+        device.as_ref(),
+    )
+    .await
 }
 
 /// The password: the account throttle (keyed by the name as submitted), Argon2id (against
@@ -201,7 +234,7 @@ async fn check_password(
 
 /// The second factor, under the account throttle keyed by the account id. A missing code is
 /// `mfa_required` (not counted).
-async fn check_second_factor(
+pub(super) async fn check_second_factor(
     accounts: &Inner,
     account: &AccountRecord,
     otp: Option<&SecretString>,
@@ -253,7 +286,7 @@ pub(super) fn totp_context(user_id: &str) -> Vec<u8> {
 }
 
 /// Only a sealed secret is read: a plain one written into the database is refused.
-fn open_totp(
+pub(super) fn open_totp(
     accounts: &Inner,
     account: &AccountRecord,
     stored: &str,

@@ -28,6 +28,8 @@ pub struct AccountRecord {
     pub credential_version: i64,
     /// The confirmed TOTP secret, sealed; `None` while the account has no second factor.
     pub totp_secret: Option<String>,
+    /// A secret from enrolment, sealed, waiting for its first code.
+    pub totp_pending: Option<String>,
     /// The last accepted TOTP time step.
     pub totp_last_step: Option<i64>,
 }
@@ -75,6 +77,28 @@ pub enum Created {
     Created,
     /// Another account has the user name.
     Taken,
+}
+
+/// A change of an account's credentials. The store applies it together with a raise of
+/// the credential version, in one transaction, so every sign-in made before ends at its next
+/// refresh.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub enum CredentialChange<'a> {
+    /// A new password (PHC string).
+    Password(&'a str),
+    /// A confirmed second factor: the sealed TOTP secret (the pending one is cleared, the
+    /// last step forgotten) and the hashes of new recovery codes, replacing any.
+    SecondFactor {
+        /// The sealed secret.
+        totp_secret: &'a str,
+        /// Recovery code hashes (stored strings).
+        recovery_codes: &'a [String],
+    },
+    /// New recovery codes, replacing the unused ones.
+    RecoveryCodes(&'a [String]),
+    /// No second factor any more: the secret, a pending one and the recovery codes go.
+    NoSecondFactor,
 }
 
 /// How one sign-in authenticated, kept with its refresh-token family: refreshing keeps its
@@ -166,6 +190,22 @@ pub trait AccountStore: Send + Sync + 'static {
         id: &str,
     ) -> impl Future<Output = Result<Option<i64>, StoreError>> + Send;
 
+    /// Applies `change` and raises the credential version, in one transaction. Returns the
+    /// new version (`None`: no such account, nothing changed).
+    fn change_credentials(
+        &self,
+        id: &str,
+        change: CredentialChange<'_>,
+    ) -> impl Future<Output = Result<Option<i64>, StoreError>> + Send;
+
+    /// Keeps a sealed TOTP secret from enrolment until its first code confirms it (a later
+    /// enrolment replaces it). `false`: no such account.
+    fn set_pending_totp(
+        &self,
+        id: &str,
+        sealed: &str,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
     /// Sets the account's roles (an administrator's change); its sign-ins get them at their
     /// next refresh. `false`: no such account.
     fn set_roles(
@@ -199,18 +239,20 @@ impl SqlAccountStore {
 }
 
 #[cfg(test)]
-const COLUMNS: &str = "id, username, email, password_hash, roles, credential_version, \
-     totp_secret, totp_last_step";
+const COLUMNS: &str = "id, username, email, password_hash, roles, \
+     credential_version, totp_secret, totp_pending, totp_last_step";
 
 const INSERT: &str = "INSERT INTO secure_accounts (id, username, email, password_hash, roles, \
-     credential_version, totp_secret, totp_last_step, created_at) \
-     VALUES ($1, $2, $3, $4, $5, 0, NULL, NULL, $6)";
+     credential_version, totp_secret, totp_pending, totp_last_step, created_at) \
+     VALUES ($1, $2, $3, $4, $5, 0, NULL, NULL, NULL, $6)";
 
 const BY_USERNAME: &str = "SELECT id, username, email, password_hash, roles, \
-     credential_version, totp_secret, totp_last_step FROM secure_accounts WHERE username = $1";
+     credential_version, totp_secret, totp_pending, totp_last_step FROM secure_accounts \
+     WHERE username = $1";
 
 const BY_ID: &str = "SELECT id, username, email, password_hash, roles, \
-     credential_version, totp_secret, totp_last_step FROM secure_accounts WHERE id = $1";
+     credential_version, totp_secret, totp_pending, totp_last_step FROM secure_accounts \
+     WHERE id = $1";
 
 const REHASH: &str = "UPDATE secure_accounts SET password_hash = $2 WHERE id = $1";
 
@@ -234,6 +276,24 @@ const END_SIGN_INS: &str =
 
 const VERSION: &str = "SELECT credential_version FROM secure_accounts WHERE id = $1";
 
+const SET_PASSWORD: &str = "UPDATE secure_accounts SET password_hash = $2, \
+     credential_version = credential_version + 1 WHERE id = $1";
+
+const SET_SECOND_FACTOR: &str = "UPDATE secure_accounts SET totp_secret = $2, \
+     totp_pending = NULL, totp_last_step = NULL, credential_version = credential_version + 1 \
+     WHERE id = $1";
+
+const NO_SECOND_FACTOR: &str = "UPDATE secure_accounts SET totp_secret = NULL, \
+     totp_pending = NULL, totp_last_step = NULL, credential_version = credential_version + 1 \
+     WHERE id = $1";
+
+const DELETE_CODES: &str = "DELETE FROM secure_account_recovery_codes WHERE user_id = $1";
+
+const INSERT_CODE: &str =
+    "INSERT INTO secure_account_recovery_codes (id, user_id, code_hash) VALUES ($1, $2, $3)";
+
+const SET_PENDING: &str = "UPDATE secure_accounts SET totp_pending = $2 WHERE id = $1";
+
 const SET_ROLES: &str = "UPDATE secure_accounts SET roles = $2 WHERE id = $1";
 
 const PURGE_SIGN_INS: &str = "DELETE FROM secure_account_signins WHERE created_at < $1";
@@ -245,6 +305,7 @@ type Row = (
     String,
     String,
     i64,
+    Option<String>,
     Option<String>,
     Option<i64>,
 );
@@ -258,7 +319,8 @@ fn record(r: Row) -> AccountRecord {
         roles: r.4.split_whitespace().map(str::to_owned).collect(),
         credential_version: r.5,
         totp_secret: r.6,
-        totp_last_step: r.7,
+        totp_pending: r.7,
+        totp_last_step: r.8,
     }
 }
 
@@ -418,6 +480,67 @@ impl AccountStore for SqlAccountStore {
             .map_err(StoreError::new)?;
         tx.commit().await.map_err(StoreError::new)?;
         Ok(version)
+    }
+
+    async fn change_credentials(
+        &self,
+        id: &str,
+        change: CredentialChange<'_>,
+    ) -> Result<Option<i64>, StoreError> {
+        let mut tx = self.db.begin().await.map_err(StoreError::new)?;
+        let (update, value, codes) = match change {
+            CredentialChange::Password(hash) => (SET_PASSWORD, Some(hash), None),
+            CredentialChange::SecondFactor {
+                totp_secret,
+                recovery_codes,
+            } => (SET_SECOND_FACTOR, Some(totp_secret), Some(recovery_codes)),
+            CredentialChange::RecoveryCodes(codes) => (END_SIGN_INS, None, Some(codes)),
+            CredentialChange::NoSecondFactor => (NO_SECOND_FACTOR, None, Some(&[][..])),
+        };
+        let mut query = tx.query(update).bind(id);
+        if let Some(value) = value {
+            query = query.bind(value);
+        }
+        if query.execute().await.map_err(StoreError::new)? == 0 {
+            // No such account: nothing to change (the transaction rolls back unused).
+            return Ok(None);
+        }
+        if let Some(codes) = codes {
+            tx.query(DELETE_CODES)
+                .bind(id)
+                .execute()
+                .await
+                .map_err(StoreError::new)?;
+            for hash in codes {
+                tx.query(INSERT_CODE)
+                    .bind(super::new_id())
+                    .bind(id)
+                    .bind(hash.as_str())
+                    .execute()
+                    .await
+                    .map_err(StoreError::new)?;
+            }
+        }
+        let version = tx
+            .query(VERSION)
+            .bind(id)
+            .fetch_i64()
+            .await
+            .map_err(StoreError::new)?;
+        tx.commit().await.map_err(StoreError::new)?;
+        Ok(version)
+    }
+
+    async fn set_pending_totp(&self, id: &str, sealed: &str) -> Result<bool, StoreError> {
+        let done = self
+            .db
+            .query(SET_PENDING)
+            .bind(id)
+            .bind(sealed)
+            .execute()
+            .await
+            .map_err(StoreError::new)?;
+        Ok(done == 1)
     }
 
     async fn set_roles(&self, id: &str, roles: &[&str]) -> Result<bool, StoreError> {

@@ -1,0 +1,378 @@
+//! The signed-in user's own account: re-authentication (step-up), password change, and the
+//! second factor's life (enrol, confirm, new recovery codes, disable).
+//!
+//! Every change of credentials is `fresh` (a sign-in within five minutes; else 401 and
+//! `POST {prefix}/reauth`), throttled per user, audited, and ends every other sign-in: the
+//! store raises the credential version with the change, every refresh-token family of the
+//! account is revoked, and the caller goes on with a new pair that keeps their sign-in time
+//! (OWASP ASVS 4.0.3 2.1.5, 2.1.6, 3.3.3, 3.7.1).
+
+// The error is the response to send.
+#![allow(clippy::result_large_err)]
+
+use std::time::SystemTime;
+
+use axum::Json;
+use axum::extract::{Extension, State};
+use axum::response::{IntoResponse, Response};
+use serde::ser::SerializeStruct;
+use serde::{Deserialize, Serialize, Serializer};
+
+use super::routes::{TokenPair, new_family};
+use super::signin::{self, Factors};
+use super::store::{AccountRecord, CredentialChange};
+use super::{Accounts, Inner, seal_totp_secret, unix_now};
+use crate::auth::mfa::{RecoveryCodes, TotpSecret, verify_totp};
+use crate::auth::password::SkipBreachCheck;
+use crate::auth::{Amr, Caller};
+use crate::error::ApiError;
+use crate::redact::{ExposeSecret, SecretString};
+use crate::validate::Valid;
+use crate::{Validated, secure_handler, sensitive};
+
+/// `POST /reauth`: the factors again; the user name is the caller's.
+#[sensitive]
+#[derive(Deserialize, Validated)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Reauth {
+    #[validate(length(min = 1, max = 1024))]
+    password: SecretString,
+    #[serde(default)]
+    #[validate(length(min = 1, max = 64))]
+    otp: Option<SecretString>,
+    #[serde(default)]
+    #[validate(length(min = 1, max = 512))]
+    device_token: Option<SecretString>,
+}
+
+/// `POST /password`.
+#[sensitive]
+#[derive(Deserialize, Validated)]
+#[serde(deny_unknown_fields)]
+pub(super) struct PasswordChange {
+    #[validate(length(min = 1, max = 1024))]
+    current_password: SecretString,
+    #[validate(length(min = 1, max = 1024))]
+    new_password: SecretString,
+    /// The client's device token: its own throttle counter during an attack on the account.
+    #[serde(default)]
+    #[validate(length(min = 1, max = 512))]
+    device_token: Option<SecretString>,
+}
+
+/// `POST /mfa/confirm`.
+#[sensitive]
+#[derive(Deserialize, Validated)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Confirm {
+    #[validate(length(min = 1, max = 64))]
+    otp: SecretString,
+}
+
+/// `POST /mfa/disable`.
+#[sensitive]
+#[derive(Deserialize, Validated)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Disable {
+    #[validate(length(min = 1, max = 1024))]
+    password: SecretString,
+    #[serde(default)]
+    #[validate(length(min = 1, max = 512))]
+    device_token: Option<SecretString>,
+}
+
+/// What enrolment answers: the secret for the authenticator app, once.
+struct Enrolment {
+    secret: SecretString,
+    otpauth_uri: SecretString,
+}
+
+impl Serialize for Enrolment {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut s = serializer.serialize_struct("Enrolment", 2)?;
+        s.serialize_field("secret", self.secret.expose_secret())?;
+        s.serialize_field("otpauth_uri", self.otpauth_uri.expose_secret())?;
+        s.end()
+    }
+}
+
+/// New recovery codes (shown once) and the caller's new pair.
+struct WithCodes {
+    recovery_codes: Vec<SecretString>,
+    tokens: TokenPair,
+}
+
+impl Serialize for WithCodes {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let codes: Vec<&str> = self
+            .recovery_codes
+            .iter()
+            .map(|c| c.expose_secret())
+            .collect();
+        let mut s = serializer.serialize_struct("WithCodes", 2)?;
+        s.serialize_field("recovery_codes", &codes)?;
+        s.serialize_field("tokens", &self.tokens)?;
+        s.end()
+    }
+}
+
+/// The caller's account; 401 when it is gone.
+async fn account_of(inner: &Inner, caller: &Caller) -> Result<AccountRecord, Response> {
+    match inner.store.by_id(&caller.identity.subject).await {
+        Ok(Some(account)) => Ok(account),
+        Ok(None) => Err(ApiError::Unauthorized.into_response()),
+        Err(e) => Err(ApiError::from(e).into_response()),
+    }
+}
+
+/// After `change` is stored (with a raised credential version): every family of the account
+/// is revoked, and the caller gets a new one that keeps their sign-in time, with `amr`.
+async fn changed(
+    inner: &Inner,
+    caller: &Caller,
+    change: CredentialChange<'_>,
+    amr: Vec<Amr>,
+) -> Result<TokenPair, Response> {
+    let id = &caller.identity.subject;
+    let internal = |e: crate::error::StoreError| ApiError::from(e).into_response();
+    if inner
+        .store
+        .change_credentials(id, change)
+        .await
+        .map_err(internal)?
+        .is_none()
+    {
+        return Err(ApiError::Unauthorized.into_response());
+    }
+    inner.refresh.revoke_subject(id).await.map_err(internal)?;
+    let account = account_of(inner, caller).await?;
+    new_family(inner, &account, amr, caller.identity.auth_time).await
+}
+
+/// `200` a new token pair, signed in now (for routes declared `fresh`): the password, and the
+/// second factor when the account has one, under the same throttle as a sign-in. Refreshing
+/// an older family never makes it fresh; this does.
+#[secure_handler(auth, rate_limit("10/min", key = user), audit = "account.reauth")]
+pub(super) async fn reauth(
+    State(accounts): State<Accounts>,
+    Extension(caller): Extension<Caller>,
+    body: Valid<Json<Reauth>>,
+) -> Response {
+    let inner = &accounts.inner;
+    let account = match account_of(inner, &caller).await {
+        Ok(account) => account,
+        Err(refused) => return refused,
+    };
+    let username = account.username.clone();
+    let factors = Factors {
+        username: &username,
+        password: &body.password,
+        otp: body.otp.as_ref(),
+        device_token: body.device_token.as_ref(),
+    };
+    let verified = match signin::verify(inner, Some(account), factors).await {
+        Ok(verified) => verified,
+        Err(refused) => return refused,
+    };
+    match new_family(inner, &verified.account, verified.amr, unix_now()).await {
+        Ok(pair) => Json(pair).into_response(),
+        Err(refused) => refused,
+    }
+}
+
+/// `200` a new pair: the password changed. Needs the current one (throttled like a sign-in)
+/// and a sign-in within five minutes; the new one is held to the password rules (422 on
+/// `new_password`). Every other sign-in ends.
+#[secure_handler(auth, fresh = "5m", rate_limit("10/min", key = user), audit = "account.password_change")]
+pub(super) async fn change_password(
+    State(accounts): State<Accounts>,
+    Extension(caller): Extension<Caller>,
+    body: Valid<Json<PasswordChange>>,
+) -> Result<Response, ApiError> {
+    let inner = &accounts.inner;
+    let account = match account_of(inner, &caller).await {
+        Ok(account) => account,
+        Err(refused) => return Ok(refused),
+    };
+    if let Err(refused) = signin::verify_password(
+        inner,
+        account,
+        &body.current_password,
+        body.device_token.as_ref(),
+    )
+    .await
+    {
+        return Ok(refused);
+    }
+    let hash = inner
+        .hasher
+        .hash(&body.new_password, &SkipBreachCheck)
+        .await
+        .map_err(|e| e.on_field("new_password"))?;
+    let change = CredentialChange::Password(hash.as_phc_str());
+    Ok(
+        match changed(inner, &caller, change, caller.identity.amr.clone()).await {
+            Ok(pair) => Json(pair).into_response(),
+            Err(refused) => refused,
+        },
+    )
+}
+
+/// 409 when the second factor is already on (turn it off first) or still off.
+fn conflict(detail: &'static str) -> Response {
+    ApiError::Conflict(detail).into_response()
+}
+
+/// `200 {"secret", "otpauth_uri"}`: a new TOTP secret for the authenticator app, kept sealed
+/// until `POST /mfa/confirm` proves the app has it. 409 when the second factor is on.
+#[secure_handler(auth, fresh = "5m", rate_limit("10/min", key = user), audit = "account.mfa_enroll")]
+pub(super) async fn enroll(
+    State(accounts): State<Accounts>,
+    Extension(caller): Extension<Caller>,
+) -> Result<Response, ApiError> {
+    let inner = &accounts.inner;
+    let account = match account_of(inner, &caller).await {
+        Ok(account) => account,
+        Err(refused) => return Ok(refused),
+    };
+    if account.has_second_factor() {
+        return Ok(conflict(
+            "Two-factor authentication is already on: turn it off first.",
+        ));
+    }
+    let enrolment = inner
+        .totp
+        .enroll(&account.username)
+        .map_err(ApiError::internal)?;
+    let sealed = seal_totp_secret(&inner.data_keys, &account.id, enrolment.secret());
+    inner.store.set_pending_totp(&account.id, &sealed).await?;
+    let body = Enrolment {
+        secret: enrolment.secret().to_base32(),
+        otpauth_uri: enrolment.otpauth_uri().clone(),
+    };
+    Ok(Json(body).into_response())
+}
+
+/// `200 {"recovery_codes", "tokens"}`: the code from the app confirms the pending secret;
+/// the second factor is on, ten recovery codes are shown once, and every other sign-in ends
+/// (the caller's new pair records the second factor). 422 `invalid_otp` for a wrong code,
+/// 409 without a pending enrolment.
+#[secure_handler(auth, fresh = "5m", rate_limit("10/min", key = user), audit = "account.mfa_confirm")]
+pub(super) async fn confirm(
+    State(accounts): State<Accounts>,
+    Extension(caller): Extension<Caller>,
+    body: Valid<Json<Confirm>>,
+) -> Result<Response, ApiError> {
+    let inner = &accounts.inner;
+    let account = match account_of(inner, &caller).await {
+        Ok(account) => account,
+        Err(refused) => return Ok(refused),
+    };
+    if account.has_second_factor() {
+        return Ok(conflict("Two-factor authentication is already on."));
+    }
+    let Some(pending) = &account.totp_pending else {
+        return Ok(conflict("Start with POST mfa/enroll."));
+    };
+    let secret: TotpSecret = match signin::open_totp(inner, &account, pending) {
+        Ok(secret) => secret,
+        Err(refused) => return Ok(refused),
+    };
+    if verify_totp(
+        &account.id,
+        &secret,
+        body.otp.expose_secret(),
+        None,
+        SystemTime::now(),
+    )
+    .is_err()
+    {
+        return Err(ApiError::field("otp", "invalid_otp"));
+    }
+    let codes = RecoveryCodes::generate();
+    let hashes: Vec<String> = codes
+        .hashes()
+        .iter()
+        .map(|h| h.to_stored_string())
+        .collect();
+    let change = CredentialChange::SecondFactor {
+        totp_secret: pending,
+        recovery_codes: &hashes,
+    };
+    let tokens = match changed(inner, &caller, change, vec![Amr::Pwd, Amr::Otp]).await {
+        Ok(pair) => pair,
+        Err(refused) => return Ok(refused),
+    };
+    let body = WithCodes {
+        recovery_codes: codes.codes().to_vec(),
+        tokens,
+    };
+    Ok(Json(body).into_response())
+}
+
+/// `200 {"recovery_codes", "tokens"}`: ten new recovery codes replace the unused ones; every
+/// other sign-in ends. 409 when the second factor is off.
+#[secure_handler(auth, fresh = "5m", rate_limit("10/min", key = user), audit = "account.mfa_recovery_codes")]
+pub(super) async fn new_recovery_codes(
+    State(accounts): State<Accounts>,
+    Extension(caller): Extension<Caller>,
+) -> Result<Response, ApiError> {
+    let inner = &accounts.inner;
+    let account = match account_of(inner, &caller).await {
+        Ok(account) => account,
+        Err(refused) => return Ok(refused),
+    };
+    if !account.has_second_factor() {
+        return Ok(conflict("Two-factor authentication is off."));
+    }
+    let codes = RecoveryCodes::generate();
+    let hashes: Vec<String> = codes
+        .hashes()
+        .iter()
+        .map(|h| h.to_stored_string())
+        .collect();
+    let change = CredentialChange::RecoveryCodes(&hashes);
+    let tokens = match changed(inner, &caller, change, caller.identity.amr.clone()).await {
+        Ok(pair) => pair,
+        Err(refused) => return Ok(refused),
+    };
+    let body = WithCodes {
+        recovery_codes: codes.codes().to_vec(),
+        tokens,
+    };
+    Ok(Json(body).into_response())
+}
+
+/// `200` a new pair: the second factor is off (secret and recovery codes gone) after the
+/// current password; every other sign-in ends. 409 when it is already off.
+#[secure_handler(auth, fresh = "5m", rate_limit("10/min", key = user), audit = "account.mfa_disable")]
+pub(super) async fn disable(
+    State(accounts): State<Accounts>,
+    Extension(caller): Extension<Caller>,
+    body: Valid<Json<Disable>>,
+) -> Response {
+    let inner = &accounts.inner;
+    let account = match account_of(inner, &caller).await {
+        Ok(account) => account,
+        Err(refused) => return refused,
+    };
+    if !account.has_second_factor() {
+        return conflict("Two-factor authentication is off.");
+    }
+    if let Err(refused) =
+        signin::verify_password(inner, account, &body.password, body.device_token.as_ref()).await
+    {
+        return refused;
+    }
+    match changed(
+        inner,
+        &caller,
+        CredentialChange::NoSecondFactor,
+        vec![Amr::Pwd],
+    )
+    .await
+    {
+        Ok(pair) => Json(pair).into_response(),
+        Err(refused) => refused,
+    }
+}
