@@ -68,6 +68,7 @@ async fn service(db: Database, params: Argon2Params) -> Service {
     let data_keys = config.keys().unwrap().data_keys();
     let accounts = Accounts::builder(db.clone(), &config, TestRole::Member)
         .password_hasher(PasswordHasher::with_params(params).unwrap())
+        .admin_role(TestRole::Admin)
         .build()
         .unwrap();
     let app = SecureRouter::<()>::new()
@@ -712,4 +713,104 @@ async fn the_second_factor_is_enrolled_confirmed_renewed_and_turned_off() {
         .0,
         StatusCode::CONFLICT
     );
+}
+
+/// Turns the second factor on for `username` through the routes; the secret.
+async fn enrolled(s: &Service, username: &str) -> TotpSecret {
+    let (_, pair) = s.sign_in(username, PASSWORD).await;
+    let (_, enrolment) = s
+        .call("POST", "/auth/mfa/enroll", access(&pair), Value::Null)
+        .await;
+    let secret =
+        TotpSecret::from_base32(&SecretString::from(enrolment["secret"].as_str().unwrap()))
+            .unwrap();
+    let code = totp_code(&secret, now() as u64);
+    let (status, _) = s
+        .call(
+            "POST",
+            "/auth/mfa/confirm",
+            access(&pair),
+            json!({"otp": code}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    secret
+}
+
+#[tokio::test]
+async fn an_administrator_resets_another_accounts_second_factor() {
+    let db = Database::connect("sqlite::memory:").await.unwrap();
+    let s = service(db, WEAK).await;
+    let admin = s.signup("root", PASSWORD).await;
+    let user = s.signup("joan", PASSWORD).await;
+    assert!(s.store.set_roles(&admin, &["admin"]).await.unwrap());
+    let admin_secret = enrolled(&s, "root").await;
+    enrolled(&s, "joan").await;
+    let (_, joan) = s
+        .call(
+            "POST",
+            "/auth/sign-in",
+            None,
+            json!({"username": "joan", "password": PASSWORD, "otp": "x"}),
+        )
+        .await;
+    assert_eq!(joan["code"], "invalid_otp");
+    let reset = |id: &str| format!("/auth/admin/accounts/{id}/mfa/reset");
+
+    // A member may not; an administrator without a second factor in this sign-in may not.
+    s.signup("mallory", PASSWORD).await;
+    let (_, member) = s.sign_in("mallory", PASSWORD).await;
+    assert_eq!(
+        s.call("POST", &reset(&user), access(&member), Value::Null)
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+    let code = totp_code(&admin_secret, now() as u64 + 30);
+    let (status, root) = s
+        .call(
+            "POST",
+            "/auth/sign-in",
+            None,
+            json!({"username": "root", "password": PASSWORD, "otp": code}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{root}");
+    // Its own account, an id no account has, a malformed id.
+    assert_eq!(
+        s.call("POST", &reset(&admin), access(&root), Value::Null)
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        s.call(
+            "POST",
+            &reset("AAAAAAAAAAAAAAAAAAAAAA"),
+            access(&root),
+            Value::Null
+        )
+        .await
+        .0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        s.call("POST", &reset("x'--"), access(&root), Value::Null)
+            .await
+            .0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    // Reset: joan signs in with her password alone.
+    assert_eq!(
+        s.call("POST", &reset(&user), access(&root), Value::Null)
+            .await
+            .0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(s.sign_in("joan", PASSWORD).await.0, StatusCode::OK);
+    assert_eq!(s.sign_in("mallory", PASSWORD).await.0, StatusCode::OK);
+    // The route declares the role in the policy table.
+    let table = s.app.policies().to_string();
+    let line = table.lines().find(|l| l.contains("mfa/reset")).unwrap();
+    assert!(line.contains("admin"), "{line}");
 }

@@ -52,6 +52,7 @@
 //! # }
 //! ```
 
+mod admin;
 mod erased;
 mod own;
 mod routes;
@@ -100,6 +101,7 @@ struct Inner {
     prefix: String,
     open_signup: bool,
     totp: TotpIssuer,
+    admin_role: Option<&'static str>,
 }
 
 impl fmt::Debug for Accounts {
@@ -131,12 +133,14 @@ impl Accounts {
             prefix: "/auth".to_owned(),
             open_signup: true,
             token_name: DEFAULT_TOKEN_NAME,
+            admin_role: None,
         }
     }
 
     /// The account routes under the configured prefix, for any app state.
     pub fn router<S: Clone + Send + Sync + 'static>(&self) -> SecureRouter<S> {
-        let routes = routes::routes(self.inner.open_signup).with_state(self.clone());
+        let routes =
+            routes::routes(self.inner.open_signup, self.inner.admin_role).with_state(self.clone());
         SecureRouter::new().nest(&self.inner.prefix, routes)
     }
 
@@ -164,6 +168,8 @@ pub enum AccountsError {
     Prefix(String),
     /// The name authenticator apps show was refused.
     Totp(MfaError),
+    /// The administrators' role is not one of the roles accounts are built with.
+    AdminRole(&'static str),
 }
 
 impl fmt::Display for AccountsError {
@@ -174,6 +180,10 @@ impl fmt::Display for AccountsError {
             ),
             AccountsError::Tokens(e) => write!(f, "accounts' access tokens: {e}"),
             AccountsError::Totp(e) => write!(f, "accounts' TOTP issuer name: {e}"),
+            AccountsError::AdminRole(role) => write!(
+                f,
+                "accounts' admin role {role:?} is not a role of the type given to Accounts::builder"
+            ),
             AccountsError::Prefix(p) => write!(
                 f,
                 "accounts' path prefix {p:?} must start with `/` and not end with one"
@@ -196,6 +206,7 @@ pub struct AccountsBuilder {
     prefix: String,
     open_signup: bool,
     token_name: &'static str,
+    admin_role: Option<&'static str>,
 }
 
 impl fmt::Debug for AccountsBuilder {
@@ -236,6 +247,14 @@ impl AccountsBuilder {
         self
     }
 
+    /// The role of the administrators: it serves
+    /// `POST {prefix}/admin/accounts/{id}/mfa/reset` to callers holding it (with a second
+    /// factor and a fresh sign-in). Without it that route is not served.
+    pub fn admin_role<R: Role>(mut self, role: R) -> Self {
+        self.admin_role = Some(role.as_str());
+        self
+    }
+
     /// `iss` and `aud` of the access tokens, and the issuer authenticator apps show (default
     /// [`DEFAULT_TOKEN_NAME`]).
     pub fn token_name(mut self, name: &'static str) -> Self {
@@ -252,6 +271,11 @@ impl AccountsBuilder {
             && !self.prefix.contains(['{', '}', '*']);
         if !prefix_ok {
             return Err(AccountsError::Prefix(self.prefix));
+        }
+        if let Some(role) = self.admin_role
+            && !(self.known_role)(role)
+        {
+            return Err(AccountsError::AdminRole(role));
         }
         let totp = TotpIssuer::new(self.token_name).map_err(AccountsError::Totp)?;
         let tokens = AccessTokens::builder(access_key, self.token_name, self.token_name)
@@ -271,6 +295,7 @@ impl AccountsBuilder {
                 prefix: self.prefix,
                 open_signup: self.open_signup,
                 totp,
+                admin_role: self.admin_role,
             }),
         })
     }

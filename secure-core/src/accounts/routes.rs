@@ -25,7 +25,10 @@ use crate::validate::Valid;
 use crate::{Validated, secure_handler, sensitive};
 
 /// The routes, before their state and prefix.
-pub(super) fn routes(open_signup: bool) -> SecureRouter<Accounts> {
+pub(super) fn routes(
+    open_signup: bool,
+    admin_role: Option<&'static str>,
+) -> SecureRouter<Accounts> {
     let router = SecureRouter::new()
         .route("/sign-in", post(sign_in))
         .route("/refresh", post(refresh))
@@ -37,6 +40,16 @@ pub(super) fn routes(open_signup: bool) -> SecureRouter<Accounts> {
         .route("/mfa/confirm", post(super::own::confirm))
         .route("/mfa/recovery-codes", post(super::own::new_recovery_codes))
         .route("/mfa/disable", post(super::own::disable));
+    let router = match admin_role {
+        Some(role) => router.route(
+            "/admin/accounts/{id}/mfa/reset",
+            post(super::admin::WithRoles {
+                handler: super::admin::reset_second_factor,
+                roles: vec![role],
+            }),
+        ),
+        None => router,
+    };
     if open_signup {
         router.route("/signup", post(signup))
     } else {
