@@ -21,7 +21,7 @@ use crate::{Validated, secure_handler};
 /// An account id in a path: what [`new_id`](super::new_id) makes.
 #[derive(Debug, Deserialize, Validated)]
 pub(super) struct AccountId {
-    #[validate(length(min = 22, max = 22), pattern = "[A-Za-z0-9_-]+")]
+    #[validate(length(equal = 22), pattern = "[A-Za-z0-9_-]+")]
     id: String,
 }
 
