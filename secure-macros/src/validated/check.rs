@@ -141,6 +141,18 @@ fn rule_kind(cx: &mut Ctxt, rule: &Rule, subject: Subject<'_>, siblings: &[&str]
                 cx.error_spanned_by(&rule.ident, "`length(equal = ..)` cannot be combined with `min` or `max`: use one or the other");
             }
             bounds_order(cx, min.as_ref(), max.as_ref(), "min", "max");
+            if let (Some(min), Some(max)) = (min, max)
+                && min.value == max.value
+            {
+                cx.error_spanned_by(
+                    &max.lit,
+                    format!(
+                        "`min` and `max` are both {}: write `length(equal = {})`",
+                        lit_text(min),
+                        lit_text(min)
+                    ),
+                );
+            }
             if min.is_none() && max.is_none() && equal.is_none() {
                 cx.error_spanned_by(&rule.ident, "`length` needs a bound: `min`, `max` or `equal`, such as `length(min = 1, max = 100)`");
             }
