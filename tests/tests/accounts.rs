@@ -15,7 +15,9 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
-use secure_core::accounts::{AccountStore, Accounts, SqlAccountStore, seal_totp_secret};
+use secure_core::accounts::{
+    AccountStore, Accounts, AccountsBuilder, SqlAccountStore, seal_totp_secret,
+};
 use secure_core::auth::mfa::{RecoveryCodes, TotpIssuer, TotpSecret};
 use secure_core::auth::password::{Argon2Params, PasswordHash, PasswordHasher};
 use secure_core::auth::{Amr, Principal, Role};
@@ -63,14 +65,21 @@ struct Service {
 }
 
 async fn service(db: Database, params: Argon2Params) -> Service {
+    service_with(db, params, |b| b).await
+}
+
+async fn service_with(
+    db: Database,
+    params: Argon2Params,
+    settings: impl FnOnce(AccountsBuilder) -> AccountsBuilder,
+) -> Service {
     db.migrate().await.unwrap();
     let config = SecurityConfig::new().with_keys(Keys::ephemeral());
     let data_keys = config.keys().unwrap().data_keys();
-    let accounts = Accounts::builder(db.clone(), &config, TestRole::Member)
+    let builder = Accounts::builder(db.clone(), &config, TestRole::Member)
         .password_hasher(PasswordHasher::with_params(params).unwrap())
-        .admin_role(TestRole::Admin)
-        .build()
-        .unwrap();
+        .admin_role(TestRole::Admin);
+    let accounts = settings(builder).build().unwrap();
     let app = SecureRouter::<()>::new()
         .route("/me", get(me))
         .merge(accounts.router())
@@ -109,20 +118,38 @@ impl Service {
         token: Option<&str>,
         body: Value,
     ) -> (StatusCode, Value) {
+        let mut headers = Vec::new();
+        if let Some(token) = token {
+            headers.push((header::AUTHORIZATION.as_str(), format!("Bearer {token}")));
+        }
+        let (status, _, value) = self.send(from, method, path, &headers, body).await;
+        (status, value)
+    }
+
+    /// A request with these headers; the answer's status, headers and JSON body.
+    async fn send(
+        &self,
+        from: SocketAddr,
+        method: &str,
+        path: &str,
+        headers: &[(&str, String)],
+        body: Value,
+    ) -> (StatusCode, axum::http::HeaderMap, Value) {
         let mut request = Request::builder()
             .method(method)
             .uri(path)
             .header(header::CONTENT_TYPE, "application/json");
-        if let Some(token) = token {
-            request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        for (name, value) in headers {
+            request = request.header(*name, value);
         }
         let mut request = request.body(Body::from(body.to_string())).unwrap();
         request.extensions_mut().insert(ConnectInfo(from));
         let response = self.app.clone().oneshot(request).await.unwrap();
         let status = response.status();
+        let headers = response.headers().clone();
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
         let value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        (status, value)
+        (status, headers, value)
     }
 
     async fn signup(&self, username: &str, password: &str) -> String {
@@ -813,4 +840,170 @@ async fn an_administrator_resets_another_accounts_second_factor() {
     let table = s.app.policies().to_string();
     let line = table.lines().find(|l| l.contains("mfa/reset")).unwrap();
     assert!(line.contains("admin"), "{line}");
+}
+
+/// `name=value` of the answer's session cookie.
+fn session_cookie(headers: &axum::http::HeaderMap) -> String {
+    let set = headers[header::SET_COOKIE].to_str().unwrap();
+    assert!(set.starts_with("__Host-session="), "{set}");
+    set.split(';').next().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn cookie_sessions_from_the_same_flows() {
+    let db = Database::connect("sqlite::memory:").await.unwrap();
+    let s = service_with(db, WEAK, |b| b.cookie_sessions(true)).await;
+    s.signup("hedy", PASSWORD).await;
+    let from = SocketAddr::from(([198, 51, 100, 7], 1));
+    let sign_in = json!({"username": "hedy", "password": PASSWORD});
+    let (_, bearer) = s.sign_in("hedy", PASSWORD).await;
+    let (status, headers, body) = s
+        .send(from, "POST", "/auth/session/sign-in", &[], sign_in.clone())
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body["device_token"].is_string());
+    let cookie = session_cookie(&headers);
+    let csrf = body["csrf_token"].as_str().unwrap().to_owned();
+    let with_cookie = |cookie: &str, csrf: &str| {
+        vec![
+            ("cookie", cookie.to_owned()),
+            ("x-csrf-token", csrf.to_owned()),
+            ("sec-fetch-site", "same-origin".to_owned()),
+        ]
+    };
+    let (status, _, who) = s
+        .send(
+            from,
+            "GET",
+            "/me",
+            &[("cookie", cookie.clone())],
+            Value::Null,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{who}");
+    // An unsafe request without the CSRF token is refused.
+    let change = json!({"current_password": PASSWORD, "new_password": "another long passphrase"});
+    let (status, _, _) = s
+        .send(
+            from,
+            "POST",
+            "/auth/password",
+            &[("cookie", cookie.clone())],
+            change.clone(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // A password change renews this session and ends every other sign-in, bearer ones too.
+    let (status, headers, body) = s
+        .send(
+            from,
+            "POST",
+            "/auth/password",
+            &with_cookie(&cookie, &csrf),
+            change,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let renewed = session_cookie(&headers);
+    assert_ne!(renewed, cookie);
+    let csrf = body["csrf_token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        s.send(from, "GET", "/me", &[("cookie", cookie)], Value::Null)
+            .await
+            .0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        s.send(
+            from,
+            "GET",
+            "/me",
+            &[("cookie", renewed.clone())],
+            Value::Null
+        )
+        .await
+        .0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        s.refresh(&bearer["refresh_token"]).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    // Step-up keeps the session under a new id.
+    let (status, headers, body) = s
+        .send(
+            from,
+            "POST",
+            "/auth/reauth",
+            &with_cookie(&renewed, &csrf),
+            json!({"password": "another long passphrase"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let stepped = session_cookie(&headers);
+    let csrf = body["csrf_token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        s.send(from, "GET", "/me", &[("cookie", renewed)], Value::Null)
+            .await
+            .0,
+        StatusCode::UNAUTHORIZED
+    );
+    // A bearer caller has no session to end; the cookie caller's ends, and the cookie clears.
+    let (_, bearer) = s.sign_in("hedy", "another long passphrase").await;
+    assert_eq!(
+        s.call(
+            "POST",
+            "/auth/session/sign-out",
+            access(&bearer),
+            Value::Null
+        )
+        .await
+        .0,
+        StatusCode::BAD_REQUEST
+    );
+    let (status, headers, _) = s
+        .send(
+            from,
+            "POST",
+            "/auth/session/sign-out",
+            &with_cookie(&stepped, &csrf),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert!(
+        headers[header::SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .contains("Max-Age=0")
+    );
+    assert_eq!(
+        s.send(from, "GET", "/me", &[("cookie", stepped)], Value::Null)
+            .await
+            .0,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn cookie_only_accounts_serve_no_token_routes() {
+    let db = Database::connect("sqlite::memory:").await.unwrap();
+    let s = service_with(db.clone(), WEAK, |b| {
+        b.cookie_sessions(true).bearer_tokens(false)
+    })
+    .await;
+    let table = s.app.policies().to_string();
+    let paths: Vec<&str> = table
+        .lines()
+        .filter_map(|line| line.split_whitespace().nth(1))
+        .collect();
+    assert!(paths.contains(&"/auth/session/sign-in"), "{table}");
+    for gone in ["/auth/sign-in", "/auth/refresh", "/auth/sign-out"] {
+        assert!(!paths.contains(&gone), "{table}");
+    }
+    let config = SecurityConfig::new().with_keys(Keys::ephemeral());
+    let neither = Accounts::builder(db, &config, TestRole::Member)
+        .bearer_tokens(false)
+        .build();
+    assert!(neither.unwrap_err().to_string().contains("neither"));
 }

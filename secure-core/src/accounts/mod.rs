@@ -18,6 +18,13 @@
 //! - **sign-out** of one family, or of every sign-in of the account (the credential version
 //!   goes up, so families still held elsewhere end at their next refresh).
 //!
+//! Bearer mode (default) answers token pairs; cookie mode
+//! ([`AccountsBuilder::cookie_sessions`]) opens `__Host-session` cookie sessions with CSRF
+//! from the same checks. Step-up, password change and the second factor's life (enrol,
+//! confirm, new recovery codes, disable) serve both, each `fresh` and each ending every
+//! other sign-in through a per-account credential version; an administrator resets another
+//! account's second factor when the app names its role ([`AccountsBuilder::admin_role`]).
+//!
 //! ```text
 //! POST {prefix}/signup         public, 10/hour per address   201 {"id"}; 409 taken; 422
 //! POST {prefix}/sign-in        public, 30/min per address    200 token pair; 401; 429
@@ -53,6 +60,7 @@
 //! ```
 
 mod admin;
+mod cookie;
 mod erased;
 mod own;
 mod routes;
@@ -75,6 +83,7 @@ use crate::crypto::DataKeys;
 use crate::policy::SecureRouter;
 use crate::ratelimit::RateLimiter;
 use crate::redact::ExposeSecret;
+use crate::session::{CsrfKey, SessionManager, SqlSessionStore};
 use crate::sql::Database;
 
 /// `iss` and `aud` of the access tokens accounts issue, unless configured.
@@ -102,6 +111,10 @@ struct Inner {
     open_signup: bool,
     totp: TotpIssuer,
     admin_role: Option<&'static str>,
+    /// Bearer mode: token pairs at sign-in, refresh and sign-out routes.
+    bearer: bool,
+    /// Cookie mode: sessions with CSRF, when enabled.
+    sessions: Option<SessionManager<SqlSessionStore>>,
 }
 
 impl fmt::Debug for Accounts {
@@ -125,7 +138,9 @@ impl Accounts {
         AccountsBuilder {
             store: Box::new(SqlAccountStore::new(db.clone())),
             db,
-            keys: config.keys().map(|k| (k.access_token_key(), k.data_keys())),
+            keys: config
+                .keys()
+                .map(|k| (k.access_token_key(), k.data_keys(), k.csrf_key())),
             limiter: config.limiter(),
             hasher: PasswordHasher::new().with_limit(config.hash_limit()),
             default_role: default_role.as_str(),
@@ -134,20 +149,25 @@ impl Accounts {
             open_signup: true,
             token_name: DEFAULT_TOKEN_NAME,
             admin_role: None,
+            bearer: true,
+            cookie: false,
         }
     }
 
     /// The account routes under the configured prefix, for any app state.
     pub fn router<S: Clone + Send + Sync + 'static>(&self) -> SecureRouter<S> {
-        let routes =
-            routes::routes(self.inner.open_signup, self.inner.admin_role).with_state(self.clone());
+        let routes = routes::routes(&self.inner).with_state(self.clone());
         SecureRouter::new().nest(&self.inner.prefix, routes)
     }
 
     /// The authenticator that accepts these accounts' access tokens: give it to
     /// [`SecurityConfig::authenticator`].
     pub fn authenticator(&self) -> Authenticator {
-        Authenticator::new(self.inner.tokens.clone())
+        let authenticator = Authenticator::new(self.inner.tokens.clone());
+        match &self.inner.sessions {
+            Some(sessions) => authenticator.with_sessions(Arc::new(sessions.clone())),
+            None => authenticator,
+        }
     }
 
     /// The access-token issuer (its lifetime, issuer and audience).
@@ -170,6 +190,8 @@ pub enum AccountsError {
     Totp(MfaError),
     /// The administrators' role is not one of the roles accounts are built with.
     AdminRole(&'static str),
+    /// Neither bearer tokens nor cookie sessions: nobody could sign in.
+    NoMode,
 }
 
 impl fmt::Display for AccountsError {
@@ -180,6 +202,9 @@ impl fmt::Display for AccountsError {
             ),
             AccountsError::Tokens(e) => write!(f, "accounts' access tokens: {e}"),
             AccountsError::Totp(e) => write!(f, "accounts' TOTP issuer name: {e}"),
+            AccountsError::NoMode => f.write_str(
+                "accounts with neither bearer tokens nor cookie sessions: enable one (bearer_tokens, cookie_sessions)",
+            ),
             AccountsError::AdminRole(role) => write!(
                 f,
                 "accounts' admin role {role:?} is not a role of the type given to Accounts::builder"
@@ -198,7 +223,7 @@ impl std::error::Error for AccountsError {}
 pub struct AccountsBuilder {
     store: Box<dyn erased::Store>,
     db: Database,
-    keys: Option<(AccessTokenKey, DataKeys)>,
+    keys: Option<(AccessTokenKey, DataKeys, CsrfKey)>,
     limiter: Arc<RateLimiter>,
     hasher: PasswordHasher,
     default_role: &'static str,
@@ -207,6 +232,8 @@ pub struct AccountsBuilder {
     open_signup: bool,
     token_name: &'static str,
     admin_role: Option<&'static str>,
+    bearer: bool,
+    cookie: bool,
 }
 
 impl fmt::Debug for AccountsBuilder {
@@ -247,6 +274,21 @@ impl AccountsBuilder {
         self
     }
 
+    /// Bearer mode (default on): `sign-in`, `refresh` and `sign-out` answer and take token
+    /// pairs.
+    pub fn bearer_tokens(mut self, on: bool) -> Self {
+        self.bearer = on;
+        self
+    }
+
+    /// Cookie mode (default off): `session/sign-in` opens a `__Host-session` cookie session
+    /// (a new id at every sign-in, CSRF on unsafe requests) and `session/sign-out` ends it;
+    /// credential changes by a cookie caller renew its session and end every other.
+    pub fn cookie_sessions(mut self, on: bool) -> Self {
+        self.cookie = on;
+        self
+    }
+
     /// The role of the administrators: it serves
     /// `POST {prefix}/admin/accounts/{id}/mfa/reset` to callers holding it (with a second
     /// factor and a fresh sign-in). Without it that route is not served.
@@ -264,7 +306,10 @@ impl AccountsBuilder {
 
     /// The accounts, or what the configuration lacks.
     pub fn build(self) -> Result<Accounts, AccountsError> {
-        let (access_key, data_keys) = self.keys.ok_or(AccountsError::NoKeys)?;
+        let (access_key, data_keys, csrf_key) = self.keys.ok_or(AccountsError::NoKeys)?;
+        if !self.bearer && !self.cookie {
+            return Err(AccountsError::NoMode);
+        }
         let prefix_ok = self.prefix.starts_with('/')
             && self.prefix.len() > 1
             && !self.prefix.ends_with('/')
@@ -285,7 +330,11 @@ impl AccountsBuilder {
             inner: Arc::new(Inner {
                 store: self.store,
                 tokens,
-                refresh: RefreshTokens::new(SqlRefreshTokenStore::new(self.db)),
+                refresh: RefreshTokens::new(SqlRefreshTokenStore::new(self.db.clone())),
+                bearer: self.bearer,
+                sessions: self
+                    .cookie
+                    .then(|| SessionManager::new(SqlSessionStore::new(self.db), csrf_key)),
                 hasher: self.hasher,
                 limiter: self.limiter,
                 devices: DeviceTokens::new(data_keys.clone()),

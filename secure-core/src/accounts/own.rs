@@ -14,19 +14,22 @@ use std::time::SystemTime;
 
 use axum::Json;
 use axum::extract::{Extension, State};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde::ser::SerializeStruct;
 use serde::{Deserialize, Serialize, Serializer};
 
-use super::routes::{TokenPair, new_family};
+use super::cookie::started_response;
+use super::routes::{TokenPair, identity_of, new_family};
 use super::signin::{self, Factors};
 use super::store::{AccountRecord, CredentialChange};
 use super::{Accounts, Inner, seal_totp_secret, unix_now};
 use crate::auth::mfa::{RecoveryCodes, TotpSecret, verify_totp};
 use crate::auth::password::SkipBreachCheck;
-use crate::auth::{Amr, Caller};
+use crate::auth::{Amr, Caller, Carrier};
 use crate::error::ApiError;
 use crate::redact::{ExposeSecret, SecretString};
+use crate::session::StartedSession;
 use crate::validate::Valid;
 use crate::{Validated, secure_handler, sensitive};
 
@@ -96,23 +99,49 @@ impl Serialize for Enrolment {
     }
 }
 
-/// New recovery codes (shown once) and the caller's new pair.
-struct WithCodes {
-    recovery_codes: Vec<SecretString>,
-    tokens: TokenPair,
+/// How the caller goes on after a change: a new token pair (bearer callers), or their
+/// session under a new id (cookie callers).
+pub(super) enum Continued {
+    Tokens(TokenPair),
+    Session(StartedSession),
 }
 
-impl Serialize for WithCodes {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+impl IntoResponse for Continued {
+    fn into_response(self) -> Response {
+        match self {
+            Continued::Tokens(pair) => Json(pair).into_response(),
+            Continued::Session(started) => started_response(started, None),
+        }
+    }
+}
+
+/// New recovery codes (shown once), and how the caller goes on: `tokens` (a pair) or
+/// `csrf_token` (with the renewed session's cookie).
+struct WithCodes {
+    recovery_codes: Vec<SecretString>,
+    continued: Continued,
+}
+
+impl IntoResponse for WithCodes {
+    fn into_response(self) -> Response {
         let codes: Vec<&str> = self
             .recovery_codes
             .iter()
             .map(|c| c.expose_secret())
             .collect();
-        let mut s = serializer.serialize_struct("WithCodes", 2)?;
-        s.serialize_field("recovery_codes", &codes)?;
-        s.serialize_field("tokens", &self.tokens)?;
-        s.end()
+        match self.continued {
+            Continued::Tokens(pair) => {
+                Json(serde_json::json!({ "recovery_codes": codes, "tokens": pair })).into_response()
+            }
+            Continued::Session(started) => (
+                started.cookie,
+                Json(serde_json::json!({
+                    "recovery_codes": codes,
+                    "csrf_token": started.csrf_token.expose_secret(),
+                })),
+            )
+                .into_response(),
+        }
     }
 }
 
@@ -125,28 +154,51 @@ async fn account_of(inner: &Inner, caller: &Caller) -> Result<AccountRecord, Res
     }
 }
 
-/// After `change` is stored (with a raised credential version): every family of the account
-/// is revoked, and the caller gets a new one that keeps their sign-in time, with `amr`.
+/// After `change` is stored (with a raised credential version): every refresh-token family
+/// and every session of the account end, and the caller goes on, keeping their sign-in time,
+/// with `amr`: a new pair for a bearer caller, a new session for a cookie caller.
 async fn changed(
     inner: &Inner,
     caller: &Caller,
     change: CredentialChange<'_>,
     amr: Vec<Amr>,
-) -> Result<TokenPair, Response> {
+) -> Result<Continued, Response> {
     let id = &caller.identity.subject;
-    let internal = |e: crate::error::StoreError| ApiError::from(e).into_response();
+    let store_error = |e: crate::error::StoreError| ApiError::from(e).into_response();
     if inner
         .store
         .change_credentials(id, change)
         .await
-        .map_err(internal)?
+        .map_err(store_error)?
         .is_none()
     {
         return Err(ApiError::Unauthorized.into_response());
     }
-    inner.refresh.revoke_subject(id).await.map_err(internal)?;
+    inner
+        .refresh
+        .revoke_subject(id)
+        .await
+        .map_err(store_error)?;
     let account = account_of(inner, caller).await?;
-    new_family(inner, &account, amr, caller.identity.auth_time).await
+    let auth_time = caller.identity.auth_time;
+    match (&inner.sessions, caller.carrier) {
+        (Some(sessions), Carrier::SessionCookie) => {
+            let identity = identity_of(inner, &account, &amr, auth_time);
+            sessions
+                .replace_all(identity)
+                .await
+                .map(Continued::Session)
+                .map_err(|e| ApiError::from(e).into_response())
+        }
+        (sessions, _) => {
+            if let Some(sessions) = sessions {
+                sessions.revoke_subject(id).await.map_err(store_error)?;
+            }
+            new_family(inner, &account, amr, auth_time)
+                .await
+                .map(Continued::Tokens)
+        }
+    }
 }
 
 /// `200` a new token pair, signed in now (for routes declared `fresh`): the password, and the
@@ -156,6 +208,7 @@ async fn changed(
 pub(super) async fn reauth(
     State(accounts): State<Accounts>,
     Extension(caller): Extension<Caller>,
+    headers: HeaderMap,
     body: Valid<Json<Reauth>>,
 ) -> Response {
     let inner = &accounts.inner;
@@ -174,9 +227,25 @@ pub(super) async fn reauth(
         Ok(verified) => verified,
         Err(refused) => return refused,
     };
-    match new_family(inner, &verified.account, verified.amr, unix_now()).await {
-        Ok(pair) => Json(pair).into_response(),
-        Err(refused) => refused,
+    let now = unix_now();
+    match (&inner.sessions, caller.carrier) {
+        // The same session under a new id, signed in now (ASVS 3.2.1).
+        (Some(sessions), Carrier::SessionCookie) => {
+            let renewed = sessions
+                .renew(&headers, |identity| {
+                    identity.auth_time = now;
+                    identity.amr = verified.amr.clone();
+                })
+                .await;
+            match renewed {
+                Ok(started) => started_response(started, None),
+                Err(e) => ApiError::from(e).into_response(),
+            }
+        }
+        _ => match new_family(inner, &verified.account, verified.amr, now).await {
+            Ok(pair) => Json(pair).into_response(),
+            Err(refused) => refused,
+        },
     }
 }
 
@@ -212,7 +281,7 @@ pub(super) async fn change_password(
     let change = CredentialChange::Password(hash.as_phc_str());
     Ok(
         match changed(inner, &caller, change, caller.identity.amr.clone()).await {
-            Ok(pair) => Json(pair).into_response(),
+            Ok(continued) => continued.into_response(),
             Err(refused) => refused,
         },
     )
@@ -299,15 +368,15 @@ pub(super) async fn confirm(
         totp_secret: pending,
         recovery_codes: &hashes,
     };
-    let tokens = match changed(inner, &caller, change, vec![Amr::Pwd, Amr::Otp]).await {
-        Ok(pair) => pair,
+    let continued = match changed(inner, &caller, change, vec![Amr::Pwd, Amr::Otp]).await {
+        Ok(continued) => continued,
         Err(refused) => return Ok(refused),
     };
     let body = WithCodes {
         recovery_codes: codes.codes().to_vec(),
-        tokens,
+        continued,
     };
-    Ok(Json(body).into_response())
+    Ok(body.into_response())
 }
 
 /// `200 {"recovery_codes", "tokens"}`: ten new recovery codes replace the unused ones; every
@@ -332,15 +401,15 @@ pub(super) async fn new_recovery_codes(
         .map(|h| h.to_stored_string())
         .collect();
     let change = CredentialChange::RecoveryCodes(&hashes);
-    let tokens = match changed(inner, &caller, change, caller.identity.amr.clone()).await {
-        Ok(pair) => pair,
+    let continued = match changed(inner, &caller, change, caller.identity.amr.clone()).await {
+        Ok(continued) => continued,
         Err(refused) => return Ok(refused),
     };
     let body = WithCodes {
         recovery_codes: codes.codes().to_vec(),
-        tokens,
+        continued,
     };
-    Ok(Json(body).into_response())
+    Ok(body.into_response())
 }
 
 /// `200` a new pair: the second factor is off (secret and recovery codes gone) after the
@@ -372,7 +441,7 @@ pub(super) async fn disable(
     )
     .await
     {
-        Ok(pair) => Json(pair).into_response(),
+        Ok(continued) => continued.into_response(),
         Err(refused) => refused,
     }
 }

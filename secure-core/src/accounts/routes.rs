@@ -24,15 +24,9 @@ use crate::routing::post;
 use crate::validate::Valid;
 use crate::{Validated, secure_handler, sensitive};
 
-/// The routes, before their state and prefix.
-pub(super) fn routes(
-    open_signup: bool,
-    admin_role: Option<&'static str>,
-) -> SecureRouter<Accounts> {
-    let router = SecureRouter::new()
-        .route("/sign-in", post(sign_in))
-        .route("/refresh", post(refresh))
-        .route("/sign-out", post(sign_out))
+/// The routes of the modes `inner` has, before their state and prefix.
+pub(super) fn routes(inner: &Inner) -> SecureRouter<Accounts> {
+    let mut router = SecureRouter::new()
         .route("/sign-out/all", post(sign_out_all))
         .route("/reauth", post(super::own::reauth))
         .route("/password", post(super::own::change_password))
@@ -40,21 +34,30 @@ pub(super) fn routes(
         .route("/mfa/confirm", post(super::own::confirm))
         .route("/mfa/recovery-codes", post(super::own::new_recovery_codes))
         .route("/mfa/disable", post(super::own::disable));
-    let router = match admin_role {
-        Some(role) => router.route(
+    if inner.bearer {
+        router = router
+            .route("/sign-in", post(sign_in))
+            .route("/refresh", post(refresh))
+            .route("/sign-out", post(sign_out));
+    }
+    if inner.sessions.is_some() {
+        router = router
+            .route("/session/sign-in", post(super::cookie::sign_in))
+            .route("/session/sign-out", post(super::cookie::sign_out));
+    }
+    if let Some(role) = inner.admin_role {
+        router = router.route(
             "/admin/accounts/{id}/mfa/reset",
             post(super::admin::WithRoles {
                 handler: super::admin::reset_second_factor,
                 roles: vec![role],
             }),
-        ),
-        None => router,
-    };
-    if open_signup {
-        router.route("/signup", post(signup))
-    } else {
-        router
+        );
     }
+    if inner.open_signup {
+        router = router.route("/signup", post(signup));
+    }
+    router
 }
 
 /// `POST /signup`. Unknown members (`"roles": ["admin"]`) are refused with 422.
@@ -78,20 +81,20 @@ pub(super) struct Signup {
 #[serde(deny_unknown_fields)]
 pub(super) struct SignIn {
     #[validate(trim, lowercase, length(min = 1, max = 64), no_control)]
-    username: String,
+    pub(super) username: String,
     #[sensitive]
     #[validate(length(min = 1, max = 1024))]
-    password: SecretString,
+    pub(super) password: SecretString,
     /// A TOTP code, or one of the recovery codes.
     #[sensitive]
     #[serde(default)]
     #[validate(length(min = 1, max = 64))]
-    otp: Option<SecretString>,
+    pub(super) otp: Option<SecretString>,
     /// The `device_token` an earlier sign-in on this client answered.
     #[sensitive]
     #[serde(default)]
     #[validate(length(min = 1, max = 512))]
-    device_token: Option<SecretString>,
+    pub(super) device_token: Option<SecretString>,
 }
 
 /// `POST /refresh` and `POST /sign-out`.
@@ -287,7 +290,8 @@ async fn sign_out(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `204`: every sign-in of the caller's account ends: its families are revoked, and the
+/// `204`: every sign-in of the caller's account ends (this one too): its families and
+/// sessions are revoked, and the
 /// credential version goes up so that none made meanwhile survives its next refresh.
 /// Access tokens already issued live out their lifetime.
 #[secure_handler(auth, audit = "account.sign_out_all")]
@@ -298,17 +302,20 @@ async fn sign_out_all(
     let subject = &caller.identity.subject;
     accounts.inner.store.end_sign_ins(subject).await?;
     accounts.inner.refresh.revoke_subject(subject).await?;
+    if let Some(sessions) = &accounts.inner.sessions {
+        sessions.revoke_subject(subject).await?;
+    }
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The pair for `account`: its current roles (those this version knows), the sign-in's
-/// `amr` and `auth_time`.
-fn token_pair(
+/// The identity `account` signs in as: its current roles (those this version knows), the
+/// sign-in's `amr` and `auth_time`.
+pub(super) fn identity_of(
     inner: &Inner,
     account: &AccountRecord,
-    record: &SignInRecord,
-    issued: IssuedRefreshToken,
-) -> Result<TokenPair, Response> {
+    amr: &[Amr],
+    auth_time: i64,
+) -> Identity {
     let roles: Vec<&str> = account
         .roles
         .iter()
@@ -316,14 +323,24 @@ fn token_pair(
         .filter(|name| {
             let known = (inner.known_role)(name);
             if !known {
-                tracing::error!(target: "secure::accounts", subject = %account.id, role = %name, "stored role unknown to this version: left out of the token");
+                tracing::error!(target: "secure::accounts", subject = %account.id, role = %name, "stored role unknown to this version: left out");
             }
             known
         })
         .collect();
-    let identity = Identity::new(account.id.as_str(), record.auth_time)
+    Identity::new(account.id.as_str(), auth_time)
         .with_roles(roles)
-        .with_amr(record.amr.iter().copied());
+        .with_amr(amr.iter().copied())
+}
+
+/// The pair for `account` under the sign-in `record`.
+fn token_pair(
+    inner: &Inner,
+    account: &AccountRecord,
+    record: &SignInRecord,
+    issued: IssuedRefreshToken,
+) -> Result<TokenPair, Response> {
+    let identity = identity_of(inner, account, &record.amr, record.auth_time);
     let access = inner
         .tokens
         .issue(&identity)

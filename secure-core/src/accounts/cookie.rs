@@ -1,0 +1,105 @@
+//! Cookie mode: the same sign-in opening a `__Host-session` cookie session (a new id at every
+//! sign-in: no fixation; CSRF on unsafe requests), and its sign-out.
+
+use axum::Json;
+use axum::extract::{Extension, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde::ser::{SerializeStruct, Serializer};
+
+use super::routes::{SignIn, identity_of};
+use super::signin::{self, Factors};
+use super::{Accounts, unix_now};
+use crate::auth::{Caller, Carrier};
+use crate::error::ApiError;
+use crate::http::client::ClientAddr;
+use crate::redact::{ExposeSecret, SecretString};
+use crate::secure_handler;
+use crate::session::{CsrfToken, StartedSession};
+use crate::validate::Valid;
+
+/// A session's answer: its CSRF token (for `X-CSRF-Token`), and after a sign-in the device
+/// token. The cookie goes in `Set-Cookie`.
+pub(super) struct SessionBody {
+    pub(super) csrf_token: CsrfToken,
+    pub(super) device_token: Option<SecretString>,
+}
+
+impl Serialize for SessionBody {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut s = serializer.serialize_struct("SessionBody", 2)?;
+        s.serialize_field("csrf_token", self.csrf_token.expose_secret())?;
+        if let Some(device) = &self.device_token {
+            s.serialize_field("device_token", device.expose_secret())?;
+        }
+        s.end()
+    }
+}
+
+/// `200 {"csrf_token", "device_token"}` and the session cookie; the refusals of the bearer
+/// sign-in. A session the browser already had is ended.
+#[secure_handler(public, rate_limit("30/min", key = ip))]
+pub(super) async fn sign_in(
+    State(accounts): State<Accounts>,
+    client: ClientAddr,
+    headers: HeaderMap,
+    body: Valid<Json<SignIn>>,
+) -> Response {
+    let inner = &accounts.inner;
+    let Some(sessions) = &inner.sessions else {
+        return ApiError::NotFound.into_response();
+    };
+    let factors = Factors {
+        username: &body.username,
+        password: &body.password,
+        otp: body.otp.as_ref(),
+        device_token: body.device_token.as_ref(),
+    };
+    let verified = match signin::sign_in(inner, client, factors).await {
+        Ok(verified) => verified,
+        Err(refused) => return refused,
+    };
+    let identity = identity_of(inner, &verified.account, &verified.amr, unix_now());
+    match sessions.login(&headers, identity).await {
+        Ok(started) => {
+            let device = inner
+                .devices
+                .issue(&verified.account.id, verified.device.as_ref());
+            started_response(started, Some(device))
+        }
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}
+
+/// `204` and a `Set-Cookie` that clears the cookie; the session is deleted server-side. A
+/// bearer caller gets 400: it has no session (it signs out at `sign-out`).
+#[secure_handler(auth)]
+pub(super) async fn sign_out(
+    State(accounts): State<Accounts>,
+    Extension(caller): Extension<Caller>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let Some(sessions) = &accounts.inner.sessions else {
+        return Err(ApiError::NotFound);
+    };
+    if caller.carrier != Carrier::SessionCookie {
+        return Err(ApiError::BadRequest(
+            "This ends cookie sessions; refresh tokens end at sign-out.",
+        ));
+    }
+    let clear = sessions.logout(&headers).await?;
+    Ok((StatusCode::NO_CONTENT, clear, ()).into_response())
+}
+
+/// A started or renewed session as an answer: the cookie, and the body.
+pub(super) fn started_response(started: StartedSession, device: Option<SecretString>) -> Response {
+    (
+        started.cookie,
+        Json(SessionBody {
+            csrf_token: started.csrf_token,
+            device_token: device,
+        }),
+    )
+        .into_response()
+}
