@@ -42,3 +42,13 @@ CREATE TABLE IF NOT EXISTS secure_account_signins (
 );
 CREATE INDEX IF NOT EXISTS secure_account_signins_user_id
     ON secure_account_signins (user_id);
+
+-- password reset tokens: base64url(SHA-256(token)), single-use, short-lived
+CREATE TABLE IF NOT EXISTS secure_account_resets (
+    token_hash TEXT PRIMARY KEY,
+    user_id    TEXT NOT NULL REFERENCES secure_accounts (id) ON DELETE CASCADE,
+    expires_at BIGINT NOT NULL,
+    used_at    BIGINT
+);
+CREATE INDEX IF NOT EXISTS secure_account_resets_expires_at
+    ON secure_account_resets (expires_at);

@@ -16,7 +16,8 @@ use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
 use secure_core::accounts::{
-    AccountStore, Accounts, AccountsBuilder, SqlAccountStore, seal_totp_secret,
+    AccountStore, Accounts, AccountsBuilder, Notifier, NotifyError, ResetNotice, SqlAccountStore,
+    seal_totp_secret,
 };
 use secure_core::auth::mfa::{RecoveryCodes, TotpIssuer, TotpSecret};
 use secure_core::auth::password::{Argon2Params, PasswordHash, PasswordHasher};
@@ -1006,4 +1007,142 @@ async fn cookie_only_accounts_serve_no_token_routes() {
         .bearer_tokens(false)
         .build();
     assert!(neither.unwrap_err().to_string().contains("neither"));
+}
+
+/// The notices a service sent, as an app's mailer would receive them.
+#[derive(Clone, Default)]
+struct Outbox(std::sync::Arc<std::sync::Mutex<Vec<ResetNotice>>>);
+
+impl Notifier for Outbox {
+    async fn password_reset(&self, notice: ResetNotice) -> Result<(), NotifyError> {
+        self.0.lock().unwrap().push(notice);
+        Ok(())
+    }
+}
+
+impl Outbox {
+    /// The notices delivered so far (delivery runs after the answer: wait for it briefly).
+    async fn delivered(&self, count: usize) -> Vec<ResetNotice> {
+        for _ in 0..200 {
+            if self.0.lock().unwrap().len() >= count {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        self.0.lock().unwrap().clone()
+    }
+}
+
+#[tokio::test]
+async fn a_password_reset_answers_alike_works_once_and_ends_every_sign_in() {
+    let db = Database::connect("sqlite::memory:").await.unwrap();
+    let outbox = Outbox::default();
+    let mailer = outbox.clone();
+    let s = service_with(db.clone(), WEAK, move |b| b.password_reset(mailer)).await;
+    let id = s.signup("katherine", PASSWORD).await;
+    let (_, before) = s.sign_in("katherine", PASSWORD).await;
+
+    // The same answer for a name no account has; a notice only for the one that has it.
+    let ask = |name: &str| json!({"username": name});
+    let (known, known_body) = s
+        .call("POST", "/auth/password-reset", None, ask("Katherine"))
+        .await;
+    let (unknown, unknown_body) = s
+        .call("POST", "/auth/password-reset", None, ask("nobody"))
+        .await;
+    assert_eq!(
+        (known, unknown),
+        (StatusCode::ACCEPTED, StatusCode::ACCEPTED)
+    );
+    assert_eq!(known_body, unknown_body);
+    let notices = outbox.delivered(1).await;
+    assert_eq!(notices.len(), 1);
+    assert_eq!(
+        (notices[0].account_id.as_str(), notices[0].email.as_str()),
+        (id.as_str(), "katherine@example.com")
+    );
+    assert!(!format!("{:?}", notices[0]).contains(notices[0].token.expose_secret()));
+    let token = notices[0].token.expose_secret().to_owned();
+
+    // A password the rules refuse leaves the token good; then it works once.
+    let confirm = |password: &str| json!({"token": token, "new_password": password});
+    let (status, body) = s
+        .call(
+            "POST",
+            "/auth/password-reset/confirm",
+            None,
+            confirm("short"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let (status, body) = s
+        .call(
+            "POST",
+            "/auth/password-reset/confirm",
+            None,
+            confirm("a brand new passphrase"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body["device_token"].is_string());
+    let (status, _) = s
+        .call(
+            "POST",
+            "/auth/password-reset/confirm",
+            None,
+            confirm("yet another passphrase"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        s.refresh(&before["refresh_token"]).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        s.sign_in("katherine", PASSWORD).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        s.sign_in("katherine", "a brand new passphrase").await.0,
+        StatusCode::OK
+    );
+
+    // An expired token does not work; nor does a made-up one.
+    s.call("POST", "/auth/password-reset", None, ask("katherine"))
+        .await;
+    let token = outbox.delivered(2).await[1]
+        .token
+        .expose_secret()
+        .to_owned();
+    let Database::Sqlite(pool) = &db else {
+        unreachable!()
+    };
+    sqlx::query("UPDATE secure_account_resets SET expires_at = expires_at - 901")
+        .execute(pool)
+        .await
+        .unwrap();
+    let late = json!({"token": token, "new_password": "too late for this one"});
+    assert_eq!(
+        s.call("POST", "/auth/password-reset/confirm", None, late)
+            .await
+            .0,
+        StatusCode::BAD_REQUEST
+    );
+    let made_up = json!({"token": "A".repeat(43), "new_password": "a guess at a token"});
+    assert_eq!(
+        s.call("POST", "/auth/password-reset/confirm", None, made_up)
+            .await
+            .0,
+        StatusCode::BAD_REQUEST
+    );
+
+    // At most three notices an hour per name, whoever asks; the answer stays the same.
+    for _ in 0..3 {
+        let (status, _) = s
+            .call("POST", "/auth/password-reset", None, ask("katherine"))
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED);
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    assert_eq!(outbox.delivered(3).await.len(), 3);
 }

@@ -29,6 +29,8 @@ pub(super) trait Store: Send + Sync + 'static {
         change: CredentialChange<'a>,
     ) -> Boxed<'a, Option<i64>>;
     fn set_pending_totp<'a>(&'a self, id: &'a str, sealed: &'a str) -> Boxed<'a, bool>;
+    fn create_reset<'a>(&'a self, hash: &'a str, id: &'a str, expires_at: i64) -> Boxed<'a, ()>;
+    fn use_reset<'a>(&'a self, hash: &'a str, now: i64) -> Boxed<'a, Option<String>>;
 }
 
 impl<T: AccountStore> Store for T {
@@ -71,5 +73,11 @@ impl<T: AccountStore> Store for T {
     }
     fn set_pending_totp<'a>(&'a self, id: &'a str, sealed: &'a str) -> Boxed<'a, bool> {
         Box::pin(AccountStore::set_pending_totp(self, id, sealed))
+    }
+    fn create_reset<'a>(&'a self, hash: &'a str, id: &'a str, expires_at: i64) -> Boxed<'a, ()> {
+        Box::pin(AccountStore::create_reset(self, hash, id, expires_at))
+    }
+    fn use_reset<'a>(&'a self, hash: &'a str, now: i64) -> Boxed<'a, Option<String>> {
+        Box::pin(AccountStore::use_reset(self, hash, now))
     }
 }

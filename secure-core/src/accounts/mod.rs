@@ -63,6 +63,7 @@ mod admin;
 mod cookie;
 mod erased;
 mod own;
+mod reset;
 mod routes;
 mod signin;
 mod store;
@@ -70,6 +71,7 @@ mod store;
 use std::fmt;
 use std::sync::Arc;
 
+pub use reset::{LogNotifier, Notifier, NotifyError, RESET_LIFETIME_SECS, ResetNotice};
 pub use store::{AccountRecord, AccountStore, Created, NewAccount, SignInRecord, SqlAccountStore};
 
 use crate::auth::device::DeviceTokens;
@@ -115,6 +117,8 @@ struct Inner {
     bearer: bool,
     /// Cookie mode: sessions with CSRF, when enabled.
     sessions: Option<SessionManager<SqlSessionStore>>,
+    /// Password reset, when the app gave a notifier.
+    notifier: Option<Arc<dyn reset::DynNotifier>>,
 }
 
 impl fmt::Debug for Accounts {
@@ -151,6 +155,7 @@ impl Accounts {
             admin_role: None,
             bearer: true,
             cookie: false,
+            notifier: None,
         }
     }
 
@@ -192,6 +197,8 @@ pub enum AccountsError {
     AdminRole(&'static str),
     /// Neither bearer tokens nor cookie sessions: nobody could sign in.
     NoMode,
+    /// A development notifier (it logs reset links) in a release build.
+    DevelopmentNotifier,
 }
 
 impl fmt::Display for AccountsError {
@@ -202,6 +209,9 @@ impl fmt::Display for AccountsError {
             ),
             AccountsError::Tokens(e) => write!(f, "accounts' access tokens: {e}"),
             AccountsError::Totp(e) => write!(f, "accounts' TOTP issuer name: {e}"),
+            AccountsError::DevelopmentNotifier => f.write_str(
+                "accounts' password reset uses a development notifier (it logs reset links) in a release build: give it the app's Notifier",
+            ),
             AccountsError::NoMode => f.write_str(
                 "accounts with neither bearer tokens nor cookie sessions: enable one (bearer_tokens, cookie_sessions)",
             ),
@@ -234,6 +244,7 @@ pub struct AccountsBuilder {
     admin_role: Option<&'static str>,
     bearer: bool,
     cookie: bool,
+    notifier: Option<Arc<dyn reset::DynNotifier>>,
 }
 
 impl fmt::Debug for AccountsBuilder {
@@ -289,6 +300,14 @@ impl AccountsBuilder {
         self
     }
 
+    /// Password reset through `notifier` (which delivers the link to the owner): serves
+    /// `password-reset` and `password-reset/confirm`. Without it they are not served.
+    /// [`LogNotifier`] only in a debug build: a release build refuses to start with it.
+    pub fn password_reset(mut self, notifier: impl Notifier) -> Self {
+        self.notifier = Some(Arc::new(notifier));
+        self
+    }
+
     /// The role of the administrators: it serves
     /// `POST {prefix}/admin/accounts/{id}/mfa/reset` to callers holding it (with a second
     /// factor and a fresh sign-in). Without it that route is not served.
@@ -309,6 +328,11 @@ impl AccountsBuilder {
         let (access_key, data_keys, csrf_key) = self.keys.ok_or(AccountsError::NoKeys)?;
         if !self.bearer && !self.cookie {
             return Err(AccountsError::NoMode);
+        }
+        if let Some(notifier) = &self.notifier
+            && !reset::allowed(notifier.development_only(), !cfg!(debug_assertions))
+        {
+            return Err(AccountsError::DevelopmentNotifier);
         }
         let prefix_ok = self.prefix.starts_with('/')
             && self.prefix.len() > 1
@@ -335,6 +359,7 @@ impl AccountsBuilder {
                 sessions: self
                     .cookie
                     .then(|| SessionManager::new(SqlSessionStore::new(self.db), csrf_key)),
+                notifier: self.notifier,
                 hasher: self.hasher,
                 limiter: self.limiter,
                 devices: DeviceTokens::new(data_keys.clone()),

@@ -54,6 +54,11 @@ pub(super) fn routes(inner: &Inner) -> SecureRouter<Accounts> {
             }),
         );
     }
+    if inner.notifier.is_some() {
+        router = router
+            .route("/password-reset", post(super::reset::request))
+            .route("/password-reset/confirm", post(super::reset::confirm));
+    }
     if inner.open_signup {
         router = router.route("/signup", post(signup));
     }

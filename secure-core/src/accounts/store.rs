@@ -206,6 +206,22 @@ pub trait AccountStore: Send + Sync + 'static {
         sealed: &str,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
+    /// Keeps a password-reset token's hash for `id`, usable until `expires_at`.
+    fn create_reset(
+        &self,
+        token_hash: &str,
+        id: &str,
+        expires_at: i64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Uses a reset token: its account id, if the token is unused and unexpired at `now`, and
+    /// marks it used in the same statement (of two uses at once, one wins).
+    fn use_reset(
+        &self,
+        token_hash: &str,
+        now: i64,
+    ) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
+
     /// Sets the account's roles (an administrator's change); its sign-ins get them at their
     /// next refresh. `false`: no such account.
     fn set_roles(
@@ -214,8 +230,8 @@ pub trait AccountStore: Send + Sync + 'static {
         roles: &[&str],
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
-    /// Deletes sign-in records made before `before` (Unix seconds; families live at most
-    /// their lifetime, so older records serve nothing).
+    /// Deletes sign-in records made before `before`, and reset tokens expired by then (Unix
+    /// seconds; families live at most their lifetime, so older records serve nothing).
     fn purge_sign_ins(&self, before: i64) -> impl Future<Output = Result<u64, StoreError>> + Send;
 }
 
@@ -293,6 +309,16 @@ const INSERT_CODE: &str =
     "INSERT INTO secure_account_recovery_codes (id, user_id, code_hash) VALUES ($1, $2, $3)";
 
 const SET_PENDING: &str = "UPDATE secure_accounts SET totp_pending = $2 WHERE id = $1";
+
+const INSERT_RESET: &str = "INSERT INTO secure_account_resets (token_hash, user_id, expires_at, used_at) \
+     VALUES ($1, $2, $3, NULL)";
+
+const USE_RESET: &str = "UPDATE secure_account_resets SET used_at = $2 \
+     WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2";
+
+const RESET_ACCOUNT: &str = "SELECT user_id FROM secure_account_resets WHERE token_hash = $1";
+
+const PURGE_RESETS: &str = "DELETE FROM secure_account_resets WHERE expires_at < $1";
 
 const SET_ROLES: &str = "UPDATE secure_accounts SET roles = $2 WHERE id = $1";
 
@@ -543,6 +569,46 @@ impl AccountStore for SqlAccountStore {
         Ok(done == 1)
     }
 
+    async fn create_reset(
+        &self,
+        token_hash: &str,
+        id: &str,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        self.db
+            .query(INSERT_RESET)
+            .bind(token_hash)
+            .bind(id)
+            .bind(expires_at)
+            .execute()
+            .await
+            .map(|_| ())
+            .map_err(StoreError::new)
+    }
+
+    async fn use_reset(&self, token_hash: &str, now: i64) -> Result<Option<String>, StoreError> {
+        let mut tx = self.db.begin().await.map_err(StoreError::new)?;
+        let claimed = tx
+            .query(USE_RESET)
+            .bind(token_hash)
+            .bind(now)
+            .execute()
+            .await
+            .map_err(StoreError::new)?
+            == 1;
+        if !claimed {
+            return Ok(None);
+        }
+        let row: Option<(String,)> = tx
+            .query(RESET_ACCOUNT)
+            .bind(token_hash)
+            .fetch_optional()
+            .await
+            .map_err(StoreError::new)?;
+        tx.commit().await.map_err(StoreError::new)?;
+        Ok(row.map(|(id,)| id))
+    }
+
     async fn set_roles(&self, id: &str, roles: &[&str]) -> Result<bool, StoreError> {
         let done = self
             .db
@@ -556,12 +622,21 @@ impl AccountStore for SqlAccountStore {
     }
 
     async fn purge_sign_ins(&self, before: i64) -> Result<u64, StoreError> {
-        self.db
+        let resets = self
+            .db
+            .query(PURGE_RESETS)
+            .bind(before)
+            .execute()
+            .await
+            .map_err(StoreError::new)?;
+        let sign_ins = self
+            .db
             .query(PURGE_SIGN_INS)
             .bind(before)
             .execute()
             .await
-            .map_err(StoreError::new)
+            .map_err(StoreError::new)?;
+        Ok(resets + sign_ins)
     }
 }
 
