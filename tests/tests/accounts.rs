@@ -20,7 +20,7 @@ use secure_core::accounts::{
     seal_totp_secret,
 };
 use secure_core::auth::mfa::{RecoveryCodes, TotpIssuer, TotpSecret};
-use secure_core::auth::password::{Argon2Params, PasswordHash, PasswordHasher};
+use secure_core::auth::password::{Argon2Params, HashLimit, PasswordHash, PasswordHasher};
 use secure_core::auth::{Amr, Principal, Role};
 use secure_core::config::{Keys, SecurityConfig};
 use secure_core::crypto::DataKeys;
@@ -74,8 +74,17 @@ async fn service_with(
     params: Argon2Params,
     settings: impl FnOnce(AccountsBuilder) -> AccountsBuilder,
 ) -> Service {
-    db.migrate().await.unwrap();
     let config = SecurityConfig::new().with_keys(Keys::ephemeral());
+    service_on(db, params, config, settings).await
+}
+
+async fn service_on(
+    db: Database,
+    params: Argon2Params,
+    config: SecurityConfig,
+    settings: impl FnOnce(AccountsBuilder) -> AccountsBuilder,
+) -> Service {
+    db.migrate().await.unwrap();
     let data_keys = config.keys().unwrap().data_keys();
     let builder = Accounts::builder(db.clone(), &config, TestRole::Member)
         .password_hasher(PasswordHasher::with_params(params).unwrap())
@@ -1145,4 +1154,80 @@ async fn a_password_reset_answers_alike_works_once_and_ends_every_sign_in() {
     }
     tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     assert_eq!(outbox.delivered(3).await.len(), 3);
+}
+
+#[tokio::test]
+async fn only_answered_attempts_count_against_the_account() {
+    // One hash at a time, no waiting for a turn: concurrent sign-ins mostly meet a busy hasher.
+    let config = SecurityConfig::new()
+        .with_keys(Keys::ephemeral())
+        .with_hash_limit(HashLimit {
+            concurrent: 1,
+            wait: std::time::Duration::ZERO,
+        });
+    let db = Database::connect("sqlite::memory:").await.unwrap();
+    let s = service_on(db.clone(), WEAK, config, |b| b).await;
+    s.signup("margaret", PASSWORD).await;
+    let mut flood = tokio::task::JoinSet::new();
+    for i in 0..16u8 {
+        let app = s.app.clone();
+        flood.spawn(async move {
+            let body = json!({"username": "margaret", "password": "wrong"});
+            let mut request = Request::post("/auth/sign-in")
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body.to_string()))
+                .unwrap();
+            request
+                .extensions_mut()
+                .insert(ConnectInfo(SocketAddr::from(([203, 0, 113, i], 1))));
+            app.oneshot(request).await.unwrap().status()
+        });
+    }
+    let statuses = flood.join_all().await;
+    let busy = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::SERVICE_UNAVAILABLE)
+        .count();
+    let wrong = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    assert_eq!(busy + wrong, 16, "{statuses:?}");
+    assert!(busy >= 11, "{statuses:?}");
+    // Only the answered ones counted (at most the free five): the owner gets in.
+    assert_eq!(s.sign_in("margaret", PASSWORD).await.0, StatusCode::OK);
+
+    // A second factor that cannot be read answers 500, uncounted, as often as it happens.
+    let id = s.store.by_username("margaret").await.unwrap().unwrap().id;
+    let secret = TotpIssuer::new("tests")
+        .unwrap()
+        .enroll("margaret")
+        .unwrap()
+        .into_secret();
+    let Database::Sqlite(pool) = &db else {
+        unreachable!()
+    };
+    sqlx::query("UPDATE secure_accounts SET totp_secret = 'not sealed' WHERE id = $1")
+        .bind(&id)
+        .execute(pool)
+        .await
+        .unwrap();
+    let with = |otp: String| json!({"username": "margaret", "password": PASSWORD, "otp": otp});
+    for _ in 0..8 {
+        let (status, _) = s
+            .call("POST", "/auth/sign-in", None, with("123456".into()))
+            .await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    }
+    sqlx::query("UPDATE secure_accounts SET totp_secret = $1 WHERE id = $2")
+        .bind(seal_totp_secret(&s.data_keys, &id, &secret))
+        .bind(&id)
+        .execute(pool)
+        .await
+        .unwrap();
+    let code = totp_code(&secret, now() as u64);
+    assert_eq!(
+        s.call("POST", "/auth/sign-in", None, with(code)).await.0,
+        StatusCode::OK
+    );
 }

@@ -188,6 +188,12 @@ async fn check_password(
     device: Option<&DeviceId>,
 ) -> Result<AccountRecord, Response> {
     let subject = account.as_ref().map(|a| a.id.as_str());
+    // A turn first: a busy hasher answers 503 without counting an attempt.
+    let turn = accounts
+        .hasher
+        .turn()
+        .await
+        .map_err(IntoResponse::into_response)?;
     let key = ThrottleKey::new(Factor::Password, username, device);
     accounts.limiter.account_attempt(&key, subject).await?;
     let hash = account
@@ -203,11 +209,7 @@ async fn check_password(
         (Some(account), Some(hash)) => Some(StoredPassword::new(&account.id, hash)),
         _ => None,
     };
-    let verdict = accounts
-        .hasher
-        .verify(password, stored)
-        .await
-        .map_err(IntoResponse::into_response)?;
+    let verdict = accounts.hasher.verify_on(turn, password, stored).await;
     let (Verification::Valid { rehash }, Some(account)) = (verdict, account) else {
         return Err(SignInFailure::InvalidCredentials.into_response());
     };
@@ -243,18 +245,30 @@ pub(super) async fn check_second_factor(
     let Some(otp) = otp else {
         return Err(refuse(account, SignInFailure::MfaRequired));
     };
+    let code = otp.expose_secret();
+    let digits = code.bytes().filter(|b| *b != b' ');
+    let is_totp = digits.clone().count() == 6 && digits.clone().all(|b| b.is_ascii_digit());
+    // What the check reads is read first: a secret that does not open or a store that fails
+    // answers 500 without counting an attempt.
+    let expected = if is_totp {
+        Expected::Totp(match &account.totp_secret {
+            Some(stored) => Some(open_totp(accounts, account, stored)?),
+            None => None,
+        })
+    } else {
+        Expected::Recovery(recovery_hashes(accounts, account).await?)
+    };
     let key = ThrottleKey::new(Factor::SecondFactor, &account.id, device);
     accounts
         .limiter
         .account_attempt(&key, Some(&account.id))
         .await?;
-    let code = otp.expose_secret();
-    let digits = code.bytes().filter(|b| *b != b' ');
-    let is_totp = digits.clone().count() == 6 && digits.clone().all(|b| b.is_ascii_digit());
-    let accepted = if is_totp {
-        totp(accounts, account, code).await?
-    } else {
-        recovery(accounts, account, otp).await?
+    let accepted = match expected {
+        Expected::Totp(Some(secret)) => totp(accounts, account, &secret, code).await?,
+        Expected::Totp(None) => false,
+        Expected::Recovery((ids, hashes)) => {
+            recovery(accounts, account, otp, &ids, &hashes).await?
+        }
     };
     if !accepted {
         return Err(refuse(account, SignInFailure::InvalidOtp));
@@ -300,13 +314,20 @@ pub(super) fn open_totp(
         .map_err(|_| internal("stored TOTP secret malformed"))
 }
 
-async fn totp(accounts: &Inner, account: &AccountRecord, code: &str) -> Result<bool, Response> {
-    let Some(stored) = &account.totp_secret else {
-        return Ok(false);
-    };
-    let secret = open_totp(accounts, account, stored)?;
+/// What a second-factor code is checked against, read before the attempt is counted.
+enum Expected {
+    Totp(Option<TotpSecret>),
+    Recovery((Vec<String>, Vec<RecoveryCodeHash>)),
+}
+
+async fn totp(
+    accounts: &Inner,
+    account: &AccountRecord,
+    secret: &TotpSecret,
+    code: &str,
+) -> Result<bool, Response> {
     let last = account.totp_last_step.and_then(|s| u64::try_from(s).ok());
-    let step = match verify_totp(&account.id, &secret, code, last, SystemTime::now()) {
+    let step = match verify_totp(&account.id, secret, code, last, SystemTime::now()) {
         Ok(step) => step,
         Err(e) if e.audit_reason().is_some() => return Ok(false),
         Err(e) => return Err(internal(e)),
@@ -331,11 +352,12 @@ async fn totp(accounts: &Inner, account: &AccountRecord, code: &str) -> Result<b
     }
 }
 
-async fn recovery(
+/// The account's unused recovery codes: their ids and hashes (unreadable ones logged, left
+/// out).
+async fn recovery_hashes(
     accounts: &Inner,
     account: &AccountRecord,
-    code: &SecretString,
-) -> Result<bool, Response> {
+) -> Result<(Vec<String>, Vec<RecoveryCodeHash>), Response> {
     let rows = accounts
         .store
         .recovery_codes(&account.id)
@@ -354,7 +376,17 @@ async fn recovery(
             }
         }
     }
-    let Ok(index) = verify_recovery_code(&account.id, code, &hashes) else {
+    Ok((ids, hashes))
+}
+
+async fn recovery(
+    accounts: &Inner,
+    account: &AccountRecord,
+    code: &SecretString,
+    ids: &[String],
+    hashes: &[RecoveryCodeHash],
+) -> Result<bool, Response> {
+    let Ok(index) = verify_recovery_code(&account.id, code, hashes) else {
         return Ok(false);
     };
     let Some(id) = ids.get(index) else {

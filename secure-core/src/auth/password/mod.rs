@@ -188,6 +188,18 @@ impl From<PasswordError> for ApiError {
     }
 }
 
+/// One hash's turn ([`PasswordHasher::turn`]): a slot of the hashing bound and its memory,
+/// given back when dropped.
+pub struct HashTurn {
+    slot: limit::Slot,
+}
+
+impl fmt::Debug for HashTurn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("HashTurn")
+    }
+}
+
 /// What a login knows about the account it is checking: its id (for the audit log) and its
 /// stored hash.
 ///
@@ -502,14 +514,36 @@ impl PasswordHasher {
         password: &SecretString,
         stored: Option<StoredPassword<'_>>,
     ) -> Result<Verification, HasherBusy> {
-        let mut slot = self.inner.slots.acquire().await?;
+        let turn = self.turn().await?;
+        Ok(self.verify_on(turn, password, stored).await)
+    }
+
+    /// A turn at hashing: waits (at most [`HashLimit::wait`]) for one of the bounded slots.
+    /// Take it before counting an attempt against a throttle, so a busy hasher (503) is never
+    /// a failed attempt: then [`verify_on`](Self::verify_on).
+    pub async fn turn(&self) -> Result<HashTurn, HasherBusy> {
+        self.inner
+            .slots
+            .acquire()
+            .await
+            .map(|slot| HashTurn { slot })
+    }
+
+    /// [`verify`](Self::verify) on a turn already held (given back when the check is done).
+    pub async fn verify_on(
+        &self,
+        turn: HashTurn,
+        password: &SecretString,
+        stored: Option<StoredPassword<'_>>,
+    ) -> Verification {
+        let mut slot = turn.slot;
         let hasher = self.clone();
         let password = SecretString::from(password.expose_secret());
         let stored = stored.map(|s| (s.subject.to_owned(), s.hash.clone()));
         // The blocking thread has no task-local request context: carry it, so the login's
         // audit event names the client, route and request id.
         let context = crate::audit::current();
-        let verdict = tokio::task::spawn_blocking(move || {
+        tokio::task::spawn_blocking(move || {
             crate::audit::with_context(context, || {
                 let stored = stored
                     .as_ref()
@@ -518,8 +552,7 @@ impl PasswordHasher {
             })
         })
         .await
-        .unwrap_or(Verification::Invalid);
-        Ok(verdict)
+        .unwrap_or(Verification::Invalid)
     }
 
     /// Checks a login password. `stored` is `None` when no account has the submitted name:
