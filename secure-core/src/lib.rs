@@ -74,6 +74,7 @@
 // Validation: always.
 // The macros' generated code names `::secure_core`; inside this crate too (the accounts'
 // routes are `#[secure_handler]` functions).
+#[cfg(feature = "accounts")]
 extern crate self as secure_core;
 
 #[cfg(all(feature = "accounts", any(feature = "sqlite", feature = "postgres")))]
