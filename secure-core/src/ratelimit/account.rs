@@ -33,6 +33,7 @@
 //! [`AccountThrottle::max_delay`] at a time, never an open-ended lock.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -213,16 +214,30 @@ impl ThrottleState {
     }
 }
 
-/// The in-memory counters (one process). Idle counters are dropped once a minute.
+/// The most counters held in memory: about 60 bytes each (a 128-bit digest of the key and
+/// the state), so at most about 6 MiB however many names are tried.
+pub(crate) const MAX_COUNTERS: usize = 100_000;
+
+/// How many counters are looked at to choose one to forget when the table is full.
+const EVICTION_SAMPLE: usize = 16;
+
+/// The in-memory counters (one process), bounded by design: a counter is kept under a
+/// keyed 128-bit digest of its key (not the submitted name), idle counters are dropped once a
+/// minute, and at [`MAX_COUNTERS`] a new counter replaces the least useful of a sample of the
+/// others (one that blocks nothing, else the one whose wait ends first). The sample is in hash
+/// order under a per-process random key, so nobody can aim the eviction at an account;
+/// forgetting one by flooding takes on the order of [`MAX_COUNTERS`] new names, each an
+/// attempt under the per-address limits.
 #[derive(Debug)]
 pub(crate) struct MemoryThrottle {
     born: Instant,
+    keys: (RandomState, RandomState),
     inner: Mutex<Counters>,
 }
 
 #[derive(Debug, Default)]
 struct Counters {
-    map: HashMap<ThrottleKey, ThrottleState>,
+    map: HashMap<[u64; 2], ThrottleState>,
     swept_at: u64,
 }
 
@@ -232,6 +247,7 @@ impl MemoryThrottle {
     pub(crate) fn new() -> Self {
         MemoryThrottle {
             born: Instant::now(),
+            keys: (RandomState::new(), RandomState::new()),
             inner: Mutex::new(Counters::default()),
         }
     }
@@ -241,24 +257,40 @@ impl MemoryThrottle {
         millis(self.born.elapsed()).saturating_add(HOUR_MS)
     }
 
+    /// The counter's name in the table: two SipHash-1-3 values under random keys.
+    fn digest(&self, key: &ThrottleKey) -> [u64; 2] {
+        let bytes = key.canonical();
+        [self.keys.0.hash_one(&bytes), self.keys.1.hash_one(&bytes)]
+    }
+
     pub(crate) fn attempt(&self, key: &ThrottleKey, policy: &AccountThrottle) -> Result<(), u64> {
+        self.attempt_bounded(key, policy, MAX_COUNTERS)
+    }
+
+    fn attempt_bounded(
+        &self,
+        key: &ThrottleKey,
+        policy: &AccountThrottle,
+        max: usize,
+    ) -> Result<(), u64> {
         let now = self.now();
+        let digest = self.digest(key);
         let mut counters = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         if now.saturating_sub(counters.swept_at) >= SWEEP_EVERY_MS {
             counters.map.retain(|_, s| !s.idle(now, policy));
             counters.swept_at = now;
         }
-        counters
-            .map
-            .entry(key.clone())
-            .or_default()
-            .attempt(now, policy)
+        if counters.map.len() >= max && !counters.map.contains_key(&digest) {
+            counters.evict_one(now);
+        }
+        counters.map.entry(digest).or_default().attempt(now, policy)
     }
 
     pub(crate) fn success(&self, key: &ThrottleKey, policy: &AccountThrottle) {
         let now = self.now();
+        let digest = self.digest(key);
         let mut counters = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(state) = counters.map.get_mut(key) {
+        if let Some(state) = counters.map.get_mut(&digest) {
             state.success(now, policy);
         }
     }
@@ -269,6 +301,22 @@ impl MemoryThrottle {
             .unwrap_or_else(|e| e.into_inner())
             .map
             .len()
+    }
+}
+
+impl Counters {
+    /// Forgets the least useful of a sample: one that blocks nothing now, else the one
+    /// whose wait ends first; the oldest attempt among equals.
+    fn evict_one(&mut self, now: u64) {
+        let victim = self
+            .map
+            .iter()
+            .take(EVICTION_SAMPLE)
+            .min_by_key(|(_, s)| (s.blocked_until.max(now), s.last))
+            .map(|(k, _)| *k);
+        if let Some(victim) = victim {
+            self.map.remove(&victim);
+        }
     }
 }
 
@@ -429,5 +477,38 @@ mod tests {
         assert_eq!(m.len(), 3);
         assert_ne!(ada.canonical(), ada_phone.canonical());
         assert_ne!(ada.canonical(), ada_mfa.canonical());
+    }
+
+    #[test]
+    fn memory_is_bounded_and_a_flood_forgets_what_blocks_nothing_first() {
+        let m = MemoryThrottle::new();
+        let p = AccountThrottle {
+            free_failures: 1,
+            ..policy()
+        };
+        // The victim's counter blocks (two failures, one free).
+        let victim = ThrottleKey::new(Factor::Password, "victim", None);
+        assert!(m.attempt_bounded(&victim, &p, 1_000).is_ok());
+        assert!(m.attempt_bounded(&victim, &p, 1_000).is_ok());
+        assert!(m.attempt_bounded(&victim, &p, 1_000).is_err());
+        // Ten times the table's size in new names, each one failure (blocking nothing).
+        for i in 0..10_000 {
+            let name = format!("spray-{i}");
+            let key = ThrottleKey::new(Factor::Password, &name, None);
+            assert!(m.attempt_bounded(&key, &p, 1_000).is_ok());
+            assert!(m.len() <= 1_000);
+        }
+        // The blocking counter outlived the flood: what blocked nothing went first.
+        assert!(m.attempt_bounded(&victim, &p, 1_000).is_err());
+        // Full of blocking counters, a new one still gets in (the soonest to end goes).
+        let m = MemoryThrottle::new();
+        for i in 0..50 {
+            let key = ThrottleKey::new(Factor::Password, &format!("b-{i}"), None);
+            let _ = m.attempt_bounded(&key, &p, 50);
+            let _ = m.attempt_bounded(&key, &p, 50);
+        }
+        let late = ThrottleKey::new(Factor::Password, "late", None);
+        assert!(m.attempt_bounded(&late, &p, 50).is_ok());
+        assert_eq!(m.len(), 50);
     }
 }

@@ -208,6 +208,10 @@ mod tests {
             tables,
             [
                 "_secure_core_migrations",
+                "secure_account_recovery_codes",
+                "secure_account_resets",
+                "secure_account_signins",
+                "secure_accounts",
                 "secure_refresh_families",
                 "secure_refresh_tokens",
                 "secure_sessions"
@@ -217,7 +221,7 @@ mod tests {
             .fetch_one(&pool)
             .await
             .unwrap();
-        assert_eq!(applied, 2);
+        assert_eq!(applied, 3);
     }
 
     #[tokio::test]
