@@ -22,7 +22,7 @@ use secure_core::accounts::{
 use secure_core::auth::mfa::{RecoveryCodes, TotpIssuer, TotpSecret};
 use secure_core::auth::password::{Argon2Params, HashLimit, PasswordHash, PasswordHasher};
 use secure_core::auth::{Amr, Principal, Role};
-use secure_core::config::{Keys, SecurityConfig};
+use secure_core::config::{Keys, Profile, SecurityConfig};
 use secure_core::crypto::DataKeys;
 use secure_core::policy::SecureApp;
 use secure_core::prelude::*;
@@ -89,7 +89,7 @@ async fn service_on(
     let builder = Accounts::builder(db.clone(), &config, TestRole::Member)
         .password_hasher(PasswordHasher::with_params(params).unwrap())
         .admin_role(TestRole::Admin);
-    let accounts = settings(builder).build().unwrap();
+    let accounts = settings(builder).build().await.unwrap();
     let app = SecureRouter::<()>::new()
         .route("/me", get(me))
         .merge(accounts.router())
@@ -508,6 +508,7 @@ async fn closed_signup_serves_no_signup_route_and_the_routes_are_in_the_policy_t
         .open_signup(false)
         .prefix("/account")
         .build()
+        .await
         .unwrap();
     let router = SecureRouter::<()>::new().merge(accounts.router());
     let table = router.policies().to_string();
@@ -526,7 +527,8 @@ async fn closed_signup_serves_no_signup_route_and_the_routes_are_in_the_policy_t
         TestRole::Member,
     )
     .prefix("auth/")
-    .build();
+    .build()
+    .await;
     assert!(bad.is_err());
     // Without keys there are no tokens to issue.
     let keyless = Accounts::builder(
@@ -534,7 +536,8 @@ async fn closed_signup_serves_no_signup_route_and_the_routes_are_in_the_policy_t
         &SecurityConfig::new(),
         TestRole::Member,
     )
-    .build();
+    .build()
+    .await;
     assert!(keyless.unwrap_err().to_string().contains("keys"));
 }
 
@@ -1014,7 +1017,8 @@ async fn cookie_only_accounts_serve_no_token_routes() {
     let config = SecurityConfig::new().with_keys(Keys::ephemeral());
     let neither = Accounts::builder(db, &config, TestRole::Member)
         .bearer_tokens(false)
-        .build();
+        .build()
+        .await;
     assert!(neither.unwrap_err().to_string().contains("neither"));
 }
 
@@ -1229,5 +1233,50 @@ async fn only_answered_attempts_count_against_the_account() {
     assert_eq!(
         s.call("POST", "/auth/sign-in", None, with(code)).await.0,
         StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn start_up_stops_when_the_data_key_changed_without_the_previous_one() {
+    let db = Database::connect("sqlite::memory:").await.unwrap();
+    // Generated keys (none is written down): the strength check refuses patterned ones.
+    let key = || {
+        base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            rand::random::<[u8; 32]>(),
+        )
+    };
+    let (jwt, csrf) = (key(), key());
+    let vars = |data: &str, previous: Option<&str>| {
+        let mut vars = vec![
+            ("SECURE_JWT_KEY".to_owned(), jwt.clone()),
+            ("SECURE_CSRF_KEY".to_owned(), csrf.clone()),
+            ("SECURE_DATA_KEY".to_owned(), data.to_owned()),
+        ];
+        if let Some(previous) = previous {
+            vars.push(("SECURE_DATA_KEY_PREVIOUS".to_owned(), previous.to_owned()));
+        }
+        SecurityConfig::from_vars(vars, Profile::Debug).unwrap()
+    };
+    let old = key();
+    let s = service_on(db.clone(), WEAK, vars(&old, None), |b| b).await;
+    s.signup("ada", PASSWORD).await;
+    enrolled(&s, "ada").await;
+    // The new key alone: the sealed secret does not open, and start-up says how to fix it.
+    let new = key();
+    let refused = Accounts::builder(db.clone(), &vars(&new, None), TestRole::Member)
+        .build()
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(refused.contains("1 of 1"), "{refused}");
+    assert!(refused.contains("SECURE_DATA_KEY_PREVIOUS"), "{refused}");
+    // With the old one as the previous key, it starts.
+    let config = vars(&new, Some(&old));
+    assert!(
+        Accounts::builder(db, &config, TestRole::Member)
+            .build()
+            .await
+            .is_ok()
     );
 }

@@ -31,6 +31,7 @@ pub(super) trait Store: Send + Sync + 'static {
     fn set_pending_totp<'a>(&'a self, id: &'a str, sealed: &'a str) -> Boxed<'a, bool>;
     fn create_reset<'a>(&'a self, hash: &'a str, id: &'a str, expires_at: i64) -> Boxed<'a, ()>;
     fn use_reset<'a>(&'a self, hash: &'a str, now: i64) -> Boxed<'a, Option<String>>;
+    fn sealed_sample(&self) -> Boxed<'_, Vec<(String, String)>>;
 }
 
 impl<T: AccountStore> Store for T {
@@ -79,5 +80,8 @@ impl<T: AccountStore> Store for T {
     }
     fn use_reset<'a>(&'a self, hash: &'a str, now: i64) -> Boxed<'a, Option<String>> {
         Box::pin(AccountStore::use_reset(self, hash, now))
+    }
+    fn sealed_sample(&self) -> Boxed<'_, Vec<(String, String)>> {
+        Box::pin(AccountStore::sealed_sample(self))
     }
 }

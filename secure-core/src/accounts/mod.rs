@@ -50,7 +50,7 @@
 //! let db = Database::connect("sqlite::memory:").await?;
 //! db.migrate().await?;
 //! let config = SecurityConfig::new().with_keys(Keys::ephemeral());
-//! let accounts = Accounts::builder(db, &config, AppRole::Member).build()?;
+//! let accounts = Accounts::builder(db, &config, AppRole::Member).build().await?;
 //! let app = SecureRouter::<()>::new()
 //!     .merge(accounts.router())
 //!     .into_app(config.authenticator(accounts.authenticator()))?;
@@ -199,6 +199,15 @@ pub enum AccountsError {
     NoMode,
     /// A development notifier (it logs reset links) in a release build.
     DevelopmentNotifier,
+    /// Secrets stored sealed do not open with the configured data keys.
+    DataKeys {
+        /// How many of the sample did not open.
+        failed: usize,
+        /// How many were sampled.
+        sampled: usize,
+    },
+    /// The store could not be read for the data-key check.
+    Store(crate::error::StoreError),
 }
 
 impl fmt::Display for AccountsError {
@@ -209,6 +218,12 @@ impl fmt::Display for AccountsError {
             ),
             AccountsError::Tokens(e) => write!(f, "accounts' access tokens: {e}"),
             AccountsError::Totp(e) => write!(f, "accounts' TOTP issuer name: {e}"),
+            AccountsError::DataKeys { failed, sampled } => write!(
+                f,
+                "{failed} of {sampled} sealed secrets sampled from the accounts do not open with the configured data keys: \
+                 the data key changed without the previous one; set SECURE_DATA_KEY_PREVIOUS to the key they were sealed with"
+            ),
+            AccountsError::Store(e) => write!(f, "accounts' store, read for the data-key check: {e}"),
             AccountsError::DevelopmentNotifier => f.write_str(
                 "accounts' password reset uses a development notifier (it logs reset links) in a release build: give it the app's Notifier",
             ),
@@ -323,8 +338,10 @@ impl AccountsBuilder {
         self
     }
 
-    /// The accounts, or what the configuration lacks.
-    pub fn build(self) -> Result<Accounts, AccountsError> {
+    /// The accounts, or what the configuration lacks. Also checks that the configured data
+    /// keys open a sample of the secrets stored sealed (a changed `SECURE_DATA_KEY` without
+    /// `SECURE_DATA_KEY_PREVIOUS` stops start-up here, not each user's next sign-in).
+    pub async fn build(self) -> Result<Accounts, AccountsError> {
         let (access_key, data_keys, csrf_key) = self.keys.ok_or(AccountsError::NoKeys)?;
         if !self.bearer && !self.cookie {
             return Err(AccountsError::NoMode);
@@ -350,6 +367,7 @@ impl AccountsBuilder {
         let tokens = AccessTokens::builder(access_key, self.token_name, self.token_name)
             .build()
             .map_err(AccountsError::Tokens)?;
+        check_data_keys(self.store.as_ref(), &data_keys).await?;
         Ok(Accounts {
             inner: Arc::new(Inner {
                 store: self.store,
@@ -373,6 +391,22 @@ impl AccountsBuilder {
             }),
         })
     }
+}
+
+/// Opens a sample of the stored sealed secrets with `keys`: all must open.
+async fn check_data_keys(store: &dyn erased::Store, keys: &DataKeys) -> Result<(), AccountsError> {
+    let sample = store.sealed_sample().await.map_err(AccountsError::Store)?;
+    let failed = sample
+        .iter()
+        .filter(|(id, sealed)| keys.open(&signin::totp_context(id), sealed).is_err())
+        .count();
+    if failed > 0 {
+        return Err(AccountsError::DataKeys {
+            failed,
+            sampled: sample.len(),
+        });
+    }
+    Ok(())
 }
 
 /// A new account id: 16 random bytes, base64url (22 characters), so an id seen says nothing

@@ -222,6 +222,13 @@ pub trait AccountStore: Send + Sync + 'static {
         now: i64,
     ) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
 
+    /// A few sealed secrets as stored (`(account id, sealed)`; confirmed or pending TOTP
+    /// secrets, the newest accounts first), for the start-up check that the configured data
+    /// keys open what is stored.
+    fn sealed_sample(
+        &self,
+    ) -> impl Future<Output = Result<Vec<(String, String)>, StoreError>> + Send;
+
     /// Sets the account's roles (an administrator's change); its sign-ins get them at their
     /// next refresh. `false`: no such account.
     fn set_roles(
@@ -319,6 +326,10 @@ const USE_RESET: &str = "UPDATE secure_account_resets SET used_at = $2 \
 const RESET_ACCOUNT: &str = "SELECT user_id FROM secure_account_resets WHERE token_hash = $1";
 
 const PURGE_RESETS: &str = "DELETE FROM secure_account_resets WHERE expires_at < $1";
+
+const SEALED_SAMPLE: &str = "SELECT id, COALESCE(totp_secret, totp_pending) FROM secure_accounts \
+     WHERE totp_secret IS NOT NULL OR totp_pending IS NOT NULL \
+     ORDER BY created_at DESC, id LIMIT 8";
 
 const SET_ROLES: &str = "UPDATE secure_accounts SET roles = $2 WHERE id = $1";
 
@@ -607,6 +618,14 @@ impl AccountStore for SqlAccountStore {
             .map_err(StoreError::new)?;
         tx.commit().await.map_err(StoreError::new)?;
         Ok(row.map(|(id,)| id))
+    }
+
+    async fn sealed_sample(&self) -> Result<Vec<(String, String)>, StoreError> {
+        self.db
+            .query(SEALED_SAMPLE)
+            .fetch_all()
+            .await
+            .map_err(StoreError::new)
     }
 
     async fn set_roles(&self, id: &str, roles: &[&str]) -> Result<bool, StoreError> {
