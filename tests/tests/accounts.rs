@@ -353,27 +353,29 @@ async fn a_family_without_its_sign_in_record_is_never_renewed_as_fresh() {
 
 #[tokio::test]
 async fn an_outdated_hash_is_replaced_at_sign_in() {
-    let db = Database::connect("sqlite::memory:").await.unwrap();
-    let old = service(db.clone(), WEAK).await;
-    let id = old.signup("alan", PASSWORD).await;
-    let before = old.store.by_id(&id).await.unwrap().unwrap().password_hash;
-    assert_eq!(PasswordHash::parse(&before).unwrap().params(), WEAK);
-    // The service restarts with stronger parameters; the next sign-in upgrades the hash.
-    let new = service(db, STRONGER).await;
-    assert_eq!(new.sign_in("alan", PASSWORD).await.0, StatusCode::OK);
-    let after = new.store.by_id(&id).await.unwrap().unwrap().password_hash;
-    assert_ne!(after, before);
-    assert_eq!(PasswordHash::parse(&after).unwrap().params(), STRONGER);
-    // The same password still signs in; a wrong one never rehashes.
-    assert_eq!(new.sign_in("alan", PASSWORD).await.0, StatusCode::OK);
-    assert_eq!(
-        new.sign_in("alan", "wrong").await.0,
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(
-        new.store.by_id(&id).await.unwrap().unwrap().password_hash,
-        after
-    );
+    on_each_database("accounts::rehash", async |db| {
+        let old = service(db.clone(), WEAK).await;
+        let id = old.signup("alan", PASSWORD).await;
+        let before = old.store.by_id(&id).await.unwrap().unwrap().password_hash;
+        assert_eq!(PasswordHash::parse(&before).unwrap().params(), WEAK);
+        // The service restarts with stronger parameters; the next sign-in upgrades the hash.
+        let new = service(db, STRONGER).await;
+        assert_eq!(new.sign_in("alan", PASSWORD).await.0, StatusCode::OK);
+        let after = new.store.by_id(&id).await.unwrap().unwrap().password_hash;
+        assert_ne!(after, before);
+        assert_eq!(PasswordHash::parse(&after).unwrap().params(), STRONGER);
+        // The same password still signs in; a wrong one never rehashes.
+        assert_eq!(new.sign_in("alan", PASSWORD).await.0, StatusCode::OK);
+        assert_eq!(
+            new.sign_in("alan", "wrong").await.0,
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            new.store.by_id(&id).await.unwrap().unwrap().password_hash,
+            after
+        );
+    })
+    .await;
 }
 
 fn totp_code(secret: &TotpSecret, at: u64) -> String {
@@ -391,83 +393,82 @@ fn totp_code(secret: &TotpSecret, at: u64) -> String {
 
 #[tokio::test]
 async fn an_account_with_a_second_factor_needs_it() {
-    let db = Database::connect("sqlite::memory:").await.unwrap();
-    let s = service(db.clone(), WEAK).await;
-    let id = s.signup("barbara", PASSWORD).await;
-    // Enrolled (the enrolment routes come next): a sealed secret and one recovery code.
-    let secret = TotpIssuer::new("tests")
-        .unwrap()
-        .enroll("barbara")
-        .unwrap()
-        .into_secret();
-    let sealed = seal_totp_secret(&s.data_keys, &id, &secret);
-    let codes = RecoveryCodes::generate();
-    let hash = codes.hashes()[0].to_stored_string();
-    let Database::Sqlite(pool) = &db else {
-        unreachable!()
-    };
-    sqlx::query("UPDATE secure_accounts SET totp_secret = $1 WHERE id = $2")
-        .bind(&sealed)
-        .bind(&id)
-        .execute(pool)
-        .await
-        .unwrap();
-    sqlx::query(
+    on_each_database("accounts::second_factor", async |db| {
+        let s = service(db.clone(), WEAK).await;
+        let id = s.signup("barbara", PASSWORD).await;
+        // Enrolled (the enrolment routes come next): a sealed secret and one recovery code.
+        let secret = TotpIssuer::new("tests")
+            .unwrap()
+            .enroll("barbara")
+            .unwrap()
+            .into_secret();
+        let sealed = seal_totp_secret(&s.data_keys, &id, &secret);
+        let codes = RecoveryCodes::generate();
+        let hash = codes.hashes()[0].to_stored_string();
+        db.query("UPDATE secure_accounts SET totp_secret = $1 WHERE id = $2")
+            .bind(sealed.as_str())
+            .bind(id.as_str())
+            .execute()
+            .await
+            .unwrap();
+        db.query(
         "INSERT INTO secure_account_recovery_codes (id, user_id, code_hash) VALUES ('c1', $1, $2)",
     )
-    .bind(&id)
-    .bind(&hash)
-    .execute(pool)
+    .bind(id.as_str())
+    .bind(hash.as_str())
+    .execute()
     .await
     .unwrap();
 
-    let with = |otp: &str| json!({"username": "barbara", "password": PASSWORD, "otp": otp});
-    let (status, body) = s.sign_in("barbara", PASSWORD).await;
-    assert_eq!(
-        (status, body["code"].as_str()),
-        (StatusCode::UNAUTHORIZED, Some("mfa_required"))
-    );
-    let (status, body) = s.call("POST", "/auth/sign-in", None, with("000000")).await;
-    assert_eq!(
-        (status, body["code"].as_str()),
-        (StatusCode::UNAUTHORIZED, Some("invalid_otp"))
-    );
-    // The current code signs in, once; the tokens say so.
-    let code = totp_code(&secret, now() as u64);
-    let (status, pair) = s.call("POST", "/auth/sign-in", None, with(&code)).await;
-    assert_eq!(status, StatusCode::OK, "{pair}");
-    let claims = s
-        .accounts
-        .tokens()
-        .verify(pair["access_token"].as_str().unwrap())
-        .unwrap();
-    assert_eq!(claims.amr, [Amr::Pwd, Amr::Otp]);
-    let (status, _) = s.call("POST", "/auth/sign-in", None, with(&code)).await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED);
-    // The recovery code works once.
-    let recovery = codes.codes()[0].expose_secret().to_owned();
-    assert_eq!(
-        s.call("POST", "/auth/sign-in", None, with(&recovery))
+        let with = |otp: &str| json!({"username": "barbara", "password": PASSWORD, "otp": otp});
+        let (status, body) = s.sign_in("barbara", PASSWORD).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::UNAUTHORIZED, Some("mfa_required"))
+        );
+        let (status, body) = s.call("POST", "/auth/sign-in", None, with("000000")).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::UNAUTHORIZED, Some("invalid_otp"))
+        );
+        // The current code signs in, once; the tokens say so.
+        let code = totp_code(&secret, now() as u64);
+        let (status, pair) = s.call("POST", "/auth/sign-in", None, with(&code)).await;
+        assert_eq!(status, StatusCode::OK, "{pair}");
+        let claims = s
+            .accounts
+            .tokens()
+            .verify(pair["access_token"].as_str().unwrap())
+            .unwrap();
+        assert_eq!(claims.amr, [Amr::Pwd, Amr::Otp]);
+        let (status, _) = s.call("POST", "/auth/sign-in", None, with(&code)).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        // The recovery code works once.
+        let recovery = codes.codes()[0].expose_secret().to_owned();
+        assert_eq!(
+            s.call("POST", "/auth/sign-in", None, with(&recovery))
+                .await
+                .0,
+            StatusCode::OK
+        );
+        assert_eq!(
+            s.call("POST", "/auth/sign-in", None, with(&recovery))
+                .await
+                .0,
+            StatusCode::UNAUTHORIZED
+        );
+        // A plain secret written into the row is not read: sign-in fails closed.
+        db.query("UPDATE secure_accounts SET totp_secret = $1 WHERE id = $2")
+            .bind(secret.to_base32().expose_secret())
+            .bind(id.as_str())
+            .execute()
             .await
-            .0,
-        StatusCode::OK
-    );
-    assert_eq!(
-        s.call("POST", "/auth/sign-in", None, with(&recovery))
-            .await
-            .0,
-        StatusCode::UNAUTHORIZED
-    );
-    // A plain secret written into the row is not read: sign-in fails closed.
-    sqlx::query("UPDATE secure_accounts SET totp_secret = $1 WHERE id = $2")
-        .bind(secret.to_base32().expose_secret())
-        .bind(&id)
-        .execute(pool)
-        .await
-        .unwrap();
-    let code = totp_code(&secret, now() as u64 + 30);
-    let (status, _) = s.call("POST", "/auth/sign-in", None, with(&code)).await;
-    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+            .unwrap();
+        let code = totp_code(&secret, now() as u64 + 30);
+        let (status, _) = s.call("POST", "/auth/sign-in", None, with(&code)).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -544,11 +545,8 @@ async fn closed_signup_serves_no_signup_route_and_the_routes_are_in_the_policy_t
 /// Makes the sign-in behind `pair`'s family an hour old and refreshes: the access token of
 /// an old sign-in (the refresh keeps its time).
 async fn aged(s: &Service, db: &Database, pair: &Value) -> Value {
-    let Database::Sqlite(pool) = db else {
-        unreachable!()
-    };
-    sqlx::query("UPDATE secure_account_signins SET auth_time = auth_time - 3600")
-        .execute(pool)
+    db.query("UPDATE secure_account_signins SET auth_time = auth_time - 3600")
+        .execute()
         .await
         .unwrap();
     let (status, pair) = s.refresh(&pair["refresh_token"]).await;
@@ -562,197 +560,202 @@ fn access(pair: &Value) -> Option<&str> {
 
 #[tokio::test]
 async fn a_password_change_needs_a_fresh_sign_in_and_ends_every_other() {
-    let db = Database::connect("sqlite::memory:").await.unwrap();
-    let s = service(db.clone(), WEAK).await;
-    s.signup("donald", PASSWORD).await;
-    let (_, other) = s.sign_in("donald", PASSWORD).await;
-    let (_, mine) = s.sign_in("donald", PASSWORD).await;
-    let old = aged(&s, &db, &mine).await;
-    let change =
-        json!({"current_password": PASSWORD, "new_password": "a new and longer passphrase"});
-    // An hour-old sign-in: step up first.
-    let (status, body) = s
-        .call("POST", "/auth/password", access(&old), change.clone())
-        .await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
-    let (status, _) = s
-        .call(
-            "POST",
-            "/auth/reauth",
-            access(&old),
-            json!({"password": "wrong"}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED);
-    let (status, fresh) = s
-        .call(
-            "POST",
-            "/auth/reauth",
-            access(&old),
-            json!({"password": PASSWORD}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{fresh}");
-    // The wrong current password, and a new one the rules refuse.
-    let wrong = json!({"current_password": "wrong", "new_password": "a new and longer passphrase"});
-    assert_eq!(
-        s.call("POST", "/auth/password", access(&fresh), wrong)
-            .await
-            .0,
-        StatusCode::UNAUTHORIZED
-    );
-    let short = json!({"current_password": PASSWORD, "new_password": "short"});
-    let (status, body) = s
-        .call("POST", "/auth/password", access(&fresh), short)
-        .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(body["errors"][0]["field"], "new_password", "{body}");
-    // Changed: the caller goes on with a new pair; every other family ends.
-    let (status, next) = s
-        .call("POST", "/auth/password", access(&fresh), change)
-        .await;
-    assert_eq!(status, StatusCode::OK, "{next}");
-    assert_eq!(
-        s.refresh(&other["refresh_token"]).await.0,
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(
-        s.refresh(&fresh["refresh_token"]).await.0,
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(s.refresh(&next["refresh_token"]).await.0, StatusCode::OK);
-    assert_eq!(
-        s.sign_in("donald", PASSWORD).await.0,
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(
-        s.sign_in("donald", "a new and longer passphrase").await.0,
-        StatusCode::OK
-    );
+    on_each_database("accounts::password_change", async |db| {
+        let s = service(db.clone(), WEAK).await;
+        s.signup("donald", PASSWORD).await;
+        let (_, other) = s.sign_in("donald", PASSWORD).await;
+        let (_, mine) = s.sign_in("donald", PASSWORD).await;
+        let old = aged(&s, &db, &mine).await;
+        let change =
+            json!({"current_password": PASSWORD, "new_password": "a new and longer passphrase"});
+        // An hour-old sign-in: step up first.
+        let (status, body) = s
+            .call("POST", "/auth/password", access(&old), change.clone())
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+        let (status, _) = s
+            .call(
+                "POST",
+                "/auth/reauth",
+                access(&old),
+                json!({"password": "wrong"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        let (status, fresh) = s
+            .call(
+                "POST",
+                "/auth/reauth",
+                access(&old),
+                json!({"password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{fresh}");
+        // The wrong current password, and a new one the rules refuse.
+        let wrong =
+            json!({"current_password": "wrong", "new_password": "a new and longer passphrase"});
+        assert_eq!(
+            s.call("POST", "/auth/password", access(&fresh), wrong)
+                .await
+                .0,
+            StatusCode::UNAUTHORIZED
+        );
+        let short = json!({"current_password": PASSWORD, "new_password": "short"});
+        let (status, body) = s
+            .call("POST", "/auth/password", access(&fresh), short)
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(body["errors"][0]["field"], "new_password", "{body}");
+        // Changed: the caller goes on with a new pair; every other family ends.
+        let (status, next) = s
+            .call("POST", "/auth/password", access(&fresh), change)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{next}");
+        assert_eq!(
+            s.refresh(&other["refresh_token"]).await.0,
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            s.refresh(&fresh["refresh_token"]).await.0,
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(s.refresh(&next["refresh_token"]).await.0, StatusCode::OK);
+        assert_eq!(
+            s.sign_in("donald", PASSWORD).await.0,
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            s.sign_in("donald", "a new and longer passphrase").await.0,
+            StatusCode::OK
+        );
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn the_second_factor_is_enrolled_confirmed_renewed_and_turned_off() {
-    let db = Database::connect("sqlite::memory:").await.unwrap();
-    let s = service(db.clone(), WEAK).await;
-    s.signup("frances", PASSWORD).await;
-    let (_, other) = s.sign_in("frances", PASSWORD).await;
-    let (_, pair) = s.sign_in("frances", PASSWORD).await;
-    let (status, enrolment) = s
-        .call("POST", "/auth/mfa/enroll", access(&pair), Value::Null)
-        .await;
-    assert_eq!(status, StatusCode::OK, "{enrolment}");
-    assert!(
-        enrolment["otpauth_uri"]
-            .as_str()
+    on_each_database("accounts::mfa_lifecycle", async |db| {
+        let s = service(db.clone(), WEAK).await;
+        s.signup("frances", PASSWORD).await;
+        let (_, other) = s.sign_in("frances", PASSWORD).await;
+        let (_, pair) = s.sign_in("frances", PASSWORD).await;
+        let (status, enrolment) = s
+            .call("POST", "/auth/mfa/enroll", access(&pair), Value::Null)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{enrolment}");
+        assert!(
+            enrolment["otpauth_uri"]
+                .as_str()
+                .unwrap()
+                .starts_with("otpauth://totp/")
+        );
+        let secret =
+            TotpSecret::from_base32(&SecretString::from(enrolment["secret"].as_str().unwrap()))
+                .unwrap();
+        // Not on until confirmed: sign-in needs no code yet.
+        assert_eq!(s.sign_in("frances", PASSWORD).await.0, StatusCode::OK);
+        let (status, body) = s
+            .call(
+                "POST",
+                "/auth/mfa/confirm",
+                access(&pair),
+                json!({"otp": "000000"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        let code = totp_code(&secret, now() as u64);
+        let (status, confirmed) = s
+            .call(
+                "POST",
+                "/auth/mfa/confirm",
+                access(&pair),
+                json!({"otp": code}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{confirmed}");
+        let codes: Vec<String> = confirmed["recovery_codes"]
+            .as_array()
             .unwrap()
-            .starts_with("otpauth://totp/")
-    );
-    let secret =
-        TotpSecret::from_base32(&SecretString::from(enrolment["secret"].as_str().unwrap()))
-            .unwrap();
-    // Not on until confirmed: sign-in needs no code yet.
-    assert_eq!(s.sign_in("frances", PASSWORD).await.0, StatusCode::OK);
-    let (status, body) = s
-        .call(
-            "POST",
-            "/auth/mfa/confirm",
-            access(&pair),
-            json!({"otp": "000000"}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-    let code = totp_code(&secret, now() as u64);
-    let (status, confirmed) = s
-        .call(
-            "POST",
-            "/auth/mfa/confirm",
-            access(&pair),
-            json!({"otp": code}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{confirmed}");
-    let codes: Vec<String> = confirmed["recovery_codes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c.as_str().unwrap().to_owned())
-        .collect();
-    assert_eq!(codes.len(), 10);
-    let tokens = &confirmed["tokens"];
-    let claims = s.accounts.tokens().verify(access(tokens).unwrap()).unwrap();
-    assert_eq!(claims.amr, [Amr::Pwd, Amr::Otp]);
-    assert_eq!(
-        s.refresh(&other["refresh_token"]).await.0,
-        StatusCode::UNAUTHORIZED
-    );
-    // On: a sign-in needs the code; enrolling again is a conflict.
-    assert_eq!(
-        s.sign_in("frances", PASSWORD).await.1["code"],
-        "mfa_required"
-    );
-    assert_eq!(
-        s.call("POST", "/auth/mfa/enroll", access(tokens), Value::Null)
+            .iter()
+            .map(|c| c.as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(codes.len(), 10);
+        let tokens = &confirmed["tokens"];
+        let claims = s.accounts.tokens().verify(access(tokens).unwrap()).unwrap();
+        assert_eq!(claims.amr, [Amr::Pwd, Amr::Otp]);
+        assert_eq!(
+            s.refresh(&other["refresh_token"]).await.0,
+            StatusCode::UNAUTHORIZED
+        );
+        // On: a sign-in needs the code; enrolling again is a conflict.
+        assert_eq!(
+            s.sign_in("frances", PASSWORD).await.1["code"],
+            "mfa_required"
+        );
+        assert_eq!(
+            s.call("POST", "/auth/mfa/enroll", access(tokens), Value::Null)
+                .await
+                .0,
+            StatusCode::CONFLICT
+        );
+        // New recovery codes replace the old ones.
+        let (status, renewed) = s
+            .call(
+                "POST",
+                "/auth/mfa/recovery-codes",
+                access(tokens),
+                Value::Null,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{renewed}");
+        let with = |otp: &str| json!({"username": "frances", "password": PASSWORD, "otp": otp});
+        assert_eq!(
+            s.call("POST", "/auth/sign-in", None, with(&codes[0]))
+                .await
+                .0,
+            StatusCode::UNAUTHORIZED
+        );
+        let new_code = renewed["recovery_codes"][0].as_str().unwrap();
+        assert_eq!(
+            s.call("POST", "/auth/sign-in", None, with(new_code))
+                .await
+                .0,
+            StatusCode::OK
+        );
+        // Off, with the password: sign-in needs no code again.
+        let tokens = &renewed["tokens"];
+        let (status, _) = s
+            .call(
+                "POST",
+                "/auth/mfa/disable",
+                access(tokens),
+                json!({"password": "wrong"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        let (status, off) = s
+            .call(
+                "POST",
+                "/auth/mfa/disable",
+                access(tokens),
+                json!({"password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{off}");
+        assert_eq!(s.sign_in("frances", PASSWORD).await.0, StatusCode::OK);
+        assert_eq!(
+            s.call(
+                "POST",
+                "/auth/mfa/disable",
+                access(&off),
+                json!({"password": PASSWORD})
+            )
             .await
             .0,
-        StatusCode::CONFLICT
-    );
-    // New recovery codes replace the old ones.
-    let (status, renewed) = s
-        .call(
-            "POST",
-            "/auth/mfa/recovery-codes",
-            access(tokens),
-            Value::Null,
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{renewed}");
-    let with = |otp: &str| json!({"username": "frances", "password": PASSWORD, "otp": otp});
-    assert_eq!(
-        s.call("POST", "/auth/sign-in", None, with(&codes[0]))
-            .await
-            .0,
-        StatusCode::UNAUTHORIZED
-    );
-    let new_code = renewed["recovery_codes"][0].as_str().unwrap();
-    assert_eq!(
-        s.call("POST", "/auth/sign-in", None, with(new_code))
-            .await
-            .0,
-        StatusCode::OK
-    );
-    // Off, with the password: sign-in needs no code again.
-    let tokens = &renewed["tokens"];
-    let (status, _) = s
-        .call(
-            "POST",
-            "/auth/mfa/disable",
-            access(tokens),
-            json!({"password": "wrong"}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED);
-    let (status, off) = s
-        .call(
-            "POST",
-            "/auth/mfa/disable",
-            access(tokens),
-            json!({"password": PASSWORD}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{off}");
-    assert_eq!(s.sign_in("frances", PASSWORD).await.0, StatusCode::OK);
-    assert_eq!(
-        s.call(
-            "POST",
-            "/auth/mfa/disable",
-            access(&off),
-            json!({"password": PASSWORD})
-        )
-        .await
-        .0,
-        StatusCode::CONFLICT
-    );
+            StatusCode::CONFLICT
+        );
+    })
+    .await;
 }
 
 /// Turns the second factor on for `username` through the routes; the secret.
@@ -779,80 +782,82 @@ async fn enrolled(s: &Service, username: &str) -> TotpSecret {
 
 #[tokio::test]
 async fn an_administrator_resets_another_accounts_second_factor() {
-    let db = Database::connect("sqlite::memory:").await.unwrap();
-    let s = service(db, WEAK).await;
-    let admin = s.signup("root", PASSWORD).await;
-    let user = s.signup("joan", PASSWORD).await;
-    assert!(s.store.set_roles(&admin, &["admin"]).await.unwrap());
-    let admin_secret = enrolled(&s, "root").await;
-    enrolled(&s, "joan").await;
-    let (_, joan) = s
-        .call(
-            "POST",
-            "/auth/sign-in",
-            None,
-            json!({"username": "joan", "password": PASSWORD, "otp": "x"}),
-        )
-        .await;
-    assert_eq!(joan["code"], "invalid_otp");
-    let reset = |id: &str| format!("/auth/admin/accounts/{id}/mfa/reset");
+    on_each_database("accounts::admin_reset", async |db| {
+        let s = service(db, WEAK).await;
+        let admin = s.signup("root", PASSWORD).await;
+        let user = s.signup("joan", PASSWORD).await;
+        assert!(s.store.set_roles(&admin, &["admin"]).await.unwrap());
+        let admin_secret = enrolled(&s, "root").await;
+        enrolled(&s, "joan").await;
+        let (_, joan) = s
+            .call(
+                "POST",
+                "/auth/sign-in",
+                None,
+                json!({"username": "joan", "password": PASSWORD, "otp": "x"}),
+            )
+            .await;
+        assert_eq!(joan["code"], "invalid_otp");
+        let reset = |id: &str| format!("/auth/admin/accounts/{id}/mfa/reset");
 
-    // A member may not; an administrator without a second factor in this sign-in may not.
-    s.signup("mallory", PASSWORD).await;
-    let (_, member) = s.sign_in("mallory", PASSWORD).await;
-    assert_eq!(
-        s.call("POST", &reset(&user), access(&member), Value::Null)
+        // A member may not; an administrator without a second factor in this sign-in may not.
+        s.signup("mallory", PASSWORD).await;
+        let (_, member) = s.sign_in("mallory", PASSWORD).await;
+        assert_eq!(
+            s.call("POST", &reset(&user), access(&member), Value::Null)
+                .await
+                .0,
+            StatusCode::FORBIDDEN
+        );
+        let code = totp_code(&admin_secret, now() as u64 + 30);
+        let (status, root) = s
+            .call(
+                "POST",
+                "/auth/sign-in",
+                None,
+                json!({"username": "root", "password": PASSWORD, "otp": code}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{root}");
+        // Its own account, an id no account has, a malformed id.
+        assert_eq!(
+            s.call("POST", &reset(&admin), access(&root), Value::Null)
+                .await
+                .0,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            s.call(
+                "POST",
+                &reset("AAAAAAAAAAAAAAAAAAAAAA"),
+                access(&root),
+                Value::Null
+            )
             .await
             .0,
-        StatusCode::FORBIDDEN
-    );
-    let code = totp_code(&admin_secret, now() as u64 + 30);
-    let (status, root) = s
-        .call(
-            "POST",
-            "/auth/sign-in",
-            None,
-            json!({"username": "root", "password": PASSWORD, "otp": code}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{root}");
-    // Its own account, an id no account has, a malformed id.
-    assert_eq!(
-        s.call("POST", &reset(&admin), access(&root), Value::Null)
-            .await
-            .0,
-        StatusCode::FORBIDDEN
-    );
-    assert_eq!(
-        s.call(
-            "POST",
-            &reset("AAAAAAAAAAAAAAAAAAAAAA"),
-            access(&root),
-            Value::Null
-        )
-        .await
-        .0,
-        StatusCode::NOT_FOUND
-    );
-    assert_eq!(
-        s.call("POST", &reset("x'--"), access(&root), Value::Null)
-            .await
-            .0,
-        StatusCode::UNPROCESSABLE_ENTITY
-    );
-    // Reset: joan signs in with her password alone.
-    assert_eq!(
-        s.call("POST", &reset(&user), access(&root), Value::Null)
-            .await
-            .0,
-        StatusCode::NO_CONTENT
-    );
-    assert_eq!(s.sign_in("joan", PASSWORD).await.0, StatusCode::OK);
-    assert_eq!(s.sign_in("mallory", PASSWORD).await.0, StatusCode::OK);
-    // The route declares the role in the policy table.
-    let table = s.app.policies().to_string();
-    let line = table.lines().find(|l| l.contains("mfa/reset")).unwrap();
-    assert!(line.contains("admin"), "{line}");
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            s.call("POST", &reset("x'--"), access(&root), Value::Null)
+                .await
+                .0,
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
+        // Reset: joan signs in with her password alone.
+        assert_eq!(
+            s.call("POST", &reset(&user), access(&root), Value::Null)
+                .await
+                .0,
+            StatusCode::NO_CONTENT
+        );
+        assert_eq!(s.sign_in("joan", PASSWORD).await.0, StatusCode::OK);
+        assert_eq!(s.sign_in("mallory", PASSWORD).await.0, StatusCode::OK);
+        // The route declares the role in the policy table.
+        let table = s.app.policies().to_string();
+        let line = table.lines().find(|l| l.contains("mfa/reset")).unwrap();
+        assert!(line.contains("admin"), "{line}");
+    })
+    .await;
 }
 
 /// `name=value` of the answer's session cookie.
@@ -864,138 +869,141 @@ fn session_cookie(headers: &axum::http::HeaderMap) -> String {
 
 #[tokio::test]
 async fn cookie_sessions_from_the_same_flows() {
-    let db = Database::connect("sqlite::memory:").await.unwrap();
-    let s = service_with(db, WEAK, |b| b.cookie_sessions(true)).await;
-    s.signup("hedy", PASSWORD).await;
-    let from = SocketAddr::from(([198, 51, 100, 7], 1));
-    let sign_in = json!({"username": "hedy", "password": PASSWORD});
-    let (_, bearer) = s.sign_in("hedy", PASSWORD).await;
-    let (status, headers, body) = s
-        .send(from, "POST", "/auth/session/sign-in", &[], sign_in.clone())
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    assert!(body["device_token"].is_string());
-    let cookie = session_cookie(&headers);
-    let csrf = body["csrf_token"].as_str().unwrap().to_owned();
-    let with_cookie = |cookie: &str, csrf: &str| {
-        vec![
-            ("cookie", cookie.to_owned()),
-            ("x-csrf-token", csrf.to_owned()),
-            ("sec-fetch-site", "same-origin".to_owned()),
-        ]
-    };
-    let (status, _, who) = s
-        .send(
-            from,
-            "GET",
-            "/me",
-            &[("cookie", cookie.clone())],
-            Value::Null,
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{who}");
-    // An unsafe request without the CSRF token is refused.
-    let change = json!({"current_password": PASSWORD, "new_password": "another long passphrase"});
-    let (status, _, _) = s
-        .send(
-            from,
-            "POST",
-            "/auth/password",
-            &[("cookie", cookie.clone())],
-            change.clone(),
-        )
-        .await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
-    // A password change renews this session and ends every other sign-in, bearer ones too.
-    let (status, headers, body) = s
-        .send(
-            from,
-            "POST",
-            "/auth/password",
-            &with_cookie(&cookie, &csrf),
-            change,
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let renewed = session_cookie(&headers);
-    assert_ne!(renewed, cookie);
-    let csrf = body["csrf_token"].as_str().unwrap().to_owned();
-    assert_eq!(
-        s.send(from, "GET", "/me", &[("cookie", cookie)], Value::Null)
+    on_each_database("accounts::cookie_sessions", async |db| {
+        let s = service_with(db, WEAK, |b| b.cookie_sessions(true)).await;
+        s.signup("hedy", PASSWORD).await;
+        let from = SocketAddr::from(([198, 51, 100, 7], 1));
+        let sign_in = json!({"username": "hedy", "password": PASSWORD});
+        let (_, bearer) = s.sign_in("hedy", PASSWORD).await;
+        let (status, headers, body) = s
+            .send(from, "POST", "/auth/session/sign-in", &[], sign_in.clone())
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert!(body["device_token"].is_string());
+        let cookie = session_cookie(&headers);
+        let csrf = body["csrf_token"].as_str().unwrap().to_owned();
+        let with_cookie = |cookie: &str, csrf: &str| {
+            vec![
+                ("cookie", cookie.to_owned()),
+                ("x-csrf-token", csrf.to_owned()),
+                ("sec-fetch-site", "same-origin".to_owned()),
+            ]
+        };
+        let (status, _, who) = s
+            .send(
+                from,
+                "GET",
+                "/me",
+                &[("cookie", cookie.clone())],
+                Value::Null,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{who}");
+        // An unsafe request without the CSRF token is refused.
+        let change =
+            json!({"current_password": PASSWORD, "new_password": "another long passphrase"});
+        let (status, _, _) = s
+            .send(
+                from,
+                "POST",
+                "/auth/password",
+                &[("cookie", cookie.clone())],
+                change.clone(),
+            )
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        // A password change renews this session and ends every other sign-in, bearer ones too.
+        let (status, headers, body) = s
+            .send(
+                from,
+                "POST",
+                "/auth/password",
+                &with_cookie(&cookie, &csrf),
+                change,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let renewed = session_cookie(&headers);
+        assert_ne!(renewed, cookie);
+        let csrf = body["csrf_token"].as_str().unwrap().to_owned();
+        assert_eq!(
+            s.send(from, "GET", "/me", &[("cookie", cookie)], Value::Null)
+                .await
+                .0,
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            s.send(
+                from,
+                "GET",
+                "/me",
+                &[("cookie", renewed.clone())],
+                Value::Null
+            )
             .await
             .0,
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(
-        s.send(
-            from,
-            "GET",
-            "/me",
-            &[("cookie", renewed.clone())],
-            Value::Null
-        )
-        .await
-        .0,
-        StatusCode::OK
-    );
-    assert_eq!(
-        s.refresh(&bearer["refresh_token"]).await.0,
-        StatusCode::UNAUTHORIZED
-    );
-    // Step-up keeps the session under a new id.
-    let (status, headers, body) = s
-        .send(
-            from,
-            "POST",
-            "/auth/reauth",
-            &with_cookie(&renewed, &csrf),
-            json!({"password": "another long passphrase"}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let stepped = session_cookie(&headers);
-    let csrf = body["csrf_token"].as_str().unwrap().to_owned();
-    assert_eq!(
-        s.send(from, "GET", "/me", &[("cookie", renewed)], Value::Null)
+            StatusCode::OK
+        );
+        assert_eq!(
+            s.refresh(&bearer["refresh_token"]).await.0,
+            StatusCode::UNAUTHORIZED
+        );
+        // Step-up keeps the session under a new id.
+        let (status, headers, body) = s
+            .send(
+                from,
+                "POST",
+                "/auth/reauth",
+                &with_cookie(&renewed, &csrf),
+                json!({"password": "another long passphrase"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let stepped = session_cookie(&headers);
+        let csrf = body["csrf_token"].as_str().unwrap().to_owned();
+        assert_eq!(
+            s.send(from, "GET", "/me", &[("cookie", renewed)], Value::Null)
+                .await
+                .0,
+            StatusCode::UNAUTHORIZED
+        );
+        // A bearer caller has no session to end; the cookie caller's ends, and the cookie clears.
+        let (_, bearer) = s.sign_in("hedy", "another long passphrase").await;
+        assert_eq!(
+            s.call(
+                "POST",
+                "/auth/session/sign-out",
+                access(&bearer),
+                Value::Null
+            )
             .await
             .0,
-        StatusCode::UNAUTHORIZED
-    );
-    // A bearer caller has no session to end; the cookie caller's ends, and the cookie clears.
-    let (_, bearer) = s.sign_in("hedy", "another long passphrase").await;
-    assert_eq!(
-        s.call(
-            "POST",
-            "/auth/session/sign-out",
-            access(&bearer),
-            Value::Null
-        )
-        .await
-        .0,
-        StatusCode::BAD_REQUEST
-    );
-    let (status, headers, _) = s
-        .send(
-            from,
-            "POST",
-            "/auth/session/sign-out",
-            &with_cookie(&stepped, &csrf),
-            Value::Null,
-        )
-        .await;
-    assert_eq!(status, StatusCode::NO_CONTENT);
-    assert!(
-        headers[header::SET_COOKIE]
-            .to_str()
-            .unwrap()
-            .contains("Max-Age=0")
-    );
-    assert_eq!(
-        s.send(from, "GET", "/me", &[("cookie", stepped)], Value::Null)
-            .await
-            .0,
-        StatusCode::UNAUTHORIZED
-    );
+            StatusCode::BAD_REQUEST
+        );
+        let (status, headers, _) = s
+            .send(
+                from,
+                "POST",
+                "/auth/session/sign-out",
+                &with_cookie(&stepped, &csrf),
+                Value::Null,
+            )
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        assert!(
+            headers[header::SET_COOKIE]
+                .to_str()
+                .unwrap()
+                .contains("Max-Age=0")
+        );
+        assert_eq!(
+            s.send(from, "GET", "/me", &[("cookie", stepped)], Value::Null)
+                .await
+                .0,
+            StatusCode::UNAUTHORIZED
+        );
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -1048,116 +1056,115 @@ impl Outbox {
 
 #[tokio::test]
 async fn a_password_reset_answers_alike_works_once_and_ends_every_sign_in() {
-    let db = Database::connect("sqlite::memory:").await.unwrap();
-    let outbox = Outbox::default();
-    let mailer = outbox.clone();
-    let s = service_with(db.clone(), WEAK, move |b| b.password_reset(mailer)).await;
-    let id = s.signup("katherine", PASSWORD).await;
-    let (_, before) = s.sign_in("katherine", PASSWORD).await;
+    on_each_database("accounts::password_reset", async |db| {
+        let outbox = Outbox::default();
+        let mailer = outbox.clone();
+        let s = service_with(db.clone(), WEAK, move |b| b.password_reset(mailer)).await;
+        let id = s.signup("katherine", PASSWORD).await;
+        let (_, before) = s.sign_in("katherine", PASSWORD).await;
 
-    // The same answer for a name no account has; a notice only for the one that has it.
-    let ask = |name: &str| json!({"username": name});
-    let (known, known_body) = s
-        .call("POST", "/auth/password-reset", None, ask("Katherine"))
-        .await;
-    let (unknown, unknown_body) = s
-        .call("POST", "/auth/password-reset", None, ask("nobody"))
-        .await;
-    assert_eq!(
-        (known, unknown),
-        (StatusCode::ACCEPTED, StatusCode::ACCEPTED)
-    );
-    assert_eq!(known_body, unknown_body);
-    let notices = outbox.delivered(1).await;
-    assert_eq!(notices.len(), 1);
-    assert_eq!(
-        (notices[0].account_id.as_str(), notices[0].email.as_str()),
-        (id.as_str(), "katherine@example.com")
-    );
-    assert!(!format!("{:?}", notices[0]).contains(notices[0].token.expose_secret()));
-    let token = notices[0].token.expose_secret().to_owned();
-
-    // A password the rules refuse leaves the token good; then it works once.
-    let confirm = |password: &str| json!({"token": token, "new_password": password});
-    let (status, body) = s
-        .call(
-            "POST",
-            "/auth/password-reset/confirm",
-            None,
-            confirm("short"),
-        )
-        .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-    let (status, body) = s
-        .call(
-            "POST",
-            "/auth/password-reset/confirm",
-            None,
-            confirm("a brand new passphrase"),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    assert!(body["device_token"].is_string());
-    let (status, _) = s
-        .call(
-            "POST",
-            "/auth/password-reset/confirm",
-            None,
-            confirm("yet another passphrase"),
-        )
-        .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(
-        s.refresh(&before["refresh_token"]).await.0,
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(
-        s.sign_in("katherine", PASSWORD).await.0,
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(
-        s.sign_in("katherine", "a brand new passphrase").await.0,
-        StatusCode::OK
-    );
-
-    // An expired token does not work; nor does a made-up one.
-    s.call("POST", "/auth/password-reset", None, ask("katherine"))
-        .await;
-    let token = outbox.delivered(2).await[1]
-        .token
-        .expose_secret()
-        .to_owned();
-    let Database::Sqlite(pool) = &db else {
-        unreachable!()
-    };
-    sqlx::query("UPDATE secure_account_resets SET expires_at = expires_at - 901")
-        .execute(pool)
-        .await
-        .unwrap();
-    let late = json!({"token": token, "new_password": "too late for this one"});
-    assert_eq!(
-        s.call("POST", "/auth/password-reset/confirm", None, late)
-            .await
-            .0,
-        StatusCode::BAD_REQUEST
-    );
-    let made_up = json!({"token": "A".repeat(43), "new_password": "a guess at a token"});
-    assert_eq!(
-        s.call("POST", "/auth/password-reset/confirm", None, made_up)
-            .await
-            .0,
-        StatusCode::BAD_REQUEST
-    );
-
-    // At most three notices an hour per name, whoever asks; the answer stays the same.
-    for _ in 0..3 {
-        let (status, _) = s
-            .call("POST", "/auth/password-reset", None, ask("katherine"))
+        // The same answer for a name no account has; a notice only for the one that has it.
+        let ask = |name: &str| json!({"username": name});
+        let (known, known_body) = s
+            .call("POST", "/auth/password-reset", None, ask("Katherine"))
             .await;
-        assert_eq!(status, StatusCode::ACCEPTED);
-    }
-    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    assert_eq!(outbox.delivered(3).await.len(), 3);
+        let (unknown, unknown_body) = s
+            .call("POST", "/auth/password-reset", None, ask("nobody"))
+            .await;
+        assert_eq!(
+            (known, unknown),
+            (StatusCode::ACCEPTED, StatusCode::ACCEPTED)
+        );
+        assert_eq!(known_body, unknown_body);
+        let notices = outbox.delivered(1).await;
+        assert_eq!(notices.len(), 1);
+        assert_eq!(
+            (notices[0].account_id.as_str(), notices[0].email.as_str()),
+            (id.as_str(), "katherine@example.com")
+        );
+        assert!(!format!("{:?}", notices[0]).contains(notices[0].token.expose_secret()));
+        let token = notices[0].token.expose_secret().to_owned();
+
+        // A password the rules refuse leaves the token good; then it works once.
+        let confirm = |password: &str| json!({"token": token, "new_password": password});
+        let (status, body) = s
+            .call(
+                "POST",
+                "/auth/password-reset/confirm",
+                None,
+                confirm("short"),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        let (status, body) = s
+            .call(
+                "POST",
+                "/auth/password-reset/confirm",
+                None,
+                confirm("a brand new passphrase"),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert!(body["device_token"].is_string());
+        let (status, _) = s
+            .call(
+                "POST",
+                "/auth/password-reset/confirm",
+                None,
+                confirm("yet another passphrase"),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            s.refresh(&before["refresh_token"]).await.0,
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            s.sign_in("katherine", PASSWORD).await.0,
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            s.sign_in("katherine", "a brand new passphrase").await.0,
+            StatusCode::OK
+        );
+
+        // An expired token does not work; nor does a made-up one.
+        s.call("POST", "/auth/password-reset", None, ask("katherine"))
+            .await;
+        let token = outbox.delivered(2).await[1]
+            .token
+            .expose_secret()
+            .to_owned();
+        db.query("UPDATE secure_account_resets SET expires_at = expires_at - 901")
+            .execute()
+            .await
+            .unwrap();
+        let late = json!({"token": token, "new_password": "too late for this one"});
+        assert_eq!(
+            s.call("POST", "/auth/password-reset/confirm", None, late)
+                .await
+                .0,
+            StatusCode::BAD_REQUEST
+        );
+        let made_up = json!({"token": "A".repeat(43), "new_password": "a guess at a token"});
+        assert_eq!(
+            s.call("POST", "/auth/password-reset/confirm", None, made_up)
+                .await
+                .0,
+            StatusCode::BAD_REQUEST
+        );
+
+        // At most three notices an hour per name, whoever asks; the answer stays the same.
+        for _ in 0..3 {
+            let (status, _) = s
+                .call("POST", "/auth/password-reset", None, ask("katherine"))
+                .await;
+            assert_eq!(status, StatusCode::ACCEPTED);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        assert_eq!(outbox.delivered(3).await.len(), 3);
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -1208,12 +1215,9 @@ async fn only_answered_attempts_count_against_the_account() {
         .enroll("margaret")
         .unwrap()
         .into_secret();
-    let Database::Sqlite(pool) = &db else {
-        unreachable!()
-    };
-    sqlx::query("UPDATE secure_accounts SET totp_secret = 'not sealed' WHERE id = $1")
-        .bind(&id)
-        .execute(pool)
+    db.query("UPDATE secure_accounts SET totp_secret = 'not sealed' WHERE id = $1")
+        .bind(id.as_str())
+        .execute()
         .await
         .unwrap();
     let with = |otp: String| json!({"username": "margaret", "password": PASSWORD, "otp": otp});
@@ -1223,10 +1227,10 @@ async fn only_answered_attempts_count_against_the_account() {
             .await;
         assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
     }
-    sqlx::query("UPDATE secure_accounts SET totp_secret = $1 WHERE id = $2")
+    db.query("UPDATE secure_accounts SET totp_secret = $1 WHERE id = $2")
         .bind(seal_totp_secret(&s.data_keys, &id, &secret))
-        .bind(&id)
-        .execute(pool)
+        .bind(id.as_str())
+        .execute()
         .await
         .unwrap();
     let code = totp_code(&secret, now() as u64);
