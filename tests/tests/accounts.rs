@@ -687,6 +687,19 @@ async fn the_second_factor_is_enrolled_confirmed_renewed_and_turned_off() {
             s.refresh(&other["refresh_token"]).await.0,
             StatusCode::UNAUTHORIZED
         );
+        // The confirming code is used: it does not sign in again.
+        let (status, body) = s
+            .call(
+                "POST",
+                "/auth/sign-in",
+                None,
+                json!({"username": "frances", "password": PASSWORD, "otp": code}),
+            )
+            .await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::UNAUTHORIZED, Some("invalid_otp"))
+        );
         // On: a sign-in needs the code; enrolling again is a conflict.
         assert_eq!(
             s.sign_in("frances", PASSWORD).await.1["code"],
@@ -882,6 +895,18 @@ async fn cookie_sessions_from_the_same_flows() {
         assert!(body["device_token"].is_string());
         let cookie = session_cookie(&headers);
         let csrf = body["csrf_token"].as_str().unwrap().to_owned();
+        // Another site cannot sign the browser in (login CSRF).
+        let (status, headers, _) = s
+            .send(
+                from,
+                "POST",
+                "/auth/session/sign-in",
+                &[("sec-fetch-site", "cross-site".to_owned())],
+                sign_in.clone(),
+            )
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert!(headers.get(header::SET_COOKIE).is_none());
         let with_cookie = |cookie: &str, csrf: &str| {
             vec![
                 ("cookie", cookie.to_owned()),

@@ -11,6 +11,7 @@ use serde::ser::{SerializeStruct, Serializer};
 use super::routes::{SignIn, identity_of};
 use super::signin::{self, Factors};
 use super::{Accounts, unix_now};
+use crate::audit::{self, Outcome};
 use crate::auth::{Caller, Carrier};
 use crate::error::ApiError;
 use crate::http::client::ClientAddr;
@@ -38,7 +39,8 @@ impl Serialize for SessionBody {
 }
 
 /// `200 {"csrf_token", "device_token"}` and the session cookie; the refusals of the bearer
-/// sign-in. A session the browser already had is ended.
+/// sign-in, and 403 for a request a browser says comes from another site (`Sec-Fetch-Site`).
+/// A session the browser already had is ended.
 #[secure_handler(public, rate_limit("30/min", key = ip))]
 pub(super) async fn sign_in(
     State(accounts): State<Accounts>,
@@ -50,6 +52,16 @@ pub(super) async fn sign_in(
     let Some(sessions) = &inner.sessions else {
         return ApiError::NotFound.into_response();
     };
+    // Login CSRF: another site must not sign the browser in (to the attacker's account).
+    // There is no session yet to bind a token to, so the browser's own word decides.
+    let cross_site = headers
+        .get_all("sec-fetch-site")
+        .iter()
+        .any(|site| !matches!(site.as_bytes(), b"same-origin" | b"none"));
+    if cross_site {
+        audit::emit("auth.login", Outcome::Denied, None, "cross_site_request");
+        return ApiError::Forbidden.into_response();
+    }
     let factors = Factors {
         username: &body.username,
         password: &body.password,

@@ -347,17 +347,16 @@ pub(super) async fn confirm(
         Ok(secret) => secret,
         Err(refused) => return Ok(refused),
     };
-    if verify_totp(
+    let Ok(step) = verify_totp(
         &account.id,
         &secret,
         body.otp.expose_secret(),
         None,
         SystemTime::now(),
-    )
-    .is_err()
-    {
+    ) else {
         return Err(ApiError::field("otp", "invalid_otp"));
-    }
+    };
+    let confirmed_step = i64::try_from(step).map_err(ApiError::internal)?;
     let codes = RecoveryCodes::generate();
     let hashes: Vec<String> = codes
         .hashes()
@@ -366,6 +365,7 @@ pub(super) async fn confirm(
         .collect();
     let change = CredentialChange::SecondFactor {
         totp_secret: pending,
+        confirmed_step,
         recovery_codes: &hashes,
     };
     let continued = match changed(inner, &caller, change, vec![Amr::Pwd, Amr::Otp]).await {

@@ -87,11 +87,14 @@ pub enum Created {
 pub enum CredentialChange<'a> {
     /// A new password (PHC string).
     Password(&'a str),
-    /// A confirmed second factor: the sealed TOTP secret (the pending one is cleared, the
-    /// last step forgotten) and the hashes of new recovery codes, replacing any.
+    /// A confirmed second factor: the sealed TOTP secret (the pending one is cleared) with the
+    /// step of its confirming code as the last one used, and the hashes of new recovery
+    /// codes, replacing any.
     SecondFactor {
         /// The sealed secret.
         totp_secret: &'a str,
+        /// The time step of the code that confirmed it: used, so it cannot sign in again.
+        confirmed_step: i64,
         /// Recovery code hashes (stored strings).
         recovery_codes: &'a [String],
     },
@@ -303,7 +306,7 @@ const SET_PASSWORD: &str = "UPDATE secure_accounts SET password_hash = $2, \
      credential_version = credential_version + 1 WHERE id = $1";
 
 const SET_SECOND_FACTOR: &str = "UPDATE secure_accounts SET totp_secret = $2, \
-     totp_pending = NULL, totp_last_step = NULL, credential_version = credential_version + 1 \
+     totp_pending = NULL, totp_last_step = $3, credential_version = credential_version + 1 \
      WHERE id = $1";
 
 const NO_SECOND_FACTOR: &str = "UPDATE secure_accounts SET totp_secret = NULL, \
@@ -525,18 +528,27 @@ impl AccountStore for SqlAccountStore {
         change: CredentialChange<'_>,
     ) -> Result<Option<i64>, StoreError> {
         let mut tx = self.db.begin().await.map_err(StoreError::new)?;
-        let (update, value, codes) = match change {
-            CredentialChange::Password(hash) => (SET_PASSWORD, Some(hash), None),
+        let (update, value, step, codes) = match change {
+            CredentialChange::Password(hash) => (SET_PASSWORD, Some(hash), None, None),
             CredentialChange::SecondFactor {
                 totp_secret,
+                confirmed_step,
                 recovery_codes,
-            } => (SET_SECOND_FACTOR, Some(totp_secret), Some(recovery_codes)),
-            CredentialChange::RecoveryCodes(codes) => (END_SIGN_INS, None, Some(codes)),
-            CredentialChange::NoSecondFactor => (NO_SECOND_FACTOR, None, Some(&[][..])),
+            } => (
+                SET_SECOND_FACTOR,
+                Some(totp_secret),
+                Some(confirmed_step),
+                Some(recovery_codes),
+            ),
+            CredentialChange::RecoveryCodes(codes) => (END_SIGN_INS, None, None, Some(codes)),
+            CredentialChange::NoSecondFactor => (NO_SECOND_FACTOR, None, None, Some(&[][..])),
         };
         let mut query = tx.query(update).bind(id);
         if let Some(value) = value {
             query = query.bind(value);
+        }
+        if let Some(step) = step {
+            query = query.bind(step);
         }
         if query.execute().await.map_err(StoreError::new)? == 0 {
             // No such account: nothing to change (the transaction rolls back unused).
