@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's first example, copied into a new crate with its [dependencies] block (the
-# path pointed at this checkout), must build and serve: a login, the caller's note, another
-# id refused. Run by .ci/run; `bash .ci/readme-example.sh` alone works too.
+# path pointed at this checkout), must build, stay within 60 lines, and serve: signup and
+# sign-in through the accounts routes, the caller's note, another user's id refused. Run by
+# .ci/run; `bash .ci/readme-example.sh` alone works too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -22,6 +23,9 @@ open(f"{crate}/Cargo.toml", "w").write(
 import os
 os.makedirs(f"{crate}/src")
 open(f"{crate}/src/main.rs", "w").write(code)
+lines = code.count("\n")
+if lines > 60:
+    sys.exit(f"README example: {lines} lines, more than 60")
 PY
 # The workspace's target directory: the dependencies it already built are reused.
 (cd "$crate" && CARGO_TARGET_DIR="$root/target/readme-example" cargo build --quiet)
@@ -29,15 +33,23 @@ PY
 server=$!
 base=http://127.0.0.1:3000
 for _ in $(seq 100); do
-    curl -fsS -o /dev/null "$base/me" 2>/dev/null && break
-    [ "$(curl -s -o /dev/null -w '%{http_code}' "$base/me" 2>/dev/null)" = 401 ] && break
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "$base/notes" 2>/dev/null)" = 401 ] && break
     sleep 0.1
 done
-token=$(curl -fsS "$base/login" -H 'content-type: application/json' \
-    -d '{"username":"ada","password":"correct horse battery staple"}' |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
-[ "$(curl -fsS "$base/me" -H "authorization: Bearer $token")" = "hello user-1" ]
-curl -fsS "$base/notes/n-1" -H "authorization: Bearer $token" | grep -q "ada's first note"
-[ "$(curl -s -o /dev/null -w '%{http_code}' "$base/notes/n-2" -H "authorization: Bearer $token")" = 404 ]
+json() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
+token_of() { # NAME: signs NAME up and in; prints the access token
+    curl -fsS -o /dev/null "$base/auth/signup" -H 'content-type: application/json' \
+        -d "{\"username\":\"$1\",\"email\":\"$1@example.com\",\"password\":\"correct horse battery staple\"}"
+    curl -fsS "$base/auth/sign-in" -H 'content-type: application/json' \
+        -d "{\"username\":\"$1\",\"password\":\"correct horse battery staple\"}" | json access_token
+}
+ada=$(token_of ada)
+bob=$(token_of bob)
+note=$(curl -fsS "$base/notes" -H "authorization: Bearer $ada" -H 'content-type: application/json' \
+    -d '{"title":"ada'"'"'s first note"}' | json id)
+curl -fsS "$base/notes/$note" -H "authorization: Bearer $ada" | grep -q "ada's first note"
+curl -fsS "$base/notes" -H "authorization: Bearer $ada" | grep -q "$note"
+[ "$(curl -s -o /dev/null -w '%{http_code}' "$base/notes/$note" -H "authorization: Bearer $bob")" = 404 ]
+[ "$(curl -fsS "$base/notes" -H "authorization: Bearer $bob")" = "[]" ]
 [ "$(curl -s -o /dev/null -w '%{http_code}' "$base/notes")" = 401 ]
 echo "README example: built, served, answered as documented"

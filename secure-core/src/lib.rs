@@ -66,8 +66,9 @@
 //! }
 //! ```
 //!
-//! A login handler that issues tokens keeps the `AccessTokens` in its state: see the README's
-//! "Your first service", and `examples/notes-api` for refresh tokens, MFA and sessions.
+//! Accounts (signup, sign-in with a second factor, refresh, step-up, sign-out, password
+//! change and reset) come as a ready router with the feature `accounts`: see the README's
+//! "Your first service", and `examples/notes-api` for a service at full size.
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
