@@ -5,38 +5,16 @@ use axum::Json;
 use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
-use serde::ser::{SerializeStruct, Serializer};
 
-use super::routes::{SignIn, identity_of};
-use super::signin::{self, Factors};
+use super::issue::{identity_of, started_response};
+use super::signin::{self, Factors, SignIn};
 use super::{Accounts, unix_now};
 use crate::audit::{self, Outcome};
 use crate::auth::{Caller, Carrier};
 use crate::error::ApiError;
 use crate::http::client::ClientAddr;
-use crate::redact::{ExposeSecret, SecretString};
 use crate::secure_handler;
-use crate::session::{CsrfToken, StartedSession};
 use crate::validate::Valid;
-
-/// A session's answer: its CSRF token (for `X-CSRF-Token`), and after a sign-in the device
-/// token. The cookie goes in `Set-Cookie`.
-pub(super) struct SessionBody {
-    pub(super) csrf_token: CsrfToken,
-    pub(super) device_token: Option<SecretString>,
-}
-
-impl Serialize for SessionBody {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut s = serializer.serialize_struct("SessionBody", 2)?;
-        s.serialize_field("csrf_token", self.csrf_token.expose_secret())?;
-        if let Some(device) = &self.device_token {
-            s.serialize_field("device_token", device.expose_secret())?;
-        }
-        s.end()
-    }
-}
 
 /// `200 {"csrf_token", "device_token"}` and the session cookie; the refusals of the bearer
 /// sign-in, and 403 for a request a browser says comes from another site (`Sec-Fetch-Site`).
@@ -102,16 +80,4 @@ pub(super) async fn sign_out(
     }
     let clear = sessions.logout(&headers).await?;
     Ok((StatusCode::NO_CONTENT, clear, ()).into_response())
-}
-
-/// A started or renewed session as an answer: the cookie, and the body.
-pub(super) fn started_response(started: StartedSession, device: Option<SecretString>) -> Response {
-    (
-        started.cookie,
-        Json(SessionBody {
-            csrf_token: started.csrf_token,
-            device_token: device,
-        }),
-    )
-        .into_response()
 }

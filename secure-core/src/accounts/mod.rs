@@ -62,6 +62,7 @@
 mod admin;
 mod cookie;
 mod erased;
+mod issue;
 mod own;
 mod reset;
 mod routes;

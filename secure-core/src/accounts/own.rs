@@ -19,8 +19,7 @@ use axum::response::{IntoResponse, Response};
 use serde::ser::SerializeStruct;
 use serde::{Deserialize, Serialize, Serializer};
 
-use super::cookie::started_response;
-use super::routes::{TokenPair, identity_of, new_family};
+use super::issue::{TokenPair, identity_of, new_family, started_response};
 use super::signin::{self, Factors};
 use super::store::{AccountRecord, CredentialChange};
 use super::{Accounts, Inner, seal_totp_secret, unix_now};

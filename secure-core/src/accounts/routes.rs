@@ -7,15 +7,15 @@ use axum::Json;
 use axum::extract::{Extension, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::ser::SerializeStruct;
-use serde::{Deserialize, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
-use super::signin::{self, Factors};
-use super::store::{AccountRecord, Created, NewAccount, SignInRecord};
+use super::issue::{new_family, token_pair};
+use super::signin::{self, Factors, SignIn};
+use super::store::{Created, NewAccount};
 use super::{Accounts, Inner, new_id, unix_now};
 use crate::audit::{self, Outcome};
+use crate::auth::Caller;
 use crate::auth::refresh::{IssuedRefreshToken, RefreshError, RefreshToken};
-use crate::auth::{Amr, Caller, Identity};
 use crate::error::ApiError;
 use crate::http::client::ClientAddr;
 use crate::policy::SecureRouter;
@@ -79,29 +79,6 @@ pub(super) struct Signup {
     password: SecretString,
 }
 
-/// `POST /sign-in`. The name gets signup's sanitizers (so `Ada` signs in as `ada`) but looser
-/// rules: a malformed name is a wrong sign-in (401), not a hint about signup's rules.
-#[sensitive]
-#[derive(Deserialize, Validated)]
-#[serde(deny_unknown_fields)]
-pub(super) struct SignIn {
-    #[validate(trim, lowercase, length(min = 1, max = 64), no_control)]
-    pub(super) username: String,
-    #[sensitive]
-    #[validate(length(min = 1, max = 1024))]
-    pub(super) password: SecretString,
-    /// A TOTP code, or one of the recovery codes.
-    #[sensitive]
-    #[serde(default)]
-    #[validate(length(min = 1, max = 64))]
-    pub(super) otp: Option<SecretString>,
-    /// The `device_token` an earlier sign-in on this client answered.
-    #[sensitive]
-    #[serde(default)]
-    #[validate(length(min = 1, max = 512))]
-    pub(super) device_token: Option<SecretString>,
-}
-
 /// `POST /refresh` and `POST /sign-out`.
 #[sensitive]
 #[derive(Deserialize, Validated)]
@@ -120,30 +97,6 @@ impl RefreshBody {
 #[derive(Debug, Serialize)]
 struct CreatedBody {
     id: String,
-}
-
-/// The token pair. `Debug` is redacted (the fields are secret types); `Serialize` writes the
-/// tokens on purpose: this answer is how the client receives them.
-#[derive(Debug)]
-pub(super) struct TokenPair {
-    access_token: SecretString,
-    refresh_token: RefreshToken,
-    expires_in: u64,
-    device_token: Option<SecretString>,
-}
-
-impl Serialize for TokenPair {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut s = serializer.serialize_struct("TokenPair", 5)?;
-        s.serialize_field("access_token", self.access_token.expose_secret())?;
-        s.serialize_field("refresh_token", self.refresh_token.expose_secret())?;
-        s.serialize_field("token_type", "Bearer")?;
-        s.serialize_field("expires_in", &self.expires_in)?;
-        if let Some(device) = &self.device_token {
-            s.serialize_field("device_token", device.expose_secret())?;
-        }
-        s.end()
-    }
 }
 
 /// `201 {"id"}`. A taken name answers 409: signup cannot help revealing that a name exists
@@ -209,33 +162,6 @@ async fn sign_in(
         }
         Err(refused) => refused,
     }
-}
-
-/// A new refresh-token family for `account`, its sign-in record, and its first access token.
-pub(super) async fn new_family(
-    inner: &Inner,
-    account: &AccountRecord,
-    amr: Vec<Amr>,
-    auth_time: i64,
-) -> Result<TokenPair, Response> {
-    let issued = inner
-        .refresh
-        .issue(&account.id)
-        .await
-        .map_err(|e| ApiError::from(e).into_response())?;
-    let record = SignInRecord {
-        family_id: issued.family_id.clone(),
-        user_id: account.id.clone(),
-        amr,
-        auth_time,
-        credential_version: account.credential_version,
-    };
-    inner
-        .store
-        .record_sign_in(&record, unix_now())
-        .await
-        .map_err(|e| ApiError::from(e).into_response())?;
-    token_pair(inner, account, &record, issued)
 }
 
 /// `200` a new pair. The roles are read again; `amr` and `auth_time` are the sign-in's. A
@@ -311,49 +237,4 @@ async fn sign_out_all(
         sessions.revoke_subject(subject).await?;
     }
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// The identity `account` signs in as: its current roles (those this version knows), the
-/// sign-in's `amr` and `auth_time`.
-pub(super) fn identity_of(
-    inner: &Inner,
-    account: &AccountRecord,
-    amr: &[Amr],
-    auth_time: i64,
-) -> Identity {
-    let roles: Vec<&str> = account
-        .roles
-        .iter()
-        .map(String::as_str)
-        .filter(|name| {
-            let known = (inner.known_role)(name);
-            if !known {
-                tracing::error!(target: "secure::accounts", subject = %account.id, role = %name, "stored role unknown to this version: left out");
-            }
-            known
-        })
-        .collect();
-    Identity::new(account.id.as_str(), auth_time)
-        .with_roles(roles)
-        .with_amr(amr.iter().copied())
-}
-
-/// The pair for `account` under the sign-in `record`.
-fn token_pair(
-    inner: &Inner,
-    account: &AccountRecord,
-    record: &SignInRecord,
-    issued: IssuedRefreshToken,
-) -> Result<TokenPair, Response> {
-    let identity = identity_of(inner, account, &record.amr, record.auth_time);
-    let access = inner
-        .tokens
-        .issue(&identity)
-        .map_err(|e| ApiError::internal(e).into_response())?;
-    Ok(TokenPair {
-        access_token: SecretString::from(access),
-        refresh_token: issued.token,
-        expires_in: inner.tokens.lifetime().as_secs(),
-        device_token: None,
-    })
 }

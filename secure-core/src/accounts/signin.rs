@@ -21,6 +21,8 @@ use crate::error::{ApiError, Problem};
 use crate::http::client::ClientAddr;
 use crate::ratelimit::{ClientKey, Factor, Rate, RateKey, RateLimit, ThrottleKey};
 use crate::redact::{ExposeSecret, SecretString};
+use crate::{Validated, sensitive};
+use serde::Deserialize;
 
 /// Why a sign-in was refused: a 401 whose `code` tells the client what to do next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,6 +65,29 @@ impl IntoResponse for SignInFailure {
             .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         response
     }
+}
+
+/// `POST /sign-in`. The name gets signup's sanitizers (so `Ada` signs in as `ada`) but looser
+/// rules: a malformed name is a wrong sign-in (401), not a hint about signup's rules.
+#[sensitive]
+#[derive(Deserialize, Validated)]
+#[serde(deny_unknown_fields)]
+pub(super) struct SignIn {
+    #[validate(trim, lowercase, length(min = 1, max = 64), no_control)]
+    pub(super) username: String,
+    #[sensitive]
+    #[validate(length(min = 1, max = 1024))]
+    pub(super) password: SecretString,
+    /// A TOTP code, or one of the recovery codes.
+    #[sensitive]
+    #[serde(default)]
+    #[validate(length(min = 1, max = 64))]
+    pub(super) otp: Option<SecretString>,
+    /// The `device_token` an earlier sign-in on this client answered.
+    #[sensitive]
+    #[serde(default)]
+    #[validate(length(min = 1, max = 512))]
+    pub(super) device_token: Option<SecretString>,
 }
 
 /// 5 sign-in attempts a minute per (client address, user name), beside the per-address
