@@ -145,12 +145,12 @@ impl IntoResponse for WithCodes {
 }
 
 /// The caller's account; 401 when it is gone.
-async fn account_of(inner: &Inner, caller: &Caller) -> Result<AccountRecord, Response> {
-    match inner.store.by_id(&caller.identity.subject).await {
-        Ok(Some(account)) => Ok(account),
-        Ok(None) => Err(ApiError::Unauthorized.into_response()),
-        Err(e) => Err(ApiError::from(e).into_response()),
-    }
+async fn account_of(inner: &Inner, caller: &Caller) -> Result<AccountRecord, ApiError> {
+    inner
+        .store
+        .by_id(&caller.identity.subject)
+        .await?
+        .ok_or(ApiError::Unauthorized)
 }
 
 /// After `change` is stored (with a raised credential version): every refresh-token family
@@ -178,7 +178,9 @@ async fn changed(
         .revoke_subject(id)
         .await
         .map_err(store_error)?;
-    let account = account_of(inner, caller).await?;
+    let account = account_of(inner, caller)
+        .await
+        .map_err(IntoResponse::into_response)?;
     let auth_time = caller.identity.auth_time;
     match (&inner.sessions, caller.carrier) {
         (Some(sessions), Carrier::SessionCookie) => {
@@ -213,7 +215,7 @@ pub(super) async fn reauth(
     let inner = &accounts.inner;
     let account = match account_of(inner, &caller).await {
         Ok(account) => account,
-        Err(refused) => return refused,
+        Err(refused) => return refused.into_response(),
     };
     let username = account.username.clone();
     let factors = Factors {
@@ -258,10 +260,7 @@ pub(super) async fn change_password(
     body: Valid<Json<PasswordChange>>,
 ) -> Result<Response, ApiError> {
     let inner = &accounts.inner;
-    let account = match account_of(inner, &caller).await {
-        Ok(account) => account,
-        Err(refused) => return Ok(refused),
-    };
+    let account = account_of(inner, &caller).await?;
     if let Err(refused) = signin::verify_password(
         inner,
         account,
@@ -299,10 +298,7 @@ pub(super) async fn enroll(
     Extension(caller): Extension<Caller>,
 ) -> Result<Response, ApiError> {
     let inner = &accounts.inner;
-    let account = match account_of(inner, &caller).await {
-        Ok(account) => account,
-        Err(refused) => return Ok(refused),
-    };
+    let account = account_of(inner, &caller).await?;
     if account.has_second_factor() {
         return Ok(conflict(
             "Two-factor authentication is already on: turn it off first.",
@@ -332,10 +328,7 @@ pub(super) async fn confirm(
     body: Valid<Json<Confirm>>,
 ) -> Result<Response, ApiError> {
     let inner = &accounts.inner;
-    let account = match account_of(inner, &caller).await {
-        Ok(account) => account,
-        Err(refused) => return Ok(refused),
-    };
+    let account = account_of(inner, &caller).await?;
     if account.has_second_factor() {
         return Ok(conflict("Two-factor authentication is already on."));
     }
@@ -356,26 +349,14 @@ pub(super) async fn confirm(
         return Err(ApiError::field("otp", "invalid_otp"));
     };
     let confirmed_step = i64::try_from(step).map_err(ApiError::internal)?;
-    let codes = RecoveryCodes::generate();
-    let hashes: Vec<String> = codes
-        .hashes()
-        .iter()
-        .map(|h| h.to_stored_string())
-        .collect();
+    let (codes, hashes) = new_codes();
     let change = CredentialChange::SecondFactor {
         totp_secret: pending,
         confirmed_step,
         recovery_codes: &hashes,
     };
-    let continued = match changed(inner, &caller, change, vec![Amr::Pwd, Amr::Otp]).await {
-        Ok(continued) => continued,
-        Err(refused) => return Ok(refused),
-    };
-    let body = WithCodes {
-        recovery_codes: codes.codes().to_vec(),
-        continued,
-    };
-    Ok(body.into_response())
+    let done = changed(inner, &caller, change, vec![Amr::Pwd, Amr::Otp]).await;
+    Ok(with_codes(&codes, done))
 }
 
 /// `200 {"recovery_codes", "tokens"}`: ten new recovery codes replace the unused ones; every
@@ -386,29 +367,37 @@ pub(super) async fn new_recovery_codes(
     Extension(caller): Extension<Caller>,
 ) -> Result<Response, ApiError> {
     let inner = &accounts.inner;
-    let account = match account_of(inner, &caller).await {
-        Ok(account) => account,
-        Err(refused) => return Ok(refused),
-    };
+    let account = account_of(inner, &caller).await?;
     if !account.has_second_factor() {
         return Ok(conflict("Two-factor authentication is off."));
     }
+    let (codes, hashes) = new_codes();
+    let change = CredentialChange::RecoveryCodes(&hashes);
+    let done = changed(inner, &caller, change, caller.identity.amr.clone()).await;
+    Ok(with_codes(&codes, done))
+}
+
+/// Ten new recovery codes and their stored hashes.
+fn new_codes() -> (RecoveryCodes, Vec<String>) {
     let codes = RecoveryCodes::generate();
-    let hashes: Vec<String> = codes
+    let hashes = codes
         .hashes()
         .iter()
         .map(|h| h.to_stored_string())
         .collect();
-    let change = CredentialChange::RecoveryCodes(&hashes);
-    let continued = match changed(inner, &caller, change, caller.identity.amr.clone()).await {
-        Ok(continued) => continued,
-        Err(refused) => return Ok(refused),
-    };
-    let body = WithCodes {
-        recovery_codes: codes.codes().to_vec(),
-        continued,
-    };
-    Ok(body.into_response())
+    (codes, hashes)
+}
+
+/// The codes (shown once) and how the caller goes on, once their change is stored.
+fn with_codes(codes: &RecoveryCodes, done: Result<Continued, Response>) -> Response {
+    match done {
+        Ok(continued) => WithCodes {
+            recovery_codes: codes.codes().to_vec(),
+            continued,
+        }
+        .into_response(),
+        Err(refused) => refused,
+    }
 }
 
 /// `200` a new pair: the second factor is off (secret and recovery codes gone) after the
@@ -422,7 +411,7 @@ pub(super) async fn disable(
     let inner = &accounts.inner;
     let account = match account_of(inner, &caller).await {
         Ok(account) => account,
-        Err(refused) => return refused,
+        Err(refused) => return refused.into_response(),
     };
     if !account.has_second_factor() {
         return conflict("Two-factor authentication is off.");

@@ -358,23 +358,21 @@ async fn totp(
         Err(e) => return Err(internal(e)),
     };
     let step = i64::try_from(step).map_err(internal)?;
-    if accounts
+    let won = accounts
         .store
         .advance_totp_step(&account.id, step)
         .await
-        .map_err(internal)?
-    {
-        Ok(true)
-    } else {
-        // Another sign-in used this code between our check and our write.
-        audit::emit(
-            "auth.mfa",
-            Outcome::Failure,
-            Some(&account.id),
-            "otp_replay",
-        );
-        Ok(false)
+        .map_err(internal)?;
+    Ok(first_use(won, account, "otp_replay"))
+}
+
+/// Whether this request used the code first: another one may have used it between the
+/// check and the write. The loser is audited with `reason`.
+fn first_use(won: bool, account: &AccountRecord, reason: &'static str) -> bool {
+    if !won {
+        audit::emit("auth.mfa", Outcome::Failure, Some(&account.id), reason);
     }
+    won
 }
 
 /// The account's unused recovery codes: their ids and hashes (unreadable ones logged, left
@@ -417,20 +415,10 @@ async fn recovery(
     let Some(id) = ids.get(index) else {
         return Ok(false);
     };
-    if accounts
+    let won = accounts
         .store
         .use_recovery_code(&account.id, id)
         .await
-        .map_err(internal)?
-    {
-        Ok(true)
-    } else {
-        audit::emit(
-            "auth.mfa",
-            Outcome::Failure,
-            Some(&account.id),
-            "recovery_code_reused",
-        );
-        Ok(false)
-    }
+        .map_err(internal)?;
+    Ok(first_use(won, account, "recovery_code_reused"))
 }
