@@ -11,6 +11,7 @@ baseline. Exits non-zero if a target is missed.
     python3 benches/rounds.py ratelimit     # issue 6: RateLimiter::check <= 1.2x governor
     python3 benches/rounds.py handler       # issue 14: secure auth route <= 1.03x hand-written
     python3 benches/rounds.py resource      # issue 15: Authorized<Note, Read> <= 1.05x hand-written
+    python3 benches/rounds.py refresh       # issue 23: a refresh-token rotation <= 1.2x hand-written
     ROUNDS=11 python3 benches/rounds.py ratelimit
 """
 
@@ -34,6 +35,9 @@ COMPARISONS = {
     ],
     "resource": [
         ("resource/authorized", "resource/manual", 1.05),
+    ],
+    "refresh": [
+        ("refresh/secure", "refresh/manual", 1.2),
     ],
 }
 ROUNDS = int(os.environ.get("ROUNDS", "7"))
