@@ -49,10 +49,7 @@ pub(super) async fn reset_second_factor(
     {
         return Err(ApiError::NotFound);
     }
-    inner.refresh.revoke_subject(id).await?;
-    if let Some(sessions) = &inner.sessions {
-        sessions.revoke_subject(id).await?;
-    }
+    inner.end_every_sign_in(id).await?;
     audit::emit("account.mfa_reset", Outcome::Success, Some(id), "by_admin");
     Ok(StatusCode::NO_CONTENT)
 }

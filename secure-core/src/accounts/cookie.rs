@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::issue::{identity_of, started_response};
-use super::signin::{self, Factors, SignIn};
+use super::signin::{self, SignIn};
 use super::{Accounts, unix_now};
 use crate::audit::{self, Outcome};
 use crate::auth::{Caller, Carrier};
@@ -40,13 +40,7 @@ pub(super) async fn sign_in(
         audit::emit("auth.login", Outcome::Denied, None, "cross_site_request");
         return ApiError::Forbidden.into_response();
     }
-    let factors = Factors {
-        username: &body.username,
-        password: &body.password,
-        otp: body.otp.as_ref(),
-        device_token: body.device_token.as_ref(),
-    };
-    let verified = match signin::sign_in(inner, client, factors).await {
+    let verified = match signin::sign_in(inner, client, body.factors()).await {
         Ok(verified) => verified,
         Err(refused) => return refused,
     };

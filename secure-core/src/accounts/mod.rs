@@ -122,6 +122,17 @@ struct Inner {
     notifier: Option<Arc<dyn reset::DynNotifier>>,
 }
 
+impl Inner {
+    /// Ends every sign-in of account `id`: its refresh-token families and its sessions.
+    async fn end_every_sign_in(&self, id: &str) -> Result<(), crate::error::StoreError> {
+        self.refresh.revoke_subject(id).await?;
+        if let Some(sessions) = &self.sessions {
+            sessions.revoke_subject(id).await?;
+        }
+        Ok(())
+    }
+}
+
 impl fmt::Debug for Accounts {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Accounts")
@@ -413,8 +424,7 @@ async fn check_data_keys(store: &dyn erased::Store, keys: &DataKeys) -> Result<(
 /// A new account id: 16 random bytes, base64url (22 characters), so an id seen says nothing
 /// about the others.
 pub fn new_id() -> String {
-    use base64::Engine as _;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 16]>())
+    crate::auth::refresh::opaque::identifier()
 }
 
 /// A TOTP secret sealed for `user_id`'s row (`totp_secret`): with the service's data key,
@@ -427,9 +437,8 @@ pub fn seal_totp_secret(keys: &DataKeys, user_id: &str, secret: &TotpSecret) -> 
     )
 }
 
-/// Seconds since the Unix epoch (0 for a clock before 1970).
+/// Seconds since the Unix epoch, on the clock the refresh tokens use.
 fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+    use crate::auth::refresh::Clock as _;
+    crate::auth::refresh::SystemClock.now()
 }

@@ -159,31 +159,33 @@ async fn account_of(inner: &Inner, caller: &Caller) -> Result<AccountRecord, Api
 async fn changed(
     inner: &Inner,
     caller: &Caller,
+    account: &AccountRecord,
     change: CredentialChange<'_>,
     amr: Vec<Amr>,
 ) -> Result<Continued, Response> {
-    let id = &caller.identity.subject;
     let store_error = |e: crate::error::StoreError| ApiError::from(e).into_response();
-    if inner
+    let Some(version) = inner
         .store
-        .change_credentials(id, change)
+        .change_credentials(&account.id, change)
         .await
         .map_err(store_error)?
-        .is_none()
-    {
+    else {
         return Err(ApiError::Unauthorized.into_response());
-    }
-    inner
-        .refresh
-        .revoke_subject(id)
-        .await
-        .map_err(store_error)?;
-    let account = account_of(inner, caller)
-        .await
-        .map_err(IntoResponse::into_response)?;
+    };
+    // The caller's new sign-in is recorded under the new version.
+    let account = AccountRecord {
+        credential_version: version,
+        ..account.clone()
+    };
     let auth_time = caller.identity.auth_time;
     match (&inner.sessions, caller.carrier) {
         (Some(sessions), Carrier::SessionCookie) => {
+            inner
+                .refresh
+                .revoke_subject(&account.id)
+                .await
+                .map_err(store_error)?;
+            // Every session ends; this client's goes on under a new one.
             let identity = identity_of(inner, &account, &amr, auth_time);
             sessions
                 .replace_all(identity)
@@ -191,10 +193,11 @@ async fn changed(
                 .map(Continued::Session)
                 .map_err(|e| ApiError::from(e).into_response())
         }
-        (sessions, _) => {
-            if let Some(sessions) = sessions {
-                sessions.revoke_subject(id).await.map_err(store_error)?;
-            }
+        _ => {
+            inner
+                .end_every_sign_in(&account.id)
+                .await
+                .map_err(store_error)?;
             new_family(inner, &account, amr, auth_time)
                 .await
                 .map(Continued::Tokens)
@@ -261,7 +264,7 @@ pub(super) async fn change_password(
 ) -> Result<Response, ApiError> {
     let inner = &accounts.inner;
     let account = account_of(inner, &caller).await?;
-    if let Err(refused) = signin::verify_password(
+    let account = match signin::verify_password(
         inner,
         account,
         &body.current_password,
@@ -269,8 +272,9 @@ pub(super) async fn change_password(
     )
     .await
     {
-        return Ok(refused);
-    }
+        Ok(account) => account,
+        Err(refused) => return Ok(refused),
+    };
     let hash = inner
         .hasher
         .hash(&body.new_password, &SkipBreachCheck)
@@ -278,7 +282,15 @@ pub(super) async fn change_password(
         .map_err(|e| e.on_field("new_password"))?;
     let change = CredentialChange::Password(hash.as_phc_str());
     Ok(
-        match changed(inner, &caller, change, caller.identity.amr.clone()).await {
+        match changed(
+            inner,
+            &caller,
+            &account,
+            change,
+            caller.identity.amr.clone(),
+        )
+        .await
+        {
             Ok(continued) => continued.into_response(),
             Err(refused) => refused,
         },
@@ -355,7 +367,7 @@ pub(super) async fn confirm(
         confirmed_step,
         recovery_codes: &hashes,
     };
-    let done = changed(inner, &caller, change, vec![Amr::Pwd, Amr::Otp]).await;
+    let done = changed(inner, &caller, &account, change, vec![Amr::Pwd, Amr::Otp]).await;
     Ok(with_codes(&codes, done))
 }
 
@@ -373,7 +385,14 @@ pub(super) async fn new_recovery_codes(
     }
     let (codes, hashes) = new_codes();
     let change = CredentialChange::RecoveryCodes(&hashes);
-    let done = changed(inner, &caller, change, caller.identity.amr.clone()).await;
+    let done = changed(
+        inner,
+        &caller,
+        &account,
+        change,
+        caller.identity.amr.clone(),
+    )
+    .await;
     Ok(with_codes(&codes, done))
 }
 
@@ -416,14 +435,17 @@ pub(super) async fn disable(
     if !account.has_second_factor() {
         return conflict("Two-factor authentication is off.");
     }
-    if let Err(refused) =
-        signin::verify_password(inner, account, &body.password, body.device_token.as_ref()).await
-    {
-        return refused;
-    }
+    let account =
+        match signin::verify_password(inner, account, &body.password, body.device_token.as_ref())
+            .await
+        {
+            Ok(account) => account,
+            Err(refused) => return refused,
+        };
     match changed(
         inner,
         &caller,
+        &account,
         CredentialChange::NoSecondFactor,
         vec![Amr::Pwd],
     )

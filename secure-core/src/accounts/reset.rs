@@ -257,10 +257,7 @@ pub(super) async fn confirm(
     {
         return Err(invalid());
     }
-    inner.refresh.revoke_subject(&id).await?;
-    if let Some(sessions) = &inner.sessions {
-        sessions.revoke_subject(&id).await?;
-    }
+    inner.end_every_sign_in(&id).await?;
     audit::emit(
         "account.password_reset",
         Outcome::Success,

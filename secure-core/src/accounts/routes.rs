@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use super::issue::{new_family, token_pair};
-use super::signin::{self, Factors, SignIn};
+use super::signin::{self, SignIn};
 use super::store::{Created, NewAccount};
 use super::{Accounts, Inner, new_id, unix_now};
 use crate::audit::{self, Outcome};
@@ -139,13 +139,7 @@ async fn sign_in(
     body: Valid<Json<SignIn>>,
 ) -> Response {
     let inner = &accounts.inner;
-    let factors = Factors {
-        username: &body.username,
-        password: &body.password,
-        otp: body.otp.as_ref(),
-        device_token: body.device_token.as_ref(),
-    };
-    let verified = match signin::sign_in(inner, client, factors).await {
+    let verified = match signin::sign_in(inner, client, body.factors()).await {
         Ok(verified) => verified,
         Err(refused) => return refused,
     };
@@ -232,9 +226,6 @@ async fn sign_out_all(
 ) -> Result<StatusCode, ApiError> {
     let subject = &caller.identity.subject;
     accounts.inner.store.end_sign_ins(subject).await?;
-    accounts.inner.refresh.revoke_subject(subject).await?;
-    if let Some(sessions) = &accounts.inner.sessions {
-        sessions.revoke_subject(subject).await?;
-    }
+    accounts.inner.end_every_sign_in(subject).await?;
     Ok(StatusCode::NO_CONTENT)
 }

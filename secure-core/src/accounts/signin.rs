@@ -74,20 +74,32 @@ impl IntoResponse for SignInFailure {
 #[serde(deny_unknown_fields)]
 pub(super) struct SignIn {
     #[validate(trim, lowercase, length(min = 1, max = 64), no_control)]
-    pub(super) username: String,
+    username: String,
     #[sensitive]
     #[validate(length(min = 1, max = 1024))]
-    pub(super) password: SecretString,
+    password: SecretString,
     /// A TOTP code, or one of the recovery codes.
     #[sensitive]
     #[serde(default)]
     #[validate(length(min = 1, max = 64))]
-    pub(super) otp: Option<SecretString>,
+    otp: Option<SecretString>,
     /// The `device_token` an earlier sign-in on this client answered.
     #[sensitive]
     #[serde(default)]
     #[validate(length(min = 1, max = 512))]
-    pub(super) device_token: Option<SecretString>,
+    device_token: Option<SecretString>,
+}
+
+impl SignIn {
+    /// What this sign-in presents.
+    pub(super) fn factors(&self) -> Factors<'_> {
+        Factors {
+            username: &self.username,
+            password: &self.password,
+            otp: self.otp.as_ref(),
+            device_token: self.device_token.as_ref(),
+        }
+    }
 }
 
 /// 5 sign-in attempts a minute per (client address, user name), beside the per-address
