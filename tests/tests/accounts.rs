@@ -1309,3 +1309,38 @@ async fn start_up_stops_when_the_data_key_changed_without_the_previous_one() {
             .is_ok()
     );
 }
+
+#[tokio::test]
+async fn ended_sign_in_records_are_purged_without_the_app_asking() {
+    on_each_database("accounts::purge", async |db| {
+        let s = service(db.clone(), WEAK).await;
+        s.signup("grace", PASSWORD).await;
+        s.sign_in("grace", PASSWORD).await;
+        s.sign_in("grace", PASSWORD).await;
+        let count = || async {
+            db.query("SELECT COUNT(*) FROM secure_account_signins")
+                .fetch_i64()
+                .await
+                .unwrap()
+                .unwrap()
+        };
+        assert_eq!(count().await, 2);
+        // One record is older than any family can live; the next start purges it at once.
+        db.query(
+            "UPDATE secure_account_signins SET created_at = created_at - 31 * 86400 \
+                  WHERE family_id = (SELECT MIN(family_id) FROM secure_account_signins)",
+        )
+        .execute()
+        .await
+        .unwrap();
+        let _restarted = service(db.clone(), WEAK).await;
+        for _ in 0..200 {
+            if count().await == 1 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        assert_eq!(count().await, 1);
+    })
+    .await;
+}

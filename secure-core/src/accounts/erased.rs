@@ -32,6 +32,7 @@ pub(super) trait Store: Send + Sync + 'static {
     fn create_reset<'a>(&'a self, hash: &'a str, id: &'a str, expires_at: i64) -> Boxed<'a, ()>;
     fn use_reset<'a>(&'a self, hash: &'a str, now: i64) -> Boxed<'a, Option<String>>;
     fn sealed_sample(&self) -> Boxed<'_, Vec<(String, String)>>;
+    fn purge_sign_ins(&self, before: i64) -> Boxed<'_, u64>;
 }
 
 impl<T: AccountStore> Store for T {
@@ -83,5 +84,8 @@ impl<T: AccountStore> Store for T {
     }
     fn sealed_sample(&self) -> Boxed<'_, Vec<(String, String)>> {
         Box::pin(AccountStore::sealed_sample(self))
+    }
+    fn purge_sign_ins(&self, before: i64) -> Boxed<'_, u64> {
+        Box::pin(AccountStore::purge_sign_ins(self, before))
     }
 }

@@ -122,7 +122,54 @@ struct Inner {
     notifier: Option<Arc<dyn reset::DynNotifier>>,
 }
 
+/// How often ended refresh-token families, sessions, sign-in records and reset tokens are
+/// deleted (the first time when the accounts are built).
+const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(60 * 60);
+
+/// Deletes what has ended, every [`PURGE_EVERY`], for as long as the accounts exist: an app
+/// has no timer to remember. Outside a tokio runtime there is none.
+fn spawn_purge(inner: &Arc<Inner>) {
+    if tokio::runtime::Handle::try_current().is_err() {
+        return;
+    }
+    let accounts = Arc::downgrade(inner);
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(PURGE_EVERY);
+        loop {
+            every.tick().await;
+            let Some(inner) = accounts.upgrade() else {
+                break;
+            };
+            inner.purge().await;
+        }
+    });
+}
+
 impl Inner {
+    /// One purge; a store that fails is logged and tried again next time.
+    async fn purge(&self) {
+        let warn = |what: &str, e: crate::error::StoreError| {
+            tracing::warn!(target: "secure::accounts", error = %e, "{what} purge failed");
+        };
+        if let Err(e) = self.refresh.purge_expired().await {
+            warn("refresh-token", e);
+        }
+        if let Some(sessions) = &self.sessions
+            && let Err(e) = sessions.purge_expired().await
+        {
+            warn("session", e);
+        }
+        // A sign-in record outlives its family by nothing it could serve.
+        let lifetime = i64::try_from(self.refresh.family_lifetime().as_secs()).unwrap_or(i64::MAX);
+        if let Err(e) = self
+            .store
+            .purge_sign_ins(unix_now().saturating_sub(lifetime))
+            .await
+        {
+            warn("sign-in record", e);
+        }
+    }
+
     /// Ends every sign-in of account `id`: its refresh-token families and its sessions.
     async fn end_every_sign_in(&self, id: &str) -> Result<(), crate::error::StoreError> {
         self.refresh.revoke_subject(id).await?;
@@ -352,7 +399,9 @@ impl AccountsBuilder {
 
     /// The accounts, or what the configuration lacks. Also checks that the configured data
     /// keys open a sample of the secrets stored sealed (a changed `SECURE_DATA_KEY` without
-    /// `SECURE_DATA_KEY_PREVIOUS` stops start-up here, not each user's next sign-in).
+    /// `SECURE_DATA_KEY_PREVIOUS` stops start-up here, not each user's next sign-in), and,
+    /// inside a tokio runtime, starts the hourly purge of ended refresh-token families,
+    /// sessions, sign-in records and reset tokens (it stops when the accounts are dropped).
     pub async fn build(self) -> Result<Accounts, AccountsError> {
         let (access_key, data_keys, csrf_key) = self.keys.ok_or(AccountsError::NoKeys)?;
         if !self.bearer && !self.cookie {
@@ -380,7 +429,7 @@ impl AccountsBuilder {
             .build()
             .map_err(AccountsError::Tokens)?;
         check_data_keys(self.store.as_ref(), &data_keys).await?;
-        Ok(Accounts {
+        let accounts = Accounts {
             inner: Arc::new(Inner {
                 store: self.store,
                 tokens,
@@ -401,7 +450,9 @@ impl AccountsBuilder {
                 totp,
                 admin_role: self.admin_role,
             }),
-        })
+        };
+        spawn_purge(&accounts.inner);
+        Ok(accounts)
     }
 }
 
