@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Login flood against the notes-api binary (issue 13): peak memory and answer times.
 
-LOGINS concurrent `POST /auth/login` requests, each from its own client address behind a
+LOGINS concurrent `POST /auth/sign-in` requests, each from its own client address behind a
 trusted proxy and for its own unknown user name (so only the password hasher stands in their
 way), against notes-api as it ships (Argon2id m=19456 KiB, t=2, p=1). Two configurations,
 alternately, ROUNDS rounds each, in one run:
@@ -63,7 +63,7 @@ def login(port, client):
     body = json.dumps({"username": f"nobody_{client}", "password": "wrong password, long enough"})
     conn.request(
         "POST",
-        "/auth/login",
+        "/auth/sign-in",
         body,
         {
             "content-type": "application/json",

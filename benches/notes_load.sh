@@ -143,7 +143,7 @@ seed() {
     seed_owner=$(curl -fsS "$1/auth/signup" -H 'content-type: application/json' \
         -d "{\"username\":\"$user\",\"email\":\"$user@example.com\",\"password\":\"$password\"}" |
         json_field id)
-    login=$(curl -fsS "$1/auth/login" -H 'content-type: application/json' \
+    login=$(curl -fsS "$1/auth/sign-in" -H 'content-type: application/json' \
         -d "{\"username\":\"$user\",\"password\":\"$password\"}")
     seed_access=$(json_field access_token <<<"$login")
     seed_refresh=$(json_field refresh_token <<<"$login")
@@ -220,7 +220,7 @@ if [ "$express" = 1 ]; then
 fi
 
 # A fresh access token (they live 15 minutes) through the refresh route, whose limit is the
-# per-IP default, unlike /auth/login's 5/min.
+# per-IP default, unlike /auth/sign-in's 5/min.
 renew() {
     pair_of "$api" "$refresh"
     access=$pair_access refresh=$pair_refresh

@@ -40,7 +40,7 @@ user="prof_$(openssl rand -hex 4)" password=$(openssl rand -base64 24)
 field() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
 owner=$(curl -fsS "http://127.0.0.1:$api_port/auth/signup" -H 'content-type: application/json' \
     -d "{\"username\":\"$user\",\"email\":\"$user@example.com\",\"password\":\"$password\"}" | field id)
-token=$(curl -fsS "http://127.0.0.1:$api_port/auth/login" -H 'content-type: application/json' \
+token=$(curl -fsS "http://127.0.0.1:$api_port/auth/sign-in" -H 'content-type: application/json' \
     -d "{\"username\":\"$user\",\"password\":\"$password\"}" | field access_token)
 for i in $(seq 20); do
     curl -fsS -o /dev/null "http://127.0.0.1:$api_port/notes" -H "authorization: Bearer $token" \

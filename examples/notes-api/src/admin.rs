@@ -9,13 +9,13 @@ use serde::Serialize;
 
 use crate::AppRole;
 
-/// An account as administrators list it: a resource each user owns (their own row), which
-/// administrators may read in full by the rule below.
+/// An account of `secure_core::accounts` as administrators list it: a resource each user
+/// owns (their own row), which administrators may read in full by the rule below.
 #[derive(Debug, sqlx::FromRow, Resource)]
 #[resource(
-    table = "users",
+    table = "secure_accounts",
     owner = "id",
-    order = "created_us, id",
+    order = "created_at, id",
     id_pattern = "[A-Za-z0-9_-]{22}",
     rules
 )]
@@ -23,25 +23,19 @@ pub(crate) struct Account {
     id: String,
     username: String,
     email: String,
-    role: String,
+    /// Role names, space-separated.
+    roles: String,
     // Sealed; read only to say whether MFA is on.
     totp_secret: Option<String>,
-}
-
-impl Account {
-    /// The account's id.
-    pub(crate) fn id(&self) -> &str {
-        &self.id
-    }
 }
 
 impl Rules for Account {
     fn scope(caller: &Identity, action: ActionKind) -> Scope {
         let admin = caller.roles.iter().any(|r| r == AppRole::Admin.as_str());
         match action {
-            // Administrators read and write every account (list users, reset MFA); a member
-            // reads their own, and writes none through this resource.
-            _ if admin => Scope::All,
+            // Administrators read every account; a member reads their own, and nobody writes
+            // through this resource (credentials change through the account routes).
+            ActionKind::Read if admin => Scope::All,
             ActionKind::Read => Scope::Owner,
             ActionKind::Write => Scope::Nothing,
         }
@@ -70,7 +64,7 @@ pub(crate) async fn list_users(accounts: AuthorizedList<Account>) -> Json<Vec<Us
                 id: a.id,
                 username: a.username,
                 email: a.email,
-                roles: vec![a.role],
+                roles: a.roles.split_whitespace().map(str::to_owned).collect(),
             })
             .collect(),
     )

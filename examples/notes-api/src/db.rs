@@ -5,8 +5,6 @@
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use secure_core::sql::{Database, MigrationError};
 use sqlx::migrate::Migrator;
 
@@ -19,17 +17,11 @@ pub async fn connect(url: &str) -> Result<Database, sqlx::Error> {
     Database::connect(url).await
 }
 
-/// Creates or updates every table: secure-core's refresh-token and session tables, then the
-/// app's own migrations. Instances starting together on one database wait for each other's
+/// Creates or updates every table: secure-core's (accounts, refresh tokens, sessions), then
+/// the app's own. Instances starting together on one database wait for each other's
 /// migration rather than race (`secure_core::sql`).
 pub async fn migrate(db: &Database) -> Result<(), MigrationError> {
     db.migrate_with(&MIGRATOR).await
-}
-
-/// A new row id: 16 random bytes, base64url (22 characters). Not guessable, so an id seen
-/// once says nothing about the others.
-pub(crate) fn new_id() -> String {
-    URL_SAFE_NO_PAD.encode(rand::random::<[u8; 16]>())
 }
 
 /// Microseconds since the Unix epoch for a new row's `created_us`: lists are ordered by it, so

@@ -15,9 +15,10 @@
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
+use notes_api::{AppRole, Options};
 use secure_core::SecretString;
-use secure_core::auth::password::PasswordHasher;
-use secure_core::config::SecurityConfig;
+use secure_core::accounts::Accounts;
+use secure_core::config::{Keys, SecurityConfig};
 use tokio::io::AsyncBufReadExt;
 
 const DEFAULT_DATABASE_URL: &str = "sqlite://notes.db";
@@ -38,10 +39,7 @@ async fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         None | Some("serve") => serve().await,
-        Some("routes") => {
-            println!("{}", notes_api::routes().policies());
-            Ok(())
-        }
+        Some("routes") => routes().await,
         Some("create-admin") => create_admin(&args[1..]).await,
         Some("rekey") if args.len() == 1 => rekey().await,
         Some("-h" | "--help" | "help") => {
@@ -59,6 +57,16 @@ async fn main() -> ExitCode {
     }
 }
 
+/// The defaults, and the reset link of `NOTES_RESET_LINK` (a release build refuses to start
+/// with it: its notifier writes links to the log).
+fn options() -> Options {
+    let mut options = Options::default();
+    if let Ok(link) = std::env::var("NOTES_RESET_LINK") {
+        options.reset_link = Some(link);
+    }
+    options
+}
+
 fn database_url() -> String {
     std::env::var("DATABASE_URL").unwrap_or_else(|_| DEFAULT_DATABASE_URL.to_owned())
 }
@@ -74,6 +82,28 @@ async fn open_database() -> Result<notes_api::Database, String> {
     Ok(db)
 }
 
+/// The policy table of the routes this build serves (accounts on an in-memory database).
+async fn routes() -> Result<(), String> {
+    let db = notes_api::connect("sqlite::memory:")
+        .await
+        .map_err(|e| e.to_string())?;
+    notes_api::migrate(&db).await.map_err(|e| e.to_string())?;
+    let config = SecurityConfig::new().with_keys(Keys::ephemeral());
+    let accounts = notes_api::accounts(&db, &config, &Options::default())
+        .await
+        .map_err(|e| e.to_string())?;
+    println!("{}", notes_api::routes(&accounts).policies());
+    Ok(())
+}
+
+/// The accounts on the database at `DATABASE_URL`, with the keys of `SECURE_*`.
+async fn accounts(config: &SecurityConfig) -> Result<Accounts, String> {
+    let db = open_database().await?;
+    notes_api::accounts(&db, config, &Options::default())
+        .await
+        .map_err(|e| e.to_string())
+}
+
 async fn serve() -> Result<(), String> {
     let addr: SocketAddr = match std::env::var("NOTES_ADDR") {
         Ok(addr) => addr
@@ -84,11 +114,13 @@ async fn serve() -> Result<(), String> {
     // Keys and limits; in a debug build without SECURE_JWT_KEY/SECURE_CSRF_KEY this
     // generates development keys with a loud warning, in a release build it refuses to start.
     let config = SecurityConfig::from_env().map_err(|e| format!("configuration: {e}"))?;
-    println!("{}", notes_api::routes().policies());
     let db = open_database().await?;
     let kind = db.kind();
-    let app =
-        notes_api::app(db, config, notes_api::Options::default()).map_err(|e| e.to_string())?;
+    let accounts = notes_api::accounts(&db, &config, &options())
+        .await
+        .map_err(|e| e.to_string())?;
+    let app = notes_api::app(db, config, &accounts).map_err(|e| e.to_string())?;
+    println!("{}", app.policies());
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
@@ -117,8 +149,10 @@ async fn create_admin(args: &[String]) -> Result<(), String> {
     let username = username.ok_or_else(|| USAGE.to_owned())?;
     let email = email.unwrap_or_else(|| format!("{}@localhost", username.trim().to_lowercase()));
     let password = read_password().await?;
-    let db = open_database().await?;
-    let id = notes_api::create_admin(&db, &PasswordHasher::new(), &username, &email, password)
+    let config = SecurityConfig::from_env().map_err(|e| format!("configuration: {e}"))?;
+    let id = accounts(&config)
+        .await?
+        .create_account(&username, &email, password, &[AppRole::Admin])
         .await
         .map_err(|e| format!("create-admin: {e}"))?;
     println!(
@@ -132,12 +166,12 @@ async fn create_admin(args: &[String]) -> Result<(), String> {
 /// it sealed with them would be unreadable after this process.
 async fn rekey() -> Result<(), String> {
     let config = SecurityConfig::from_env().map_err(|e| format!("configuration: {e}"))?;
-    let keys = config
-        .keys()
-        .filter(|k| !k.is_ephemeral())
-        .ok_or("rekey needs the configured keys (SECURE_DATA_KEY, and SECURE_DATA_KEY_PREVIOUS for the old one); development keys would make every secret unreadable")?;
-    let db = open_database().await?;
-    let done = notes_api::rekey(&db, &keys.data_keys())
+    if config.keys().is_none_or(|k| k.is_ephemeral()) {
+        return Err("rekey needs the configured keys (SECURE_DATA_KEY, and SECURE_DATA_KEY_PREVIOUS for the old one); development keys would make every secret unreadable".to_owned());
+    }
+    let done = accounts(&config)
+        .await?
+        .reseal_secrets()
         .await
         .map_err(|e| format!("rekey: {e}"))?;
     println!(

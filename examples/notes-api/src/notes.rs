@@ -14,8 +14,11 @@ use secure_core::resource::{Authorized, AuthorizedList, Read, Resource, Write};
 use secure_core::secure_handler;
 use serde::{Deserialize, Serialize};
 
-use crate::db::{creation_micros, new_id, unix_now};
-use crate::{AppRole, AppState};
+use secure_core::accounts::new_id;
+use secure_core::sql::Database;
+
+use crate::AppRole;
+use crate::db::{creation_micros, unix_now};
 
 /// A note as the API returns it; `created_at` is Unix seconds. Its ids are the 22 base64url
 /// characters [`new_id`] makes.
@@ -76,7 +79,7 @@ pub(crate) async fn list_notes(notes: AuthorizedList<Note, NoteFilter>) -> Respo
 #[secure_handler(auth, audit = "note.create")]
 pub(crate) async fn create_note(
     user: Principal<AppRole>,
-    State(state): State<AppState>,
+    State(db): State<Database>,
     input: Valid<Json<NoteInput>>,
 ) -> Result<(StatusCode, Json<Note>), ApiError> {
     let now = unix_now();
@@ -88,9 +91,7 @@ pub(crate) async fn create_note(
         updated_at: now,
     };
     // The new row's owner is the caller: an assignment, not a check.
-    state
-        .db
-        .query(INSERT)
+    db.query(INSERT)
         .bind(&note.id)
         .bind(user.subject())
         .bind(&note.title)
@@ -112,7 +113,7 @@ pub(crate) async fn get_note(note: Authorized<Note, Read>) -> Json<Note> {
 /// `200` the updated note, or 404.
 #[secure_handler(auth, audit = "note.update")]
 pub(crate) async fn update_note(
-    State(state): State<AppState>,
+    State(db): State<Database>,
     note: Authorized<Note, Write>,
     input: Valid<Json<NoteInput>>,
 ) -> Result<Json<Note>, ApiError> {
@@ -120,16 +121,16 @@ pub(crate) async fn update_note(
         .title(input.title.as_str())
         .body(input.body.as_str())
         .updated_at(unix_now());
-    note.update(&state.db, changes).await.map(Json)
+    note.update(&db, changes).await.map(Json)
 }
 
 /// `204`, or 404.
 #[secure_handler(auth, audit = "note.delete")]
 pub(crate) async fn delete_note(
-    State(state): State<AppState>,
+    State(db): State<Database>,
     note: Authorized<Note, Write>,
 ) -> Result<StatusCode, ApiError> {
-    if note.delete(&state.db).await? {
+    if note.delete(&db).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::NotFound)

@@ -11,11 +11,9 @@ use std::process::Command;
 use secure_core::config::Keys;
 use secure_core::config::SecurityConfig;
 use serde_json::json;
-use support::{
-    captured_logs, keyed_config, now, random_key, spawn_alone, spawn_sharing, spawn_with, totp_code,
-};
+use support::{captured_logs, keyed_config, now, random_key, spawn_sharing, spawn_with, totp_code};
 
-const STORED_SECRET: &str = "SELECT totp_secret FROM users WHERE username = $1";
+const STORED_SECRET: &str = "SELECT totp_secret FROM secure_accounts WHERE username = $1";
 
 #[tokio::test]
 async fn totp_secrets_are_sealed_at_rest_and_bound_to_their_row() {
@@ -45,20 +43,20 @@ async fn totp_secrets_are_sealed_at_rest_and_bound_to_their_row() {
     let eve = app.new_user("eve").await;
     let (eve_secret, _) = app.enable_mfa(&eve.tokens.access).await;
     app.sql_exec(
-        "UPDATE users SET totp_secret = $1 WHERE username = $2",
+        "UPDATE secure_accounts SET totp_secret = $1 WHERE username = $2",
         &stored,
         &eve.username,
     )
     .await;
     let r = app
-        .post("/auth/login")
+        .post("/auth/sign-in")
         .json(&json!({"username": eve.username, "password": eve.password,
                       "otp": totp_code(&secret, now() + 60)}))
         .send()
         .await;
     r.assert_status(500);
     let r = app
-        .post("/auth/login")
+        .post("/auth/sign-in")
         .json(&json!({"username": eve.username, "password": eve.password,
                       "otp": totp_code(&eve_secret, now() + 60)}))
         .send()
@@ -68,21 +66,15 @@ async fn totp_secrets_are_sealed_at_rest_and_bound_to_their_row() {
 }
 
 #[tokio::test]
-async fn rekey_moves_secrets_to_a_new_data_key_and_seals_old_plain_ones() {
+async fn rekey_moves_secrets_to_a_new_data_key() {
     let old_key = random_key();
     // `rekey` reads every row: this test's database must hold only its own users.
-    let app = spawn_alone(keyed_config(&old_key, None, &[])).await;
+    let app = spawn_with(keyed_config(&old_key, None, &[])).await;
     let ada = app.new_user("ada").await;
     let (secret, _) = app.enable_mfa(&ada.tokens.access).await;
-    // A secret stored before secrets were sealed: plain base32, as an older release wrote.
     let bob = app.new_user("bob").await;
     let (bob_secret, _) = app.enable_mfa(&bob.tokens.access).await;
-    app.sql_exec(
-        "UPDATE users SET totp_secret = $1 WHERE username = $2",
-        &bob_secret,
-        &bob.username,
-    )
-    .await;
+    let before = app.sql_text(STORED_SECRET, &bob.username).await.unwrap();
 
     // Rotate: the new key current, the old one still read.
     let new_key = random_key();
@@ -109,7 +101,7 @@ async fn rekey_moves_secrets_to_a_new_data_key_and_seals_old_plain_ones() {
     assert!(stdout.contains("resealed 2"), "{stdout}");
     assert!(!stdout.contains(&secret) && !stdout.contains(&bob_secret));
     let stored = app.sql_text(STORED_SECRET, &bob.username).await.unwrap();
-    assert!(stored.starts_with("v1."), "the plain secret was sealed");
+    assert!(stored.starts_with("v1.") && stored != before, "{stored}");
 
     // A second run finds nothing to do.
     let out = run(&new_key, Some(&old_key));
@@ -135,7 +127,11 @@ async fn rekey_moves_secrets_to_a_new_data_key_and_seals_old_plain_ones() {
     // With neither key, rekey refuses and says what is wrong; nothing is changed.
     let out = run(&random_key(), None);
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("unreadable"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("do not open with the configured data keys"),
+        "{stderr}"
+    );
     assert_eq!(
         app.sql_text(STORED_SECRET, &bob.username).await.unwrap(),
         stored
@@ -148,7 +144,7 @@ async fn a_login_refused_for_a_missing_second_factor_is_audited_as_a_failure() {
     let ada = app.new_user("ada").await;
     app.enable_mfa(&ada.tokens.access).await;
     let r = app
-        .post("/auth/login")
+        .post("/auth/sign-in")
         .json(&json!({"username": ada.username, "password": ada.password}))
         .send()
         .await;
@@ -203,7 +199,7 @@ async fn login_from(
     from: &str,
     body: serde_json::Value,
 ) -> support::Response {
-    app.post("/auth/login")
+    app.post("/auth/sign-in")
         .header("x-forwarded-for", from)
         .json(&body)
         .send()
@@ -428,17 +424,22 @@ async fn a_stale_bearer_sign_in_must_reauthenticate_before_changing_factors() {
         )
     );
     assert_eq!(r.json()["code"], "insufficient_user_authentication");
-    for path in ["/auth/mfa/confirm", "/auth/password", "/auth/mfa/disable"] {
+    // Turning the second factor off also needs a sign-in that presented it: 403 first.
+    for (path, status) in [
+        ("/auth/mfa/confirm", 401),
+        ("/auth/password", 401),
+        ("/auth/mfa/disable", 403),
+    ] {
         let r = app
             .post(path)
             .bearer(&stale)
             .json(
-                &json!({"code": "123456", "password": "x", "current_password": "x",
+                &json!({"otp": "123456", "password": "x", "current_password": "x",
                           "new_password": "another long password"}),
             )
             .send()
             .await;
-        r.assert_status(401);
+        r.assert_status(status);
     }
     // Routes without `fresh` still take the older sign-in.
     app.get("/notes")
@@ -553,19 +554,16 @@ async fn turning_mfa_on_ends_every_other_session_and_refresh_family() {
     let r = app
         .post("/auth/mfa/confirm")
         .bearer(&ada.tokens.access)
-        .json(&json!({"code": totp_code(&secret, now())}))
+        .json(&json!({"otp": totp_code(&secret, now())}))
         .send()
         .await;
     r.assert_status(200);
     let body = r.json();
     assert_eq!(body["recovery_codes"].as_array().map(Vec::len), Some(10));
     // The caller goes on with a new family that records the second factor.
-    let continued = body["session"]["refresh_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let continued = body["tokens"]["refresh_token"].as_str().unwrap().to_owned();
     assert_eq!(
-        claims_of(body["session"]["access_token"].as_str().unwrap())["amr"],
+        claims_of(body["tokens"]["access_token"].as_str().unwrap())["amr"],
         json!(["pwd", "otp"])
     );
 
@@ -580,32 +578,40 @@ async fn turning_mfa_on_ends_every_other_session_and_refresh_family() {
 }
 
 #[tokio::test]
-async fn mfa_is_turned_off_with_the_password_and_a_code() {
+async fn mfa_is_turned_off_with_the_password_from_a_sign_in_with_the_second_factor() {
     let app = spawn_with(SecurityConfig::new().with_keys(Keys::ephemeral())).await;
     let ada = app.new_user("ada").await;
-    let (_, codes) = app.enable_mfa(&ada.tokens.access).await;
-    let disable = |code: &str, password: &str| {
+    let (secret, codes) = app.enable_mfa(&ada.tokens.access).await;
+    let disable = |access: &str, password: &str| {
         app.post("/auth/mfa/disable")
-            .bearer(&ada.tokens.access)
-            .json(&json!({"password": password, "code": code}))
+            .bearer(access)
+            .json(&json!({"password": password}))
     };
-    disable("000000", &ada.password)
+    // The access token from before enrolment still lives, but proved no second factor.
+    disable(&ada.tokens.access, &ada.password)
+        .send()
+        .await
+        .assert_status(403);
+    let with_otp = app
+        .login_otp(
+            &ada.username,
+            &ada.password,
+            &totp_code(&secret, now() + 30),
+        )
+        .await;
+    disable(&with_otp.access, "not the password at all")
         .send()
         .await
         .assert_status(401);
-    disable(&codes[0], "not the password at all")
-        .send()
-        .await
-        .assert_status(401);
-    let r = disable(&codes[1], &ada.password).send().await;
+    let r = disable(&with_otp.access, &ada.password).send().await;
     r.assert_status(200);
-    assert!(r.json()["session"]["access_token"].is_string());
+    let off = r.json()["access_token"].as_str().unwrap().to_owned();
     // A password alone signs in again; the recovery codes are gone with the factor.
     app.login(&ada.username, &ada.password).await;
-    disable(&codes[2], &ada.password)
-        .send()
-        .await
-        .assert_status(409);
+    assert_eq!(codes.len(), 10);
+    let left = "SELECT code_hash FROM secure_account_recovery_codes WHERE user_id = $1";
+    assert_eq!(app.sql_text(left, &ada.id).await, None);
+    disable(&off, &ada.password).send().await.assert_status(403);
 }
 
 #[tokio::test]
@@ -640,7 +646,7 @@ async fn new_recovery_codes_replace_the_old_ones() {
         .collect();
     assert_eq!(new.len(), 10);
     let login = |otp: &str| {
-        app.post("/auth/login")
+        app.post("/auth/sign-in")
             .json(&json!({"username": ada.username, "password": ada.password, "otp": otp}))
     };
     login(&old[0]).send().await.assert_status(401);
@@ -668,13 +674,10 @@ async fn a_password_change_needs_the_current_one_and_ends_other_sessions() {
     assert_eq!(r.json()["errors"][0]["field"], "new_password");
     let r = change(&ada.password, "a brand new password").send().await;
     r.assert_status(200);
-    let continued = r.json()["session"]["refresh_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let continued = r.json()["refresh_token"].as_str().unwrap().to_owned();
     assert_eq!(refresh_status(&app, &other.refresh).await, 401);
     assert_eq!(refresh_status(&app, &continued).await, 200);
-    app.post("/auth/login")
+    app.post("/auth/sign-in")
         .json(&json!({"username": ada.username, "password": ada.password}))
         .send()
         .await
@@ -686,18 +689,9 @@ async fn a_password_change_needs_the_current_one_and_ends_other_sessions() {
 async fn an_administrator_resets_a_users_mfa() {
     let app = spawn_with(SecurityConfig::new().with_keys(Keys::ephemeral())).await;
     // An administrator with a second factor, made as `notes-api create-admin` does.
-    let db = notes_api::connect(&app.database_url).await.unwrap();
     let admin_name = support::unique_name("root");
     let admin_password = support::new_password();
-    let admin_id = notes_api::create_admin(
-        &db,
-        &secure_core::auth::password::PasswordHasher::with_params(support::TEST_ARGON2).unwrap(),
-        &admin_name,
-        "root@example.com",
-        secure_core::SecretString::from(admin_password.as_str()),
-    )
-    .await
-    .unwrap();
+    let admin_id = app.create_admin(&admin_name, &admin_password).await;
     let admin_password_only = app.login(&admin_name, &admin_password).await;
     let (admin_secret, _) = app.enable_mfa(&admin_password_only.access).await;
     let admin = app
@@ -712,7 +706,7 @@ async fn an_administrator_resets_a_users_mfa() {
     let ada = app.new_user("ada").await;
     app.enable_mfa(&ada.tokens.access).await;
     let ada_session = app
-        .post("/auth/login")
+        .post("/auth/sign-in")
         .json(&json!({"username": ada.username, "password": ada.password,
                       "otp": "not-a-code-she-has"}))
         .send()
@@ -720,7 +714,7 @@ async fn an_administrator_resets_a_users_mfa() {
     ada_session.assert_status(401);
 
     let reset = |token: &str, id: &str| {
-        app.post(&format!("/admin/users/{id}/mfa/reset"))
+        app.post(&format!("/auth/admin/accounts/{id}/mfa/reset"))
             .bearer(token)
     };
     // Members may not; an administrator without a second factor in this sign-in may not.
@@ -738,10 +732,11 @@ async fn an_administrator_resets_a_users_mfa() {
         .assert_status(404);
     // Not the administrator's own factor: that takes the password and a code
     // (`/auth/mfa/disable`), which a stolen admin token does not have.
-    let own = reset(&admin.access, &admin_id).send().await;
-    own.assert_status(403);
-    assert_eq!(own.json()["code"], "own_account");
-    app.post("/auth/login")
+    reset(&admin.access, &admin_id)
+        .send()
+        .await
+        .assert_status(403);
+    app.post("/auth/sign-in")
         .json(&json!({"username": admin_name, "password": admin_password}))
         .send()
         .await
@@ -755,7 +750,8 @@ async fn an_administrator_resets_a_users_mfa() {
     app.login(&ada.username, &ada.password).await;
     let logs = captured_logs();
     assert!(
-        logs.lines()
-            .any(|l| l.contains("reset_by_admin") && l.contains(&ada.id))
+        logs.lines().any(|l| l.contains("account.mfa_reset")
+            && l.contains("by_admin")
+            && l.contains(&ada.id))
     );
 }

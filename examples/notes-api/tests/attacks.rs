@@ -409,7 +409,7 @@ async fn mass_assignment_is_refused_and_creates_nothing() {
     }
     // No user was created: the credentials do not log in, and the name is still free.
     let r = app
-        .post("/auth/login")
+        .post("/auth/sign-in")
         .json(&json!({"username": name, "password": password}))
         .send()
         .await;
@@ -646,7 +646,7 @@ async fn sql_injection_user_names_do_not_log_in() {
         for payload in chunk {
             for pw in [password.as_str(), "' OR '1'='1"] {
                 let r = app
-                    .post("/auth/login")
+                    .post("/auth/sign-in")
                     .json(&json!({"username": payload, "password": pw}))
                     .send()
                     .await;
@@ -756,7 +756,7 @@ async fn cookie_requests_without_the_right_csrf_token_are_refused() {
             (Method::POST, "/notes", Some(&edit)),
             (Method::PUT, path.as_str(), Some(&edit)),
             (Method::DELETE, path.as_str(), None),
-            (Method::POST, "/session/logout", None),
+            (Method::POST, "/auth/session/sign-out", None),
         ] {
             let mut request = app.request(method.clone(), target).cookie(&cookie);
             if let Some(token) = token {
@@ -810,7 +810,7 @@ async fn the_sixth_login_within_a_minute_is_refused() {
         let wrong = new_password();
         remember(&wrong);
         let r = app
-            .post("/auth/login")
+            .post("/auth/sign-in")
             .json(&json!({"username": user.username, "password": wrong}))
             .send()
             .await;
@@ -818,7 +818,7 @@ async fn the_sixth_login_within_a_minute_is_refused() {
     }
     // The sixth, with the right password: 429, with when to come back.
     let r = app
-        .post("/auth/login")
+        .post("/auth/sign-in")
         .json(&json!({"username": user.username, "password": user.password}))
         .send()
         .await;
@@ -832,7 +832,7 @@ async fn the_sixth_login_within_a_minute_is_refused() {
     assert!(r.body.len() < 1024 && !r.text().contains("access_token"));
     // Same budget through the cookie login; and an unknown name counts like a known one.
     let r = app
-        .post("/session/login")
+        .post("/auth/session/sign-in")
         .json(&json!({"username": user.username, "password": user.password}))
         .send()
         .await;
@@ -841,7 +841,7 @@ async fn the_sixth_login_within_a_minute_is_refused() {
     let ghost = unique_name("ghost");
     for i in 0..6 {
         let r = app
-            .post("/auth/login")
+            .post("/auth/sign-in")
             .json(&json!({"username": ghost, "password": "not a password of anyone"}))
             .send()
             .await;
@@ -953,12 +953,12 @@ async fn every_response_carries_the_security_headers() {
     for _ in 0..3 {
         seen.push((
             "wrong password",
-            app.post("/auth/login").json(&wrong).send().await,
+            app.post("/auth/sign-in").json(&wrong).send().await,
         ));
     }
     seen.push((
         "login limit",
-        app.post("/auth/login").json(&wrong).send().await,
+        app.post("/auth/sign-in").json(&wrong).send().await,
     ));
 
     let statuses: std::collections::BTreeSet<u16> = seen.iter().map(|(_, r)| r.status).collect();
@@ -992,7 +992,7 @@ async fn wrong_credentials_answer_the_same_whether_or_not_the_user_exists() {
     remember(&secret);
     codes.iter().for_each(|c| remember(c));
 
-    for path in ["/auth/login", "/session/login"] {
+    for path in ["/auth/sign-in", "/auth/session/sign-in"] {
         let attempt = |username: String| {
             let password = new_password();
             remember(&password);
@@ -1053,7 +1053,7 @@ async fn secrets_stay_out_of_the_log_of_the_whole_run() {
     let r = app
         .post("/auth/mfa/confirm")
         .bearer(&user.tokens.access)
-        .json(&json!({"code": totp_code(&secret, now())}))
+        .json(&json!({"otp": totp_code(&secret, now())}))
         .send()
         .await;
     r.assert_status(200);
@@ -1082,7 +1082,7 @@ async fn secrets_stay_out_of_the_log_of_the_whole_run() {
     remember(&wrong_code);
     for otp in [codes[0].as_str(), wrong_code.as_str()] {
         let r = app
-            .post("/auth/login")
+            .post("/auth/sign-in")
             .json(&json!({"username": user.username, "password": user.password, "otp": otp}))
             .send()
             .await;
@@ -1098,7 +1098,7 @@ async fn secrets_stay_out_of_the_log_of_the_whole_run() {
     let unknown = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
     remember(&unknown);
     assert_problem(&refresh(&app, &unknown).await, 401);
-    app.post("/auth/logout")
+    app.post("/auth/sign-out")
         .bearer(&with_totp.access)
         .json(&json!({"refresh_token": with_totp.refresh}))
         .send()
@@ -1111,7 +1111,7 @@ async fn secrets_stay_out_of_the_log_of_the_whole_run() {
     assert_problem(&app.get("/notes").bearer(&garbage).send().await, 401);
     let other = new_user(&app, "leak2").await;
     let (cookie, csrf) = session_login(&app, &other).await;
-    app.post("/session/logout")
+    app.post("/auth/session/sign-out")
         .cookie(&cookie)
         .header("x-csrf-token", &csrf)
         .send()

@@ -5,7 +5,7 @@ mod support;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use support::{new_password, now, spawn, totp_code, unique_name};
+use support::{keyed_config, new_password, now, random_key, spawn_with, totp_code, unique_name};
 
 fn notes_api() -> Command {
     Command::new(env!("CARGO_BIN_EXE_notes-api"))
@@ -23,12 +23,14 @@ fn routes_prints_the_policy_table() {
         .collect();
     for line in [
         "GET /admin/users auth roles(admin) mfa Account: list -",
-        "POST /admin/users/{id}/mfa/reset auth roles(admin) mfa fresh(5m) Account: write 30/min per user",
+        "POST /auth/admin/accounts/{id}/mfa/reset auth roles(admin) mfa fresh(5m) - 30/min per user",
         "POST /auth/signup public - 10/hour per ip",
-        "POST /auth/login public - 30/min per ip",
+        "POST /auth/sign-in public - 30/min per ip",
+        "POST /auth/session/sign-in public - 30/min per ip",
         "POST /auth/password auth fresh(5m) - 10/min per user",
-        "POST /auth/mfa/disable auth fresh(5m) - 10/min per user",
+        "POST /auth/mfa/disable auth mfa fresh(5m) - 10/min per user",
         "POST /auth/reauth auth - 10/min per user",
+        "POST /auth/password-reset public - 10/hour per ip",
         "GET /notes auth Note: list",
         "GET /notes/{id} auth Note: read",
         "PUT /notes/{id} auth Note: write",
@@ -43,7 +45,17 @@ fn routes_prints_the_policy_table() {
 
 #[tokio::test]
 async fn create_admin_reads_the_password_from_stdin() {
-    let app = spawn().await;
+    // The command runs with the service's data key, as in production: the accounts check at
+    // start-up that it opens the second factors stored (the admin enrols one below).
+    let data_key = random_key();
+    let app = spawn_with(keyed_config(&data_key, None, &[])).await;
+    let notes_api = || {
+        let mut cmd = notes_api();
+        cmd.env("SECURE_JWT_KEY", random_key())
+            .env("SECURE_CSRF_KEY", random_key())
+            .env("SECURE_DATA_KEY", &data_key);
+        cmd
+    };
     let username = unique_name("boss");
     let password = new_password();
     let mut child = notes_api()

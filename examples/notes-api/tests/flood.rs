@@ -44,7 +44,7 @@ async fn post_login(addr: &str, client: usize) -> (u16, Duration, Option<String>
     tokio::spawn(connection);
     let body =
         json!({"username": format!("nobody_{client}"), "password": "wrong password, long enough"});
-    let request = axum::http::Request::post("/auth/login")
+    let request = axum::http::Request::post("/auth/sign-in")
         .header("host", addr)
         .header("content-type", "application/json")
         // A distinct client behind the trusted proxy (127.0.0.1).

@@ -35,7 +35,7 @@ async fn another_user_reaches_no_note_through_any_route() {
         "GET /notes/{id}",
         "PUT /notes/{id}",
         "DELETE /notes/{id}",
-        "POST /admin/users/{id}/mfa/reset",
+        "POST /auth/admin/accounts/{id}/mfa/reset",
     ] {
         assert_eq!(verdict(route), Verdict::Refused, "{route}:\n{report}");
     }

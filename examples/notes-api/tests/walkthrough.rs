@@ -60,7 +60,7 @@ async fn signup_and_login() {
 
     // 200 {access_token, refresh_token, token_type: "Bearer", expires_in}.
     let r = app
-        .post("/auth/login")
+        .post("/auth/sign-in")
         .json(&json!({"username": username, "password": password}))
         .send()
         .await;
@@ -81,12 +81,12 @@ async fn signup_and_login() {
 
     // A wrong password and an unknown user get the same 401.
     let wrong = app
-        .post("/auth/login")
+        .post("/auth/sign-in")
         .json(&json!({"username": username, "password": "not the password"}))
         .send()
         .await;
     let unknown = app
-        .post("/auth/login")
+        .post("/auth/sign-in")
         .json(&json!({"username": unique_name("nobody"), "password": "not the password"}))
         .send()
         .await;
@@ -351,7 +351,7 @@ async fn logout_revokes_the_family() {
     let app = spawn().await;
     let user = app.new_user("dave").await;
     let r = app
-        .post("/auth/logout")
+        .post("/auth/sign-out")
         .bearer(&user.tokens.access)
         .json(&json!({"refresh_token": user.tokens.refresh}))
         .send()
@@ -392,18 +392,21 @@ async fn mfa_enroll_confirm_and_login_with_otp_or_recovery_code() {
     let r = app
         .post("/auth/mfa/confirm")
         .bearer(token)
-        .json(&json!({"code": wrong}))
+        .json(&json!({"otp": wrong}))
         .send()
         .await;
-    // The answer of a wrong code at sign-in too.
-    r.assert_status(401);
-    assert_eq!(r.json()["code"], "invalid_otp");
+    // 422, not 401: the caller's token is good, the code is not.
+    r.assert_status(422);
+    assert_eq!(
+        r.json()["errors"],
+        json!([{"field": "otp", "code": "invalid_otp", "params": {}}])
+    );
 
     // POST /auth/mfa/confirm: 200 {recovery_codes}; MFA on from now.
     let r = app
         .post("/auth/mfa/confirm")
         .bearer(token)
-        .json(&json!({"code": totp_code(&secret, now())}))
+        .json(&json!({"otp": totp_code(&secret, now())}))
         .send()
         .await;
     r.assert_status(200);
@@ -422,7 +425,7 @@ async fn mfa_enroll_confirm_and_login_with_otp_or_recovery_code() {
         if let Some(otp) = otp {
             body["otp"] = json!(otp);
         }
-        app.post("/auth/login").json(&body).send()
+        app.post("/auth/sign-in").json(&body).send()
     };
     let r = login(None).await;
     r.assert_status(401);
@@ -465,7 +468,7 @@ async fn a_recovery_code_works_once() {
         .await
         .assert_status(200);
     let r = app
-        .post("/auth/login")
+        .post("/auth/sign-in")
         .json(&json!({"username": user.username, "password": user.password, "otp": codes[3]}))
         .send()
         .await;
@@ -487,20 +490,9 @@ async fn admin_list_needs_the_role_and_a_second_factor() {
         .assert_status(403);
 
     // An administrator, made the way `notes-api create-admin` makes one.
-    let db = notes_api::connect(&app.database_url).await.expect("db");
     let admin_name = unique_name("root");
     let admin_password = new_password();
-    let hasher = secure_core::auth::password::PasswordHasher::with_params(support::TEST_ARGON2)
-        .expect("hasher");
-    let admin_id = notes_api::create_admin(
-        &db,
-        &hasher,
-        &admin_name,
-        &format!("{admin_name}@example.com"),
-        admin_password.clone().into(),
-    )
-    .await
-    .expect("admin created");
+    let admin_id = app.create_admin(&admin_name, &admin_password).await;
 
     // Password only: the role is there, the second factor is not: 403.
     let tokens = app.login(&admin_name, &admin_password).await;
@@ -567,7 +559,7 @@ async fn cookie_session_with_csrf() {
 
     // POST /session/login: 200 {csrf_token} and a __Host-session cookie.
     let r = app
-        .post("/session/login")
+        .post("/auth/session/sign-in")
         .json(&json!({"username": user.username, "password": user.password}))
         .send()
         .await;
@@ -614,7 +606,7 @@ async fn cookie_session_with_csrf() {
 
     // POST /session/logout: 204, the cookie cleared, the session gone server-side.
     let r = app
-        .post("/session/logout")
+        .post("/auth/session/sign-out")
         .cookie(&cookie)
         .header("x-csrf-token", &csrf)
         .send()
@@ -636,7 +628,7 @@ async fn login_is_limited_per_ip_and_user_name() {
     let user = app.new_user("heidi").await;
     // new_user logged in once; four more attempts fit in 5/min, wrong or right.
     for _ in 0..4 {
-        app.post("/auth/login")
+        app.post("/auth/sign-in")
             .json(&json!({"username": user.username, "password": "not the password"}))
             .send()
             .await
@@ -644,7 +636,7 @@ async fn login_is_limited_per_ip_and_user_name() {
     }
     // The sixth, even with the right password, and through the session route too: 429.
     let body = json!({"username": user.username, "password": user.password});
-    for path in ["/auth/login", "/session/login"] {
+    for path in ["/auth/sign-in", "/auth/session/sign-in"] {
         let r = app.post(path).json(&body).send().await;
         r.assert_status(429);
         assert!(r.header("retry-after").is_some());

@@ -29,7 +29,7 @@ pub(super) struct AccountId {
 /// its password alone and enrols again. `404` for an id no account has; `403` for the
 /// caller's own account (that takes the password: `mfa/disable`). Audited twice: the route's
 /// event with the administrator as subject, `account.mfa_reset` with the account.
-#[secure_handler(auth, mfa, fresh = "5m", audit = "account.admin_mfa_reset")]
+#[secure_handler(auth, mfa, fresh = "5m", rate_limit("30/min", key = user), audit = "account.admin_mfa_reset")]
 pub(super) async fn reset_second_factor(
     State(accounts): State<Accounts>,
     Extension(caller): Extension<Caller>,

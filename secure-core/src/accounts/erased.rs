@@ -33,6 +33,8 @@ pub(super) trait Store: Send + Sync + 'static {
     fn use_reset<'a>(&'a self, hash: &'a str, now: i64) -> Boxed<'a, Option<String>>;
     fn sealed_sample(&self) -> Boxed<'_, Vec<(String, String)>>;
     fn purge_sign_ins(&self, before: i64) -> Boxed<'_, u64>;
+    fn sealed_secrets(&self) -> Boxed<'_, Vec<(String, String)>>;
+    fn replace_sealed<'a>(&'a self, id: &'a str, old: &'a str, new: &'a str) -> Boxed<'a, bool>;
 }
 
 impl<T: AccountStore> Store for T {
@@ -87,5 +89,11 @@ impl<T: AccountStore> Store for T {
     }
     fn purge_sign_ins(&self, before: i64) -> Boxed<'_, u64> {
         Box::pin(AccountStore::purge_sign_ins(self, before))
+    }
+    fn sealed_secrets(&self) -> Boxed<'_, Vec<(String, String)>> {
+        Box::pin(AccountStore::sealed_secrets(self))
+    }
+    fn replace_sealed<'a>(&'a self, id: &'a str, old: &'a str, new: &'a str) -> Boxed<'a, bool> {
+        Box::pin(AccountStore::replace_sealed(self, id, old, new))
     }
 }

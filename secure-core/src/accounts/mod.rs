@@ -238,7 +238,116 @@ impl Accounts {
     pub fn tokens(&self) -> &AccessTokens {
         &self.inner.tokens
     }
+
+    /// Creates an account with `roles` under signup's rules (the name sanitised and checked,
+    /// the address checked, the password policy): an app's own way in, such as a command
+    /// that makes the first administrator. Returns the new id.
+    pub async fn create_account<R: Role>(
+        &self,
+        username: &str,
+        email: &str,
+        password: crate::redact::SecretString,
+        roles: &[R],
+    ) -> Result<String, CreateAccountError> {
+        let signup = crate::validate::Valid::new(routes::Signup {
+            username: username.to_owned(),
+            email: email.to_owned(),
+            password,
+        })
+        .map_err(CreateAccountError::Invalid)?;
+        let roles: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+        if let Some(unknown) = roles.iter().find(|r| !(self.inner.known_role)(r)) {
+            return Err(CreateAccountError::UnknownRole((*unknown).to_owned()));
+        }
+        routes::create(&self.inner, &signup, &roles).await
+    }
+
+    /// Seals every stored TOTP secret (confirmed and pending) under the current data key:
+    /// after `SECURE_DATA_KEY` changed, with the old key still configured as
+    /// `SECURE_DATA_KEY_PREVIOUS`, so that the old key can then be dropped. Each value is
+    /// replaced only if its row still holds it (a concurrent enrolment wins); safe to run
+    /// again, and while the service serves.
+    pub async fn reseal_secrets(&self) -> Result<Resealed, crate::error::StoreError> {
+        let inner = &self.inner;
+        let mut done = Resealed::default();
+        for (id, sealed) in inner.store.sealed_secrets().await? {
+            if !inner.data_keys.needs_reseal(&sealed) {
+                done.current += 1;
+                continue;
+            }
+            let opened = inner
+                .data_keys
+                .open(&signin::totp_context(&id), &sealed)
+                .ok()
+                .and_then(|plain| {
+                    let text = std::str::from_utf8(&plain).ok()?;
+                    TotpSecret::from_base32(&crate::redact::SecretString::from(text)).ok()
+                });
+            let Some(secret) = opened else {
+                tracing::error!(target: "secure::accounts", subject = %id, "sealed TOTP secret opens with no configured data key");
+                done.unreadable += 1;
+                continue;
+            };
+            let resealed = seal_totp_secret(&inner.data_keys, &id, &secret);
+            if inner.store.replace_sealed(&id, &sealed, &resealed).await? {
+                done.resealed += 1;
+            }
+        }
+        Ok(done)
+    }
 }
+
+/// What [`Accounts::reseal_secrets`] did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Resealed {
+    /// Secrets sealed again under the current data key.
+    pub resealed: u64,
+    /// Secrets already under it.
+    pub current: u64,
+    /// Secrets no configured key opens, left as they are: those accounts need their second
+    /// factor reset (an administrator's `mfa/reset`), or the key they were sealed with.
+    pub unreadable: u64,
+}
+
+/// Why [`Accounts::create_account`] refused.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum CreateAccountError {
+    /// The user name or address broke signup's rules (the fields are listed).
+    Invalid(crate::validate::ValidationErrors),
+    /// The password broke the password rules.
+    Password(crate::auth::password::PasswordError),
+    /// Another account has the user name.
+    Taken,
+    /// A role the accounts were not built with.
+    UnknownRole(String),
+    /// The store failed.
+    Store(crate::error::StoreError),
+}
+
+impl fmt::Display for CreateAccountError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CreateAccountError::Invalid(errors) => {
+                f.write_str("not accepted:")?;
+                for e in errors.iter() {
+                    write!(f, " {} ({})", e.field(), e.code())?;
+                }
+                Ok(())
+            }
+            CreateAccountError::Password(e) => write!(f, "password: {e}"),
+            CreateAccountError::Taken => f.write_str("that user name is taken"),
+            CreateAccountError::UnknownRole(role) => write!(
+                f,
+                "role {role:?} is not a role of the type given to Accounts::builder"
+            ),
+            CreateAccountError::Store(e) => write!(f, "store: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for CreateAccountError {}
 
 /// Why [`AccountsBuilder::build`] refused.
 #[derive(Debug)]

@@ -372,8 +372,9 @@ pub(super) async fn confirm(
 }
 
 /// `200 {"recovery_codes", "tokens"}`: ten new recovery codes replace the unused ones; every
-/// other sign-in ends. 409 when the second factor is off.
-#[secure_handler(auth, fresh = "5m", rate_limit("10/min", key = user), audit = "account.mfa_recovery_codes")]
+/// other sign-in ends. Only from a sign-in that presented the second factor (`mfa`), so a
+/// token from before enrolment cannot. 409 when the second factor is off.
+#[secure_handler(auth, mfa, fresh = "5m", rate_limit("10/min", key = user), audit = "account.mfa_recovery_codes")]
 pub(super) async fn new_recovery_codes(
     State(accounts): State<Accounts>,
     Extension(caller): Extension<Caller>,
@@ -420,8 +421,10 @@ fn with_codes(codes: &RecoveryCodes, done: Result<Continued, Response>) -> Respo
 }
 
 /// `200` a new pair: the second factor is off (secret and recovery codes gone) after the
-/// current password; every other sign-in ends. 409 when it is already off.
-#[secure_handler(auth, fresh = "5m", rate_limit("10/min", key = user), audit = "account.mfa_disable")]
+/// current password, from a sign-in that presented the second factor (`mfa`: a token from
+/// before enrolment cannot turn it off); every other sign-in ends. 409 when it is already
+/// off.
+#[secure_handler(auth, mfa, fresh = "5m", rate_limit("10/min", key = user), audit = "account.mfa_disable")]
 pub(super) async fn disable(
     State(accounts): State<Accounts>,
     Extension(caller): Extension<Caller>,

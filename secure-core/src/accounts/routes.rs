@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::issue::{new_family, token_pair};
 use super::signin::{self, SignIn};
 use super::store::{Created, NewAccount};
-use super::{Accounts, Inner, new_id, unix_now};
+use super::{Accounts, CreateAccountError, Inner, new_id, unix_now};
 use crate::audit::{self, Outcome};
 use crate::auth::Caller;
 use crate::auth::refresh::{IssuedRefreshToken, RefreshError, RefreshToken};
@@ -71,12 +71,12 @@ pub(super) fn routes(inner: &Inner) -> SecureRouter<Accounts> {
 #[serde(deny_unknown_fields)]
 pub(super) struct Signup {
     #[validate(trim, lowercase, length(min = 3, max = 32), pattern = "[a-z0-9_]+")]
-    username: String,
+    pub(super) username: String,
     #[validate(trim, email)]
-    email: String,
+    pub(super) email: String,
     #[sensitive]
     #[validate(length(min = 1, max = 1024))]
-    password: SecretString,
+    pub(super) password: SecretString,
 }
 
 /// `POST /refresh` and `POST /sign-out`.
@@ -108,25 +108,43 @@ async fn signup(
     body: Valid<Json<Signup>>,
 ) -> Result<Response, ApiError> {
     let inner = &accounts.inner;
+    match create(inner, &body, &[inner.default_role]).await {
+        Ok(id) => Ok((StatusCode::CREATED, Json(CreatedBody { id })).into_response()),
+        Err(CreateAccountError::Taken) => Err(ApiError::Conflict("That user name is taken.")),
+        Err(CreateAccountError::Password(e)) => Err(e.into()),
+        Err(CreateAccountError::Store(e)) => Err(e.into()),
+        // Signup's roles are the configured default; its body was validated.
+        Err(e) => Err(ApiError::internal(e)),
+    }
+}
+
+/// A new account from signup's checked fields, with `roles`: its id.
+pub(super) async fn create(
+    inner: &Inner,
+    new: &Signup,
+    roles: &[&str],
+) -> Result<String, CreateAccountError> {
     let hash = inner
         .hasher
-        .hash(&body.password, &crate::auth::password::SkipBreachCheck)
-        .await?;
+        .hash(&new.password, &crate::auth::password::SkipBreachCheck)
+        .await
+        .map_err(CreateAccountError::Password)?;
     let id = new_id();
     let made = inner
         .store
         .create(NewAccount {
             id: &id,
-            username: &body.username,
-            email: &body.email,
+            username: &new.username,
+            email: &new.email,
             password_hash: hash.as_phc_str(),
-            roles: &[inner.default_role],
+            roles,
             created_at: unix_now(),
         })
-        .await?;
+        .await
+        .map_err(CreateAccountError::Store)?;
     match made {
-        Created::Created => Ok((StatusCode::CREATED, Json(CreatedBody { id })).into_response()),
-        Created::Taken => Err(ApiError::Conflict("That user name is taken.")),
+        Created::Created => Ok(id),
+        Created::Taken => Err(CreateAccountError::Taken),
     }
 }
 

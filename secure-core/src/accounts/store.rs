@@ -232,6 +232,21 @@ pub trait AccountStore: Send + Sync + 'static {
         &self,
     ) -> impl Future<Output = Result<Vec<(String, String)>, StoreError>> + Send;
 
+    /// Every sealed secret as stored: `(account id, sealed)`, confirmed and pending TOTP
+    /// secrets alike (for [`Accounts::reseal_secrets`](super::Accounts::reseal_secrets)).
+    fn sealed_secrets(
+        &self,
+    ) -> impl Future<Output = Result<Vec<(String, String)>, StoreError>> + Send;
+
+    /// Replaces the sealed secret `old` of account `id` (confirmed or pending) with `new`,
+    /// only if the row still holds `old`: `false` when a concurrent change came first.
+    fn replace_sealed(
+        &self,
+        id: &str,
+        old: &str,
+        new: &str,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
     /// Sets the account's roles (an administrator's change); its sign-ins get them at their
     /// next refresh. `false`: no such account.
     fn set_roles(
@@ -333,6 +348,16 @@ const PURGE_RESETS: &str = "DELETE FROM secure_account_resets WHERE expires_at <
 const SEALED_SAMPLE: &str = "SELECT id, COALESCE(totp_secret, totp_pending) FROM secure_accounts \
      WHERE totp_secret IS NOT NULL OR totp_pending IS NOT NULL \
      ORDER BY created_at DESC, id LIMIT 8";
+
+const SEALED_SECRETS: &str = "SELECT id, totp_secret FROM secure_accounts \
+     WHERE totp_secret IS NOT NULL UNION ALL SELECT id, totp_pending FROM secure_accounts \
+     WHERE totp_pending IS NOT NULL";
+
+// Compare-and-set on the value read: a concurrent enrolment or confirmation wins.
+const REPLACE_SEALED: &str = "UPDATE secure_accounts SET \
+     totp_secret = CASE WHEN totp_secret = $2 THEN $3 ELSE totp_secret END, \
+     totp_pending = CASE WHEN totp_pending = $2 THEN $3 ELSE totp_pending END \
+     WHERE id = $1 AND (totp_secret = $2 OR totp_pending = $2)";
 
 const SET_ROLES: &str = "UPDATE secure_accounts SET roles = $2 WHERE id = $1";
 
@@ -638,6 +663,27 @@ impl AccountStore for SqlAccountStore {
             .fetch_all()
             .await
             .map_err(StoreError::new)
+    }
+
+    async fn sealed_secrets(&self) -> Result<Vec<(String, String)>, StoreError> {
+        self.db
+            .query(SEALED_SECRETS)
+            .fetch_all()
+            .await
+            .map_err(StoreError::new)
+    }
+
+    async fn replace_sealed(&self, id: &str, old: &str, new: &str) -> Result<bool, StoreError> {
+        let done = self
+            .db
+            .query(REPLACE_SEALED)
+            .bind(id)
+            .bind(old)
+            .bind(new)
+            .execute()
+            .await
+            .map_err(StoreError::new)?;
+        Ok(done == 1)
     }
 
     async fn set_roles(&self, id: &str, roles: &[&str]) -> Result<bool, StoreError> {

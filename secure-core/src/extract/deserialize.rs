@@ -84,7 +84,14 @@ pub(super) fn mismatch_problem(path: String, message: &str) -> Problem {
 
 fn mismatch_error(mut field: String, message: &str) -> FieldError {
     let (code, name) = classify(message);
-    if let Some(name) = name {
+    // A key serde refused (`deny_unknown_fields`) is already the path's last segment; a
+    // missing field is not.
+    let named = |field: &str, name: &str| {
+        field == name || field.strip_suffix(name).is_some_and(|f| f.ends_with('.'))
+    };
+    if let Some(name) = name
+        && !(code == "unknown_field" && named(&field, name))
+    {
         push_key(&mut field, name);
     }
     FieldError::new(field, code)
@@ -216,5 +223,52 @@ mod tests {
         assert!(!is_safe_segment(""));
         assert!(!is_safe_segment("é"));
         assert!(!is_safe_segment("a\nb"));
+    }
+}
+
+#[cfg(test)]
+mod refused_keys {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Strict {
+        otp: String,
+        inner: Option<Inner>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Inner {
+        a: u8,
+    }
+
+    impl Validate for Strict {
+        fn validate_into(
+            &self,
+            _: &crate::validate::FieldPath<'_>,
+            _: &mut crate::validate::ValidationErrors,
+        ) {
+        }
+    }
+
+    #[test]
+    fn a_key_serde_refuses_is_named_once_and_a_missing_one_under_its_parent() {
+        for (body, field, code) in [
+            (r#"{"code":"1"}"#, "code", "unknown_field"),
+            (r#"{"otp":"1","inner":{"b":1}}"#, "inner.b", "unknown_field"),
+            (r#"{"otp":"1","inner":{}}"#, "inner.a", "missing_field"),
+            (r#"{}"#, "otp", "missing_field"),
+        ] {
+            let mut de = serde_json::Deserializer::from_str(body);
+            let Err(m) = deserialize_tracked::<Strict, _>(&mut de) else {
+                panic!("{body} was accepted");
+            };
+            let error = mismatch_error(m.path, &m.error.to_string());
+            assert_eq!((error.field(), error.code()), (field, code), "{body}");
+        }
     }
 }

@@ -50,6 +50,8 @@ pub struct TestApp {
     sqlite_file: Option<PathBuf>,
     /// The service it serves, for in-process requests (`oneshot`, the cross-user kit).
     service: Option<secure_core::policy::SecureApp>,
+    /// Its accounts, for what the binary's commands do (`create-admin`).
+    accounts: Option<secure_core::accounts::Accounts>,
 }
 
 impl Drop for TestApp {
@@ -77,29 +79,31 @@ pub async fn spawn() -> TestApp {
     spawn_with(SecurityConfig::new().with_keys(Keys::ephemeral())).await
 }
 
-/// Starts the service with `config` (which must hold keys).
+/// Starts the service with `config` (which must hold keys) on a database of its own, also
+/// when the suites share a PostgreSQL server (`NOTES_TEST_DATABASE_URL`): the accounts check
+/// at start-up that the configured data key opens the second factors stored, and each test
+/// has keys of its own. The new database is left in the throwaway server.
 pub async fn spawn_with(config: SecurityConfig) -> TestApp {
-    let (database_url, sqlite_file) = match std::env::var("NOTES_TEST_DATABASE_URL") {
-        Ok(url) if !url.is_empty() => (url, None),
-        _ => {
-            let path = std::env::temp_dir().join(format!("notes-api-test-{}.db", random_hex(8)));
-            (format!("sqlite://{}", path.display()), Some(path))
-        }
-    };
-    spawn_on(database_url, sqlite_file, config).await
+    spawn_at(own_database_url(), config).await
 }
 
-/// Starts the service on a database of its own even when the suites share a PostgreSQL
-/// server (`NOTES_TEST_DATABASE_URL`): for tests that look at every row, such as `rekey`. The
-/// new database is left in the throwaway server.
-pub async fn spawn_alone(config: SecurityConfig) -> TestApp {
+/// A database nobody else uses: a new SQLite file, or a new database on the shared
+/// PostgreSQL server.
+pub fn own_database_url() -> String {
     match std::env::var("NOTES_TEST_DATABASE_URL") {
-        Ok(url) if !url.is_empty() => {
-            let own = with_database(&url, &format!("notes_test_{}", random_hex(6)));
-            spawn_on(own, None, config).await
+        Ok(url) if !url.is_empty() => with_database(&url, &format!("notes_test_{}", random_hex(6))),
+        _ => {
+            let path = std::env::temp_dir().join(format!("notes-api-test-{}.db", random_hex(8)));
+            format!("sqlite://{}", path.display())
         }
-        _ => spawn_with(config).await,
     }
+}
+
+/// Starts the service on `url` (from [`own_database_url`]); a SQLite file is deleted with
+/// the app.
+pub async fn spawn_at(url: String, config: SecurityConfig) -> TestApp {
+    let file = url.strip_prefix("sqlite://").map(PathBuf::from);
+    spawn_on(url, file, config).await
 }
 
 /// A PostgreSQL `url` with its database name replaced by `name`.
@@ -137,8 +141,12 @@ async fn spawn_on(
         .expect("test database migrates");
     let options = notes_api::Options {
         password_hasher: PasswordHasher::with_params(TEST_ARGON2).expect("test Argon2 parameters"),
+        reset_link: Some("http://localhost/reset#".to_owned()),
     };
-    let app = notes_api::app(db, config, options).expect("app builds");
+    let accounts = notes_api::accounts(&db, &config, &options)
+        .await
+        .expect("accounts build");
+    let app = notes_api::app(db, config, &accounts).expect("app builds");
     let service = Some(app.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -154,6 +162,7 @@ async fn spawn_on(
         database_url,
         sqlite_file,
         service,
+        accounts: Some(accounts),
     }
 }
 
@@ -166,7 +175,23 @@ impl TestApp {
             database_url: String::new(),
             sqlite_file: None,
             service: None,
+            accounts: None,
         }
+    }
+
+    /// An administrator made as `notes-api create-admin` makes one; returns its id.
+    pub async fn create_admin(&self, username: &str, password: &str) -> String {
+        self.accounts
+            .as_ref()
+            .expect("an app started by this test")
+            .create_account(
+                username,
+                &format!("{username}@example.com"),
+                password.into(),
+                &[notes_api::AppRole::Admin],
+            )
+            .await
+            .expect("administrator created")
     }
 
     /// The service this app serves, in process.
@@ -208,7 +233,7 @@ impl TestApp {
     /// `POST /session/login`: the `name=value` session cookie and the CSRF token.
     pub async fn session_login(&self, username: &str, password: &str) -> (String, String) {
         let r = self
-            .post("/session/login")
+            .post("/auth/session/sign-in")
             .json(&json!({"username": username, "password": password}))
             .send()
             .await;
@@ -398,7 +423,7 @@ impl TestApp {
     }
 
     async fn login_with(&self, body: Value) -> Tokens {
-        let r = self.post("/auth/login").json(&body).send().await;
+        let r = self.post("/auth/sign-in").json(&body).send().await;
         r.assert_status(200);
         Tokens::from(&r.json())
     }
@@ -430,7 +455,7 @@ impl TestApp {
         let r = self
             .post("/auth/mfa/confirm")
             .bearer(access_token)
-            .json(&json!({"code": totp_code(&secret, now())}))
+            .json(&json!({"otp": totp_code(&secret, now())}))
             .send()
             .await;
         r.assert_status(200);
