@@ -1,6 +1,6 @@
 //! Issue 23: one refresh-token rotation through `RefreshTokens<SqlRefreshTokenStore>` (the
-//! presented token claimed as used, the family's state read, a new token inserted, in one
-//! transaction: what detects reuse) against a hand-written sqlx rotation on the same SQLite
+//! presented token claimed as used and its family's state returned by one statement, a new
+//! token inserted, in one transaction: what detects reuse) against a hand-written sqlx rotation on the same SQLite
 //! database (one indexed read and one write in a transaction, with the same token hashing
 //! and generation). Target: at most 1.2x.
 //!

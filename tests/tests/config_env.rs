@@ -147,6 +147,23 @@ fn one_key_in_two_places_is_refused() {
         assert!(reason.contains(&format!("same key as {first}")), "{reason}");
         assert!(!reason.contains(&shared), "the key is echoed: {reason}");
     }
+    // One key written two ways (base64 and base64url without padding, hex in either case)
+    // is still one key.
+    use base64::Engine as _;
+    let bytes: [u8; 48] = rand::random();
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    for (a, b) in [
+        (
+            base64::engine::general_purpose::STANDARD.encode(bytes),
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes),
+        ),
+        (hex.clone(), hex.to_uppercase()),
+    ] {
+        let mut vars = keyed(&[]);
+        vars[0].1 = a;
+        vars[1].1 = b;
+        assert_eq!(env_err(vars, Profile::Release).0, "SECURE_CSRF_KEY");
+    }
     // A rotation's previous data key must differ from the current one too.
     let mut vars = keyed(&[]);
     let data = vars[2].1.clone();
@@ -544,4 +561,27 @@ async fn body_limit_from_the_environment() {
     assert_eq!(send(app.clone(), json(small)).await.0, StatusCode::OK);
     let big = format!(r#"{{"name":"{}"}}"#, "a".repeat(1100));
     assert_eq!(send(app, json(big)).await.0, StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+#[test]
+fn typed_keys_are_refused_without_being_echoed() {
+    let copy = random_key();
+    for typed in [
+        "acme-notes-jwt-2024-acme-notes-jwt-2024".to_owned(),
+        "qwertyuiopasdfghjklzxcvbnm1234567890".to_owned(),
+        "correct horse battery staple is a fine sentence to sign with".to_owned(),
+        // The same key as another plus a space is not a new key: not base64 at all.
+        format!("{copy} "),
+    ] {
+        let mut vars = keyed(&[]);
+        vars[1].1 = copy.clone();
+        vars[0].1 = typed.clone();
+        let (var, reason) = env_err(vars, Profile::Release);
+        assert_eq!(var, "SECURE_JWT_KEY", "{typed}");
+        assert!(reason.contains("base64 or hex"), "{reason}");
+        assert!(
+            !reason.contains(typed.trim()),
+            "the key is echoed: {reason}"
+        );
+    }
 }

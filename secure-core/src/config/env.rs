@@ -387,10 +387,12 @@ fn refuse_reused_keys(material: &KeyMaterial) -> Result<(), ConfigError> {
     ];
     for (i, (name, key)) in keys.iter().enumerate() {
         let Some(key) = key else { continue };
-        if let Some((earlier, _)) = keys[..i]
-            .iter()
-            .find(|(_, other)| other.as_ref() == Some(key))
-        {
+        let key = super::keys::normalized(key);
+        if let Some((earlier, _)) = keys[..i].iter().find(|(_, other)| {
+            other
+                .as_ref()
+                .is_some_and(|o| super::keys::normalized(o) == key)
+        }) {
             return Err(env_error(
                 name,
                 format!(

@@ -95,7 +95,76 @@ pub(crate) fn weakness(key: &[u8]) -> Option<String> {
             "repeats a few characters; use random bytes (`openssl rand -base64 48`)".to_owned(),
         );
     }
+    if key.iter().all(|b| b.is_ascii_graphic() || *b == b' ') {
+        return text_weakness(key);
+    }
     None
+}
+
+/// A key given as text must be random bytes written as hex (64 characters or more) or
+/// base64 (43 or more): a key someone typed (words, a keyboard row, a name and a year, a
+/// sentence) passes the length rule and is still guessable. What random text never has:
+/// another alphabet, letters of one case only (base64), a repeated stretch. (Words in camel
+/// case pass: no rule without a dictionary tells them from base64 of 32 random bytes.)
+fn text_weakness(key: &[u8]) -> Option<String> {
+    let refuse = |why: &str| {
+        Some(format!(
+            "{why}; a key given as text must be random bytes in base64 or hex (`openssl rand -base64 48`)"
+        ))
+    };
+    let hex = key.iter().all(u8::is_ascii_hexdigit);
+    let body = key
+        .strip_suffix(b"==")
+        .or_else(|| key.strip_suffix(b"="))
+        .unwrap_or(key);
+    let base64 = body
+        .iter()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_'));
+    if hex {
+        if key.len() < 64 {
+            return refuse("is hex shorter than 64 characters (32 bytes)");
+        }
+    } else if !base64 {
+        return refuse("has characters of neither base64 nor hex");
+    } else if body.len() < 43 {
+        return refuse("is base64 shorter than 43 characters (32 bytes)");
+    } else if !(body.iter().any(u8::is_ascii_uppercase) && body.iter().any(u8::is_ascii_lowercase))
+    {
+        return refuse("has letters of one case only, which base64 of random bytes never has");
+    }
+    if has_repeat(key, 12) {
+        return refuse("repeats a stretch of itself");
+    }
+    None
+}
+
+/// Whether some `len` characters occur twice (overlapping or not).
+fn has_repeat(text: &[u8], len: usize) -> bool {
+    let mut seen = std::collections::HashSet::new();
+    text.windows(len).any(|w| !seen.insert(w))
+}
+
+/// `key` as compared with the other keys: base64 without padding in one alphabet, hex in
+/// lower case, so one key written two ways is still one key.
+pub(crate) fn normalized(key: &[u8]) -> Vec<u8> {
+    let text = key.iter().all(u8::is_ascii_graphic);
+    if text && key.iter().all(u8::is_ascii_hexdigit) {
+        return key.to_ascii_lowercase();
+    }
+    if !text {
+        return key.to_vec();
+    }
+    let body = key
+        .strip_suffix(b"==")
+        .or_else(|| key.strip_suffix(b"="))
+        .unwrap_or(key);
+    body.iter()
+        .map(|b| match b {
+            b'-' => b'+',
+            b'_' => b'/',
+            b => *b,
+        })
+        .collect()
 }
 
 /// Whether `key` is mostly placeholder words: of its letters and digits (lower-cased, in
@@ -280,6 +349,45 @@ mod tests {
                 "{placeholder}: {reason:?}"
             );
         }
+    }
+
+    #[test]
+    fn typed_text_keys_are_refused_random_text_passes() {
+        for typed in [
+            "acme-notes-jwt-2024-acme-notes-jwt-2024",
+            "qwertyuiopasdfghjklzxcvbnm1234567890",
+            "the quick brown fox jumps over the lazy dog again",
+            "Kx9-Kx9-Kx9-Kx9-Kx9-Kx9-Kx9-Kx9-Kx9-Kx9-Kx9-Kx9",
+            "deadbeefdeadbeefdeadbeefdeadbeefdeadbeefdeadbeefdeadbeefdeadbeef",
+            "0123456789abcdef0123456789",
+            "Ab1!Ab1@Ab1#Ab1$Ab1%Ab1^Ab1&Ab1*Ab1(Ab1)Ab1",
+        ] {
+            assert!(weakness(typed.as_bytes()).is_some(), "{typed}");
+        }
+        use base64::Engine as _;
+        let (std, url) = (
+            base64::engine::general_purpose::STANDARD,
+            base64::engine::general_purpose::URL_SAFE_NO_PAD,
+        );
+        for _ in 0..20_000 {
+            let bytes: [u8; 48] = rand::random();
+            for text in [std.encode(bytes), url.encode(&bytes[..32])] {
+                assert_eq!(weakness(text.as_bytes()), None, "{text}");
+            }
+            let hex: String = bytes[..32].iter().map(|b| format!("{b:02X}")).collect();
+            assert_eq!(weakness(hex.as_bytes()), None, "{hex}");
+        }
+        // One key written two ways is one key.
+        let bytes: [u8; 48] = rand::random();
+        assert_eq!(
+            normalized(std.encode(bytes).as_bytes()),
+            normalized(url.encode(bytes).as_bytes())
+        );
+        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(
+            normalized(hex.as_bytes()),
+            normalized(hex.to_uppercase().as_bytes())
+        );
     }
 
     #[test]

@@ -54,11 +54,21 @@ const FIND: &str = "SELECT t.token_hash, t.family_id, f.subject, t.issued_at, t.
      FROM secure_refresh_tokens t JOIN secure_refresh_families f ON f.family_id = t.family_id \
      WHERE t.token_hash = $1";
 
+// Claims the token and answers its record in one statement: the common path of a rotation
+// is this and the new token's insert. The family is live (the claim requires it), so its
+// `revoked_at` is NULL.
 const CLAIM: &str = "UPDATE secure_refresh_tokens SET used_at = $2 \
      WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 \
      AND EXISTS (SELECT 1 FROM secure_refresh_families f \
                  WHERE f.family_id = secure_refresh_tokens.family_id \
-                 AND f.revoked_at IS NULL AND f.expires_at > $2)";
+                 AND f.revoked_at IS NULL AND f.expires_at > $2) \
+     RETURNING token_hash, family_id, \
+     (SELECT f.subject FROM secure_refresh_families f \
+      WHERE f.family_id = secure_refresh_tokens.family_id), \
+     issued_at, expires_at, used_at, \
+     (SELECT f.expires_at FROM secure_refresh_families f \
+      WHERE f.family_id = secure_refresh_tokens.family_id), \
+     CAST(NULL AS BIGINT)";
 
 const INSERT_FAMILY: &str = "INSERT INTO secure_refresh_families \
      (family_id, subject, created_at, expires_at, revoked_at) VALUES ($1, $2, $3, $4, NULL)";
@@ -130,28 +140,25 @@ impl RefreshTokenStore for SqlRefreshTokenStore {
         now: i64,
     ) -> Result<Rotation, StoreError> {
         let mut tx = self.db.begin().await.map_err(StoreError::new)?;
-        let claimed = tx
+        let claimed: Option<Row> = tx
             .query(CLAIM)
             .bind(old_hash)
             .bind(now)
-            .execute()
-            .await
-            .map_err(StoreError::new)?
-            == 1;
-        let found: Option<Row> = tx
-            .query(FIND)
-            .bind(old_hash)
             .fetch_optional()
             .await
             .map_err(StoreError::new)?;
-        let Some(mut old) = found.map(record) else {
+        let Some(claimed) = claimed else {
+            // Not claimable: unknown, or used, expired or of an ended family (reuse).
+            let found: Option<Row> = tx
+                .query(FIND)
+                .bind(old_hash)
+                .fetch_optional()
+                .await
+                .map_err(StoreError::new)?;
             tx.rollback().await.map_err(StoreError::new)?;
-            return Ok(Rotation::Unknown);
+            return Ok(found.map_or(Rotation::Unknown, |row| Rotation::Refused(record(row))));
         };
-        if !claimed {
-            tx.rollback().await.map_err(StoreError::new)?;
-            return Ok(Rotation::Refused(old));
-        }
+        let mut old = record(claimed);
         tx.query(INSERT_TOKEN)
             .bind(new.token_hash)
             .bind(&old.family_id)
