@@ -885,6 +885,45 @@ fn session_cookie(headers: &axum::http::HeaderMap) -> String {
 }
 
 #[tokio::test]
+async fn a_role_change_ends_the_sessions_that_hold_the_old_roles() {
+    on_each_database("accounts::role_change_ends_sessions", async |db| {
+        let s = service_with(db, WEAK, |b| b.cookie_sessions(true)).await;
+        let id = s.signup("joan", PASSWORD).await;
+        let from = SocketAddr::from(([198, 51, 100, 9], 1));
+        let sign_in = json!({"username": "joan", "password": PASSWORD});
+        let (_, headers, _) = s
+            .send(from, "POST", "/auth/session/sign-in", &[], sign_in)
+            .await;
+        let cookie = session_cookie(&headers);
+        let (_, pair) = s.sign_in("joan", PASSWORD).await;
+        let whoami = async |cookie: String| {
+            s.send(from, "GET", "/me", &[("cookie", cookie)], Value::Null)
+                .await
+        };
+        assert_eq!(whoami(cookie.clone()).await.0, StatusCode::OK);
+
+        assert!(s.accounts.set_roles(&id, &[TestRole::Admin]).await.unwrap());
+        // The session held the sign-in's roles: it ends. The family goes on, with the new ones.
+        assert_eq!(whoami(cookie).await.0, StatusCode::UNAUTHORIZED);
+        let (status, pair) = s.refresh(&pair["refresh_token"]).await;
+        assert_eq!(status, StatusCode::OK);
+        let claims = s
+            .accounts
+            .tokens()
+            .verify(pair["access_token"].as_str().unwrap())
+            .unwrap();
+        assert_eq!(claims.roles, ["admin"]);
+        assert!(
+            !s.accounts
+                .set_roles("no-such-account", &[TestRole::Member])
+                .await
+                .unwrap()
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn cookie_sessions_from_the_same_flows() {
     on_each_database("accounts::cookie_sessions", async |db| {
         let s = service_with(db, WEAK, |b| b.cookie_sessions(true)).await;

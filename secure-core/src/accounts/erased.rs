@@ -34,6 +34,7 @@ pub(super) trait Store: Send + Sync + 'static {
     fn sealed_sample(&self) -> Boxed<'_, Vec<(String, String)>>;
     fn purge_sign_ins(&self, before: i64) -> Boxed<'_, u64>;
     fn sealed_secrets(&self) -> Boxed<'_, Vec<(String, String)>>;
+    fn set_roles<'a>(&'a self, id: &'a str, roles: &'a [&'a str]) -> Boxed<'a, bool>;
     fn replace_sealed<'a>(&'a self, id: &'a str, old: &'a str, new: &'a str) -> Boxed<'a, bool>;
 }
 
@@ -95,5 +96,8 @@ impl<T: AccountStore> Store for T {
     }
     fn replace_sealed<'a>(&'a self, id: &'a str, old: &'a str, new: &'a str) -> Boxed<'a, bool> {
         Box::pin(AccountStore::replace_sealed(self, id, old, new))
+    }
+    fn set_roles<'a>(&'a self, id: &'a str, roles: &'a [&'a str]) -> Boxed<'a, bool> {
+        Box::pin(AccountStore::set_roles(self, id, roles))
     }
 }

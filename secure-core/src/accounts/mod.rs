@@ -262,6 +262,39 @@ impl Accounts {
         routes::create(&self.inner, &signup, &roles).await
     }
 
+    /// Gives account `id` these roles (`false`: no such account). Its refresh-token families
+    /// carry them from their next refresh (within one access-token lifetime); its cookie
+    /// sessions, which hold the roles of their sign-in, end, so a demoted administrator
+    /// keeps no session with the old role.
+    pub async fn set_roles<R: Role>(&self, id: &str, roles: &[R]) -> Result<bool, SetRolesError> {
+        let roles: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+        if let Some(unknown) = roles.iter().find(|r| !(self.inner.known_role)(r)) {
+            return Err(SetRolesError::UnknownRole((*unknown).to_owned()));
+        }
+        if !self
+            .inner
+            .store
+            .set_roles(id, &roles)
+            .await
+            .map_err(SetRolesError::Store)?
+        {
+            return Ok(false);
+        }
+        if let Some(sessions) = &self.inner.sessions {
+            sessions
+                .revoke_subject(id)
+                .await
+                .map_err(SetRolesError::Store)?;
+        }
+        crate::audit::emit(
+            "account.roles",
+            crate::audit::Outcome::Success,
+            Some(id),
+            "set",
+        );
+        Ok(true)
+    }
+
     /// Seals every stored TOTP secret (confirmed and pending) under the current data key:
     /// after `SECURE_DATA_KEY` changed, with the old key still configured as
     /// `SECURE_DATA_KEY_PREVIOUS`, so that the old key can then be dropped. Each value is
@@ -309,6 +342,30 @@ pub struct Resealed {
     /// factor reset (an administrator's `mfa/reset`), or the key they were sealed with.
     pub unreadable: u64,
 }
+
+/// Why [`Accounts::set_roles`] refused.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum SetRolesError {
+    /// A role the accounts were not built with.
+    UnknownRole(String),
+    /// The store failed.
+    Store(crate::error::StoreError),
+}
+
+impl fmt::Display for SetRolesError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SetRolesError::UnknownRole(role) => write!(
+                f,
+                "role {role:?} is not a role of the type given to Accounts::builder"
+            ),
+            SetRolesError::Store(e) => write!(f, "store: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for SetRolesError {}
 
 /// Why [`Accounts::create_account`] refused.
 #[derive(Debug)]
