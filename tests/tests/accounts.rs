@@ -1387,3 +1387,108 @@ async fn ended_sign_in_records_are_purged_without_the_app_asking() {
     })
     .await;
 }
+
+/// A breach list as an app would give one.
+struct Listed(&'static [&'static str]);
+
+impl secure_core::auth::password::BreachedPasswords for Listed {
+    async fn is_breached(
+        &self,
+        password: &SecretString,
+    ) -> Result<bool, secure_core::auth::password::BreachCheckError> {
+        use secure_core::ExposeSecret as _;
+        Ok(self.0.contains(&password.expose_secret()))
+    }
+}
+
+#[tokio::test]
+async fn roles_that_need_the_second_factor_breach_list_and_lifetimes_in_one_place() {
+    const BREACHED: &str = "password1234567";
+    on_each_database("accounts::configured", async |db| {
+        let s = service_with(db, WEAK, |b| {
+            b.mfa_required_for(&[TestRole::Admin])
+                .breached_passwords(Listed(&[BREACHED]))
+                .access_token_lifetime(std::time::Duration::from_secs(300))
+        })
+        .await;
+        // A breached password is refused at signup and at a change, on its field.
+        let (status, body) = s
+            .call(
+                "POST",
+                "/auth/signup",
+                None,
+                json!({"username": "kay", "email": "kay@example.com", "password": BREACHED}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(body["errors"][0]["field"], "password");
+        assert_eq!(body["errors"][0]["code"], "breached");
+        let id = s.signup("kay", PASSWORD).await;
+        let (_, pair) = s.sign_in("kay", PASSWORD).await;
+        assert_eq!(pair["expires_in"], 300);
+        let (status, body) = s
+            .call(
+                "POST",
+                "/auth/password",
+                access(&pair),
+                json!({"current_password": PASSWORD, "new_password": BREACHED}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(body["errors"][0]["field"], "new_password");
+
+        // An administrator without a second factor signs in as if without the role.
+        assert!(
+            s.accounts
+                .set_roles(&id, &[TestRole::Admin, TestRole::Member])
+                .await
+                .unwrap()
+        );
+        let roles = |pair: &Value| {
+            s.accounts
+                .tokens()
+                .verify(pair["access_token"].as_str().unwrap())
+                .unwrap()
+                .roles
+        };
+        let (_, password_only) = s.sign_in("kay", PASSWORD).await;
+        assert_eq!(roles(&password_only), ["member"]);
+        let secret = enrolled(&s, "kay").await;
+        let (status, with_otp) = s
+            .call(
+                "POST",
+                "/auth/sign-in",
+                None,
+                json!({"username": "kay", "password": PASSWORD,
+                       "otp": totp_code(&secret, now() as u64 + 30)}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{with_otp}");
+        assert_eq!(roles(&with_otp), ["admin", "member"]);
+        // Its refresh keeps the role; the password-only family never gets it.
+        let (_, refreshed) = s.refresh(&with_otp["refresh_token"]).await;
+        assert_eq!(roles(&refreshed), ["admin", "member"]);
+    })
+    .await;
+    // A zero lifetime, and a role of another type, stop the build.
+    let db = Database::connect("sqlite::memory:").await.unwrap();
+    db.migrate().await.unwrap();
+    let config = SecurityConfig::new().with_keys(Keys::ephemeral());
+    let zero = Accounts::builder(db.clone(), &config, TestRole::Member)
+        .refresh_lifetimes(
+            std::time::Duration::ZERO,
+            std::time::Duration::from_secs(60),
+        )
+        .build()
+        .await;
+    assert!(zero.unwrap_err().to_string().contains("token_ttl"));
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Role)]
+    enum Other {
+        Auditor,
+    }
+    let other = Accounts::builder(db, &config, TestRole::Member)
+        .mfa_required_for(&[Other::Auditor])
+        .build()
+        .await;
+    assert!(other.unwrap_err().to_string().contains("\"auditor\""));
+}

@@ -97,8 +97,9 @@ impl std::fmt::Display for StartError {
 
 impl std::error::Error for StartError {}
 
-/// The accounts on `db`: bearer tokens and cookie sessions, open signup, `Admin` resets
-/// second factors, password reset when [`Options::reset_link`] is set. TOTP secrets stored
+/// The accounts on `db`: bearer tokens and cookie sessions, open signup, `Admin` given only
+/// to sign-ins with the second factor and resetting others' second factors, password reset
+/// when [`Options::reset_link`] is set. TOTP secrets stored
 /// by earlier versions are sealed for the accounts first.
 pub async fn accounts(
     db: &Database,
@@ -114,7 +115,9 @@ pub async fn accounts(
         .token_name(TOKEN_NAME)
         .password_hasher(options.password_hasher.clone())
         .cookie_sessions(true)
-        .admin_role(AppRole::Admin);
+        .admin_role(AppRole::Admin)
+        // An administrator signed in with a password alone is a member.
+        .mfa_required_for(&[AppRole::Admin]);
     if let Some(link) = &options.reset_link {
         builder = builder.password_reset(LogNotifier::new(link.as_str()));
     }

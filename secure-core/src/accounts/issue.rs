@@ -77,6 +77,7 @@ pub(super) fn identity_of(
     amr: &[Amr],
     auth_time: i64,
 ) -> Identity {
+    let second_factor = amr.contains(&Amr::Otp);
     let roles: Vec<&str> = account
         .roles
         .iter()
@@ -86,7 +87,8 @@ pub(super) fn identity_of(
             if !known {
                 tracing::error!(target: "secure::accounts", subject = %account.id, role = %name, "stored role unknown to this version: left out");
             }
-            known
+            // A role that needs the second factor is left out of a sign-in without it.
+            known && (second_factor || !inner.mfa_roles.contains(name))
         })
         .collect();
     Identity::new(account.id.as_str(), auth_time)

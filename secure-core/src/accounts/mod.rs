@@ -60,6 +60,7 @@
 //! ```
 
 mod admin;
+mod breach;
 mod cookie;
 mod erased;
 mod issue;
@@ -120,6 +121,10 @@ struct Inner {
     sessions: Option<SessionManager<SqlSessionStore>>,
     /// Password reset, when the app gave a notifier.
     notifier: Option<Arc<dyn reset::DynNotifier>>,
+    /// Role wire names given only to sign-ins that presented the second factor.
+    mfa_roles: Vec<&'static str>,
+    /// The breached-password check of new passwords, when the app gave one.
+    breached: Option<Arc<dyn breach::DynBreached>>,
 }
 
 /// How often ended refresh-token families, sessions, sign-in records and reset tokens are
@@ -215,6 +220,11 @@ impl Accounts {
             bearer: true,
             cookie: false,
             notifier: None,
+            mfa_roles: Vec::new(),
+            breached: None,
+            access_lifetime: None,
+            refresh_lifetimes: None,
+            session_timeouts: None,
         }
     }
 
@@ -418,8 +428,11 @@ pub enum AccountsError {
     Prefix(String),
     /// The name authenticator apps show was refused.
     Totp(MfaError),
-    /// The administrators' role is not one of the roles accounts are built with.
-    AdminRole(&'static str),
+    /// A role given to the builder (`admin_role`, `mfa_required_for`) is not one of the
+    /// roles accounts are built with.
+    UnknownRole(&'static str),
+    /// A lifetime or timeout was refused (zero).
+    Lifetimes(crate::error::ConfigError),
     /// Neither bearer tokens nor cookie sessions: nobody could sign in.
     NoMode,
     /// A development notifier (it logs reset links) in a release build.
@@ -455,10 +468,11 @@ impl fmt::Display for AccountsError {
             AccountsError::NoMode => f.write_str(
                 "accounts with neither bearer tokens nor cookie sessions: enable one (bearer_tokens, cookie_sessions)",
             ),
-            AccountsError::AdminRole(role) => write!(
+            AccountsError::UnknownRole(role) => write!(
                 f,
-                "accounts' admin role {role:?} is not a role of the type given to Accounts::builder"
+                "accounts' role {role:?} (admin_role, mfa_required_for) is not a role of the type given to Accounts::builder"
             ),
+            AccountsError::Lifetimes(e) => write!(f, "accounts' lifetimes: {e}"),
             AccountsError::Prefix(p) => write!(
                 f,
                 "accounts' path prefix {p:?} must start with `/` and not end with one"
@@ -485,6 +499,11 @@ pub struct AccountsBuilder {
     bearer: bool,
     cookie: bool,
     notifier: Option<Arc<dyn reset::DynNotifier>>,
+    mfa_roles: Vec<&'static str>,
+    breached: Option<Arc<dyn breach::DynBreached>>,
+    access_lifetime: Option<std::time::Duration>,
+    refresh_lifetimes: Option<(std::time::Duration, std::time::Duration)>,
+    session_timeouts: Option<(std::time::Duration, std::time::Duration)>,
 }
 
 impl fmt::Debug for AccountsBuilder {
@@ -563,6 +582,53 @@ impl AccountsBuilder {
         self
     }
 
+    /// Roles a sign-in gets only when it presented the second factor: an account holding one
+    /// signs in without it as if it lacked the role (it can still enrol), so no route that
+    /// names the role, with `mfa` declared or not, is reached on a password alone.
+    pub fn mfa_required_for<R: Role>(mut self, roles: &[R]) -> Self {
+        self.mfa_roles = roles.iter().map(|r| r.as_str()).collect();
+        self
+    }
+
+    /// Checks every new password (signup, change, reset) against breached or common ones
+    /// (ASVS 2.1.7): 422 `breached` on the password; 503 when the check cannot run. Without
+    /// it only the length rules apply.
+    pub fn breached_passwords(
+        mut self,
+        check: impl crate::auth::password::BreachedPasswords + 'static,
+    ) -> Self {
+        self.breached = Some(Arc::new(check));
+        self
+    }
+
+    /// The access tokens' lifetime (default 15 minutes, at most an hour): how long a demoted
+    /// role or a revoked family's last token lives.
+    pub fn access_token_lifetime(mut self, lifetime: std::time::Duration) -> Self {
+        self.access_lifetime = Some(lifetime);
+        self
+    }
+
+    /// A refresh token's lifetime and its family's absolute one (defaults: 14 and 30 days).
+    pub fn refresh_lifetimes(
+        mut self,
+        token: std::time::Duration,
+        family: std::time::Duration,
+    ) -> Self {
+        self.refresh_lifetimes = Some((token, family));
+        self
+    }
+
+    /// A cookie session's idle and absolute timeouts (the session manager's defaults
+    /// otherwise).
+    pub fn session_timeouts(
+        mut self,
+        idle: std::time::Duration,
+        absolute: std::time::Duration,
+    ) -> Self {
+        self.session_timeouts = Some((idle, absolute));
+        self
+    }
+
     /// The accounts, or what the configuration lacks. Also checks that the configured data
     /// keys open a sample of the secrets stored sealed (a changed `SECURE_DATA_KEY` without
     /// `SECURE_DATA_KEY_PREVIOUS` stops start-up here, not each user's next sign-in), and,
@@ -585,25 +651,43 @@ impl AccountsBuilder {
         if !prefix_ok {
             return Err(AccountsError::Prefix(self.prefix));
         }
-        if let Some(role) = self.admin_role
-            && !(self.known_role)(role)
+        if let Some(role) = self
+            .admin_role
+            .iter()
+            .chain(&self.mfa_roles)
+            .find(|r| !(self.known_role)(r))
         {
-            return Err(AccountsError::AdminRole(role));
+            return Err(AccountsError::UnknownRole(role));
         }
         let totp = TotpIssuer::new(self.token_name).map_err(AccountsError::Totp)?;
-        let tokens = AccessTokens::builder(access_key, self.token_name, self.token_name)
-            .build()
-            .map_err(AccountsError::Tokens)?;
+        let mut tokens = AccessTokens::builder(access_key, self.token_name, self.token_name);
+        if let Some(lifetime) = self.access_lifetime {
+            tokens = tokens.lifetime(lifetime);
+        }
+        let tokens = tokens.build().map_err(AccountsError::Tokens)?;
+        let mut refresh = RefreshTokens::new(SqlRefreshTokenStore::new(self.db.clone()));
+        if let Some((token, family)) = self.refresh_lifetimes {
+            refresh = refresh
+                .with_lifetimes(token, family)
+                .map_err(AccountsError::Lifetimes)?;
+        }
+        let sessions = match (self.cookie, self.session_timeouts) {
+            (false, _) => None,
+            (true, None) => Some(SessionManager::new(SqlSessionStore::new(self.db), csrf_key)),
+            (true, Some((idle, absolute))) => Some(
+                SessionManager::new(SqlSessionStore::new(self.db), csrf_key)
+                    .with_timeouts(idle, absolute)
+                    .map_err(AccountsError::Lifetimes)?,
+            ),
+        };
         check_data_keys(self.store.as_ref(), &data_keys).await?;
         let accounts = Accounts {
             inner: Arc::new(Inner {
                 store: self.store,
                 tokens,
-                refresh: RefreshTokens::new(SqlRefreshTokenStore::new(self.db.clone())),
+                refresh,
                 bearer: self.bearer,
-                sessions: self
-                    .cookie
-                    .then(|| SessionManager::new(SqlSessionStore::new(self.db), csrf_key)),
+                sessions,
                 notifier: self.notifier,
                 hasher: self.hasher,
                 limiter: self.limiter,
@@ -615,6 +699,8 @@ impl AccountsBuilder {
                 open_signup: self.open_signup,
                 totp,
                 admin_role: self.admin_role,
+                mfa_roles: self.mfa_roles,
+                breached: self.breached,
             }),
         };
         spawn_purge(&accounts.inner);

@@ -24,7 +24,6 @@ use super::signin::{self, Factors};
 use super::store::{AccountRecord, CredentialChange};
 use super::{Accounts, Inner, seal_totp_secret, unix_now};
 use crate::auth::mfa::{RecoveryCodes, TotpSecret, verify_totp};
-use crate::auth::password::SkipBreachCheck;
 use crate::auth::{Amr, Caller, Carrier};
 use crate::error::ApiError;
 use crate::redact::{ExposeSecret, SecretString};
@@ -276,8 +275,7 @@ pub(super) async fn change_password(
         Err(refused) => return Ok(refused),
     };
     let hash = inner
-        .hasher
-        .hash(&body.new_password, &SkipBreachCheck)
+        .hash_new_password(&body.new_password)
         .await
         .map_err(|e| e.on_field("new_password"))?;
     let change = CredentialChange::Password(hash.as_phc_str());

@@ -17,7 +17,6 @@ use serde::{Deserialize, Serialize, Serializer};
 use super::store::CredentialChange;
 use super::{Accounts, unix_now};
 use crate::audit::{self, Outcome};
-use crate::auth::password::SkipBreachCheck;
 use crate::auth::refresh::opaque;
 use crate::error::ApiError;
 use crate::ratelimit::{ClientKey, Rate, RateKey, RateLimit, Verdict};
@@ -232,8 +231,7 @@ pub(super) async fn confirm(
     }
     // The rules first: a refused password leaves the token usable.
     let hash = inner
-        .hasher
-        .hash(&body.new_password, &SkipBreachCheck)
+        .hash_new_password(&body.new_password)
         .await
         .map_err(|e| e.on_field("new_password"))?;
     let Some(id) = inner

@@ -125,8 +125,7 @@ pub(super) async fn create(
     roles: &[&str],
 ) -> Result<String, CreateAccountError> {
     let hash = inner
-        .hasher
-        .hash(&new.password, &crate::auth::password::SkipBreachCheck)
+        .hash_new_password(&new.password)
         .await
         .map_err(CreateAccountError::Password)?;
     let id = new_id();
