@@ -1492,3 +1492,73 @@ async fn roles_that_need_the_second_factor_breach_list_and_lifetimes_in_one_plac
         .await;
     assert!(other.unwrap_err().to_string().contains("\"auditor\""));
 }
+
+/// The app's own row for each new account, in the account's transaction.
+struct Profiles;
+
+impl secure_core::accounts::SignupHook for Profiles {
+    fn on_signup<'a>(
+        &'a self,
+        tx: &'a mut secure_core::sql::Transaction,
+        account: secure_core::accounts::SignedUp<'a>,
+    ) -> secure_core::accounts::HookFuture<'a> {
+        Box::pin(async move {
+            tx.query("INSERT INTO app_profiles (account_id, display_name) VALUES ($1, $2)")
+                .bind(account.id)
+                .bind(account.username)
+                .execute()
+                .await
+                .map(|_| ())
+        })
+    }
+}
+
+#[tokio::test]
+async fn the_apps_rows_for_a_new_account_are_made_with_it_or_not_at_all() {
+    on_each_database("accounts::signup_hook", async |db| {
+        let store = SqlAccountStore::new(db.clone()).on_signup(Profiles);
+        let s = service_with(db.clone(), WEAK, |b| b.store(store)).await;
+        db.query(
+            "CREATE TABLE IF NOT EXISTS app_profiles (\
+             account_id TEXT PRIMARY KEY REFERENCES secure_accounts (id), \
+             display_name TEXT NOT NULL CHECK (display_name <> 'broken'))",
+        )
+        .execute()
+        .await
+        .unwrap();
+        let id = s.signup("lin", PASSWORD).await;
+        let profile: Option<(String,)> = db
+            .query("SELECT display_name FROM app_profiles WHERE account_id = $1")
+            .bind(id.as_str())
+            .fetch_optional()
+            .await
+            .unwrap();
+        assert_eq!(profile, Some(("lin".to_owned(),)));
+        // The app refuses its row: no account either, and the answer says nothing of why.
+        let (status, body) = s
+            .call(
+                "POST",
+                "/auth/signup",
+                None,
+                json!({"username": "broken", "email": "b@example.com", "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!body.to_string().contains("app_profiles"), "{body}");
+        assert!(s.store.by_username("broken").await.unwrap().is_none());
+        // create_account runs the hook too.
+        let made = s
+            .accounts
+            .create_account("moe", "moe@example.com", PASSWORD.into(), &[TestRole::Admin])
+            .await
+            .unwrap();
+        let profile: Option<(String,)> = db
+            .query("SELECT display_name FROM app_profiles WHERE account_id = $1")
+            .bind(made.as_str())
+            .fetch_optional()
+            .await
+            .unwrap();
+        assert_eq!(profile, Some(("moe".to_owned(),)));
+    })
+    .await;
+}

@@ -74,7 +74,10 @@ use std::fmt;
 use std::sync::Arc;
 
 pub use reset::{LogNotifier, Notifier, NotifyError, RESET_LIFETIME_SECS, ResetNotice};
-pub use store::{AccountRecord, AccountStore, Created, NewAccount, SignInRecord, SqlAccountStore};
+pub use store::{
+    AccountRecord, AccountStore, Created, HookFuture, NewAccount, SignInRecord, SignedUp,
+    SignupHook, SqlAccountStore,
+};
 
 use crate::auth::device::DeviceTokens;
 use crate::auth::jwt::{AccessTokenKey, AccessTokens, TokenConfigError};

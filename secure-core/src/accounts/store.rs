@@ -8,7 +8,7 @@ use std::future::Future;
 
 use crate::auth::Amr;
 use crate::error::StoreError;
-use crate::sql::Database;
+use crate::sql::{Database, Transaction};
 
 /// An account as the flows read it. Secrets are as stored: the password's PHC string, the
 /// TOTP secret sealed with the data key.
@@ -260,17 +260,79 @@ pub trait AccountStore: Send + Sync + 'static {
     fn purge_sign_ins(&self, before: i64) -> impl Future<Output = Result<u64, StoreError>> + Send;
 }
 
+/// A new account as a [`SignupHook`] sees it (never its password hash).
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct SignedUp<'a> {
+    /// Its id (the token subject): the key of the app's own rows for it.
+    pub id: &'a str,
+    /// The sign-in name.
+    pub username: &'a str,
+    /// The contact address.
+    pub email: &'a str,
+}
+
+/// The future of a [`SignupHook`].
+pub type HookFuture<'a> =
+    std::pin::Pin<Box<dyn Future<Output = Result<(), sqlx::Error>> + Send + 'a>>;
+
+/// The app's own rows for a new account (a profile, settings), written in the transaction
+/// that creates the account ([`SqlAccountStore::on_signup`]): both exist, or neither does.
+///
+/// ```
+/// use secure_core::accounts::{HookFuture, SignedUp, SignupHook};
+/// use secure_core::sql::Transaction;
+///
+/// struct Profiles;
+///
+/// impl SignupHook for Profiles {
+///     fn on_signup<'a>(&'a self, tx: &'a mut Transaction, account: SignedUp<'a>) -> HookFuture<'a> {
+///         Box::pin(async move {
+///             tx.query("INSERT INTO profiles (account_id, display_name) VALUES ($1, $2)")
+///                 .bind(account.id)
+///                 .bind(account.username)
+///                 .execute()
+///                 .await
+///                 .map(|_| ())
+///         })
+///     }
+/// }
+/// ```
+pub trait SignupHook: Send + Sync + 'static {
+    /// Writes the app's rows for `account` in `tx`; an error undoes the signup (the client
+    /// gets a 500, the name stays free).
+    fn on_signup<'a>(&'a self, tx: &'a mut Transaction, account: SignedUp<'a>) -> HookFuture<'a>;
+}
+
 /// [`AccountStore`] on the service's [`Database`] (SQLite or PostgreSQL). Create its tables
 /// with [`Database::migrate`] at start-up.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SqlAccountStore {
     db: Database,
+    hook: Option<std::sync::Arc<dyn SignupHook>>,
+}
+
+impl std::fmt::Debug for SqlAccountStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqlAccountStore")
+            .field("db", &self.db)
+            .field("on_signup", &self.hook.is_some())
+            .finish()
+    }
 }
 
 impl SqlAccountStore {
     /// The store on `db`.
     pub fn new(db: Database) -> Self {
-        SqlAccountStore { db }
+        SqlAccountStore { db, hook: None }
+    }
+
+    /// Runs `hook` in the transaction of every new account (signup and
+    /// [`Accounts::create_account`](super::Accounts::create_account)); give the store to
+    /// [`AccountsBuilder::store`](super::AccountsBuilder::store).
+    pub fn on_signup(mut self, hook: impl SignupHook) -> Self {
+        self.hook = Some(std::sync::Arc::new(hook));
+        self
     }
 
     /// The database.
@@ -407,8 +469,8 @@ fn amr_text(amr: &[Amr]) -> String {
 
 impl AccountStore for SqlAccountStore {
     async fn create(&self, account: NewAccount<'_>) -> Result<Created, StoreError> {
-        let done = self
-            .db
+        let mut tx = self.db.begin().await.map_err(StoreError::new)?;
+        let done = tx
             .query(INSERT)
             .bind(account.id)
             .bind(account.username)
@@ -419,15 +481,29 @@ impl AccountStore for SqlAccountStore {
             .execute()
             .await;
         match done {
-            Ok(_) => Ok(Created::Created),
+            Ok(_) => {}
             Err(e)
                 if e.as_database_error()
                     .is_some_and(|d| d.is_unique_violation()) =>
             {
-                Ok(Created::Taken)
+                tx.rollback().await.map_err(StoreError::new)?;
+                return Ok(Created::Taken);
             }
-            Err(e) => Err(StoreError::new(e)),
+            Err(e) => return Err(StoreError::new(e)),
         }
+        if let Some(hook) = &self.hook {
+            let signed_up = SignedUp {
+                id: account.id,
+                username: account.username,
+                email: account.email,
+            };
+            if let Err(e) = hook.on_signup(&mut tx, signed_up).await {
+                tx.rollback().await.map_err(StoreError::new)?;
+                return Err(StoreError::new(e));
+            }
+        }
+        tx.commit().await.map_err(StoreError::new)?;
+        Ok(Created::Created)
     }
 
     async fn by_username(&self, username: &str) -> Result<Option<AccountRecord>, StoreError> {

@@ -1,0 +1,135 @@
+#!/usr/bin/env python3
+"""Account enumeration by sign-in, measured from outside (issue 23): does `POST /auth/sign-in`
+answer an unknown user name differently from a known one with a wrong password?
+
+notes-api as it ships (release build, OWASP Argon2id parameters, accounts from
+`secure_core::accounts`), on a new SQLite database: KNOWN accounts are signed up, then
+sign-ins alternate between a known name with a wrong password and a name no account has,
+one at a time, each from its own client address behind a trusted proxy (so the per-address
+limits never answer), each known account tried at most four times (under the account
+throttle). Reports per class the statuses, the distinct bodies and header sets (request ids
+set aside), and the answer times (median, p10, p90), with the ratio of the medians.
+
+    python3 benches/enumeration.py
+    KNOWN=80 python3 benches/enumeration.py
+"""
+
+import http.client
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from login_flood import free_port  # noqa: E402
+from report import target_dir  # noqa: E402
+
+KNOWN = int(os.environ.get("KNOWN", "60"))
+TRIES = 4
+PASSWORD = "a long and correct passphrase"
+NEXT = [0]
+
+
+def request(port, path, body):
+    NEXT[0] += 1
+    n = NEXT[0]
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    started = time.monotonic()
+    conn.request(
+        "POST",
+        path,
+        json.dumps(body),
+        {"content-type": "application/json", "x-forwarded-for": f"10.{n // 62500}.{n // 250 % 250}.{n % 250 + 1}"},
+    )
+    response = conn.getresponse()
+    data = response.read()
+    elapsed = time.monotonic() - started
+    headers = sorted(
+        (k.lower(), len(v)) for k, v in response.getheaders() if k.lower() not in ("date", "x-request-id")
+    )
+    conn.close()
+    return response.status, data, headers, elapsed
+
+
+def without_ids(body):
+    # A problem's request id differs per request by design.
+    return re.sub(rb'"request_id":"[^"]*"', b'"request_id":"*"', body)
+
+
+def main():
+    print("== building notes-api (release)", file=sys.stderr)
+    subprocess.run(["cargo", "build", "--release", "--quiet", "-p", "notes-api", "--bin", "notes-api"], check=True)
+    binary = os.path.join(target_dir(), "release", "notes-api")
+    port = free_port()
+    with tempfile.TemporaryDirectory() as work:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SECURE_")}
+        env.update(
+            DATABASE_URL=f"sqlite://{work}/enumeration.db",
+            NOTES_ADDR=f"127.0.0.1:{port}",
+            SECURE_TRUSTED_PROXIES="127.0.0.1",
+            SECURE_ENV="production",
+            SECURE_JWT_KEY=os.urandom(48).hex(),
+            SECURE_CSRF_KEY=os.urandom(48).hex(),
+            SECURE_DATA_KEY=os.urandom(48).hex(),
+        )
+        proc = subprocess.Popen([binary], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        try:
+            for line in proc.stdout:
+                if line.startswith("notes-api listening on"):
+                    break
+            else:
+                raise SystemExit("enumeration.py: notes-api exited before listening")
+            names = [f"known_{i}" for i in range(KNOWN)]
+            for name in names:
+                status, body, _, _ = request(
+                    port, "/auth/signup", {"username": name, "email": f"{name}@example.com", "password": PASSWORD}
+                )
+                assert status == 201, (status, body)
+            samples = {"known": [], "unknown": []}
+            for t in range(TRIES):
+                for i, name in enumerate(names):
+                    wrong = {"username": name, "password": "not the passphrase at all"}
+                    nobody = {"username": f"nobody_{t}_{i}", "password": "not the passphrase at all"}
+                    # Alternate which goes first, so neither class always follows the other.
+                    pair = [("known", wrong), ("unknown", nobody)]
+                    if (t + i) % 2:
+                        pair.reverse()
+                    for kind, body in pair:
+                        samples[kind].append(request(port, "/auth/sign-in", body))
+        finally:
+            proc.kill()
+            proc.wait()
+
+    print(f"\n{TRIES * KNOWN} sign-ins per class, one at a time, {os.cpu_count()} CPUs, release build\n")
+    print("| class | statuses | distinct bodies | distinct header sets | median | p10 | p90 |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
+    medians = {}
+    bodies = {}
+    for kind, rows in samples.items():
+        times = sorted(r[3] for r in rows)
+        statuses = {}
+        for r in rows:
+            statuses[r[0]] = statuses.get(r[0], 0) + 1
+        bodies[kind] = {without_ids(r[1]) for r in rows}
+        headers = {tuple(r[2]) for r in rows}
+        medians[kind] = statistics.median(times)
+        q = lambda p: times[min(len(times) - 1, int(len(times) * p))]  # noqa: E731
+        print(
+            f"| {kind} | {', '.join(f'{n} x {s}' for s, n in sorted(statuses.items()))} | {len(bodies[kind])} "
+            f"| {len(headers)} | {medians[kind] * 1000:.1f} ms | {q(0.1) * 1000:.1f} ms | {q(0.9) * 1000:.1f} ms |"
+        )
+    same = bodies["known"] == bodies["unknown"]
+    print(f"\nbodies identical across classes: {same}; median known / unknown: "
+          f"{medians['known'] / medians['unknown']:.3f}x")
+    if not same:
+        for kind, b in bodies.items():
+            print(kind, sorted(b)[:3])
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
