@@ -109,21 +109,22 @@ def main():
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
     medians = {}
     bodies = {}
+    header_sets = {}
     for kind, rows in samples.items():
         times = sorted(r[3] for r in rows)
         statuses = {}
         for r in rows:
             statuses[r[0]] = statuses.get(r[0], 0) + 1
         bodies[kind] = {without_ids(r[1]) for r in rows}
-        headers = {tuple(r[2]) for r in rows}
+        headers = header_sets[kind] = {tuple(r[2]) for r in rows}
         medians[kind] = statistics.median(times)
         q = lambda p: times[min(len(times) - 1, int(len(times) * p))]  # noqa: E731
         print(
             f"| {kind} | {', '.join(f'{n} x {s}' for s, n in sorted(statuses.items()))} | {len(bodies[kind])} "
             f"| {len(headers)} | {medians[kind] * 1000:.1f} ms | {q(0.1) * 1000:.1f} ms | {q(0.9) * 1000:.1f} ms |"
         )
-    same = bodies["known"] == bodies["unknown"]
-    print(f"\nbodies identical across classes: {same}; median known / unknown: "
+    same = bodies["known"] == bodies["unknown"] and header_sets["known"] == header_sets["unknown"]
+    print(f"\nbodies and headers identical across classes: {same}; median known / unknown: "
           f"{medians['known'] / medians['unknown']:.3f}x")
     if not same:
         for kind, b in bodies.items():

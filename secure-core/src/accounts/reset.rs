@@ -191,22 +191,30 @@ pub(super) async fn request(
     let Some(account) = inner.store.by_username(&body.username).await? else {
         return Ok(answer);
     };
-    let (token, token_hash) = opaque::generate();
-    let expires_at = unix_now().saturating_add(RESET_LIFETIME_SECS);
-    inner
-        .store
-        .create_reset(&token_hash, &account.id, expires_at)
-        .await?;
-    let notice = ResetNotice {
-        account_id: account.id,
-        username: account.username,
-        email: account.email,
-        token,
-        expires_at,
-    };
+    // The token's write and the delivery come after the answer: a known name costs the client
+    // no more time than an unknown one.
+    let accounts = accounts.clone();
     let notifier = Arc::clone(notifier);
     tokio::spawn(async move {
-        let subject = notice.account_id.clone();
+        let (token, token_hash) = opaque::generate();
+        let expires_at = unix_now().saturating_add(RESET_LIFETIME_SECS);
+        let subject = account.id.clone();
+        if let Err(e) = accounts
+            .inner
+            .store
+            .create_reset(&token_hash, &account.id, expires_at)
+            .await
+        {
+            tracing::error!(target: "secure::accounts", subject = %subject, error = %e, "password reset token not stored: no notice sent");
+            return;
+        }
+        let notice = ResetNotice {
+            account_id: account.id,
+            username: account.username,
+            email: account.email,
+            token,
+            expires_at,
+        };
         if let Err(e) = notifier.deliver(notice).await {
             tracing::error!(target: "secure::accounts", subject = %subject, error = %e, "password reset notice not delivered");
         }
