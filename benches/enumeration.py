@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
-"""Account enumeration by sign-in, measured from outside (issue 23): does `POST /auth/sign-in`
-answer an unknown user name differently from a known one with a wrong password?
+"""Account enumeration, measured from outside (issue 23): do `POST /auth/sign-in` and
+`POST /auth/password-reset` answer an unknown user name differently from a known one?
 
 notes-api as it ships (release build, OWASP Argon2id parameters, accounts from
 `secure_core::accounts`), on a new SQLite database: KNOWN accounts are signed up, then
 sign-ins alternate between a known name with a wrong password and a name no account has,
 one at a time, each from its own client address behind a trusted proxy (so the per-address
 limits never answer), each known account tried at most four times (under the account
-throttle). Reports per class the statuses, the distinct bodies and header sets (request ids
-set aside), and the answer times (median, p10, p90), with the ratio of the medians.
+throttle). Then the same for password-reset requests (each known name at most three times,
+under the per-name budget) against the debug build, the only one that serves the development
+notifier notes-api has. Reports per class the statuses, the distinct bodies and header sets
+(request ids set aside), and the answer times (median, p10, p90), with the ratio of the
+medians; exits non-zero when bodies or headers differ.
 
     python3 benches/enumeration.py
     KNOWN=80 python3 benches/enumeration.py
@@ -60,51 +63,62 @@ def without_ids(body):
     return re.sub(rb'"request_id":"[^"]*"', b'"request_id":"*"', body)
 
 
-def main():
-    print("== building notes-api (release)", file=sys.stderr)
-    subprocess.run(["cargo", "build", "--release", "--quiet", "-p", "notes-api", "--bin", "notes-api"], check=True)
-    binary = os.path.join(target_dir(), "release", "notes-api")
+def start(profile, extra):
+    build = ["cargo", "build", "--quiet", "-p", "notes-api", "--bin", "notes-api"]
+    if profile == "release":
+        build.insert(2, "--release")
+    print(f"== building notes-api ({profile})", file=sys.stderr)
+    subprocess.run(build, check=True)
+    binary = os.path.join(target_dir(), profile, "notes-api")
     port = free_port()
-    with tempfile.TemporaryDirectory() as work:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("SECURE_")}
-        env.update(
-            DATABASE_URL=f"sqlite://{work}/enumeration.db",
-            NOTES_ADDR=f"127.0.0.1:{port}",
-            SECURE_TRUSTED_PROXIES="127.0.0.1",
-            SECURE_ENV="production",
-            SECURE_JWT_KEY=os.urandom(48).hex(),
-            SECURE_CSRF_KEY=os.urandom(48).hex(),
-            SECURE_DATA_KEY=os.urandom(48).hex(),
-        )
-        proc = subprocess.Popen([binary], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        try:
-            for line in proc.stdout:
-                if line.startswith("notes-api listening on"):
-                    break
-            else:
-                raise SystemExit("enumeration.py: notes-api exited before listening")
-            names = [f"known_{i}" for i in range(KNOWN)]
-            for name in names:
-                status, body, _, _ = request(
-                    port, "/auth/signup", {"username": name, "email": f"{name}@example.com", "password": PASSWORD}
-                )
-                assert status == 201, (status, body)
-            samples = {"known": [], "unknown": []}
-            for t in range(TRIES):
-                for i, name in enumerate(names):
-                    wrong = {"username": name, "password": "not the passphrase at all"}
-                    nobody = {"username": f"nobody_{t}_{i}", "password": "not the passphrase at all"}
-                    # Alternate which goes first, so neither class always follows the other.
-                    pair = [("known", wrong), ("unknown", nobody)]
-                    if (t + i) % 2:
-                        pair.reverse()
-                    for kind, body in pair:
-                        samples[kind].append(request(port, "/auth/sign-in", body))
-        finally:
-            proc.kill()
-            proc.wait()
+    work = tempfile.TemporaryDirectory()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SECURE_", "NOTES_"))}
+    env.update(
+        DATABASE_URL=f"sqlite://{work.name}/enumeration.db",
+        NOTES_ADDR=f"127.0.0.1:{port}",
+        SECURE_TRUSTED_PROXIES="127.0.0.1",
+        SECURE_ENV="production",
+        SECURE_JWT_KEY=os.urandom(48).hex(),
+        SECURE_CSRF_KEY=os.urandom(48).hex(),
+        SECURE_DATA_KEY=os.urandom(48).hex(),
+    )
+    env.update(extra)
+    proc = subprocess.Popen([binary], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    for line in proc.stdout:
+        if line.startswith("notes-api listening on"):
+            break
+    else:
+        raise SystemExit("enumeration.py: notes-api exited before listening")
+    return proc, port, work
 
-    print(f"\n{TRIES * KNOWN} sign-ins per class, one at a time, {os.cpu_count()} CPUs, release build\n")
+
+def measure(profile, extra, path, tries, known_body, unknown_body):
+    proc, port, work = start(profile, extra)
+    try:
+        names = [f"known_{i}" for i in range(KNOWN)]
+        for name in names:
+            status, body, _, _ = request(
+                port, "/auth/signup", {"username": name, "email": f"{name}@example.com", "password": PASSWORD}
+            )
+            assert status == 201, (status, body)
+        samples = {"known": [], "unknown": []}
+        for t in range(tries):
+            for i, name in enumerate(names):
+                # Alternate which goes first, so neither class always follows the other.
+                pair = [("known", known_body(name)), ("unknown", unknown_body(f"nobody_{t}_{i}"))]
+                if (t + i) % 2:
+                    pair.reverse()
+                for kind, body in pair:
+                    samples[kind].append(request(port, path, body))
+    finally:
+        proc.kill()
+        proc.wait()
+        work.cleanup()
+    return report(f"{path}: {tries * KNOWN} requests per class, one at a time, {os.cpu_count()} CPUs, {profile} build", samples)
+
+
+def report(title, samples):
+    print(f"\n{title}\n")
     print("| class | statuses | distinct bodies | distinct header sets | median | p10 | p90 |")
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
     medians = {}
@@ -121,7 +135,7 @@ def main():
         q = lambda p: times[min(len(times) - 1, int(len(times) * p))]  # noqa: E731
         print(
             f"| {kind} | {', '.join(f'{n} x {s}' for s, n in sorted(statuses.items()))} | {len(bodies[kind])} "
-            f"| {len(headers)} | {medians[kind] * 1000:.1f} ms | {q(0.1) * 1000:.1f} ms | {q(0.9) * 1000:.1f} ms |"
+            f"| {len(headers)} | {medians[kind] * 1000:.2f} ms | {q(0.1) * 1000:.2f} ms | {q(0.9) * 1000:.2f} ms |"
         )
     same = bodies["known"] == bodies["unknown"] and header_sets["known"] == header_sets["unknown"]
     print(f"\nbodies and headers identical across classes: {same}; median known / unknown: "
@@ -129,6 +143,22 @@ def main():
     if not same:
         for kind, b in bodies.items():
             print(kind, sorted(b)[:3])
+    return same
+
+
+def main():
+    wrong = "not the passphrase at all"
+    sign_in = measure(
+        "release", {}, "/auth/sign-in", TRIES,
+        lambda name: {"username": name, "password": wrong},
+        lambda name: {"username": name, "password": wrong},
+    )
+    reset = measure(
+        "debug", {"NOTES_RESET_LINK": "http://localhost/reset#"}, "/auth/password-reset", 3,
+        lambda name: {"username": name},
+        lambda name: {"username": name},
+    )
+    if not (sign_in and reset):
         sys.exit(1)
 
 

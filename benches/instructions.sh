@@ -36,9 +36,9 @@ GUNGRAUN_RUNNER="$runner_root/bin/gungraun-runner" \
 python3 - "$out" <<'PY'
 import re, sys
 
-# Per unit: the handler benchmarks count 20 requests, the rate-limit ones 1024 decisions
-# (REQUESTS and KEYS in the bench).
-PER = {"handler": 20, "resource": 20, "ratelimit_secure": 1024, "ratelimit_governor": 1024}
+# Per unit: the handler benchmarks count 20 requests, the refresh ones 20 rotations, the
+# rate-limit ones 1024 decisions (REQUESTS, ROTATIONS and KEYS in the bench).
+PER = {"handler": 20, "resource": 20, "refresh": 20, "ratelimit_secure": 1024, "ratelimit_governor": 1024}
 counts, name = {}, None
 for line in open(sys.argv[1]):
     head = re.match(r"instructions::\w+::(\w+) (\w+):", line)
@@ -59,6 +59,7 @@ rows = [
     ("validate: invalid input", ("validate_secure", "invalid"), ("validate_garde", "invalid"), "garde", None),
     ("object read: Authorized<Note, Read>", ("resource", "authorized"), ("resource", "manual"), "hand-written query", 1.05),
     ("rate limit: one decision", ("ratelimit_secure", "secure_check"), ("ratelimit_governor", "governor_check_key"), "governor check_key", 1.2),
+    ("refresh-token rotation (SQLite)", ("refresh", "secure"), ("refresh", "manual"), "hand-written sqlx", 1.2),
 ]
 print("| measured | secure | baseline | baseline instructions | secure / baseline | target |")
 print("| --- | ---: | --- | ---: | ---: | ---: |")

@@ -26,6 +26,10 @@
 //!   counted too.
 //! - `ratelimit`: `KEYS` allow decisions, one per client address, through
 //!   `RateLimiter::check` and through governor's `check_key` (per decision: divide by `KEYS`).
+//! - `refresh`: `ROTATIONS` refresh-token rotations on SQLite (`refresh.rs`): `secure`
+//!   (`RefreshTokens<SqlRefreshTokenStore>`) against `manual` (a hand-written sqlx rotation),
+//!   after as many to warm up (per rotation: divide by `ROTATIONS`). SQLite's worker thread is
+//!   counted too.
 
 use std::hint::black_box;
 use std::net::IpAddr;
@@ -47,6 +51,8 @@ mod handler_support;
 mod oneshot;
 #[path = "support/ratelimit.rs"]
 mod ratelimit_support;
+#[path = "support/refresh.rs"]
+mod refresh_support;
 #[path = "support/resource.rs"]
 #[allow(
     dead_code,
@@ -161,6 +167,49 @@ fn resource(
     black_box((f, rt, replies))
 }
 
+/// Rotations counted per refresh benchmark.
+const ROTATIONS: usize = 20;
+
+/// Which rotation a refresh benchmark counts.
+#[derive(Clone, Copy)]
+enum Rotation {
+    Secure,
+    Manual,
+}
+
+async fn rotate(f: &mut refresh_support::Fixture, which: Rotation) {
+    match which {
+        Rotation::Secure => refresh_support::secure_rotate(f).await,
+        Rotation::Manual => refresh_support::hand_rotate(f).await,
+    }
+}
+
+/// The database with both rotations warmed up by `ROTATIONS` each.
+fn refresh_served(which: Rotation) -> (refresh_support::Fixture, Runtime, Rotation) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let mut f = rt.block_on(refresh_support::fixture());
+    for _ in 0..ROTATIONS {
+        rt.block_on(rotate(&mut f, which));
+    }
+    (f, rt, which)
+}
+
+#[library_benchmark]
+#[bench::secure(args = (Rotation::Secure), setup = refresh_served)]
+#[bench::manual(args = (Rotation::Manual), setup = refresh_served)]
+fn refresh(
+    served: (refresh_support::Fixture, Runtime, Rotation),
+) -> (refresh_support::Fixture, Runtime) {
+    let (mut f, rt, which) = served;
+    for _ in 0..ROTATIONS {
+        rt.block_on(rotate(&mut f, which));
+    }
+    black_box((f, rt))
+}
+
 #[library_benchmark]
 #[bench::valid(args = (true), setup = secure_signup)]
 #[bench::invalid(args = (false), setup = secure_signup)]
@@ -253,10 +302,12 @@ library_benchmark_group!(
     benchmarks = [ratelimit_secure, ratelimit_governor]
 );
 library_benchmark_group!(name = resource_group, benchmarks = [resource]);
+library_benchmark_group!(name = refresh_group, benchmarks = [refresh]);
 
 main!(
     library_benchmark_groups = handler_group,
     validate_group,
     ratelimit_group,
-    resource_group
+    resource_group,
+    refresh_group
 );

@@ -1549,7 +1549,12 @@ async fn the_apps_rows_for_a_new_account_are_made_with_it_or_not_at_all() {
         // create_account runs the hook too.
         let made = s
             .accounts
-            .create_account("moe", "moe@example.com", PASSWORD.into(), &[TestRole::Admin])
+            .create_account(
+                "moe",
+                "moe@example.com",
+                PASSWORD.into(),
+                &[TestRole::Admin],
+            )
             .await
             .unwrap();
         let profile: Option<(String,)> = db

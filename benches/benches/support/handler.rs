@@ -57,12 +57,24 @@ async fn create(user: Principal<AppRole>, body: Valid<Json<NewNote>>) -> Respons
     created(user.subject(), &body)
 }
 
-/// What a careful hand-written axum handler does: the same extractors, its own role check.
-async fn manual(user: Principal<AppRole>, body: Valid<Json<NewNote>>) -> Response {
-    if !user.has_role(AppRole::Admin) {
+/// What a careful hand-written axum handler does: verifies the bearer token itself with the
+/// same verifier, checks the role, validates the body with the same extractor.
+async fn manual(
+    tokens: &AccessTokens,
+    headers: &axum::http::HeaderMap,
+    body: Valid<Json<NewNote>>,
+) -> Response {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let Some(claims) = bearer.and_then(|token| tokens.verify(token).ok()) else {
+        return StatusCode::UNAUTHORIZED.into_response();
+    };
+    if !claims.roles.iter().any(|r| r == AppRole::Admin.as_str()) {
         return StatusCode::FORBIDDEN.into_response();
     }
-    created(user.subject(), &body)
+    created(&claims.sub, &body)
 }
 
 #[secure_handler(public)]
@@ -110,6 +122,11 @@ pub(crate) fn fixture() -> Fixture {
     let (admin, member) = (bearer(&["admin", "member"]), bearer(&["member"]));
     // One app, one stack, for both kinds: the hand-written handlers are unprotected rows, so
     // only what the declared policy adds (or saves) differs between the pairs.
+    let verifier = tokens.clone();
+    let manual = move |headers: axum::http::HeaderMap, body: Valid<Json<NewNote>>| {
+        let tokens = verifier.clone();
+        async move { manual(&tokens, &headers, body).await }
+    };
     let config = SecurityConfig::new()
         .authenticator(Authenticator::new(tokens))
         .rate_limiter(RateLimiter::new().without_default_limit());
