@@ -153,6 +153,10 @@ const PER_NAME: RateLimit = RateLimit {
     key: RateKey::User,
 };
 
+/// How long after the answer a reset token is written and its notice handed over (random
+/// within, milliseconds).
+const DELIVERY_DELAY_MS: std::ops::Range<u64> = 50..250;
+
 /// `202`, the same answer whether or not an account has the name: when one has, a token is
 /// stored (hashed) and its notice handed to the notifier after the answer.
 #[secure_handler(public, rate_limit("10/hour", key = ip), audit = "account.password_reset_requested")]
@@ -188,14 +192,18 @@ pub(super) async fn request(
         );
         return Ok(answer);
     }
-    let Some(account) = inner.store.by_username(&body.username).await? else {
-        return Ok(answer);
-    };
-    // The token's write and the delivery come after the answer: a known name costs the client
-    // no more time than an unknown one.
+    let account = inner.store.by_username(&body.username).await?;
+    // The token's write and the delivery come after the answer, and a moment later still, so
+    // that they do not compete with sending it; an unknown name takes the same path up to
+    // there: a known name costs the client no more time than an unknown one.
     let accounts = accounts.clone();
     let notifier = Arc::clone(notifier);
     tokio::spawn(async move {
+        let settle = rand::random_range(DELIVERY_DELAY_MS);
+        tokio::time::sleep(std::time::Duration::from_millis(settle)).await;
+        let Some(account) = account else {
+            return;
+        };
         let (token, token_hash) = opaque::generate();
         let expires_at = unix_now().saturating_add(RESET_LIFETIME_SECS);
         let subject = account.id.clone();
