@@ -16,8 +16,8 @@ use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
 use secure_core::accounts::{
-    AccountStore, Accounts, AccountsBuilder, Notifier, NotifyError, ResetNotice, SqlAccountStore,
-    seal_totp_secret,
+    AccountId, AccountStore, Accounts, AccountsBuilder, Notifier, NotifyError, ResetNotice,
+    SqlAccountStore, seal_totp_secret,
 };
 use secure_core::auth::mfa::{RecoveryCodes, TotpIssuer, TotpSecret};
 use secure_core::auth::password::{Argon2Params, HashLimit, PasswordHash, PasswordHasher};
@@ -902,6 +902,7 @@ async fn a_role_change_ends_the_sessions_that_hold_the_old_roles() {
         };
         assert_eq!(whoami(cookie.clone()).await.0, StatusCode::OK);
 
+        let id = AccountId::parse(&id).unwrap();
         assert!(s.accounts.set_roles(&id, &[TestRole::Admin]).await.unwrap());
         // The session held the sign-in's roles: it ends. The family goes on, with the new ones.
         assert_eq!(whoami(cookie).await.0, StatusCode::UNAUTHORIZED);
@@ -915,7 +916,10 @@ async fn a_role_change_ends_the_sessions_that_hold_the_old_roles() {
         assert_eq!(claims.roles, ["admin"]);
         assert!(
             !s.accounts
-                .set_roles("no-such-account", &[TestRole::Member])
+                .set_roles(
+                    &AccountId::parse(&secure_core::accounts::new_id()).unwrap(),
+                    &[TestRole::Member]
+                )
                 .await
                 .unwrap()
         );
@@ -1440,7 +1444,10 @@ async fn roles_that_need_the_second_factor_breach_list_and_lifetimes_in_one_plac
         // An administrator without a second factor signs in as if without the role.
         assert!(
             s.accounts
-                .set_roles(&id, &[TestRole::Admin, TestRole::Member])
+                .set_roles(
+                    &AccountId::parse(&id).unwrap(),
+                    &[TestRole::Admin, TestRole::Member]
+                )
                 .await
                 .unwrap()
         );
@@ -1564,6 +1571,133 @@ async fn the_apps_rows_for_a_new_account_are_made_with_it_or_not_at_all() {
             .await
             .unwrap();
         assert_eq!(profile, Some(("moe".to_owned(),)));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_right_password_earns_a_challenge_that_the_second_factor_completes() {
+    on_each_database("accounts::challenge", async |db| {
+        let s = service_with(db, WEAK, |b| b.cookie_sessions(true)).await;
+        s.signup("nia", PASSWORD).await;
+        let secret = enrolled(&s, "nia").await;
+        let (status, body) = s.sign_in("nia", PASSWORD).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::UNAUTHORIZED, Some("mfa_required"))
+        );
+        let token = body["mfa_token"].as_str().expect("a challenge").to_owned();
+        // A wrong password earns none.
+        let (_, wrong) = s.sign_in("nia", "not the password").await;
+        assert!(wrong.get("mfa_token").is_none(), "{wrong}");
+
+        let complete = |token: &str, otp: &str| json!({"mfa_token": token, "otp": otp});
+        let (status, body) = s
+            .call("POST", "/auth/sign-in", None, complete(&token, "000000"))
+            .await;
+        assert_eq!(body["code"], "invalid_otp", "{status} {body}");
+        let code = totp_code(&secret, now() as u64 + 30);
+        let (status, pair) = s
+            .call("POST", "/auth/sign-in", None, complete(&token, &code))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{pair}");
+        let claims = s.accounts.tokens().verify(access(&pair).unwrap()).unwrap();
+        assert_eq!(claims.amr, [Amr::Pwd, Amr::Otp]);
+        // The code is used; the challenge alone signs nobody in.
+        let (_, again) = s
+            .call("POST", "/auth/sign-in", None, complete(&token, &code))
+            .await;
+        assert_eq!(again["code"], "invalid_otp");
+        for (body, field) in [
+            (json!({"mfa_token": token}), "otp"),
+            (
+                json!({"mfa_token": token, "otp": code, "username": "nia"}),
+                "mfa_token",
+            ),
+            (json!({"otp": code}), "username"),
+        ] {
+            let (status, answer) = s.call("POST", "/auth/sign-in", None, body).await;
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+            assert_eq!(answer["errors"][0]["field"], field);
+        }
+
+        // Cookie mode completes the same challenge (with a recovery code: this step's TOTP
+        // code is used).
+        let (status, renewed) = s
+            .call(
+                "POST",
+                "/auth/mfa/recovery-codes",
+                access(&pair),
+                Value::Null,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{renewed}");
+        let codes: Vec<String> = renewed["recovery_codes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap().to_owned())
+            .collect();
+        let (_, body) = s.sign_in("nia", PASSWORD).await;
+        let token = body["mfa_token"].as_str().unwrap().to_owned();
+        let code = codes[0].clone();
+        let from = SocketAddr::from(([198, 51, 100, 11], 1));
+        let (status, headers, _) = s
+            .send(
+                from,
+                "POST",
+                "/auth/session/sign-in",
+                &[],
+                complete(&token, &code),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(!session_cookie(&headers).is_empty());
+
+        // Refused: a forged or altered token, an expired one, one made before the password
+        // changed.
+        let sealed = |plain: String| {
+            s.data_keys
+                .seal(b"secure.accounts.mfa_challenge", plain.as_bytes())
+        };
+        let id = s.store.by_username("nia").await.unwrap().unwrap().id;
+        let expired = sealed(format!("{id}\n0\n{}", now() - 1));
+        let (_, body) = s.sign_in("nia", PASSWORD).await;
+        let before_change = body["mfa_token"].as_str().unwrap().to_owned();
+        let mut altered = before_change.clone();
+        altered.pop();
+        altered.push(if before_change.ends_with('A') {
+            'B'
+        } else {
+            'A'
+        });
+        let (_, pair) = s
+            .call(
+                "POST",
+                "/auth/sign-in",
+                None,
+                json!({"username": "nia", "password": PASSWORD, "otp": codes[1]}),
+            )
+            .await;
+        let (status, _) = s
+            .call(
+                "POST",
+                "/auth/password",
+                access(&pair),
+                json!({"current_password": PASSWORD, "new_password": "another long passphrase"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        for token in [expired, altered, before_change, "v1.nonsense".to_owned()] {
+            let (status, body) = s
+                .call("POST", "/auth/sign-in", None, complete(&token, "123456"))
+                .await;
+            assert_eq!(
+                (status, body["code"].as_str()),
+                (StatusCode::UNAUTHORIZED, Some("invalid_mfa_token")),
+                "{token}"
+            );
+        }
     })
     .await;
 }

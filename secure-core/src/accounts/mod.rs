@@ -261,7 +261,7 @@ impl Accounts {
         email: &str,
         password: crate::redact::SecretString,
         roles: &[R],
-    ) -> Result<String, CreateAccountError> {
+    ) -> Result<AccountId, CreateAccountError> {
         let signup = crate::validate::Valid::new(routes::Signup {
             username: username.to_owned(),
             email: email.to_owned(),
@@ -272,14 +272,21 @@ impl Accounts {
         if let Some(unknown) = roles.iter().find(|r| !(self.inner.known_role)(r)) {
             return Err(CreateAccountError::UnknownRole((*unknown).to_owned()));
         }
-        routes::create(&self.inner, &signup, &roles).await
+        routes::create(&self.inner, &signup, &roles)
+            .await
+            .map(AccountId)
     }
 
     /// Gives account `id` these roles (`false`: no such account). Its refresh-token families
     /// carry them from their next refresh (within one access-token lifetime); its cookie
     /// sessions, which hold the roles of their sign-in, end, so a demoted administrator
     /// keeps no session with the old role.
-    pub async fn set_roles<R: Role>(&self, id: &str, roles: &[R]) -> Result<bool, SetRolesError> {
+    pub async fn set_roles<R: Role>(
+        &self,
+        id: &AccountId,
+        roles: &[R],
+    ) -> Result<bool, SetRolesError> {
+        let id = id.as_str();
         let roles: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
         if let Some(unknown) = roles.iter().find(|r| !(self.inner.known_role)(r)) {
             return Err(SetRolesError::UnknownRole((*unknown).to_owned()));
@@ -725,6 +732,56 @@ async fn check_data_keys(store: &dyn erased::Store, keys: &DataKeys) -> Result<(
         });
     }
     Ok(())
+}
+
+/// An account's id, its tokens' subject: 22 base64url characters (16 random bytes, from
+/// [`new_id`]), so an id seen says nothing about the others. A type of its own, so that an
+/// account id is not taken for a note's or a string from anywhere.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct AccountId(String);
+
+impl AccountId {
+    /// `text`, when it has the form of an account id (whether an account has it is the
+    /// store's to say).
+    ///
+    /// ```
+    /// use secure_core::accounts::{AccountId, new_id};
+    ///
+    /// let id = new_id();
+    /// assert_eq!(AccountId::parse(&id).map(|a| a.to_string()), Some(id));
+    /// assert!(AccountId::parse("1 OR 1=1").is_none());
+    /// assert!(AccountId::parse("AAAAAAAAAAAAAAAAAAAAA=").is_none());
+    /// ```
+    pub fn parse(text: &str) -> Option<Self> {
+        let well_formed = text.len() == 22
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        well_formed.then(|| AccountId(text.to_owned()))
+    }
+
+    /// The account a caller signed in as with these accounts' tokens or sessions (`None` for
+    /// a subject of another form, such as another issuer's).
+    pub fn of<R: Role>(caller: &crate::auth::Principal<R>) -> Option<Self> {
+        Self::parse(caller.subject())
+    }
+
+    /// The id as stored and as the tokens' `sub`.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for AccountId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for AccountId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "AccountId({})", self.0)
+    }
 }
 
 /// A new account id: 16 random bytes, base64url (22 characters), so an id seen says nothing

@@ -226,7 +226,7 @@ pub(super) async fn reauth(
         otp: body.otp.as_ref(),
         device_token: body.device_token.as_ref(),
     };
-    let verified = match signin::verify(inner, Some(account), factors).await {
+    let verified = match signin::verify(inner, Some(account), factors, false).await {
         Ok(verified) => verified,
         Err(refused) => return refused,
     };

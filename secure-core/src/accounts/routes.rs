@@ -156,7 +156,11 @@ async fn sign_in(
     body: Valid<Json<SignIn>>,
 ) -> Response {
     let inner = &accounts.inner;
-    let verified = match signin::sign_in(inner, client, body.factors()).await {
+    let presented = match body.presented() {
+        Ok(presented) => presented,
+        Err(refused) => return refused,
+    };
+    let verified = match signin::sign_in(inner, client, presented).await {
         Ok(verified) => verified,
         Err(refused) => return refused,
     };

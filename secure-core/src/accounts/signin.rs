@@ -33,6 +33,9 @@ pub(super) enum SignInFailure {
     MfaRequired,
     /// The `otp` was not a valid TOTP code or unused recovery code.
     InvalidOtp,
+    /// The `mfa_token` is not one this service issued, or has expired, or the account's
+    /// credentials changed since: sign in with the password again.
+    InvalidChallenge,
 }
 
 impl SignInFailure {
@@ -41,6 +44,7 @@ impl SignInFailure {
             SignInFailure::InvalidCredentials => "invalid_credentials",
             SignInFailure::MfaRequired => "mfa_required",
             SignInFailure::InvalidOtp => "invalid_otp",
+            SignInFailure::InvalidChallenge => "invalid_mfa_token",
         }
     }
 
@@ -48,9 +52,12 @@ impl SignInFailure {
         match self {
             SignInFailure::InvalidCredentials => "The user name or password is not right.",
             SignInFailure::MfaRequired => {
-                "This account uses two-factor authentication: send the current code as `otp`."
+                "This account uses two-factor authentication: send the current code as `otp`, with `mfa_token`."
             }
             SignInFailure::InvalidOtp => "The one-time code is not valid.",
+            SignInFailure::InvalidChallenge => {
+                "The sign-in to complete has expired or is not valid: sign in with the password again."
+            }
         }
     }
 }
@@ -67,17 +74,27 @@ impl IntoResponse for SignInFailure {
     }
 }
 
-/// `POST /sign-in`. The name gets signup's sanitizers (so `Ada` signs in as `ada`) but looser
-/// rules: a malformed name is a wrong sign-in (401), not a hint about signup's rules.
+/// `POST /sign-in`: the user name and password (and `otp` at once, when the client has it),
+/// or the `mfa_token` a password answered with and the `otp`. The name gets signup's
+/// sanitizers (so `Ada` signs in as `ada`) but looser rules: a malformed name is a wrong
+/// sign-in (401), not a hint about signup's rules.
 #[sensitive]
 #[derive(Deserialize, Validated)]
 #[serde(deny_unknown_fields)]
 pub(super) struct SignIn {
+    #[serde(default)]
     #[validate(trim, lowercase, length(min = 1, max = 64), no_control)]
-    username: String,
+    username: Option<String>,
     #[sensitive]
+    #[serde(default)]
     #[validate(length(min = 1, max = 1024))]
-    password: SecretString,
+    password: Option<SecretString>,
+    /// The challenge of a sign-in whose password was right, for an account with a second
+    /// factor: it stands for the password for five minutes.
+    #[sensitive]
+    #[serde(default)]
+    #[validate(length(min = 1, max = 512))]
+    mfa_token: Option<SecretString>,
     /// A TOTP code, or one of the recovery codes.
     #[sensitive]
     #[serde(default)]
@@ -90,15 +107,104 @@ pub(super) struct SignIn {
     device_token: Option<SecretString>,
 }
 
+/// What a sign-in presents: the password, or the challenge a password earned.
+pub(super) enum Presented<'a> {
+    Password(Factors<'a>),
+    Challenge {
+        token: &'a SecretString,
+        otp: &'a SecretString,
+        device_token: Option<&'a SecretString>,
+    },
+}
+
 impl SignIn {
-    /// What this sign-in presents.
-    pub(super) fn factors(&self) -> Factors<'_> {
-        Factors {
-            username: &self.username,
-            password: &self.password,
-            otp: self.otp.as_ref(),
-            device_token: self.device_token.as_ref(),
+    /// What this sign-in presents; 422 naming the field for a body that is neither form.
+    pub(super) fn presented(&self) -> Result<Presented<'_>, Response> {
+        let missing = |field: &str| Err(ApiError::field(field, "missing_field").into_response());
+        match (&self.mfa_token, &self.username, &self.password) {
+            (Some(token), None, None) => match &self.otp {
+                Some(otp) => Ok(Presented::Challenge {
+                    token,
+                    otp,
+                    device_token: self.device_token.as_ref(),
+                }),
+                None => missing("otp"),
+            },
+            (Some(_), _, _) => Err(ApiError::field("mfa_token", "invalid_value").into_response()),
+            (None, Some(username), Some(password)) => Ok(Presented::Password(Factors {
+                username,
+                password,
+                otp: self.otp.as_ref(),
+                device_token: self.device_token.as_ref(),
+            })),
+            (None, None, _) => missing("username"),
+            (None, Some(_), None) => missing("password"),
         }
+    }
+}
+
+/// How long the challenge of a right password lasts, seconds.
+const CHALLENGE_SECS: i64 = 300;
+/// What a challenge is sealed for: nothing else opens it.
+const CHALLENGE_CONTEXT: &[u8] = b"secure.accounts.mfa_challenge";
+
+/// The 401 `mfa_required` of a right password, with its challenge (`mfa_token`): sealed with
+/// the data key, naming the account, its credential version and an expiry.
+fn challenge(accounts: &Inner, account: &AccountRecord) -> Response {
+    audit::emit(
+        "auth.login",
+        Outcome::Failure,
+        Some(&account.id),
+        SignInFailure::MfaRequired.code(),
+    );
+    let expires = super::unix_now().saturating_add(CHALLENGE_SECS);
+    let plain = format!("{}\n{}\n{expires}", account.id, account.credential_version);
+    let token = accounts.data_keys.seal(CHALLENGE_CONTEXT, plain.as_bytes());
+    let failure = SignInFailure::MfaRequired;
+    let body = serde_json::json!({
+        "type": "about:blank",
+        "title": "Unauthorized",
+        "status": 401,
+        "detail": failure.detail(),
+        "code": failure.code(),
+        "mfa_token": token,
+    });
+    (
+        StatusCode::UNAUTHORIZED,
+        [
+            (header::CONTENT_TYPE, "application/problem+json"),
+            (header::WWW_AUTHENTICATE, "Bearer"),
+        ],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+/// The account a challenge names, when the challenge is this service's, unexpired, and made
+/// under the account's current credentials; otherwise 401 `invalid_mfa_token`.
+async fn open_challenge(accounts: &Inner, token: &SecretString) -> Result<AccountRecord, Response> {
+    let invalid = || SignInFailure::InvalidChallenge.into_response();
+    let plain = accounts
+        .data_keys
+        .open(CHALLENGE_CONTEXT, token.expose_secret())
+        .map_err(|_| invalid())?;
+    let text = std::str::from_utf8(&plain).map_err(|_| invalid())?;
+    let mut parts = text.split('\n');
+    let (Some(id), Some(version), Some(expires), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(invalid());
+    };
+    let (Ok(version), Ok(expires)) = (version.parse::<i64>(), expires.parse::<i64>()) else {
+        return Err(invalid());
+    };
+    if expires < super::unix_now() {
+        return Err(invalid());
+    }
+    match accounts.store.by_id(id).await {
+        Ok(Some(account)) if account.credential_version == version => Ok(account),
+        Ok(_) => Err(invalid()),
+        Err(e) => Err(ApiError::from(e).into_response()),
     }
 }
 
@@ -131,28 +237,41 @@ pub(super) struct Verified {
     pub(super) device: Option<DeviceId>,
 }
 
-/// A sign-in: the per-(address, name) limit, the account by name, then [`verify`]. Audited
-/// on success; each refusal is audited where it is decided.
+/// A sign-in: by password, the per-(address, name) limit, the account by name, then
+/// [`verify`] (a right password for an account with a second factor and no `otp` answers a
+/// challenge); by challenge, the account it names and its second factor. Audited on
+/// success; each refusal is audited where it is decided.
 pub(super) async fn sign_in(
     accounts: &Inner,
     client: ClientAddr,
-    factors: Factors<'_>,
+    presented: Presented<'_>,
 ) -> Result<Verified, Response> {
-    // `no_control` keeps a newline out of user names, so the pair is unambiguous.
-    let key = ClientKey::User(format!("{}\n{}", client.key(), factors.username).into_boxed_str());
-    accounts
-        .limiter
-        .decide(SIGN_IN_LIMIT_NAME, SIGN_IN_LIMIT, &key)
-        .await
-        .into_result(None)
-        // The answer carries the route's own limit fields; this one's show on its 429.
-        .map(drop)?;
-    let account = accounts
-        .store
-        .by_username(factors.username)
-        .await
-        .map_err(|e| ApiError::from(e).into_response())?;
-    let verified = verify(accounts, account, factors).await?;
+    let verified = match presented {
+        Presented::Password(factors) => {
+            limit(accounts, client, factors.username).await?;
+            let account = accounts
+                .store
+                .by_username(factors.username)
+                .await
+                .map_err(|e| ApiError::from(e).into_response())?;
+            verify(accounts, account, factors, true).await?
+        }
+        Presented::Challenge {
+            token,
+            otp,
+            device_token,
+        } => {
+            let account = open_challenge(accounts, token).await?;
+            limit(accounts, client, &account.username).await?;
+            let device = accounts.devices.verify_secret(device_token, &account.id);
+            check_second_factor(accounts, &account, Some(otp), device.as_ref()).await?;
+            Verified {
+                account,
+                amr: vec![Amr::Pwd, Amr::Otp],
+                device,
+            }
+        }
+    };
     audit::emit(
         "auth.login",
         Outcome::Success,
@@ -160,6 +279,19 @@ pub(super) async fn sign_in(
         "login_ok",
     );
     Ok(verified)
+}
+
+/// 5 sign-in attempts a minute per (client address, user name).
+async fn limit(accounts: &Inner, client: ClientAddr, username: &str) -> Result<(), Response> {
+    // `no_control` keeps a newline out of user names, so the pair is unambiguous.
+    let key = ClientKey::User(format!("{}\n{username}", client.key()).into_boxed_str());
+    accounts
+        .limiter
+        .decide(SIGN_IN_LIMIT_NAME, SIGN_IN_LIMIT, &key)
+        .await
+        .into_result(None)
+        // The answer carries the route's own limit fields; this one's show on its 429.
+        .map(drop)
 }
 
 /// The factors against `account` (`None`: no account has the name; checked against the
@@ -170,6 +302,7 @@ pub(super) async fn verify(
     accounts: &Inner,
     account: Option<AccountRecord>,
     factors: Factors<'_>,
+    challenge_without_otp: bool,
 ) -> Result<Verified, Response> {
     let device = account
         .as_ref()
@@ -184,6 +317,9 @@ pub(super) async fn verify(
     .await?;
     let mut amr = vec![Amr::Pwd];
     if account.has_second_factor() {
+        if challenge_without_otp && factors.otp.is_none() {
+            return Err(challenge(accounts, &account));
+        }
         check_second_factor(accounts, &account, factors.otp, device.as_ref()).await?;
         amr.push(Amr::Otp);
     }

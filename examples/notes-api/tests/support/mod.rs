@@ -192,6 +192,7 @@ impl TestApp {
             )
             .await
             .expect("administrator created")
+            .to_string()
     }
 
     /// The service this app serves, in process.
