@@ -1701,3 +1701,87 @@ async fn a_right_password_earns_a_challenge_that_the_second_factor_completes() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_key_rotation_signs_nobody_out() {
+    use base64::Engine as _;
+    let key = || base64::engine::general_purpose::STANDARD.encode(rand::random::<[u8; 48]>());
+    let (old, new, old_csrf, new_csrf, data) = (key(), key(), key(), key(), key());
+    let config = |vars: &[(&str, &str)]| {
+        let mut all = vec![("SECURE_DATA_KEY", data.as_str())];
+        all.extend(vars.iter().copied());
+        SecurityConfig::from_vars(all, Profile::Release).unwrap()
+    };
+    let cookies = |b: AccountsBuilder| b.cookie_sessions(true);
+    on_each_database("accounts::key_rotation", async |db| {
+        let before = config(&[("SECURE_JWT_KEY", &old), ("SECURE_CSRF_KEY", &old_csrf)]);
+        let before = service_on(db.clone(), WEAK, before, cookies).await;
+        before.signup("omar", PASSWORD).await;
+        let (_, pair) = before.sign_in("omar", PASSWORD).await;
+        let from = SocketAddr::from(([198, 51, 100, 21], 1));
+        let sign_in = json!({"username": "omar", "password": PASSWORD});
+        let (_, headers, body) = before
+            .send(from, "POST", "/auth/session/sign-in", &[], sign_in)
+            .await;
+        let (cookie, csrf) = (
+            session_cookie(&headers),
+            body["csrf_token"].as_str().unwrap().to_owned(),
+        );
+        let status_of =
+            async |s: &Service, token: &str| s.call("GET", "/me", Some(token), Value::Null).await.0;
+        let step_up = async |s: &Service| {
+            let headers = [
+                ("cookie", cookie.clone()),
+                ("x-csrf-token", csrf.clone()),
+                ("sec-fetch-site", "same-origin".to_owned()),
+            ];
+            let body = json!({"password": PASSWORD});
+            s.send(from, "POST", "/auth/reauth", &headers, body).await.0
+        };
+
+        // A new CSRF key alone would refuse the session's token.
+        let unrotated = config(&[("SECURE_JWT_KEY", &old), ("SECURE_CSRF_KEY", &new_csrf)]);
+        let unrotated = service_on(db.clone(), WEAK, unrotated, cookies).await;
+        assert_eq!(step_up(&unrotated).await, StatusCode::FORBIDDEN);
+
+        // The new keys sign, the old ones still verify: the access token from before works,
+        // and so do its refresh family and the session's CSRF token; what is issued now is
+        // signed with the new key.
+        let during = config(&[
+            ("SECURE_JWT_KEY", &new),
+            ("SECURE_JWT_KEY_PREVIOUS", &old),
+            ("SECURE_CSRF_KEY", &new_csrf),
+            ("SECURE_CSRF_KEY_PREVIOUS", &old_csrf),
+        ]);
+        let during = service_on(db.clone(), WEAK, during, cookies).await;
+        assert_eq!(
+            status_of(&during, access(&pair).unwrap()).await,
+            StatusCode::OK
+        );
+        assert_eq!(step_up(&during).await, StatusCode::OK);
+        let (status, renewed) = during.refresh(&pair["refresh_token"]).await;
+        assert_eq!(status, StatusCode::OK, "{renewed}");
+        assert_eq!(
+            status_of(&during, access(&renewed).unwrap()).await,
+            StatusCode::OK
+        );
+        assert_eq!(
+            status_of(&before, access(&renewed).unwrap()).await,
+            StatusCode::UNAUTHORIZED
+        );
+
+        // Once the old tokens have expired the previous keys go: tokens the old key signed no
+        // longer pass, the new key's do.
+        let after = config(&[("SECURE_JWT_KEY", &new), ("SECURE_CSRF_KEY", &new_csrf)]);
+        let after = service_on(db, WEAK, after, cookies).await;
+        assert_eq!(
+            status_of(&after, access(&pair).unwrap()).await,
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            status_of(&after, access(&renewed).unwrap()).await,
+            StatusCode::OK
+        );
+    })
+    .await;
+}

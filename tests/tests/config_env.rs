@@ -585,3 +585,28 @@ fn typed_keys_are_refused_without_being_echoed() {
         );
     }
 }
+
+#[test]
+fn previous_keys_are_keys_of_their_own_and_need_the_current_one() {
+    for (previous, current) in [
+        ("SECURE_JWT_KEY_PREVIOUS", "SECURE_JWT_KEY"),
+        ("SECURE_CSRF_KEY_PREVIOUS", "SECURE_CSRF_KEY"),
+    ] {
+        // The current key again is no rotation.
+        let mut vars = keyed(&[]);
+        let same = vars.iter().find(|(k, _)| k == current).unwrap().1.clone();
+        vars.push((previous.to_owned(), same));
+        assert_eq!(env_err(vars, Profile::Release).0, previous);
+        // A previous key without a current one verifies what nothing signs any more.
+        let vars = vec![(previous.to_owned(), random_key())];
+        let (var, reason) = env_err(vars, Profile::Release);
+        assert_eq!(var, previous, "{reason}");
+        // Typed text is refused there too.
+        let mut vars = keyed(&[]);
+        vars.push((
+            previous.to_owned(),
+            "my-old-jwt-key-from-2024-my-old-jwt-key".to_owned(),
+        ));
+        assert_eq!(env_err(vars, Profile::Release).0, previous);
+    }
+}

@@ -1022,3 +1022,53 @@ fn known_good_vectors() {
     }
     eprintln!("known-good vectors: {used} used");
 }
+
+#[test]
+fn previous_keys_verify_by_kid_and_never_sign() {
+    let hs = |b: u8| AccessTokenKey::hs256(SecretBox::from(vec![b; 32])).unwrap();
+    let tokens = |current: u8, kid: &str, previous: &[(u8, &str)]| {
+        let mut b = AccessTokens::builder(hs(current), "https://i.test", "api").kid(kid);
+        for (key, kid) in previous {
+            b = b.previous_key(hs(*key), *kid);
+        }
+        b.build().unwrap()
+    };
+    let who = Identity::new("user-1", 1_700_000_000);
+    let one = tokens(1, "k1", &[]);
+    let old = one.issue(&who).unwrap();
+    let rotated = tokens(2, "k2", &[(1, "k1")]);
+    assert!(rotated.verify(&old).is_ok());
+    // Issued with the current key, named by its kid.
+    let new = rotated.issue(&who).unwrap();
+    assert!(one.verify(&new).is_err());
+    assert!(tokens(2, "k2", &[]).verify(&new).is_ok());
+    // A token naming a kid that no key has, or naming the other key's kid, is refused.
+    let header = |json: &str| URL_SAFE_NO_PAD.encode(json);
+    let rest = old.split_once('.').unwrap().1;
+    let unknown = format!(
+        "{}.{rest}",
+        header(r#"{"alg":"HS256","typ":"at+jwt","kid":"k9"}"#)
+    );
+    assert_eq!(rotated.verify(&unknown).unwrap_err(), TokenError::Header);
+    let swapped = format!(
+        "{}.{rest}",
+        header(r#"{"alg":"HS256","typ":"at+jwt","kid":"k2"}"#)
+    );
+    assert_eq!(rotated.verify(&swapped).unwrap_err(), TokenError::Signature);
+    // Without a kid (tokens from before kids were written), each key is tried.
+    let plain = AccessTokens::builder(hs(1), "https://i.test", "api")
+        .build()
+        .unwrap();
+    assert!(rotated.verify(&plain.issue(&who).unwrap()).is_ok());
+    // A previous key of another algorithm, or two keys with one kid, are refused.
+    let ed = AccessTokenKey::ed25519_pkcs8_der(SecretBox::from(ed25519_der([7; 32]))).unwrap();
+    let mixed = AccessTokens::builder(hs(1), "https://i.test", "api")
+        .previous_key(ed, "ed")
+        .build();
+    assert_eq!(mixed.unwrap_err(), TokenConfigError::MixedAlgorithms);
+    let twice = AccessTokens::builder(hs(1), "https://i.test", "api")
+        .kid("k")
+        .previous_key(hs(2), "k")
+        .build();
+    assert_eq!(twice.unwrap_err(), TokenConfigError::DuplicateKid);
+}

@@ -80,7 +80,7 @@ pub use store::{
 };
 
 use crate::auth::device::DeviceTokens;
-use crate::auth::jwt::{AccessTokenKey, AccessTokens, TokenConfigError};
+use crate::auth::jwt::{AccessTokens, TokenConfigError};
 use crate::auth::mfa::{MfaError, TotpIssuer, TotpSecret};
 use crate::auth::password::PasswordHasher;
 use crate::auth::refresh::{RefreshTokens, SqlRefreshTokenStore};
@@ -211,7 +211,7 @@ impl Accounts {
             db,
             keys: config
                 .keys()
-                .map(|k| (k.access_token_key(), k.data_keys(), k.csrf_key())),
+                .map(|k| (k.access_token_keys(), k.data_keys(), k.csrf_key())),
             limiter: config.limiter(),
             hasher: PasswordHasher::new().with_limit(config.hash_limit()),
             default_role: default_role.as_str(),
@@ -497,7 +497,7 @@ impl std::error::Error for AccountsError {}
 pub struct AccountsBuilder {
     store: Box<dyn erased::Store>,
     db: Database,
-    keys: Option<(AccessTokenKey, DataKeys, CsrfKey)>,
+    keys: Option<(crate::config::AccessTokenKeys, DataKeys, CsrfKey)>,
     limiter: Arc<RateLimiter>,
     hasher: PasswordHasher,
     default_role: &'static str,
@@ -670,7 +670,7 @@ impl AccountsBuilder {
             return Err(AccountsError::UnknownRole(role));
         }
         let totp = TotpIssuer::new(self.token_name).map_err(AccountsError::Totp)?;
-        let mut tokens = AccessTokens::builder(access_key, self.token_name, self.token_name);
+        let mut tokens = access_key.builder(self.token_name, self.token_name);
         if let Some(lifetime) = self.access_lifetime {
             tokens = tokens.lifetime(lifetime);
         }

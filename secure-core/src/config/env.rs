@@ -40,8 +40,24 @@ pub const VARIABLES: &[(&str, &str)] = &[
         "the HS256 access-token key, 32 bytes or more",
     ),
     ("SECURE_JWT_KEY_FILE", "a file holding SECURE_JWT_KEY"),
+    (
+        "SECURE_JWT_KEY_PREVIOUS",
+        "the access-token key before a rotation: verifies the tokens it signed until they expire",
+    ),
+    (
+        "SECURE_JWT_KEY_PREVIOUS_FILE",
+        "a file holding SECURE_JWT_KEY_PREVIOUS",
+    ),
     ("SECURE_CSRF_KEY", "the CSRF token key, 32 bytes or more"),
     ("SECURE_CSRF_KEY_FILE", "a file holding SECURE_CSRF_KEY"),
+    (
+        "SECURE_CSRF_KEY_PREVIOUS",
+        "the CSRF key before a rotation: the tokens of sessions begun before still pass",
+    ),
+    (
+        "SECURE_CSRF_KEY_PREVIOUS_FILE",
+        "a file holding SECURE_CSRF_KEY_PREVIOUS",
+    ),
     (
         "SECURE_DATA_KEY",
         "the key that seals secrets at rest, 32 bytes or more",
@@ -333,11 +349,25 @@ fn read_key(vars: &Vars, name: &str) -> Result<Option<Vec<u8>>, ConfigError> {
 fn read_keys(vars: &Vars, production: bool) -> Result<Keys, ConfigError> {
     let material = KeyMaterial {
         jwt: read_key(vars, "SECURE_JWT_KEY")?,
+        jwt_previous: read_key(vars, "SECURE_JWT_KEY_PREVIOUS")?,
         csrf: read_key(vars, "SECURE_CSRF_KEY")?,
+        csrf_previous: read_key(vars, "SECURE_CSRF_KEY_PREVIOUS")?,
         data: read_key(vars, "SECURE_DATA_KEY")?,
         data_previous: read_key(vars, "SECURE_DATA_KEY_PREVIOUS")?,
     };
     refuse_reused_keys(&material)?;
+    if material.jwt_previous.is_some() && material.jwt.is_none() {
+        return Err(env_error(
+            "SECURE_JWT_KEY_PREVIOUS",
+            "set without SECURE_JWT_KEY: the previous key only verifies old tokens, the current one signs",
+        ));
+    }
+    if material.csrf_previous.is_some() && material.csrf.is_none() {
+        return Err(env_error(
+            "SECURE_CSRF_KEY_PREVIOUS",
+            "set without SECURE_CSRF_KEY: the previous key only accepts old tokens, the current one makes them",
+        ));
+    }
     if material.data_previous.is_some() && material.data.is_none() {
         return Err(env_error(
             "SECURE_DATA_KEY_PREVIOUS",
@@ -381,7 +411,9 @@ fn english_list(names: &[&str]) -> String {
 fn refuse_reused_keys(material: &KeyMaterial) -> Result<(), ConfigError> {
     let keys = [
         ("SECURE_JWT_KEY", &material.jwt),
+        ("SECURE_JWT_KEY_PREVIOUS", &material.jwt_previous),
         ("SECURE_CSRF_KEY", &material.csrf),
+        ("SECURE_CSRF_KEY_PREVIOUS", &material.csrf_previous),
         ("SECURE_DATA_KEY", &material.data),
         ("SECURE_DATA_KEY_PREVIOUS", &material.data_previous),
     ];

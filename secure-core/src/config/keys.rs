@@ -212,7 +212,10 @@ fn is_placeholder(key: &[u8]) -> bool {
 /// ```
 pub struct Keys {
     jwt: SecretBox<[u8]>,
+    /// The access-token key before a rotation: verifies, never signs.
+    jwt_previous: Option<SecretBox<[u8]>>,
     csrf: SecretSlice<u8>,
+    csrf_previous: Option<SecretSlice<u8>>,
     data: DataKeys,
     ephemeral: bool,
 }
@@ -232,7 +235,9 @@ impl fmt::Debug for Keys {
 #[derive(Default)]
 pub(crate) struct KeyMaterial {
     pub(crate) jwt: Option<Vec<u8>>,
+    pub(crate) jwt_previous: Option<Vec<u8>>,
     pub(crate) csrf: Option<Vec<u8>>,
+    pub(crate) csrf_previous: Option<Vec<u8>>,
     pub(crate) data: Option<Vec<u8>>,
     pub(crate) data_previous: Option<Vec<u8>>,
 }
@@ -242,7 +247,9 @@ impl Drop for KeyMaterial {
         use zeroize::Zeroize as _;
         for key in [
             &mut self.jwt,
+            &mut self.jwt_previous,
             &mut self.csrf,
+            &mut self.csrf_previous,
             &mut self.data,
             &mut self.data_previous,
         ]
@@ -285,7 +292,9 @@ impl Keys {
         Keys {
             ephemeral,
             jwt: SecretBox::from(material.jwt.take().unwrap_or_else(random_key)),
+            jwt_previous: material.jwt_previous.take().map(SecretBox::from),
             csrf: SecretSlice::from(material.csrf.take().unwrap_or_else(random_key)),
+            csrf_previous: material.csrf_previous.take().map(SecretSlice::from),
             data,
         }
     }
@@ -299,9 +308,64 @@ impl Keys {
             .unwrap_or_else(|_| unreachable_key("access-token"))
     }
 
+    /// Access tokens under these keys: signed with `SECURE_JWT_KEY`, and during a rotation
+    /// verified with `SECURE_JWT_KEY_PREVIOUS` too, each key named in the tokens' `kid` by a
+    /// fingerprint (the first 16 base64url characters of a SHA-256 of the key, which tells
+    /// nothing of it): nobody signed in is signed out by a rotation. What
+    /// [`Accounts`](crate::accounts::Accounts) uses.
+    ///
+    /// ```
+    /// use secure_core::auth::Identity;
+    /// use secure_core::config::{Profile, SecurityConfig};
+    ///
+    /// let key = |b: u8| "q3J8c1XvYp0m2bWfHk9tLz4rNs7dEaG6uQiVoRyTxCwMjP5B".replace('q', &b.to_string());
+    /// let config = |vars: &[(&str, String)]| {
+    ///     let mut all = vec![("SECURE_CSRF_KEY", key(3)), ("SECURE_DATA_KEY", key(4))];
+    ///     all.extend(vars.iter().cloned());
+    ///     SecurityConfig::from_vars(all, Profile::Release).unwrap()
+    /// };
+    /// let before = config(&[("SECURE_JWT_KEY", key(1))]);
+    /// let tokens = before.keys().unwrap().access_tokens("https://auth.example", "api").build().unwrap();
+    /// let token = tokens.issue(&Identity::new("user-1", 1_700_000_000)).unwrap();
+    ///
+    /// let after = config(&[("SECURE_JWT_KEY", key(2)), ("SECURE_JWT_KEY_PREVIOUS", key(1))]);
+    /// let tokens = after.keys().unwrap().access_tokens("https://auth.example", "api").build().unwrap();
+    /// assert!(tokens.verify(&token).is_ok());
+    /// ```
+    pub fn access_tokens(
+        &self,
+        issuer: impl Into<String>,
+        audience: impl Into<String>,
+    ) -> crate::auth::jwt::AccessTokensBuilder {
+        self.access_token_keys().builder(issuer, audience)
+    }
+
+    /// The access-token keys with their `kid`s, for a builder made later.
+    pub(crate) fn access_token_keys(&self) -> AccessTokenKeys {
+        let previous = self.jwt_previous.as_ref().map(|previous| {
+            let key = AccessTokenKey::hs256(SecretBox::new(previous.expose_secret().into()))
+                .unwrap_or_else(|_| unreachable_key("previous access-token"));
+            (key, fingerprint(previous.expose_secret()))
+        });
+        AccessTokenKeys {
+            current: (
+                self.access_token_key(),
+                fingerprint(self.jwt.expose_secret()),
+            ),
+            previous,
+        }
+    }
+
     /// The CSRF key, for [`SessionManager::new`](crate::session::SessionManager::new).
     pub fn csrf_key(&self) -> CsrfKey {
-        CsrfKey::new(self.csrf.expose_secret().to_vec()).unwrap_or_else(|_| unreachable_key("CSRF"))
+        let key = CsrfKey::new(self.csrf.expose_secret().to_vec())
+            .unwrap_or_else(|_| unreachable_key("CSRF"));
+        match &self.csrf_previous {
+            Some(previous) => key
+                .with_previous(previous.expose_secret().to_vec())
+                .unwrap_or_else(|_| unreachable_key("previous CSRF")),
+            None => key,
+        }
     }
 
     /// The data keys that seal secrets at rest ([`crate::crypto`]): `SECURE_DATA_KEY`, and
@@ -314,6 +378,43 @@ impl Keys {
     pub fn is_ephemeral(&self) -> bool {
         self.ephemeral
     }
+}
+
+/// The access-token keys of [`Keys`], each with its `kid`.
+#[derive(Clone)]
+pub(crate) struct AccessTokenKeys {
+    current: (AccessTokenKey, String),
+    previous: Option<(AccessTokenKey, String)>,
+}
+
+impl AccessTokenKeys {
+    /// A builder signing with the current key, verifying with both.
+    pub(crate) fn builder(
+        self,
+        issuer: impl Into<String>,
+        audience: impl Into<String>,
+    ) -> crate::auth::jwt::AccessTokensBuilder {
+        let (key, kid) = self.current;
+        let mut builder = crate::auth::jwt::AccessTokens::builder(key, issuer, audience).kid(kid);
+        if let Some((key, kid)) = self.previous {
+            builder = builder.previous_key(key, kid);
+        }
+        builder
+    }
+}
+
+/// A key's `kid`: 16 base64url characters (96 bits) of a SHA-256 of it, under a label of
+/// its own, so it names the key without telling anything of it.
+fn fingerprint(key: &[u8]) -> String {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::new()
+        .chain_update(b"secure.jwt.kid\0")
+        .chain_update(key)
+        .finalize();
+    let mut kid = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest);
+    kid.truncate(16);
+    kid
 }
 
 #[cold]

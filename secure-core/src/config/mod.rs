@@ -9,6 +9,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use env::{Profile, VARIABLES};
+#[cfg(feature = "accounts")]
+pub(crate) use keys::AccessTokenKeys;
 pub use keys::{Keys, MIN_KEY_BYTES};
 
 use crate::auth::Authenticator;

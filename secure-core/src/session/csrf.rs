@@ -54,7 +54,11 @@ const LABEL: &[u8] = b"secure-csrf-v1\0";
 /// );
 /// assert_eq!(format!("{:?}", CsrfKey::generate()), "CsrfKey([REDACTED])");
 /// ```
-pub struct CsrfKey(SecretSlice<u8>);
+pub struct CsrfKey {
+    current: SecretSlice<u8>,
+    /// The key before a rotation: its tokens (of sessions that began before) still pass.
+    previous: Option<SecretSlice<u8>>,
+}
 
 impl CsrfKey {
     /// Uses `key` (32 bytes or more, from a secret store or the environment).
@@ -68,7 +72,27 @@ impl CsrfKey {
                 got,
             });
         }
-        Ok(CsrfKey(key))
+        Ok(CsrfKey {
+            current: key,
+            previous: None,
+        })
+    }
+
+    /// During a rotation: tokens made with `previous` (those of sessions that began before)
+    /// are still accepted; new tokens are made with the current key.
+    ///
+    /// ```
+    /// use secure_core::session::CsrfKey;
+    ///
+    /// assert!(CsrfKey::new(vec![7u8; 32]).unwrap().with_previous(vec![8u8; 32]).is_ok());
+    /// assert!(CsrfKey::new(vec![7u8; 32]).unwrap().with_previous(vec![8u8; 8]).is_err());
+    /// ```
+    pub fn with_previous(self, previous: impl Into<SecretSlice<u8>>) -> Result<Self, ConfigError> {
+        let previous = CsrfKey::new(previous)?;
+        Ok(CsrfKey {
+            current: self.current,
+            previous: Some(previous.current),
+        })
     }
 
     /// A random 32-byte key: for a single instance, where tokens need not survive a restart.
@@ -76,13 +100,16 @@ impl CsrfKey {
         use rand::Rng as _;
         let mut key = vec![0u8; MIN_KEY_BYTES];
         rand::rng().fill_bytes(&mut key);
-        CsrfKey(SecretSlice::from(key))
+        CsrfKey {
+            current: SecretSlice::from(key),
+            previous: None,
+        }
     }
 
-    fn mac(&self, session_id: &str) -> [u8; 32] {
+    fn mac(key: &SecretSlice<u8>, session_id: &str) -> [u8; 32] {
         // HMAC accepts keys of any length: the error branch cannot happen. Should it ever,
         // an all-zero tag is returned, and `verify` refuses it below.
-        let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(self.0.expose_secret()) else {
+        let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key.expose_secret()) else {
             return [0; 32];
         };
         mac.update(LABEL);
@@ -93,7 +120,7 @@ impl CsrfKey {
     /// The token for the session whose raw id is `session_id`.
     pub(crate) fn token(&self, session_id: &str) -> CsrfToken {
         CsrfToken(SecretString::from(
-            URL_SAFE_NO_PAD.encode(self.mac(session_id)),
+            URL_SAFE_NO_PAD.encode(Self::mac(&self.current, session_id)),
         ))
     }
 
@@ -103,9 +130,12 @@ impl CsrfKey {
         let Ok(32) = URL_SAFE_NO_PAD.decode_slice(presented, &mut decoded) else {
             return false;
         };
-        let expected = self.mac(session_id);
-        let ok: bool = expected.ct_eq(&decoded[..32]).into();
-        ok && expected != [0; 32]
+        let matches = |key: &SecretSlice<u8>| {
+            let expected = Self::mac(key, session_id);
+            let ok: bool = expected.ct_eq(&decoded[..32]).into();
+            ok && expected != [0; 32]
+        };
+        matches(&self.current) || self.previous.as_ref().is_some_and(matches)
     }
 }
 

@@ -100,6 +100,10 @@ pub enum TokenConfigError {
     LifetimeOutOfRange,
     /// An empty issuer or audience, or a `kid` that is empty or longer than 128 bytes.
     EmptyName,
+    /// A previous key of another algorithm than the current one's.
+    MixedAlgorithms,
+    /// Two keys with one `kid`.
+    DuplicateKid,
 }
 
 impl fmt::Display for TokenConfigError {
@@ -121,6 +125,10 @@ impl fmt::Display for TokenConfigError {
             TokenConfigError::EmptyName => {
                 f.write_str("issuer, audience and kid must not be empty (kid: at most 128 bytes)")
             }
+            TokenConfigError::MixedAlgorithms => {
+                f.write_str("a previous key must be of the current key's algorithm")
+            }
+            TokenConfigError::DuplicateKid => f.write_str("two keys have the same kid"),
         }
     }
 }

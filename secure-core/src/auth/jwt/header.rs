@@ -11,8 +11,9 @@
 //!   EdDSA key are all refused);
 //! * `typ`, when present, is `JWT` or `at+jwt` (RFC 9068), ASCII case-insensitively, with or
 //!   without the `application/` prefix;
-//! * `kid` never selects a key. When the verifier has a configured `kid`, a token naming a
-//!   different one is refused; a token without `kid` is checked against the one key.
+//! * `kid` selects only among the configured keys, all of the pinned algorithm (the current
+//!   one and, during a rotation, the previous ones): a `kid` none of them has is refused; a
+//!   token without `kid` is checked against each (the one key, outside a rotation).
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -45,8 +46,13 @@ fn present<'de: 'a, 'a, D: Deserializer<'de>>(
     Text::deserialize(deserializer).map(Some)
 }
 
-/// Checks the first segment of a token against the pinned algorithm and `kid`.
-pub(super) fn check(segment: &str, alg: &str, kid: Option<&str>) -> Result<(), TokenError> {
+/// Checks the first segment of a token against the pinned algorithm; `select` decides on its
+/// `kid` (present or not) among the configured keys, all of that algorithm.
+pub(super) fn check<R>(
+    segment: &str,
+    alg: &str,
+    select: impl FnOnce(Option<&str>) -> Result<R, TokenError>,
+) -> Result<R, TokenError> {
     // Room for MAX_HEADER_BYTES; the base64 decoder refuses anything that would not fit.
     let mut buf = [0u8; MAX_HEADER_BYTES + 3];
     if segment.len() > (MAX_HEADER_BYTES / 3 + 1) * 4 {
@@ -73,12 +79,7 @@ pub(super) fn check(segment: &str, alg: &str, kid: Option<&str>) -> Result<(), T
             return Err(TokenError::Header);
         }
     }
-    if let (Some(expected), Some(Text(got))) = (kid, &header.kid)
-        && expected != got
-    {
-        return Err(TokenError::Header);
-    }
-    Ok(())
+    select(header.kid.as_ref().map(|Text(kid)| &**kid))
 }
 
 fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> &'a str {
@@ -96,6 +97,18 @@ mod tests {
         URL_SAFE_NO_PAD.encode(json)
     }
 
+    /// One configured key named `k1`: a token naming another is refused.
+    fn only_k1(kid: Option<&str>) -> Result<(), TokenError> {
+        match kid {
+            None | Some("k1") => Ok(()),
+            Some(_) => Err(TokenError::Header),
+        }
+    }
+
+    fn any(_: Option<&str>) -> Result<(), TokenError> {
+        Ok(())
+    }
+
     #[test]
     fn accepts_the_allowed_shapes() {
         for h in [
@@ -105,7 +118,7 @@ mod tests {
             r#"{ "alg" : "HS256", "typ" : "application/AT+JWT" }"#,
             "{\"alg\":\"HS\\u0032\\u00356\"}",
         ] {
-            assert_eq!(check(&enc(h), "HS256", Some("k1")), Ok(()), "{h}");
+            assert_eq!(check(&enc(h), "HS256", only_k1), Ok(()), "{h}");
         }
     }
 
@@ -149,7 +162,7 @@ mod tests {
             (r#"{"alg":"HS256"} x"#, TokenError::Malformed),
         ];
         for (h, want) in cases {
-            assert_eq!(check(&enc(h), "HS256", Some("k1")), Err(want), "{h}");
+            assert_eq!(check(&enc(h), "HS256", only_k1), Err(want), "{h}");
         }
     }
 
@@ -164,7 +177,7 @@ mod tests {
             enc(&format!(r#"{{"alg":"HS256","kid":"{}"}}"#, "k".repeat(600))),
         ] {
             assert_eq!(
-                check(&bad, "HS256", None),
+                check(&bad, "HS256", any),
                 Err(TokenError::Malformed),
                 "{bad}"
             );
@@ -173,6 +186,6 @@ mod tests {
         let mut noncanonical = enc(r#"{"alg":"HS256" }"#);
         let last = noncanonical.pop().unwrap();
         noncanonical.push(if last == 'Q' { 'R' } else { 'Q' });
-        assert!(check(&noncanonical, "HS256", None).is_err());
+        assert!(check(&noncanonical, "HS256", any).is_err());
     }
 }

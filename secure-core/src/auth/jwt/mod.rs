@@ -7,8 +7,9 @@
 //!   forged with an EdDSA/ES256 public key as HMAC secret, or any other algorithm is refused
 //!   before any cryptography runs.
 //! * **Sender-supplied keys** (RFC 8725 §3.10): headers with `jwk`, `jku`, `x5u`, `x5c` are
-//!   refused; nothing is ever fetched. `kid` never selects a key: there is one key, and a
-//!   configured `kid` only makes tokens naming another key fail fast.
+//!   refused; nothing is ever fetched. `kid` selects only among the configured keys, all of
+//!   the pinned algorithm: the current key and, during a rotation, the previous ones
+//!   ([`AccessTokensBuilder::previous_key`]); a `kid` none of them has is refused.
 //! * **Unknown extensions and cross-JWT confusion** (RFC 7515 §4.1.11, RFC 8725 §3.11): any
 //!   `crit`, and a `typ` other than `JWT`/`at+jwt`, are refused. Tokens are issued with
 //!   `typ: at+jwt` (RFC 9068).
@@ -112,6 +113,8 @@ pub struct AccessTokens {
     issuer: String,
     audience: String,
     kid: Option<String>,
+    /// Keys of a rotation that still verify (never sign), each with its `kid`.
+    previous: std::sync::Arc<[(String, AccessTokenKey)]>,
     leeway: u64,
     lifetime: u64,
     header: Header,
@@ -137,6 +140,7 @@ pub struct AccessTokensBuilder {
     issuer: String,
     audience: String,
     kid: Option<String>,
+    previous: Vec<(String, AccessTokenKey)>,
     leeway: Duration,
     lifetime: Duration,
 }
@@ -168,6 +172,7 @@ impl AccessTokens {
             issuer: issuer.into(),
             audience: audience.into(),
             kid: None,
+            previous: Vec::new(),
             leeway: DEFAULT_LEEWAY,
             lifetime: DEFAULT_LIFETIME,
         }
@@ -251,24 +256,46 @@ impl AccessTokens {
         buf: &'b mut PayloadBuf,
     ) -> Result<WireClaims<'b>, TokenError> {
         let (header, payload, signature) = compact_parts(token)?;
-        header::check(header, self.key.algorithm_name(), self.kid.as_deref())?;
+        let key = header::check(header, self.key.algorithm_name(), |kid| self.key_for(kid))?;
         // The signed message: `header.payload`, the raw segments (never re-encoded).
         let message = &token.as_bytes()[..header.len() + 1 + payload.len()];
-        let material = self.key.material.expose_secret();
-        match jsonwebtoken::crypto::verify(
-            signature,
-            message,
-            &material.decoding,
-            self.key.algorithm,
-        ) {
-            Ok(true) => {}
-            Ok(false) => return Err(TokenError::Signature),
-            Err(e) => return Err(map_error(e.kind())),
+        let verified = match key {
+            Some(key) => signed_by(key, signature, message)?,
+            // No `kid` during a rotation: the current key, then each previous one.
+            None => {
+                let mut verified = signed_by(&self.key, signature, message)?;
+                for (_, key) in self.previous.iter() {
+                    if verified {
+                        break;
+                    }
+                    verified = signed_by(key, signature, message)?;
+                }
+                verified
+            }
+        };
+        if !verified {
+            return Err(TokenError::Signature);
         }
         let json = buf.decode(payload)?;
         let claims = WireClaims::from_json(json).map_err(|_| TokenError::Claims)?;
         self.check_claims(&claims)?;
         Ok(claims)
+    }
+
+    /// The key a token's `kid` names (`None`: try each, a token without `kid` during a
+    /// rotation). `kid` chooses only among the configured keys, all of the pinned algorithm;
+    /// a `kid` none has is refused, unless no key has one (then there is one key).
+    fn key_for(&self, kid: Option<&str>) -> Result<Option<&AccessTokenKey>, TokenError> {
+        match kid {
+            None if self.previous.is_empty() => Ok(Some(&self.key)),
+            None => Ok(None),
+            Some(kid) if self.kid.as_deref() == Some(kid) => Ok(Some(&self.key)),
+            Some(kid) => match self.previous.iter().find(|(k, _)| k == kid) {
+                Some((_, key)) => Ok(Some(key)),
+                None if self.kid.is_none() && self.previous.is_empty() => Ok(Some(&self.key)),
+                None => Err(TokenError::Header),
+            },
+        }
     }
 
     /// The lifetime of issued tokens (for an OAuth `expires_in`).
@@ -373,6 +400,13 @@ fn compact_parts(token: &str) -> Result<(&str, &str, &str), TokenError> {
     }
 }
 
+/// Whether `key` signed `message` (jsonwebtoken's constant-time verification).
+fn signed_by(key: &AccessTokenKey, signature: &str, message: &[u8]) -> Result<bool, TokenError> {
+    let material = key.material.expose_secret();
+    jsonwebtoken::crypto::verify(signature, message, &material.decoding, key.algorithm)
+        .map_err(|e| map_error(e.kind()))
+}
+
 /// Errors of `jsonwebtoken::crypto::verify`: a signature that is not base64url, or (never
 /// after the construction probe) a key the backend refuses.
 fn map_error(kind: &ErrorKind) -> TokenError {
@@ -396,10 +430,36 @@ impl AccessTokensBuilder {
         self
     }
 
-    /// A key id written into issued headers; tokens naming another `kid` are then refused.
-    /// It never selects a key.
+    /// A key id written into issued headers; tokens naming a `kid` no configured key has
+    /// are then refused.
     pub fn kid(mut self, kid: impl Into<String>) -> Self {
         self.kid = Some(kid.into());
+        self
+    }
+
+    /// A key of a rotation, still verifying the tokens it signed (named `kid` in their
+    /// headers) until they expire; it never signs. Of the same algorithm as the current key.
+    ///
+    /// ```
+    /// use secure_core::SecretBox;
+    /// use secure_core::auth::Identity;
+    /// use secure_core::auth::jwt::{AccessTokenKey, AccessTokens};
+    ///
+    /// let key = |b| AccessTokenKey::hs256(SecretBox::from(vec![b; 32])).unwrap();
+    /// let before = AccessTokens::builder(key(1), "https://auth.example", "api")
+    ///     .kid("2025-01")
+    ///     .build()
+    ///     .unwrap();
+    /// let token = before.issue(&Identity::new("user-1", 1_700_000_000)).unwrap();
+    /// let after = AccessTokens::builder(key(2), "https://auth.example", "api")
+    ///     .kid("2025-02")
+    ///     .previous_key(key(1), "2025-01")
+    ///     .build()
+    ///     .unwrap();
+    /// assert!(after.verify(&token).is_ok());
+    /// ```
+    pub fn previous_key(mut self, key: AccessTokenKey, kid: impl Into<String>) -> Self {
+        self.previous.push((kid.into(), key));
         self
     }
 
@@ -411,14 +471,26 @@ impl AccessTokensBuilder {
         if self.lifetime < Duration::from_secs(1) || self.lifetime > MAX_LIFETIME {
             return Err(TokenConfigError::LifetimeOutOfRange);
         }
+        let bad_kid = |k: &String| k.is_empty() || k.len() > 128;
         if self.issuer.is_empty()
             || self.audience.is_empty()
-            || self
-                .kid
-                .as_ref()
-                .is_some_and(|k| k.is_empty() || k.len() > 128)
+            || self.kid.as_ref().is_some_and(bad_kid)
+            || self.previous.iter().any(|(k, _)| bad_kid(k))
         {
             return Err(TokenConfigError::EmptyName);
+        }
+        if self
+            .previous
+            .iter()
+            .any(|(_, key)| key.algorithm != self.key.algorithm)
+        {
+            return Err(TokenConfigError::MixedAlgorithms);
+        }
+        let mut kids: Vec<&str> = self.previous.iter().map(|(k, _)| k.as_str()).collect();
+        kids.extend(self.kid.as_deref());
+        kids.sort_unstable();
+        if kids.windows(2).any(|w| w[0] == w[1]) {
+            return Err(TokenConfigError::DuplicateKid);
         }
         let algorithm = self.key.algorithm;
         let mut header = Header::new(algorithm);
@@ -431,6 +503,7 @@ impl AccessTokensBuilder {
             issuer: self.issuer,
             audience: self.audience,
             kid: self.kid,
+            previous: self.previous.into(),
             leeway,
             lifetime: self.lifetime.as_secs(),
             header,
@@ -445,6 +518,10 @@ impl fmt::Debug for AccessTokens {
             .field("issuer", &self.issuer)
             .field("audience", &self.audience)
             .field("kid", &self.kid)
+            .field(
+                "previous_kids",
+                &self.previous.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+            )
             .field("leeway_secs", &self.leeway)
             .field("lifetime_secs", &self.lifetime)
             .finish_non_exhaustive()
