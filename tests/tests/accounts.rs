@@ -1347,6 +1347,15 @@ async fn start_up_stops_when_the_data_key_changed_without_the_previous_one() {
         .to_string();
     assert!(refused.contains("1 of 1"), "{refused}");
     assert!(refused.contains("SECURE_DATA_KEY_PREVIOUS"), "{refused}");
+    // Keys generated for this run (a development restart): the fix is another.
+    let generated = SecurityConfig::new().with_keys(Keys::ephemeral());
+    let refused = Accounts::builder(db.clone(), &generated, TestRole::Member)
+        .build()
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(refused.contains("generated"), "{refused}");
+    assert!(refused.contains("set SECURE_DATA_KEY"), "{refused}");
     // With the old one as the previous key, it starts.
     let config = vars(&new, Some(&old));
     assert!(

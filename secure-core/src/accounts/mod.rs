@@ -212,6 +212,7 @@ impl Accounts {
             keys: config
                 .keys()
                 .map(|k| (k.access_token_keys(), k.data_keys(), k.csrf_key())),
+            generated_keys: config.keys().is_some_and(|k| k.is_ephemeral()),
             limiter: config.limiter(),
             hasher: PasswordHasher::new().with_limit(config.hash_limit()),
             default_role: default_role.as_str(),
@@ -453,6 +454,8 @@ pub enum AccountsError {
         failed: usize,
         /// How many were sampled.
         sampled: usize,
+        /// The keys were generated for this process (no `SECURE_DATA_KEY`).
+        generated: bool,
     },
     /// The store could not be read for the data-key check.
     Store(crate::error::StoreError),
@@ -466,7 +469,18 @@ impl fmt::Display for AccountsError {
             ),
             AccountsError::Tokens(e) => write!(f, "accounts' access tokens: {e}"),
             AccountsError::Totp(e) => write!(f, "accounts' TOTP issuer name: {e}"),
-            AccountsError::DataKeys { failed, sampled } => write!(
+            AccountsError::DataKeys {
+                failed,
+                sampled,
+                generated: true,
+            } => write!(
+                f,
+                "{failed} of {sampled} sealed secrets sampled from the accounts do not open: this run's keys were generated (no SECURE_DATA_KEY), \
+                 and an earlier run sealed them with its own; set SECURE_DATA_KEY (and keep it), or start on a new database"
+            ),
+            AccountsError::DataKeys {
+                failed, sampled, ..
+            } => write!(
                 f,
                 "{failed} of {sampled} sealed secrets sampled from the accounts do not open with the configured data keys: \
                  the data key changed without the previous one; set SECURE_DATA_KEY_PREVIOUS to the key they were sealed with"
@@ -498,6 +512,8 @@ pub struct AccountsBuilder {
     store: Box<dyn erased::Store>,
     db: Database,
     keys: Option<(crate::config::AccessTokenKeys, DataKeys, CsrfKey)>,
+    /// Keys generated for this process: what an earlier one sealed cannot open.
+    generated_keys: bool,
     limiter: Arc<RateLimiter>,
     hasher: PasswordHasher,
     default_role: &'static str,
@@ -690,7 +706,7 @@ impl AccountsBuilder {
                     .map_err(AccountsError::Lifetimes)?,
             ),
         };
-        check_data_keys(self.store.as_ref(), &data_keys).await?;
+        check_data_keys(self.store.as_ref(), &data_keys, self.generated_keys).await?;
         let accounts = Accounts {
             inner: Arc::new(Inner {
                 store: self.store,
@@ -719,7 +735,11 @@ impl AccountsBuilder {
 }
 
 /// Opens a sample of the stored sealed secrets with `keys`: all must open.
-async fn check_data_keys(store: &dyn erased::Store, keys: &DataKeys) -> Result<(), AccountsError> {
+async fn check_data_keys(
+    store: &dyn erased::Store,
+    keys: &DataKeys,
+    generated: bool,
+) -> Result<(), AccountsError> {
     let sample = store.sealed_sample().await.map_err(AccountsError::Store)?;
     let failed = sample
         .iter()
@@ -729,6 +749,7 @@ async fn check_data_keys(store: &dyn erased::Store, keys: &DataKeys) -> Result<(
         return Err(AccountsError::DataKeys {
             failed,
             sampled: sample.len(),
+            generated,
         });
     }
     Ok(())

@@ -183,7 +183,15 @@ fn challenge(accounts: &Inner, account: &AccountRecord) -> Response {
 /// The account a challenge names, when the challenge is this service's, unexpired, and made
 /// under the account's current credentials; otherwise 401 `invalid_mfa_token`.
 async fn open_challenge(accounts: &Inner, token: &SecretString) -> Result<AccountRecord, Response> {
-    let invalid = || SignInFailure::InvalidChallenge.into_response();
+    let invalid = || {
+        audit::emit(
+            "auth.login",
+            Outcome::Failure,
+            None,
+            SignInFailure::InvalidChallenge.code(),
+        );
+        SignInFailure::InvalidChallenge.into_response()
+    };
     let plain = accounts
         .data_keys
         .open(CHALLENGE_CONTEXT, token.expose_secret())
