@@ -313,9 +313,9 @@ pub mod __private {
     pub use regex::Regex;
     pub use std::sync::LazyLock;
 
-    // #[derive(Role)]
+    // #[derive(Role)], #[derive(Scope)]
     #[cfg(feature = "identity")]
-    pub use crate::auth::Role;
+    pub use crate::auth::{Role, Scope};
 
     // #[secure_handler]
     #[cfg(feature = "edge")]

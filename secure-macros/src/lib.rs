@@ -48,7 +48,16 @@ pub fn derive_filter(input: TokenStream) -> TokenStream {
 #[proc_macro_derive(Role, attributes(role))]
 pub fn derive_role(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);
-    role::expand(&input).into()
+    role::expand(&input, &role::ROLE).into()
+}
+
+/// Derives `secure_core::auth::Scope` for a fieldless enum: each variant is a scope (what a
+/// scoped credential, such as an API key, may do) whose wire name is its snake_case name or
+/// `#[scope(rename = "...")]`. See `secure_core::auth::Scope`.
+#[proc_macro_derive(Scope, attributes(scope))]
+pub fn derive_scope(input: TokenStream) -> TokenStream {
+    let input = syn::parse_macro_input!(input as syn::DeriveInput);
+    role::expand(&input, &role::SCOPE).into()
 }
 
 /// Declares who may call an axum handler, and wraps it so that the declaration is enforced:

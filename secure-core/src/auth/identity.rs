@@ -65,6 +65,9 @@ pub struct Identity {
     pub auth_time: i64,
     /// The id of the session, if the identity comes from (or opens) one.
     pub session_id: Option<String>,
+    /// Scope wire names of a scoped credential (an API key): it reaches only routes that
+    /// declare one of them. `None` for a user's own token or session.
+    pub scopes: Option<Vec<String>>,
 }
 
 impl Identity {
@@ -76,7 +79,15 @@ impl Identity {
             amr: Vec::new(),
             auth_time,
             session_id: None,
+            scopes: None,
         }
+    }
+
+    /// A scoped credential's identity, holding these scope wire names (use
+    /// [`Scope::as_str`](super::Scope::as_str) for typed scopes).
+    pub fn with_scopes<S: Into<String>>(mut self, scopes: impl IntoIterator<Item = S>) -> Self {
+        self.scopes = Some(scopes.into_iter().map(Into::into).collect());
+        self
     }
 
     /// Adds role wire names (use [`Role::as_str`](super::Role::as_str) for typed roles).

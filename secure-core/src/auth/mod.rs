@@ -48,6 +48,7 @@ pub mod principal;
 pub mod refresh;
 pub mod rejection;
 pub mod role;
+pub mod scope;
 
 pub use authenticator::{Authenticator, SessionAuthenticator};
 pub use identity::{Amr, Caller, Carrier, Identity};
@@ -55,3 +56,4 @@ pub use principal::Principal;
 pub use refresh::{Clock, ManualClock, SystemClock};
 pub use rejection::{AuthError, StepUpRequired};
 pub use role::Role;
+pub use scope::Scope;

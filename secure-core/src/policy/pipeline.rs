@@ -95,7 +95,13 @@ async fn admit(
     policy: &RoutePolicy,
     parts: &Parts,
 ) -> Result<Option<Caller>, Response> {
-    let Access::Auth { roles, mfa, fresh } = &policy.access else {
+    let Access::Auth {
+        roles,
+        scopes,
+        mfa,
+        fresh,
+    } = &policy.access
+    else {
         return Ok(None);
     };
     let Some(authenticator) = &stack.authenticator else {
@@ -114,6 +120,12 @@ async fn admit(
         .map_err(IntoResponse::into_response)?;
     if !roles.is_empty() && !roles.iter().any(|r| identity.roles.iter().any(|h| h == r)) {
         return Err(forbidden(&identity.subject, "missing_role"));
+    }
+    // A scoped credential reaches only a route that declares one of its scopes.
+    if let Some(held) = &identity.scopes
+        && !scopes.iter().any(|s| held.iter().any(|h| h == s))
+    {
+        return Err(forbidden(&identity.subject, "insufficient_scope"));
     }
     if *mfa && !identity.amr.contains(&Amr::Otp) {
         return Err(forbidden(&identity.subject, "mfa_required"));
@@ -210,6 +222,7 @@ mod tests {
     fn auth(roles: &[&'static str], mfa: bool, fresh: Option<u64>) -> Access {
         Access::Auth {
             roles: roles.to_vec(),
+            scopes: Vec::new(),
             mfa,
             fresh,
         }

@@ -15,6 +15,10 @@ pub enum Access {
     Auth {
         /// Wire names of the accepted roles.
         roles: Vec<&'static str>,
+        /// Wire names of the scopes a scoped credential (an API key) must hold one of; a
+        /// scoped credential reaches no route without them.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        scopes: Vec<&'static str>,
         /// Whether the caller must have used a second factor (`amr` contains `otp`).
         mfa: bool,
         /// `fresh = "5m"`: how recent (`auth_time`) the caller's sign-in must be, in seconds.
@@ -99,6 +103,7 @@ impl RoutePolicy {
             handler,
             access: Access::Auth {
                 roles: Vec::new(),
+                scopes: Vec::new(),
                 mfa: true,
                 fresh: None,
             },
@@ -117,10 +122,18 @@ impl RoutePolicy {
         match &self.access {
             Access::Public => "public".to_owned(),
             Access::Unprotected { reason } => format!("UNPROTECTED: {reason}"),
-            Access::Auth { roles, mfa, fresh } => {
+            Access::Auth {
+                roles,
+                scopes,
+                mfa,
+                fresh,
+            } => {
                 let mut s = "auth".to_owned();
                 if !roles.is_empty() {
                     s.push_str(&format!(" roles({})", roles.join(", ")));
+                }
+                if !scopes.is_empty() {
+                    s.push_str(&format!(" scopes({})", scopes.join(", ")));
                 }
                 if *mfa {
                     s.push_str(" mfa");

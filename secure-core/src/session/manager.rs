@@ -506,6 +506,8 @@ fn to_identity(record: &SessionRecord) -> Option<Identity> {
         amr,
         auth_time: record.auth_time,
         session_id: Some(record.id_hash.clone()),
+        // A session is the user's own: not scoped.
+        scopes: None,
     })
 }
 

@@ -26,6 +26,9 @@ pub(crate) enum Access {
     Auth {
         /// Role variants (`Admin`) or paths (`AppRole::Admin`), in the order written.
         roles: Vec<syn::Path>,
+        /// Scope paths (`AppScope::NotesRead`): what a scoped credential (an API key) needs
+        /// to hold one of; a scoped credential reaches no route without them.
+        scopes: Vec<syn::Path>,
         mfa: bool,
         /// `fresh = "5m"`: the caller's authentication must be at most this many seconds old.
         fresh: Option<u64>,

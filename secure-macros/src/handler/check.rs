@@ -55,6 +55,9 @@ fn access(cx: &mut Ctxt, w: &Written) -> Option<Access> {
             if let Some((roles, _)) = &w.roles {
                 cx.error_spanned_by(roles, "`roles` on a `public` route: a public route has no caller to check; replace `public` with `auth`");
             }
+            if let Some((scopes, _)) = &w.scopes {
+                cx.error_spanned_by(scopes, "`scopes` on a `public` route: a public route has no credential to check; replace `public` with `auth`");
+            }
             if let Some(mfa) = &w.mfa {
                 cx.error_spanned_by(mfa, "`mfa` on a `public` route: a public route has no caller to check; replace `public` with `auth`");
             }
@@ -71,13 +74,18 @@ fn access(cx: &mut Ctxt, w: &Written) -> Option<Access> {
             }
             // With roles, mfa or fresh the route was meant to be `auth`: judge the rest as
             // such, so the one mistake is reported once.
-            if w.roles.is_some() || w.mfa.is_some() || w.fresh.is_some() {
+            if w.roles.is_some() || w.scopes.is_some() || w.mfa.is_some() || w.fresh.is_some() {
                 return None;
             }
             Some(Access::Public)
         }
         (None, Some(_)) => Some(Access::Auth {
             roles: w.roles.as_ref().map(|(_, r)| r.clone()).unwrap_or_default(),
+            scopes: w
+                .scopes
+                .as_ref()
+                .map(|(_, s)| s.clone())
+                .unwrap_or_default(),
             mfa: w.mfa.is_some(),
             fresh: w.fresh.as_ref().map(|(_, secs)| *secs),
         }),
@@ -86,6 +94,11 @@ fn access(cx: &mut Ctxt, w: &Written) -> Option<Access> {
                 cx.error_spanned_by(
                     roles,
                     "`roles` needs `auth`: write `#[secure_handler(auth, roles(..))]`",
+                );
+            } else if let Some((scopes, _)) = &w.scopes {
+                cx.error_spanned_by(
+                    scopes,
+                    "`scopes` needs `auth`: write `#[secure_handler(auth, scopes(..))]`",
                 );
             } else if let Some(mfa) = &w.mfa {
                 cx.error_spanned_by(

@@ -336,16 +336,31 @@ fn policy_tokens(
     let p = private();
     let access = match (&policy.access, role_ty) {
         (Access::Public, _) => quote!(#p::Access::Public),
-        (Access::Auth { roles, mfa, fresh }, r) => {
+        (
+            Access::Auth {
+                roles,
+                scopes,
+                mfa,
+                fresh,
+            },
+            r,
+        ) => {
             let names = roles.iter().map(|role| match (role.segments.len(), r) {
                 (1, Some(r)) => quote!(#p::Role::as_str(<#r>::#role)),
                 _ => quote!(#p::Role::as_str(#role)),
             });
+            // `Scope::as_str` of each path: only a variant of a `#[derive(Scope)]` enum compiles.
+            let scopes = scopes.iter().map(|scope| quote!(#p::Scope::as_str(#scope)));
             let fresh = match fresh {
                 Some(secs) => quote!(::core::option::Option::Some(#secs)),
                 None => quote!(::core::option::Option::None),
             };
-            quote!(#p::Access::Auth { roles: ::std::vec![#(#names),*], mfa: #mfa, fresh: #fresh })
+            quote!(#p::Access::Auth {
+                roles: ::std::vec![#(#names),*],
+                scopes: ::std::vec![#(#scopes),*],
+                mfa: #mfa,
+                fresh: #fresh,
+            })
         }
     };
     let rate = match &policy.rate_limit {

@@ -14,6 +14,7 @@ pub(crate) const OPTIONS: &[&str] = &[
     "public",
     "auth",
     "roles",
+    "scopes",
     "mfa",
     "fresh",
     "rate_limit",
@@ -58,6 +59,7 @@ pub(crate) struct Written {
     pub(crate) public: Option<Ident>,
     pub(crate) auth: Option<Ident>,
     pub(crate) roles: Option<(Ident, Vec<syn::Path>)>,
+    pub(crate) scopes: Option<(Ident, Vec<syn::Path>)>,
     pub(crate) mfa: Option<Ident>,
     /// `fresh = "5m"`: the name (for errors about the option) and the window in seconds.
     pub(crate) fresh: Option<(Ident, u64)>,
@@ -126,6 +128,32 @@ pub(crate) fn attribute(cx: &mut Ctxt, args: TokenStream) -> Written {
                     Err(e) => cx.syn_error(syn::Error::new(
                         e.span(),
                         "`roles` lists role variants separated by commas, such as `roles(Admin, Editor)`",
+                    )),
+                }
+            }
+            "scopes" => {
+                let ItemKind::List(tokens) = item.kind else {
+                    cx.error_spanned_by(
+                        &item.name,
+                        "`scopes` lists scope variants by path, such as `scopes(AppScope::NotesRead)`",
+                    );
+                    continue;
+                };
+                match Punctuated::<syn::Path, Token![,]>::parse_terminated.parse2(tokens) {
+                    Ok(list) if list.is_empty() => {
+                        cx.error_spanned_by(&item.name, "`scopes()` is empty: list at least one scope, such as `scopes(AppScope::NotesRead)`, or remove it");
+                    }
+                    Ok(list) => {
+                        let list: Vec<syn::Path> = list.into_iter().collect();
+                        if let Some(bare) = list.iter().find(|p| p.segments.len() < 2) {
+                            cx.error_spanned_by(bare, "write scopes with their type, such as `scopes(AppScope::NotesRead)`: the handler names no scope type");
+                        } else {
+                            out.scopes = Some((item.name, list));
+                        }
+                    }
+                    Err(e) => cx.syn_error(syn::Error::new(
+                        e.span(),
+                        "`scopes` lists scope variants separated by commas, such as `scopes(AppScope::NotesRead, AppScope::NotesWrite)`",
                     )),
                 }
             }

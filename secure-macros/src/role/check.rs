@@ -3,36 +3,38 @@
 
 use std::collections::HashMap;
 
+use super::Kind;
 use super::ast::RoleEnum;
 use crate::diag::Ctxt;
 
-pub(crate) fn container(cx: &mut Ctxt, roles: &RoleEnum<'_>) {
+pub(crate) fn container(cx: &mut Ctxt, roles: &RoleEnum<'_>, kind: &Kind) {
+    let noun = kind.noun;
     if roles.variants.is_empty() {
         cx.error_spanned_by(
             roles.ident,
             format!(
-                "`{}` has no variants: a role enum needs at least one role",
+                "`{}` has no variants: a {noun} enum needs at least one {noun}",
                 roles.ident
             ),
         );
     }
     if let Some(params) = (!roles.generics.params.is_empty()).then_some(&roles.generics) {
-        cx.error_spanned_by(params, "a role enum cannot be generic");
+        cx.error_spanned_by(params, format!("a {noun} enum cannot be generic"));
     }
     let mut seen: HashMap<&str, &syn::Ident> = HashMap::new();
     for v in &roles.variants {
         if v.wire.is_empty() {
-            cx.error_at(v.wire_span, "a role name cannot be empty");
+            cx.error_at(v.wire_span, format!("a {noun} name cannot be empty"));
         } else if !is_wire_name(&v.wire) {
             let what = if v.renamed {
-                "a role name"
+                format!("a {noun} name")
             } else {
-                "the snake_case name of a variant, its role name,"
+                format!("the snake_case name of a variant, its {noun} name,")
             };
             cx.error_at(
                 v.wire_span,
                 format!(
-                    "role name `{}` is not allowed: {what} must be 1 to 64 characters from `A-Z a-z 0-9 _ - . :`",
+                    "{noun} name `{}` is not allowed: {what} must be 1 to 64 characters from `A-Z a-z 0-9 _ - . :`",
                     v.wire.escape_debug()
                 ),
             );
@@ -41,7 +43,7 @@ pub(crate) fn container(cx: &mut Ctxt, roles: &RoleEnum<'_>) {
             cx.error_at(
                 v.wire_span,
                 format!(
-                    "duplicate role name `{}`: `{first}` and `{}` both map to it; give one of them `#[role(rename = \"...\")]`",
+                    "duplicate {noun} name `{}`: `{first}` and `{}` both map to it; give one of them `#[{noun}(rename = \"...\")]`",
                     v.wire, v.ident
                 ),
             );

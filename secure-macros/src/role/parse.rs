@@ -3,26 +3,29 @@
 
 use syn::{Data, DeriveInput, Expr, Fields, Lit};
 
+use super::Kind;
 use super::ast::{RoleEnum, RoleVariant};
 use crate::diag::{Ctxt, unknown_name_message};
 use crate::meta::{Meta, parse_list};
 
-/// The attribute this derive reads.
-const ROLE: &str = "role";
 /// `#[role(rename = "...")]`.
 const RENAME: &str = "rename";
 /// Every option a variant accepts.
 const OPTIONS: &[&str] = &[RENAME];
 
-pub(crate) fn container<'a>(cx: &mut Ctxt, input: &'a DeriveInput) -> Option<RoleEnum<'a>> {
+pub(crate) fn container<'a>(
+    cx: &mut Ctxt,
+    input: &'a DeriveInput,
+    kind: &Kind,
+) -> Option<RoleEnum<'a>> {
     let data = match &input.data {
         Data::Enum(data) => data,
         Data::Struct(s) => {
             cx.error_spanned_by(
                 s.struct_token,
                 format!(
-                    "`#[derive(Role)]` needs a fieldless enum, such as `enum {} {{ Admin, Member }}`; `{}` is a struct",
-                    input.ident, input.ident
+                    "`#[derive({})]` needs a fieldless enum, such as `enum {} {{ {} }}`; `{}` is a struct",
+                    kind.name, input.ident, kind.example, input.ident
                 ),
             );
             return None;
@@ -31,17 +34,20 @@ pub(crate) fn container<'a>(cx: &mut Ctxt, input: &'a DeriveInput) -> Option<Rol
             cx.error_spanned_by(
                 u.union_token,
                 format!(
-                    "`#[derive(Role)]` needs a fieldless enum, such as `enum {} {{ Admin, Member }}`; `{}` is a union",
-                    input.ident, input.ident
+                    "`#[derive({})]` needs a fieldless enum, such as `enum {} {{ {} }}`; `{}` is a union",
+                    kind.name, input.ident, kind.example, input.ident
                 ),
             );
             return None;
         }
     };
-    for attr in input.attrs.iter().filter(|a| a.path().is_ident(ROLE)) {
+    for attr in input.attrs.iter().filter(|a| a.path().is_ident(kind.noun)) {
         cx.error_spanned_by(
             attr,
-            "`#[role(...)]` goes on a variant (`#[role(rename = \"...\")]`); the enum itself takes no options",
+            format!(
+                "`#[{0}(...)]` goes on a variant (`#[{0}(rename = \"...\")]`); the enum itself takes no options",
+                kind.noun
+            ),
         );
     }
     let variants = data
@@ -52,12 +58,12 @@ pub(crate) fn container<'a>(cx: &mut Ctxt, input: &'a DeriveInput) -> Option<Rol
                 cx.error_spanned_by(
                     &v.fields,
                     format!(
-                        "a role is a name and cannot carry data: remove the fields of `{}`",
-                        v.ident
+                        "a {} is a name and cannot carry data: remove the fields of `{}`",
+                        kind.noun, v.ident
                     ),
                 );
             }
-            variant(cx, v)
+            variant(cx, v, kind)
         })
         .collect();
     Some(RoleEnum {
@@ -67,9 +73,9 @@ pub(crate) fn container<'a>(cx: &mut Ctxt, input: &'a DeriveInput) -> Option<Rol
     })
 }
 
-fn variant<'a>(cx: &mut Ctxt, v: &'a syn::Variant) -> RoleVariant<'a> {
+fn variant<'a>(cx: &mut Ctxt, v: &'a syn::Variant, kind: &Kind) -> RoleVariant<'a> {
     let mut rename: Option<(String, proc_macro2::Span)> = None;
-    for attr in v.attrs.iter().filter(|a| a.path().is_ident(ROLE)) {
+    for attr in v.attrs.iter().filter(|a| a.path().is_ident(kind.noun)) {
         let list = match parse_list(attr) {
             Ok(list) => list,
             Err(e) => {
@@ -82,7 +88,11 @@ fn variant<'a>(cx: &mut Ctxt, v: &'a syn::Variant) -> RoleVariant<'a> {
             if name != RENAME {
                 cx.error_spanned_by(
                     name,
-                    unknown_name_message("role option", &name.to_string(), OPTIONS),
+                    unknown_name_message(
+                        &format!("{} option", kind.noun),
+                        &name.to_string(),
+                        OPTIONS,
+                    ),
                 );
                 continue;
             }

@@ -122,6 +122,8 @@ impl<'a> WireClaims<'a> {
             amr: self.amr,
             auth_time: self.auth_time,
             session_id: self.sid,
+            // The service's own tokens are users': not scoped.
+            scopes: None,
         }
     }
 }
@@ -192,6 +194,8 @@ impl From<AccessClaims> for Identity {
             amr: claims.amr,
             auth_time: claims.auth_time,
             session_id: claims.sid,
+            // The service's own tokens are users': not scoped.
+            scopes: None,
         }
     }
 }
