@@ -21,7 +21,7 @@ use secure_core::accounts::{
 };
 use secure_core::auth::mfa::{RecoveryCodes, TotpIssuer, TotpSecret};
 use secure_core::auth::password::{Argon2Params, HashLimit, PasswordHash, PasswordHasher};
-use secure_core::auth::{Amr, Principal, Role};
+use secure_core::auth::{Amr, Principal, Role, Scope};
 use secure_core::config::{Keys, Profile, SecurityConfig};
 use secure_core::crypto::DataKeys;
 use secure_core::policy::SecureApp;
@@ -35,6 +35,27 @@ use tower::ServiceExt;
 enum TestRole {
     Admin,
     Member,
+}
+
+/// What API keys may be made for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Scope)]
+enum TestScope {
+    #[scope(rename = "notes:read")]
+    NotesRead,
+    #[scope(rename = "notes:write")]
+    NotesWrite,
+}
+
+/// A route keys with either scope reach: who is calling.
+#[secure_handler(auth, scopes(TestScope::NotesRead, TestScope::NotesWrite))]
+async fn read_notes(user: Principal<TestRole>) -> Json<Value> {
+    Json(json!({"subject": user.subject()}))
+}
+
+/// A route only `notes:write` keys reach.
+#[secure_handler(auth, scopes(TestScope::NotesWrite))]
+async fn write_notes() -> StatusCode {
+    StatusCode::CREATED
 }
 
 /// Who the access token says the caller is.
@@ -92,6 +113,7 @@ async fn service_on(
     let accounts = settings(builder).build().await.unwrap();
     let app = SecureRouter::<()>::new()
         .route("/me", get(me))
+        .route("/notes", get(read_notes).post(write_notes))
         .merge(accounts.router())
         .into_app(config.authenticator(accounts.authenticator()))
         .unwrap();
@@ -1790,6 +1812,99 @@ async fn a_key_rotation_signs_nobody_out() {
         assert_eq!(
             status_of(&after, access(&renewed).unwrap()).await,
             StatusCode::OK
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn api_keys_are_shown_once_scoped_and_revocable() {
+    on_each_database("accounts::api_keys", async |db| {
+        let s = service_with(db.clone(), WEAK, |b| b.api_keys::<TestScope>("test")).await;
+        let id = s.signup("kay", PASSWORD).await;
+        let (_, pair) = s.sign_in("kay", PASSWORD).await;
+        let user = access(&pair);
+        let make = |body: Value| s.call("POST", "/auth/api-keys", user, body);
+        let (status, body) = make(json!({"name": "x", "scopes": ["notes:admin"]})).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(body["errors"][0]["field"], "scopes");
+        let (status, created) = make(json!({"name": "ci", "scopes": ["notes:read"]})).await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        let key = created["key"].as_str().unwrap().to_owned();
+        let key_id = created["api_key"]["id"].as_str().unwrap().to_owned();
+        assert!(key.starts_with("test_") && key.contains(&key_id), "{key}");
+
+        // The key acts as its owner, on routes declaring its scope only.
+        let with_key =
+            async |method: &str, path: &str| s.call(method, path, Some(&key), Value::Null).await;
+        let (status, who) = with_key("GET", "/notes").await;
+        assert_eq!(
+            (status, who["subject"].as_str()),
+            (StatusCode::OK, Some(id.as_str()))
+        );
+        for (method, path) in [
+            ("POST", "/notes"),
+            ("GET", "/me"),
+            ("GET", "/auth/api-keys"),
+            ("POST", "/auth/sign-out/all"),
+        ] {
+            assert_eq!(
+                with_key(method, path).await.0,
+                StatusCode::FORBIDDEN,
+                "{method} {path}"
+            );
+        }
+        // A changed character fails the checksum, before any lookup.
+        let mut typo = key.clone().into_bytes();
+        let at = "test_".len() + 10;
+        typo[at] = if typo[at] == b'A' { b'B' } else { b'A' };
+        let typo = String::from_utf8(typo).unwrap();
+        assert_eq!(
+            s.call("GET", "/notes", Some(&typo), Value::Null).await.0,
+            StatusCode::UNAUTHORIZED
+        );
+
+        // Listed without its secret, with its last use.
+        let (_, listed) = s.call("GET", "/auth/api-keys", user, Value::Null).await;
+        assert_eq!(listed[0]["id"], key_id.as_str());
+        assert!(listed[0]["last_used_at"].is_i64(), "{listed}");
+        assert!(!listed.to_string().contains(&key[5..]), "{listed}");
+        assert!(listed[0].get("key_hash").is_none());
+
+        // Another account cannot revoke it; its owner can, and it stops working at once.
+        s.signup("lee", PASSWORD).await;
+        let (_, lee) = s.sign_in("lee", PASSWORD).await;
+        let revoke = format!("/auth/api-keys/{key_id}");
+        assert_eq!(
+            s.call("DELETE", &revoke, access(&lee), Value::Null).await.0,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            s.call("DELETE", &revoke, user, Value::Null).await.0,
+            StatusCode::NO_CONTENT
+        );
+        assert_eq!(with_key("GET", "/notes").await.0, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            s.call("DELETE", &revoke, user, Value::Null).await.0,
+            StatusCode::NOT_FOUND
+        );
+
+        // An expired key is refused.
+        let (_, created) =
+            make(json!({"name": "short", "scopes": ["notes:write"], "expires_in_days": 1})).await;
+        let short = created["key"].as_str().unwrap().to_owned();
+        assert_eq!(
+            s.call("POST", "/notes", Some(&short), Value::Null).await.0,
+            StatusCode::CREATED
+        );
+        db.query("UPDATE secure_api_keys SET expires_at = 1 WHERE id = $1")
+            .bind(created["api_key"]["id"].as_str().unwrap())
+            .execute()
+            .await
+            .unwrap();
+        assert_eq!(
+            s.call("POST", "/notes", Some(&short), Value::Null).await.0,
+            StatusCode::UNAUTHORIZED
         );
     })
     .await;

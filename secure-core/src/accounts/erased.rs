@@ -5,7 +5,8 @@ use std::future::Future;
 use std::pin::Pin;
 
 use super::store::{
-    AccountRecord, AccountStore, Created, CredentialChange, NewAccount, SignInRecord,
+    AccountRecord, AccountStore, ApiKeyRecord, Created, CredentialChange, NewAccount, NewApiKey,
+    SignInRecord,
 };
 use crate::error::StoreError;
 
@@ -35,6 +36,11 @@ pub(super) trait Store: Send + Sync + 'static {
     fn purge_sign_ins(&self, before: i64) -> Boxed<'_, u64>;
     fn sealed_secrets(&self) -> Boxed<'_, Vec<(String, String)>>;
     fn set_roles<'a>(&'a self, id: &'a str, roles: &'a [&'a str]) -> Boxed<'a, bool>;
+    fn create_api_key<'a>(&'a self, key: NewApiKey<'a>) -> Boxed<'a, ()>;
+    fn api_key<'a>(&'a self, id: &'a str) -> Boxed<'a, Option<ApiKeyRecord>>;
+    fn api_keys_of<'a>(&'a self, owner_id: &'a str) -> Boxed<'a, Vec<ApiKeyRecord>>;
+    fn revoke_api_key<'a>(&'a self, owner_id: &'a str, id: &'a str, now: i64) -> Boxed<'a, bool>;
+    fn touch_api_key<'a>(&'a self, id: &'a str, now: i64) -> Boxed<'a, ()>;
     fn replace_sealed<'a>(&'a self, id: &'a str, old: &'a str, new: &'a str) -> Boxed<'a, bool>;
 }
 
@@ -99,5 +105,20 @@ impl<T: AccountStore> Store for T {
     }
     fn set_roles<'a>(&'a self, id: &'a str, roles: &'a [&'a str]) -> Boxed<'a, bool> {
         Box::pin(AccountStore::set_roles(self, id, roles))
+    }
+    fn create_api_key<'a>(&'a self, key: NewApiKey<'a>) -> Boxed<'a, ()> {
+        Box::pin(AccountStore::create_api_key(self, key))
+    }
+    fn api_key<'a>(&'a self, id: &'a str) -> Boxed<'a, Option<ApiKeyRecord>> {
+        Box::pin(AccountStore::api_key(self, id))
+    }
+    fn api_keys_of<'a>(&'a self, owner_id: &'a str) -> Boxed<'a, Vec<ApiKeyRecord>> {
+        Box::pin(AccountStore::api_keys_of(self, owner_id))
+    }
+    fn revoke_api_key<'a>(&'a self, owner_id: &'a str, id: &'a str, now: i64) -> Boxed<'a, bool> {
+        Box::pin(AccountStore::revoke_api_key(self, owner_id, id, now))
+    }
+    fn touch_api_key<'a>(&'a self, id: &'a str, now: i64) -> Boxed<'a, ()> {
+        Box::pin(AccountStore::touch_api_key(self, id, now))
     }
 }

@@ -64,6 +64,8 @@ mod breach;
 mod cookie;
 mod erased;
 mod issue;
+mod key_routes;
+mod keys;
 mod own;
 mod reset;
 mod routes;
@@ -128,6 +130,8 @@ struct Inner {
     mfa_roles: Vec<&'static str>,
     /// The breached-password check of new passwords, when the app gave one.
     breached: Option<Arc<dyn breach::DynBreached>>,
+    /// API keys, when the app enabled them.
+    api_keys: Option<keys::KeyConfig>,
 }
 
 /// How often ended refresh-token families, sessions, sign-in records and reset tokens are
@@ -226,6 +230,7 @@ impl Accounts {
             notifier: None,
             mfa_roles: Vec::new(),
             breached: None,
+            api_keys: None,
             access_lifetime: None,
             refresh_lifetimes: None,
             session_timeouts: None,
@@ -241,11 +246,14 @@ impl Accounts {
     /// The authenticator that accepts these accounts' access tokens: give it to
     /// [`SecurityConfig::authenticator`].
     pub fn authenticator(&self) -> Authenticator {
-        let authenticator = Authenticator::new(self.inner.tokens.clone());
-        match &self.inner.sessions {
-            Some(sessions) => authenticator.with_sessions(Arc::new(sessions.clone())),
-            None => authenticator,
+        let mut authenticator = Authenticator::new(self.inner.tokens.clone());
+        if let Some(sessions) = &self.inner.sessions {
+            authenticator = authenticator.with_sessions(Arc::new(sessions.clone()));
         }
+        if self.inner.api_keys.is_some() {
+            authenticator = authenticator.with_api_keys(Arc::new(keys::KeySource(self.clone())));
+        }
+        authenticator
     }
 
     /// The access-token issuer (its lifetime, issuer and audience).
@@ -444,6 +452,8 @@ pub enum AccountsError {
     UnknownRole(&'static str),
     /// A lifetime or timeout was refused (zero).
     Lifetimes(crate::error::ConfigError),
+    /// The API keys' prefix is not 2 to 16 lowercase letters or digits.
+    KeyPrefix(&'static str),
     /// Neither bearer tokens nor cookie sessions: nobody could sign in.
     NoMode,
     /// A development notifier (it logs reset links) in a release build.
@@ -497,6 +507,10 @@ impl fmt::Display for AccountsError {
                 "accounts' role {role:?} (admin_role, mfa_required_for) is not a role of the type given to Accounts::builder"
             ),
             AccountsError::Lifetimes(e) => write!(f, "accounts' lifetimes: {e}"),
+            AccountsError::KeyPrefix(prefix) => write!(
+                f,
+                "accounts' API key prefix {prefix:?} must be 2 to 16 lowercase letters or digits"
+            ),
             AccountsError::Prefix(p) => write!(
                 f,
                 "accounts' path prefix {p:?} must start with `/` and not end with one"
@@ -527,6 +541,7 @@ pub struct AccountsBuilder {
     notifier: Option<Arc<dyn reset::DynNotifier>>,
     mfa_roles: Vec<&'static str>,
     breached: Option<Arc<dyn breach::DynBreached>>,
+    api_keys: Option<keys::KeyConfig>,
     access_lifetime: Option<std::time::Duration>,
     refresh_lifetimes: Option<(std::time::Duration, std::time::Duration)>,
     session_timeouts: Option<(std::time::Duration, std::time::Duration)>,
@@ -627,6 +642,19 @@ impl AccountsBuilder {
         self
     }
 
+    /// API keys for machine clients, scoped by the app's `S`: serves `api-keys` (create,
+    /// shown once; list; revoke) to signed-in users, and the authenticator accepts
+    /// `Authorization: Bearer <prefix>_<random>_<checksum>` as the owner with the key's scopes,
+    /// on routes that declare one of them (`scopes(..)`); account routes declare none, so a key
+    /// never reaches them. `prefix` is 2 to 16 lowercase letters or digits.
+    pub fn api_keys<S: crate::auth::Scope>(mut self, prefix: &'static str) -> Self {
+        self.api_keys = Some(keys::KeyConfig {
+            prefix,
+            known_scope: |name| S::parse(name).is_some(),
+        });
+        self
+    }
+
     /// The access tokens' lifetime (default 15 minutes, at most an hour): how long a demoted
     /// role or a revoked family's last token lives.
     pub fn access_token_lifetime(mut self, lifetime: std::time::Duration) -> Self {
@@ -685,6 +713,16 @@ impl AccountsBuilder {
         {
             return Err(AccountsError::UnknownRole(role));
         }
+        if let Some(config) = self.api_keys {
+            let ok = (2..=16).contains(&config.prefix.len())
+                && config
+                    .prefix
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+            if !ok {
+                return Err(AccountsError::KeyPrefix(config.prefix));
+            }
+        }
         let totp = TotpIssuer::new(self.token_name).map_err(AccountsError::Totp)?;
         let mut tokens = access_key.builder(self.token_name, self.token_name);
         if let Some(lifetime) = self.access_lifetime {
@@ -727,6 +765,7 @@ impl AccountsBuilder {
                 admin_role: self.admin_role,
                 mfa_roles: self.mfa_roles,
                 breached: self.breached,
+                api_keys: self.api_keys,
             }),
         };
         spawn_purge(&accounts.inner);

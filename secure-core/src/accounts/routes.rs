@@ -62,6 +62,17 @@ pub(super) fn routes(inner: &Inner) -> SecureRouter<Accounts> {
     if inner.open_signup {
         router = router.route("/signup", post(signup));
     }
+    if inner.api_keys.is_some() {
+        router = router
+            .route(
+                "/api-keys",
+                crate::routing::get(super::key_routes::list).post(super::key_routes::create),
+            )
+            .route(
+                "/api-keys/{id}",
+                crate::routing::delete(super::key_routes::revoke),
+            );
+    }
     router
 }
 

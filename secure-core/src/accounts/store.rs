@@ -121,6 +121,62 @@ pub struct SignInRecord {
     pub credential_version: i64,
 }
 
+/// A new API key as stored.
+#[derive(Debug, Clone, Copy)]
+pub struct NewApiKey<'a> {
+    /// Its public id (the first characters of its random part).
+    pub id: &'a str,
+    /// The account it acts for.
+    pub owner_id: &'a str,
+    /// What its owner called it.
+    pub name: &'a str,
+    /// `base64url(SHA-256(key))`: never the key.
+    pub key_hash: &'a str,
+    /// Scope wire names.
+    pub scopes: &'a [&'a str],
+    /// Unix seconds.
+    pub created_at: i64,
+    /// When it stops working, if it does.
+    pub expires_at: Option<i64>,
+}
+
+/// An API key as the flows read it, with its owner's current roles.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiKeyRecord {
+    /// Its public id.
+    pub id: String,
+    /// The account it acts for.
+    pub owner_id: String,
+    /// What its owner called it.
+    pub name: String,
+    /// `base64url(SHA-256(key))`.
+    pub key_hash: String,
+    /// Scope wire names.
+    pub scopes: Vec<String>,
+    /// The owner's role wire names.
+    pub owner_roles: Vec<String>,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// When it stops working, if it does.
+    pub expires_at: Option<i64>,
+    /// When its owner revoked it.
+    pub revoked_at: Option<i64>,
+    /// When it was last used (to the minute).
+    pub last_used_at: Option<i64>,
+}
+
+impl std::fmt::Debug for ApiKeyRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiKeyRecord")
+            .field("id", &self.id)
+            .field("owner_id", &self.owner_id)
+            .field("scopes", &self.scopes)
+            .field("expires_at", &self.expires_at)
+            .field("revoked_at", &self.revoked_at)
+            .finish_non_exhaustive()
+    }
+}
+
 /// The storage of accounts. Implemented by [`SqlAccountStore`]; implement it over an existing
 /// users table to keep that table. Every method is safe to run from several instances at
 /// once.
@@ -258,6 +314,40 @@ pub trait AccountStore: Send + Sync + 'static {
     /// Deletes sign-in records made before `before`, and reset tokens expired by then (Unix
     /// seconds; families live at most their lifetime, so older records serve nothing).
     fn purge_sign_ins(&self, before: i64) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// Stores a new API key.
+    fn create_api_key(
+        &self,
+        key: NewApiKey<'_>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The API key with this id, with its owner's current roles (`None`: no such key).
+    fn api_key(
+        &self,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<ApiKeyRecord>, StoreError>> + Send;
+
+    /// The keys of `owner_id`, newest first, revoked ones included.
+    fn api_keys_of(
+        &self,
+        owner_id: &str,
+    ) -> impl Future<Output = Result<Vec<ApiKeyRecord>, StoreError>> + Send;
+
+    /// Revokes key `id` of `owner_id` at `now`: `false` when it is not theirs or already
+    /// revoked (another account's key is never touched).
+    fn revoke_api_key(
+        &self,
+        owner_id: &str,
+        id: &str,
+        now: i64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Records a use of key `id` at `now`, at most once a minute (not a write per request).
+    fn touch_api_key(
+        &self,
+        id: &str,
+        now: i64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
 /// A new account as a [`SignupHook`] sees it (never its password hash).
@@ -420,6 +510,50 @@ const REPLACE_SEALED: &str = "UPDATE secure_accounts SET \
      totp_secret = CASE WHEN totp_secret = $2 THEN $3 ELSE totp_secret END, \
      totp_pending = CASE WHEN totp_pending = $2 THEN $3 ELSE totp_pending END \
      WHERE id = $1 AND (totp_secret = $2 OR totp_pending = $2)";
+
+const INSERT_API_KEY: &str = "INSERT INTO secure_api_keys (id, owner_id, name, key_hash, \
+     scopes, created_at, expires_at, revoked_at, last_used_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, NULL)";
+const API_KEY: &str = "SELECT k.id, k.owner_id, k.name, k.key_hash, k.scopes, a.roles, \
+     k.created_at, k.expires_at, k.revoked_at, k.last_used_at \
+     FROM secure_api_keys k JOIN secure_accounts a ON a.id = k.owner_id WHERE k.id = $1";
+const API_KEYS_OF: &str = "SELECT k.id, k.owner_id, k.name, k.key_hash, k.scopes, a.roles, \
+     k.created_at, k.expires_at, k.revoked_at, k.last_used_at \
+     FROM secure_api_keys k JOIN secure_accounts a ON a.id = k.owner_id \
+     WHERE k.owner_id = $1 ORDER BY k.created_at DESC, k.id";
+const REVOKE_API_KEY: &str = "UPDATE secure_api_keys SET revoked_at = $3 \
+     WHERE id = $2 AND owner_id = $1 AND revoked_at IS NULL";
+const TOUCH_API_KEY: &str = "UPDATE secure_api_keys SET last_used_at = $2 \
+     WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $3)";
+
+type KeyRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+);
+
+fn key_record(r: KeyRow) -> ApiKeyRecord {
+    let words = |s: String| s.split_whitespace().map(str::to_owned).collect();
+    ApiKeyRecord {
+        id: r.0,
+        owner_id: r.1,
+        name: r.2,
+        key_hash: r.3,
+        scopes: words(r.4),
+        owner_roles: words(r.5),
+        created_at: r.6,
+        expires_at: r.7,
+        revoked_at: r.8,
+        last_used_at: r.9,
+    }
+}
 
 const SET_ROLES: &str = "UPDATE secure_accounts SET roles = $2 WHERE id = $1";
 
@@ -760,6 +894,69 @@ impl AccountStore for SqlAccountStore {
             .await
             .map_err(StoreError::new)?;
         Ok(done == 1)
+    }
+
+    async fn create_api_key(&self, key: NewApiKey<'_>) -> Result<(), StoreError> {
+        self.db
+            .query(INSERT_API_KEY)
+            .bind(key.id)
+            .bind(key.owner_id)
+            .bind(key.name)
+            .bind(key.key_hash)
+            .bind(key.scopes.join(" "))
+            .bind(key.created_at)
+            .bind(key.expires_at)
+            .execute()
+            .await
+            .map(drop)
+            .map_err(StoreError::new)
+    }
+
+    async fn api_key(&self, id: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
+        let row: Option<KeyRow> = self
+            .db
+            .query(API_KEY)
+            .bind(id)
+            .fetch_optional()
+            .await
+            .map_err(StoreError::new)?;
+        Ok(row.map(key_record))
+    }
+
+    async fn api_keys_of(&self, owner_id: &str) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        let rows: Vec<KeyRow> = self
+            .db
+            .query(API_KEYS_OF)
+            .bind(owner_id)
+            .fetch_all()
+            .await
+            .map_err(StoreError::new)?;
+        Ok(rows.into_iter().map(key_record).collect())
+    }
+
+    async fn revoke_api_key(&self, owner_id: &str, id: &str, now: i64) -> Result<bool, StoreError> {
+        let done = self
+            .db
+            .query(REVOKE_API_KEY)
+            .bind(owner_id)
+            .bind(id)
+            .bind(now)
+            .execute()
+            .await
+            .map_err(StoreError::new)?;
+        Ok(done == 1)
+    }
+
+    async fn touch_api_key(&self, id: &str, now: i64) -> Result<(), StoreError> {
+        self.db
+            .query(TOUCH_API_KEY)
+            .bind(id)
+            .bind(now)
+            .bind(now.saturating_sub(60))
+            .execute()
+            .await
+            .map(drop)
+            .map_err(StoreError::new)
     }
 
     async fn set_roles(&self, id: &str, roles: &[&str]) -> Result<bool, StoreError> {

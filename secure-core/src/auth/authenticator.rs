@@ -57,6 +57,22 @@ pub trait SessionAuthenticator: Send + Sync + 'static {
     ) -> Pin<Box<dyn Future<Output = Result<Option<Identity>, AuthError>> + Send + 'a>>;
 }
 
+/// A source of API keys beside the access tokens: what [`accounts`](crate::accounts) gives
+/// when the app enables keys. A bearer credential of a key's form is authenticated here and
+/// never as an access token.
+pub trait KeyAuthenticator: Send + Sync + 'static {
+    /// Whether `token` has the form of this source's keys (its prefix).
+    fn recognises(&self, token: &str) -> bool;
+
+    /// The key's scoped identity ([`Identity::scopes`] set). An `Err` must already have been
+    /// audited by the implementation, with its specific reason.
+    #[allow(clippy::type_complexity)]
+    fn authenticate<'a>(
+        &'a self,
+        token: &'a str,
+    ) -> Pin<Box<dyn Future<Output = Result<Identity, AuthError>> + Send + 'a>>;
+}
+
 /// How requests are authenticated: access tokens, cookie sessions, or both. Give it to the
 /// configuration (`SecurityConfig::authenticator`): the stack authenticates every `auth`
 /// route with it, before any extractor reads the request.
@@ -76,6 +92,7 @@ pub trait SessionAuthenticator: Send + Sync + 'static {
 pub struct Authenticator {
     tokens: Option<AccessTokens>,
     sessions: Option<Arc<dyn SessionAuthenticator>>,
+    keys: Option<Arc<dyn KeyAuthenticator>>,
 }
 
 impl Authenticator {
@@ -84,6 +101,7 @@ impl Authenticator {
         Authenticator {
             tokens: Some(tokens),
             sessions: None,
+            keys: None,
         }
     }
 
@@ -92,12 +110,20 @@ impl Authenticator {
         Authenticator {
             tokens: None,
             sessions: Some(sessions),
+            keys: None,
         }
     }
 
     /// Also accepts session cookies, when a request has no `Authorization` header.
     pub fn with_sessions(mut self, sessions: Arc<dyn SessionAuthenticator>) -> Self {
         self.sessions = Some(sessions);
+        self
+    }
+
+    /// Also accepts API keys (`Authorization: Bearer <key>`), each as the scoped identity the
+    /// source gives.
+    pub fn with_api_keys(mut self, keys: Arc<dyn KeyAuthenticator>) -> Self {
+        self.keys = Some(keys);
         self
     }
 
@@ -126,7 +152,7 @@ impl Authenticator {
     pub async fn authenticate(&self, parts: &Parts) -> Result<(Identity, Carrier), AuthError> {
         let mut values = parts.headers.get_all(header::AUTHORIZATION).iter();
         match (values.next(), values.next()) {
-            (Some(value), None) => self.bearer(value).map(|i| (i, Carrier::BearerToken)),
+            (Some(value), None) => self.bearer(value).await.map(|i| (i, Carrier::BearerToken)),
             (Some(_), Some(_)) => Err(token_failure("multiple_authorization")),
             (None, _) => match &self.sessions {
                 None => {
@@ -157,10 +183,15 @@ impl Authenticator {
         }
     }
 
-    fn bearer(&self, value: &HeaderValue) -> Result<Identity, AuthError> {
+    async fn bearer(&self, value: &HeaderValue) -> Result<Identity, AuthError> {
         let Some(token) = bearer_token(value) else {
             return Err(token_failure("authorization_scheme"));
         };
+        if let Some(keys) = &self.keys
+            && keys.recognises(token)
+        {
+            return keys.authenticate(token).await;
+        }
         let Some(tokens) = &self.tokens else {
             return Err(token_failure("bearer_not_accepted"));
         };
@@ -203,6 +234,10 @@ impl fmt::Debug for Authenticator {
             .field(
                 "sessions",
                 &self.sessions.as_ref().map(|_| "dyn SessionAuthenticator"),
+            )
+            .field(
+                "api_keys",
+                &self.keys.as_ref().map(|_| "dyn KeyAuthenticator"),
             )
             .finish()
     }

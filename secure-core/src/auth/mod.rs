@@ -50,7 +50,7 @@ pub mod rejection;
 pub mod role;
 pub mod scope;
 
-pub use authenticator::{Authenticator, SessionAuthenticator};
+pub use authenticator::{Authenticator, KeyAuthenticator, SessionAuthenticator};
 pub use identity::{Amr, Caller, Carrier, Identity};
 pub use principal::Principal;
 pub use refresh::{Clock, ManualClock, SystemClock};

@@ -212,6 +212,7 @@ mod tests {
                 "secure_account_resets",
                 "secure_account_signins",
                 "secure_accounts",
+                "secure_api_keys",
                 "secure_refresh_families",
                 "secure_refresh_tokens",
                 "secure_sessions"
@@ -221,7 +222,7 @@ mod tests {
             .fetch_one(&pool)
             .await
             .unwrap();
-        assert_eq!(applied, 3);
+        assert_eq!(applied, 4);
     }
 
     #[tokio::test]
