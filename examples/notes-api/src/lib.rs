@@ -29,8 +29,8 @@ mod notes;
 pub mod upgrade;
 
 use secure_core::accounts::{Accounts, AccountsError, LogNotifier};
-use secure_core::auth::Role;
 use secure_core::auth::password::PasswordHasher;
+use secure_core::auth::{Role, Scope};
 use secure_core::config::SecurityConfig;
 use secure_core::error::AssemblyError;
 use secure_core::policy::{SecureApp, SecureRouter};
@@ -47,6 +47,18 @@ pub enum AppRole {
     Admin,
     /// Owns notes.
     Member,
+}
+
+/// What an API key may be made for (`POST /auth/api-keys`): keys reach the notes routes
+/// that declare their scope, and nothing else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Scope)]
+pub enum AppScope {
+    /// List and read notes.
+    #[scope(rename = "notes:read")]
+    NotesRead,
+    /// Also write and delete them.
+    #[scope(rename = "notes:write")]
+    NotesWrite,
 }
 
 /// `iss` and `aud` of the access tokens this service issues, the only ones it accepts, and
@@ -117,7 +129,9 @@ pub async fn accounts(
         .cookie_sessions(true)
         .admin_role(AppRole::Admin)
         // An administrator signed in with a password alone is a member.
-        .mfa_required_for(&[AppRole::Admin]);
+        .mfa_required_for(&[AppRole::Admin])
+        // `notes_<random>_<checksum>` keys for scripts, scoped by AppScope.
+        .api_keys::<AppScope>("notes");
     if let Some(link) = &options.reset_link {
         builder = builder.password_reset(LogNotifier::new(link.as_str()));
     }

@@ -17,8 +17,8 @@ use serde::{Deserialize, Serialize};
 use secure_core::accounts::new_id;
 use secure_core::sql::Database;
 
-use crate::AppRole;
 use crate::db::{creation_micros, unix_now};
+use crate::{AppRole, AppScope};
 
 /// A note as the API returns it; `created_at` is Unix seconds. Its ids are the 22 base64url
 /// characters [`new_id`] makes.
@@ -65,7 +65,7 @@ pub(crate) struct NoteFilter {
 /// `200 [note, ...]`: the caller's notes, oldest first (to the microsecond), 100 a page.
 /// A full page carries `Link: <?after=ID>; rel="next"` (with the same filter); follow it for
 /// the next (`?page=1` also works).
-#[secure_handler(auth)]
+#[secure_handler(auth, scopes(AppScope::NotesRead, AppScope::NotesWrite))]
 pub(crate) async fn list_notes(notes: AuthorizedList<Note, NoteFilter>) -> Response {
     let next = notes.next_link();
     let mut response = Json(notes.into_inner()).into_response();
@@ -76,7 +76,7 @@ pub(crate) async fn list_notes(notes: AuthorizedList<Note, NoteFilter>) -> Respo
 }
 
 /// `201` the note.
-#[secure_handler(auth, audit = "note.create")]
+#[secure_handler(auth, scopes(AppScope::NotesWrite), audit = "note.create")]
 pub(crate) async fn create_note(
     user: Principal<AppRole>,
     State(db): State<Database>,
@@ -105,13 +105,13 @@ pub(crate) async fn create_note(
 }
 
 /// `200` the note, or 404 if the caller has no note with this id.
-#[secure_handler(auth)]
+#[secure_handler(auth, scopes(AppScope::NotesRead, AppScope::NotesWrite))]
 pub(crate) async fn get_note(note: Authorized<Note, Read>) -> Json<Note> {
     Json(note.into_inner())
 }
 
 /// `200` the updated note, or 404.
-#[secure_handler(auth, audit = "note.update")]
+#[secure_handler(auth, scopes(AppScope::NotesWrite), audit = "note.update")]
 pub(crate) async fn update_note(
     State(db): State<Database>,
     note: Authorized<Note, Write>,
@@ -125,7 +125,7 @@ pub(crate) async fn update_note(
 }
 
 /// `204`, or 404.
-#[secure_handler(auth, audit = "note.delete")]
+#[secure_handler(auth, scopes(AppScope::NotesWrite), audit = "note.delete")]
 pub(crate) async fn delete_note(
     State(db): State<Database>,
     note: Authorized<Note, Write>,

@@ -31,10 +31,11 @@ fn routes_prints_the_policy_table() {
         "POST /auth/mfa/disable auth mfa fresh(5m) - 10/min per user",
         "POST /auth/reauth auth - 10/min per user",
         "POST /auth/password-reset public - 10/hour per ip",
-        "GET /notes auth Note: list",
-        "GET /notes/{id} auth Note: read",
-        "PUT /notes/{id} auth Note: write",
-        "DELETE /notes/{id} auth Note: write",
+        "GET /notes auth scopes(notes:read, notes:write) Note: list",
+        "GET /notes/{id} auth scopes(notes:read, notes:write) Note: read",
+        "PUT /notes/{id} auth scopes(notes:write) Note: write",
+        "DELETE /notes/{id} auth scopes(notes:write) Note: write",
+        "POST /auth/api-keys auth fresh(5m) - 10/min per user",
     ] {
         assert!(
             rows.iter().any(|r| r.starts_with(line)),
