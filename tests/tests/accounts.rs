@@ -1909,3 +1909,46 @@ async fn api_keys_are_shown_once_scoped_and_revocable() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn each_api_key_has_a_budget_of_its_own() {
+    let db = Database::connect("sqlite::memory:").await.unwrap();
+    let s = service_with(db, WEAK, |b| {
+        b.api_keys::<TestScope>("test")
+            .api_key_rate(secure_core::ratelimit::Rate {
+                count: 2,
+                period_secs: 60,
+            })
+    })
+    .await;
+    s.signup("kim", PASSWORD).await;
+    let (_, pair) = s.sign_in("kim", PASSWORD).await;
+    let key = async || {
+        let body = json!({"name": "k", "scopes": ["notes:read"]});
+        let (_, created) = s.call("POST", "/auth/api-keys", access(&pair), body).await;
+        created["key"].as_str().unwrap().to_owned()
+    };
+    let (first, second) = (key().await, key().await);
+    let read = async |key: &str| {
+        let request = Request::get("/notes")
+            .header(header::AUTHORIZATION, format!("Bearer {key}"))
+            .body(Body::empty())
+            .unwrap();
+        let mut request = request;
+        request
+            .extensions_mut()
+            .insert(ConnectInfo(SocketAddr::from(([10, 9, 9, 9], 1))));
+        let response = s.app.clone().oneshot(request).await.unwrap();
+        (
+            response.status(),
+            response.headers().get(header::RETRY_AFTER).cloned(),
+        )
+    };
+    assert_eq!(read(&first).await.0, StatusCode::OK);
+    assert_eq!(read(&first).await.0, StatusCode::OK);
+    let (status, retry_after) = read(&first).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(retry_after.is_some());
+    // Another key of the same owner, from the same address, has its own budget.
+    assert_eq!(read(&second).await.0, StatusCode::OK);
+}

@@ -125,6 +125,8 @@ pub(super) struct KeyConfig {
     pub(super) prefix: &'static str,
     /// Whether a scope wire name is one of the app's.
     pub(super) known_scope: fn(&str) -> bool,
+    /// Requests each key may make (`api_key_rate`; 600 a minute by default).
+    pub(super) rate: crate::ratelimit::Rate,
 }
 
 /// The accounts' keys as an authenticator source.
@@ -199,6 +201,34 @@ async fn identity_of_key(
             "expired_key",
             AuthError::Expired,
         ));
+    }
+    // Each key its own budget, on the limiter's store (shared by instances through Redis).
+    let limit = crate::ratelimit::RateLimit {
+        rate: config.rate,
+        key: crate::ratelimit::RateKey::User,
+    };
+    let key = crate::ratelimit::ClientKey::User(format!("api_key\n{}", record.id).into_boxed_str());
+    match inner
+        .limiter
+        .decide("secure::accounts::api_key", limit, &key)
+        .await
+    {
+        crate::ratelimit::Verdict::Decided(decision) if !decision.allowed => {
+            let retry_after = decision.retry_after_secs().unwrap_or(1);
+            return Err(refuse(
+                Some(&record.owner_id),
+                "api_key_rate_limited",
+                AuthError::RateLimited { retry_after },
+            ));
+        }
+        crate::ratelimit::Verdict::Unavailable => {
+            return Err(refuse(
+                Some(&record.owner_id),
+                "limiter_unavailable",
+                AuthError::Unavailable,
+            ));
+        }
+        _ => {}
     }
     if let Err(e) = inner.store.touch_api_key(&record.id, now).await {
         tracing::warn!(target: "secure::accounts", error = %e, "API key use not recorded");

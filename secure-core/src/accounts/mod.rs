@@ -651,7 +651,20 @@ impl AccountsBuilder {
         self.api_keys = Some(keys::KeyConfig {
             prefix,
             known_scope: |name| S::parse(name).is_some(),
+            rate: crate::ratelimit::Rate {
+                count: 600,
+                period_secs: 60,
+            },
         });
+        self
+    }
+
+    /// How many requests each API key may make (default 600 a minute), on the limiter's
+    /// store: a key over it gets 429 with `Retry-After`. Give it after `api_keys`.
+    pub fn api_key_rate(mut self, rate: crate::ratelimit::Rate) -> Self {
+        if let Some(config) = &mut self.api_keys {
+            config.rate = rate;
+        }
         self
     }
 

@@ -57,6 +57,12 @@ pub enum AuthError {
     /// The session or token store failed (database down): answered with a generic 503 and
     /// logged; never treated as "no credentials" (fail closed).
     Unavailable,
+    /// A credential used more often than its own limit (an API key's): 429 with
+    /// `Retry-After`.
+    RateLimited {
+        /// Seconds until the next request may pass.
+        retry_after: u64,
+    },
 }
 
 impl AuthError {
@@ -74,6 +80,7 @@ impl AuthError {
             AuthError::CsrfFailed => StatusCode::FORBIDDEN,
             AuthError::NotConfigured => StatusCode::INTERNAL_SERVER_ERROR,
             AuthError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AuthError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
         }
     }
 
@@ -92,6 +99,7 @@ impl AuthError {
             AuthError::CsrfFailed => "csrf_failed",
             AuthError::NotConfigured => "not_configured",
             AuthError::Unavailable => "store_unavailable",
+            AuthError::RateLimited { .. } => "credential_rate_limited",
         }
     }
 
@@ -106,7 +114,10 @@ impl AuthError {
         match self {
             AuthError::Missing => Some("Bearer"),
             AuthError::Invalid | AuthError::Expired => Some(r#"Bearer error="invalid_token""#),
-            AuthError::CsrfFailed | AuthError::NotConfigured | AuthError::Unavailable => None,
+            AuthError::CsrfFailed
+            | AuthError::NotConfigured
+            | AuthError::Unavailable
+            | AuthError::RateLimited { .. } => None,
         }
     }
 
@@ -123,9 +134,15 @@ impl AuthError {
             AuthError::Invalid => "The credentials are not valid.",
             AuthError::Expired => "The credentials have expired.",
             AuthError::CsrfFailed => "The request failed the CSRF check.",
+            AuthError::RateLimited { .. } => {
+                "Too many requests with this credential: wait as `Retry-After` says."
+            }
             AuthError::NotConfigured | AuthError::Unavailable => "",
         };
-        let problem = Problem::new(self.status(), detail);
+        let mut problem = Problem::new(self.status(), detail);
+        if let AuthError::RateLimited { retry_after } = self {
+            problem = problem.with_header(header::RETRY_AFTER, HeaderValue::from(retry_after));
+        }
         match self.www_authenticate() {
             Some(challenge) => problem.with_header(
                 header::WWW_AUTHENTICATE,

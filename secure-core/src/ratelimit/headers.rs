@@ -100,6 +100,14 @@ impl Decision {
         }
     }
 
+    /// For a refused request, the whole seconds until the next is allowed (at least 1).
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match &self.outcome {
+            Outcome::Denied { wait } => Some(wait.as_secs_f64().ceil().max(1.0) as u64),
+            _ => None,
+        }
+    }
+
     /// A store's answer ([`RateLimitStore`](super::RateLimitStore)): for a refused request
     /// `reset` is the wait until the next one is allowed.
     pub(crate) fn stored(
