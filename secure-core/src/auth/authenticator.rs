@@ -57,7 +57,7 @@ pub trait SessionAuthenticator: Send + Sync + 'static {
     ) -> Pin<Box<dyn Future<Output = Result<Option<Identity>, AuthError>> + Send + 'a>>;
 }
 
-/// A source of API keys beside the access tokens: what [`accounts`](crate::accounts) gives
+/// A source of API keys beside the access tokens: what `secure_core::accounts` gives
 /// when the app enables keys. A bearer credential of a key's form is authenticated here and
 /// never as an access token.
 pub trait KeyAuthenticator: Send + Sync + 'static {

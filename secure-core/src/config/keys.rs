@@ -312,7 +312,7 @@ impl Keys {
     /// verified with `SECURE_JWT_KEY_PREVIOUS` too, each key named in the tokens' `kid` by a
     /// fingerprint (the first 16 base64url characters of a SHA-256 of the key, which tells
     /// nothing of it): nobody signed in is signed out by a rotation. What
-    /// [`Accounts`](crate::accounts::Accounts) uses.
+    /// `secure_core::accounts::Accounts` uses.
     ///
     /// ```
     /// use secure_core::auth::Identity;
