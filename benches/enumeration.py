@@ -28,7 +28,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from login_flood import free_port  # noqa: E402
+from login_flood import free_port, notes_env  # noqa: E402
 from report import target_dir  # noqa: E402
 
 KNOWN = int(os.environ.get("KNOWN", "60"))
@@ -72,17 +72,7 @@ def start(profile, extra):
     binary = os.path.join(target_dir(), profile, "notes-api")
     port = free_port()
     work = tempfile.TemporaryDirectory()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SECURE_", "NOTES_"))}
-    env.update(
-        DATABASE_URL=f"sqlite://{work.name}/enumeration.db",
-        NOTES_ADDR=f"127.0.0.1:{port}",
-        SECURE_TRUSTED_PROXIES="127.0.0.1",
-        SECURE_ENV="production",
-        SECURE_JWT_KEY=os.urandom(48).hex(),
-        SECURE_CSRF_KEY=os.urandom(48).hex(),
-        SECURE_DATA_KEY=os.urandom(48).hex(),
-    )
-    env.update(extra)
+    env = notes_env(work.name, port, extra)
     proc = subprocess.Popen([binary], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     for line in proc.stdout:
         if line.startswith("notes-api listening on"):

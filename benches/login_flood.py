@@ -75,20 +75,28 @@ def login(port, client):
     return status, time.monotonic() - started
 
 
+def notes_env(work, port, extra):
+    """notes-api's environment for a bench: a new SQLite database in `work`, production
+    settings with generated keys, loopback as the trusted proxy (each request names its own
+    client address), and `extra`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SECURE_", "NOTES_"))}
+    env.update(
+        DATABASE_URL=f"sqlite://{work}/bench.db",
+        NOTES_ADDR=f"127.0.0.1:{port}",
+        SECURE_TRUSTED_PROXIES="127.0.0.1",
+        SECURE_ENV="production",
+        SECURE_JWT_KEY=os.urandom(48).hex(),
+        SECURE_CSRF_KEY=os.urandom(48).hex(),
+        SECURE_DATA_KEY=os.urandom(48).hex(),
+    )
+    env.update(extra)
+    return env
+
+
 def round_once(binary, name, env_extra):
     port = free_port()
     with tempfile.TemporaryDirectory() as work:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("SECURE_")}
-        env.update(
-            DATABASE_URL=f"sqlite://{work}/flood.db",
-            NOTES_ADDR=f"127.0.0.1:{port}",
-            SECURE_TRUSTED_PROXIES="127.0.0.1",
-            SECURE_ENV="production",
-            SECURE_JWT_KEY=os.urandom(48).hex(),
-            SECURE_CSRF_KEY=os.urandom(48).hex(),
-            SECURE_DATA_KEY=os.urandom(48).hex(),
-        )
-        env.update(env_extra)
+        env = notes_env(work, port, env_extra)
         proc = subprocess.Popen([binary], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         try:
             for line in proc.stdout:
