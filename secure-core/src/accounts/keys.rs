@@ -230,7 +230,12 @@ async fn identity_of_key(
         }
         _ => {}
     }
-    if let Err(e) = inner.store.touch_api_key(&record.id, now).await {
+    // A write at most once a minute per key, not a statement per request.
+    if record
+        .last_used_at
+        .is_none_or(|at| at < now.saturating_sub(60))
+        && let Err(e) = inner.store.touch_api_key(&record.id, now).await
+    {
         tracing::warn!(target: "secure::accounts", error = %e, "API key use not recorded");
     }
     let scopes: Vec<&str> = record
