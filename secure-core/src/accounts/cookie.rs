@@ -40,11 +40,7 @@ pub(super) async fn sign_in(
         audit::emit("auth.login", Outcome::Denied, None, "cross_site_request");
         return ApiError::Forbidden.into_response();
     }
-    let presented = match body.presented() {
-        Ok(presented) => presented,
-        Err(refused) => return refused,
-    };
-    let verified = match signin::sign_in(inner, client, presented).await {
+    let verified = match signin::sign_in(inner, client, &body).await {
         Ok(verified) => verified,
         Err(refused) => return refused,
     };

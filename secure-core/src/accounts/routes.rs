@@ -167,11 +167,7 @@ async fn sign_in(
     body: Valid<Json<SignIn>>,
 ) -> Response {
     let inner = &accounts.inner;
-    let presented = match body.presented() {
-        Ok(presented) => presented,
-        Err(refused) => return refused,
-    };
-    let verified = match signin::sign_in(inner, client, presented).await {
+    let verified = match signin::sign_in(inner, client, &body).await {
         Ok(verified) => verified,
         Err(refused) => return refused,
     };

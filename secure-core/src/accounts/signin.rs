@@ -108,7 +108,7 @@ pub(super) struct SignIn {
 }
 
 /// What a sign-in presents: the password, or the challenge a password earned.
-pub(super) enum Presented<'a> {
+enum Presented<'a> {
     Password(Factors<'a>),
     Challenge {
         token: &'a SecretString,
@@ -119,7 +119,7 @@ pub(super) enum Presented<'a> {
 
 impl SignIn {
     /// What this sign-in presents; 422 naming the field for a body that is neither form.
-    pub(super) fn presented(&self) -> Result<Presented<'_>, Response> {
+    fn presented(&self) -> Result<Presented<'_>, Response> {
         let missing = |field: &str| Err(ApiError::field(field, "missing_field").into_response());
         match (&self.mfa_token, &self.username, &self.password) {
             (Some(token), None, None) => match &self.otp {
@@ -252,9 +252,9 @@ pub(super) struct Verified {
 pub(super) async fn sign_in(
     accounts: &Inner,
     client: ClientAddr,
-    presented: Presented<'_>,
+    body: &SignIn,
 ) -> Result<Verified, Response> {
-    let verified = match presented {
+    let verified = match body.presented()? {
         Presented::Password(factors) => {
             limit(accounts, client, factors.username).await?;
             let account = accounts
