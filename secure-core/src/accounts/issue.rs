@@ -77,23 +77,32 @@ pub(super) fn identity_of(
     amr: &[Amr],
     auth_time: i64,
 ) -> Identity {
-    let second_factor = amr.contains(&Amr::Otp);
-    let roles: Vec<&str> = account
-        .roles
+    let roles = granted_roles(inner, &account.id, &account.roles, amr.contains(&Amr::Otp));
+    Identity::new(account.id.as_str(), auth_time)
+        .with_roles(roles)
+        .with_amr(amr.iter().copied())
+}
+
+/// Of `subject`'s stored roles, those a caller gets: the ones this version knows (an unknown
+/// one is logged and left out), and none that needs a second factor unless the caller
+/// presented one.
+pub(super) fn granted_roles<'a>(
+    inner: &Inner,
+    subject: &str,
+    roles: &'a [String],
+    second_factor: bool,
+) -> Vec<&'a str> {
+    roles
         .iter()
         .map(String::as_str)
         .filter(|name| {
             let known = (inner.known_role)(name);
             if !known {
-                tracing::error!(target: "secure::accounts", subject = %account.id, role = %name, "stored role unknown to this version: left out");
+                tracing::error!(target: "secure::accounts", subject = %subject, role = %name, "stored role unknown to this version: left out");
             }
-            // A role that needs the second factor is left out of a sign-in without it.
             known && (second_factor || !inner.mfa_roles.contains(name))
         })
-        .collect();
-    Identity::new(account.id.as_str(), auth_time)
-        .with_roles(roles)
-        .with_amr(amr.iter().copied())
+        .collect()
 }
 
 /// The pair for `account` under the sign-in `record`.

@@ -8,10 +8,7 @@
 //! `base64url(SHA-256(key))`: a key has far more entropy than a password, so a fast hash is
 //! the right one, and the comparison is constant-time.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use sha2::{Digest, Sha256};
-
+use crate::auth::refresh::opaque::hash;
 use crate::redact::SecretString;
 
 const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -56,11 +53,6 @@ pub(super) fn looks_like(prefix: &str, token: &str) -> bool {
     token
         .strip_prefix(prefix)
         .is_some_and(|rest| rest.starts_with('_') && !token.contains('.'))
-}
-
-/// `base64url(SHA-256(key))`, as stored.
-pub(super) fn hash(key: &str) -> String {
-    URL_SAFE_NO_PAD.encode(Sha256::digest(key.as_bytes()))
 }
 
 /// A character of the random part, unbiased: bytes of 248 and above are drawn again.
@@ -244,12 +236,8 @@ async fn identity_of_key(
         .map(String::as_str)
         .filter(|s| (config.known_scope)(s))
         .collect();
-    let roles: Vec<&str> = record
-        .owner_roles
-        .iter()
-        .map(String::as_str)
-        .filter(|r| (inner.known_role)(r) && !inner.mfa_roles.contains(r))
-        .collect();
+    // A key presents no second factor.
+    let roles = super::issue::granted_roles(inner, &record.owner_id, &record.owner_roles, false);
     Ok(
         crate::auth::Identity::new(record.owner_id.as_str(), record.created_at)
             .with_roles(roles)

@@ -337,15 +337,7 @@ impl Accounts {
                 done.current += 1;
                 continue;
             }
-            let opened = inner
-                .data_keys
-                .open(&signin::totp_context(&id), &sealed)
-                .ok()
-                .and_then(|plain| {
-                    let text = std::str::from_utf8(&plain).ok()?;
-                    TotpSecret::from_base32(&crate::redact::SecretString::from(text)).ok()
-                });
-            let Some(secret) = opened else {
+            let Ok(secret) = signin::open_sealed_totp(&inner.data_keys, &id, &sealed) else {
                 tracing::error!(target: "secure::accounts", subject = %id, "sealed TOTP secret opens with no configured data key");
                 done.unreadable += 1;
                 continue;

@@ -486,13 +486,21 @@ pub(super) fn open_totp(
     account: &AccountRecord,
     stored: &str,
 ) -> Result<TotpSecret, Response> {
-    let plain = accounts
-        .data_keys
-        .open(&totp_context(&account.id), stored)
-        .map_err(|e| internal(format!("stored TOTP secret unreadable: {e}")))?;
-    let text = std::str::from_utf8(&plain).map_err(|_| internal("stored TOTP secret not text"))?;
+    open_sealed_totp(&accounts.data_keys, &account.id, stored).map_err(internal)
+}
+
+/// The TOTP secret sealed for account `id`'s row; why not, for the log.
+pub(super) fn open_sealed_totp(
+    keys: &crate::crypto::DataKeys,
+    id: &str,
+    stored: &str,
+) -> Result<TotpSecret, String> {
+    let plain = keys
+        .open(&totp_context(id), stored)
+        .map_err(|e| format!("stored TOTP secret unreadable: {e}"))?;
+    let text = std::str::from_utf8(&plain).map_err(|_| "stored TOTP secret not text".to_owned())?;
     TotpSecret::from_base32(&SecretString::from(text))
-        .map_err(|_| internal("stored TOTP secret malformed"))
+        .map_err(|_| "stored TOTP secret malformed".to_owned())
 }
 
 /// What a second-factor code is checked against, read before the attempt is counted.
