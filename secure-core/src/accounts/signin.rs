@@ -62,15 +62,18 @@ impl SignInFailure {
     }
 }
 
+impl SignInFailure {
+    /// The 401: its `code`, its fixed detail, the `Bearer` challenge.
+    fn problem(self) -> Problem {
+        Problem::new(StatusCode::UNAUTHORIZED, self.detail())
+            .with_code(self.code())
+            .with_header(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"))
+    }
+}
+
 impl IntoResponse for SignInFailure {
     fn into_response(self) -> Response {
-        let mut response = Problem::new(StatusCode::UNAUTHORIZED, self.detail())
-            .with_code(self.code())
-            .into_response();
-        response
-            .headers_mut()
-            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-        response
+        self.problem().into_response()
     }
 }
 
@@ -160,23 +163,9 @@ fn challenge(accounts: &Inner, account: &AccountRecord) -> Response {
     let expires = super::unix_now().saturating_add(CHALLENGE_SECS);
     let plain = format!("{}\n{}\n{expires}", account.id, account.credential_version);
     let token = accounts.data_keys.seal(CHALLENGE_CONTEXT, plain.as_bytes());
-    let failure = SignInFailure::MfaRequired;
-    let body = serde_json::json!({
-        "type": "about:blank",
-        "title": "Unauthorized",
-        "status": 401,
-        "detail": failure.detail(),
-        "code": failure.code(),
-        "mfa_token": token,
-    });
-    (
-        StatusCode::UNAUTHORIZED,
-        [
-            (header::CONTENT_TYPE, "application/problem+json"),
-            (header::WWW_AUTHENTICATE, "Bearer"),
-        ],
-        body.to_string(),
-    )
+    SignInFailure::MfaRequired
+        .problem()
+        .with_member("mfa_token", SecretString::from(token))
         .into_response()
 }
 

@@ -51,6 +51,26 @@ pub struct Problem {
     request_id: Option<String>,
     /// Headers the answer needs (`WWW-Authenticate`, `Retry-After`): fixed values only.
     headers: Vec<(HeaderName, HeaderValue)>,
+    /// An extension member (RFC 9457 §3.2) the client acts on, such as a challenge to send
+    /// back: in the body, never in `Debug`.
+    /// Boxed: problems are the error of every extractor, and this is rare.
+    member: Option<Box<(&'static str, MemberValue)>>,
+}
+
+/// An extension member's value: shown in the body only, wiped on drop.
+#[derive(Clone, PartialEq)]
+struct MemberValue(String);
+
+impl fmt::Debug for MemberValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[REDACTED]")
+    }
+}
+
+impl Drop for MemberValue {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
 }
 
 impl Problem {
@@ -73,6 +93,7 @@ impl Problem {
             errors: None,
             request_id: None,
             headers: Vec::new(),
+            member: None,
         }
     }
 
@@ -179,6 +200,30 @@ impl Problem {
         self
     }
 
+    /// Adds an extension member the client acts on, such as the challenge of a sign-in that
+    /// needs a second factor: written into the body, redacted in `Debug`. `name` must not be
+    /// a member the problem has already (`type`, `title`, `status`, `detail`, `code`,
+    /// `errors`, `request_id`).
+    ///
+    /// ```
+    /// use axum::http::StatusCode;
+    /// use secure_core::SecretString;
+    /// use secure_core::error::Problem;
+    ///
+    /// let p = Problem::new(StatusCode::UNAUTHORIZED, "Send the code.")
+    ///     .with_member("mfa_token", SecretString::from("v1.abc"));
+    /// assert_eq!(serde_json::to_value(&p).unwrap()["mfa_token"], "v1.abc");
+    /// assert!(!format!("{p:?}").contains("v1.abc"));
+    /// ```
+    pub fn with_member(mut self, name: &'static str, value: crate::redact::SecretString) -> Self {
+        use crate::redact::ExposeSecret as _;
+        self.member = Some(Box::new((
+            name,
+            MemberValue(value.expose_secret().to_owned()),
+        )));
+        self
+    }
+
     /// The failed rules of a 422 problem.
     pub fn errors(&self) -> Option<&ValidationErrors> {
         self.errors.as_ref()
@@ -208,6 +253,10 @@ impl Serialize for Problem {
         }
         if let Some(id) = &self.request_id {
             map.serialize_entry("request_id", id)?;
+        }
+        if let Some(member) = &self.member {
+            let (name, MemberValue(value)) = &**member;
+            map.serialize_entry(name, value)?;
         }
         map.end()
     }
