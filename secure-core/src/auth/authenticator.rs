@@ -73,6 +73,22 @@ pub trait KeyAuthenticator: Send + Sync + 'static {
     ) -> Pin<Box<dyn Future<Output = Result<Identity, AuthError>> + Send + 'a>>;
 }
 
+/// Access tokens of an outside issuer, beside or instead of the service's own: an OpenID
+/// Connect provider (`auth::oidc::OidcProvider`, feature `oidc`). A bearer token whose `iss`
+/// names this issuer is verified here, and only here.
+pub trait ProviderTokens: Send + Sync + 'static {
+    /// The issuer whose tokens this source verifies, exactly as their `iss`.
+    fn issuer(&self) -> &str;
+
+    /// The token's identity. An `Err` must already have been audited by the implementation,
+    /// with its specific reason.
+    #[allow(clippy::type_complexity)]
+    fn authenticate<'a>(
+        &'a self,
+        token: &'a str,
+    ) -> Pin<Box<dyn Future<Output = Result<Identity, AuthError>> + Send + 'a>>;
+}
+
 /// How requests are authenticated: access tokens, cookie sessions, or both. Give it to the
 /// configuration (`SecurityConfig::authenticator`): the stack authenticates every `auth`
 /// route with it, before any extractor reads the request.
@@ -93,6 +109,7 @@ pub struct Authenticator {
     tokens: Option<AccessTokens>,
     sessions: Option<Arc<dyn SessionAuthenticator>>,
     keys: Option<Arc<dyn KeyAuthenticator>>,
+    providers: Vec<Arc<dyn ProviderTokens>>,
 }
 
 impl Authenticator {
@@ -102,6 +119,7 @@ impl Authenticator {
             tokens: Some(tokens),
             sessions: None,
             keys: None,
+            providers: Vec::new(),
         }
     }
 
@@ -111,7 +129,25 @@ impl Authenticator {
             tokens: None,
             sessions: Some(sessions),
             keys: None,
+            providers: Vec::new(),
         }
+    }
+
+    /// An outside provider's access tokens only (no tokens of the service's own).
+    pub fn from_provider(provider: Arc<dyn ProviderTokens>) -> Self {
+        Authenticator {
+            tokens: None,
+            sessions: None,
+            keys: None,
+            providers: vec![provider],
+        }
+    }
+
+    /// Also accepts the access tokens of an outside provider: a bearer token naming its
+    /// issuer is verified by it (its keys, its rules), any other by the service's own tokens.
+    pub fn with_provider(mut self, provider: Arc<dyn ProviderTokens>) -> Self {
+        self.providers.push(provider);
+        self
     }
 
     /// Also accepts session cookies, when a request has no `Authorization` header.
@@ -192,6 +228,13 @@ impl Authenticator {
         {
             return keys.authenticate(token).await;
         }
+        if !self.providers.is_empty()
+            && let Some(iss) = super::jwt::unverified_issuer(token)
+            && self.tokens.as_ref().is_none_or(|own| own.issuer() != iss)
+            && let Some(provider) = self.providers.iter().find(|p| p.issuer() == iss)
+        {
+            return provider.authenticate(token).await;
+        }
         let Some(tokens) = &self.tokens else {
             return Err(token_failure("bearer_not_accepted"));
         };
@@ -238,6 +281,14 @@ impl fmt::Debug for Authenticator {
             .field(
                 "api_keys",
                 &self.keys.as_ref().map(|_| "dyn KeyAuthenticator"),
+            )
+            .field(
+                "providers",
+                &self
+                    .providers
+                    .iter()
+                    .map(|p| p.issuer())
+                    .collect::<Vec<_>>(),
             )
             .finish()
     }

@@ -20,6 +20,9 @@ pub enum Amr {
     Pwd,
     /// A one-time password such as TOTP (`otp`).
     Otp,
+    /// Several factors (`mfa`), as an outside identity provider reports a sign-in with a
+    /// second factor (Entra ID, Auth0), or an `acr` the provider is configured to trust for it.
+    Mfa,
 }
 
 impl Amr {
@@ -32,7 +35,18 @@ impl Amr {
         match self {
             Amr::Pwd => "pwd",
             Amr::Otp => "otp",
+            Amr::Mfa => "mfa",
         }
+    }
+
+    /// Whether the method proves a second factor (`otp` or `mfa`).
+    ///
+    /// ```
+    /// use secure_core::auth::Amr;
+    /// assert!(Amr::Mfa.is_second_factor() && !Amr::Pwd.is_second_factor());
+    /// ```
+    pub fn is_second_factor(self) -> bool {
+        matches!(self, Amr::Otp | Amr::Mfa)
     }
 }
 

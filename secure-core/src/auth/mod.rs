@@ -43,6 +43,8 @@ pub mod device;
 pub mod identity;
 pub mod jwt;
 pub mod mfa;
+#[cfg(feature = "oidc")]
+pub mod oidc;
 pub mod password;
 pub mod principal;
 pub mod refresh;
@@ -50,7 +52,7 @@ pub mod rejection;
 pub mod role;
 pub mod scope;
 
-pub use authenticator::{Authenticator, KeyAuthenticator, SessionAuthenticator};
+pub use authenticator::{Authenticator, KeyAuthenticator, ProviderTokens, SessionAuthenticator};
 pub use identity::{Amr, Caller, Carrier, Identity};
 pub use principal::Principal;
 pub use refresh::{Clock, ManualClock, SystemClock};

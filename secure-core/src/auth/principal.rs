@@ -99,9 +99,9 @@ impl<R: Role> Principal<R> {
         &self.amr
     }
 
-    /// Whether the caller passed a second factor (`amr` contains `otp`).
+    /// Whether the caller passed a second factor (`amr` contains `otp` or `mfa`).
     pub fn mfa(&self) -> bool {
-        self.amr.contains(&Amr::Otp)
+        self.amr.iter().any(|a| a.is_second_factor())
     }
 
     /// When the caller authenticated, Unix seconds (for "re-authenticate within N minutes").

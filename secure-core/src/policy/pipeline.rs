@@ -18,7 +18,7 @@ use super::guard::{audit_success, forbidden, require_fresh};
 use super::handler::SecureHandler;
 use super::route::{Access, RoutePolicy};
 use crate::audit::{self, Outcome};
-use crate::auth::{Amr, AuthError, Authenticator, Caller};
+use crate::auth::{AuthError, Authenticator, Caller};
 use crate::error::Problem;
 use crate::ratelimit::{RateLimitHeaders, RateLimiter};
 
@@ -127,7 +127,7 @@ async fn admit(
     {
         return Err(forbidden(&identity.subject, "insufficient_scope"));
     }
-    if *mfa && !identity.amr.contains(&Amr::Otp) {
+    if *mfa && !identity.amr.iter().any(|a| a.is_second_factor()) {
         return Err(forbidden(&identity.subject, "mfa_required"));
     }
     if let Some(max_age) = fresh {
@@ -161,8 +161,8 @@ async fn limit(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::Identity;
     use crate::auth::jwt::{AccessTokenKey, AccessTokens};
+    use crate::auth::{Amr, Identity};
     use crate::policy::route::Access;
     use crate::ratelimit::{RateKey, RateLimit};
     use axum::body::Body;

@@ -129,13 +129,13 @@ impl<'a> WireClaims<'a> {
 }
 
 /// `aud`: `"aud"` or `["aud", ...]`, nothing else.
-pub(super) enum Audience<'a> {
+pub(crate) enum Audience<'a> {
     One(Text<'a>),
     Many(Vec<Text<'a>>),
 }
 
 impl Audience<'_> {
-    pub(super) fn contains(&self, audience: &str) -> bool {
+    pub(crate) fn contains(&self, audience: &str) -> bool {
         match self {
             Audience::One(one) => one.0 == audience,
             Audience::Many(many) => many.iter().any(|a| a.0 == audience),

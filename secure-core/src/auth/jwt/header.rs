@@ -27,7 +27,9 @@ use super::object::Text;
 /// Largest decoded header accepted. Ours is about 50 bytes.
 pub(super) const MAX_HEADER_BYTES: usize = 512;
 
-/// The only header members we accept. `typ` and `kid` may be absent but not `null`.
+/// The only header members we accept. `typ` and `kid` may be absent but not `null`. The
+/// certificate thumbprints name a key of the provider's own set and are read only to be
+/// refused in the service's own tokens (Entra ID sends `x5t` beside `kid`); never used.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct JoseHeader<'a> {
@@ -37,6 +39,18 @@ struct JoseHeader<'a> {
     typ: Option<Text<'a>>,
     #[serde(borrow, default, deserialize_with = "present")]
     kid: Option<Text<'a>>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    x5t: Option<Text<'a>>,
+    #[serde(borrow, default, rename = "x5t#S256", deserialize_with = "present")]
+    x5t_s256: Option<Text<'a>>,
+}
+
+/// Which header a token may have: the service's own (`alg`, `typ`, `kid`) or an outside
+/// provider's, which may add a certificate thumbprint (`x5t`, `x5t#S256`), ignored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Origin {
+    Own,
+    Provider,
 }
 
 /// A member that is present must be a string: `"typ": null` is refused, not read as absent.
@@ -52,6 +66,21 @@ pub(super) fn check<R>(
     segment: &str,
     alg: &str,
     select: impl FnOnce(Option<&str>) -> Result<R, TokenError>,
+) -> Result<R, TokenError> {
+    inspect(segment, Origin::Own, |token_alg, kid| {
+        if token_alg != alg {
+            return Err(TokenError::Algorithm);
+        }
+        select(kid)
+    })
+}
+
+/// Checks the first segment of a token (all but the algorithm) and gives its `alg` and `kid`
+/// to `select`, which pins the algorithm and chooses the key.
+pub(crate) fn inspect<R>(
+    segment: &str,
+    origin: Origin,
+    select: impl FnOnce(&str, Option<&str>) -> Result<R, TokenError>,
 ) -> Result<R, TokenError> {
     // Room for MAX_HEADER_BYTES; the base64 decoder refuses anything that would not fit.
     let mut buf = [0u8; MAX_HEADER_BYTES + 3];
@@ -70,8 +99,8 @@ pub(super) fn check<R>(
             serde_json::error::Category::Data => TokenError::Header,
             _ => TokenError::Malformed,
         })?;
-    if header.alg.0 != alg {
-        return Err(TokenError::Algorithm);
+    if origin == Origin::Own && (header.x5t.is_some() || header.x5t_s256.is_some()) {
+        return Err(TokenError::Header);
     }
     if let Some(Text(typ)) = &header.typ {
         let typ = strip_prefix_ignore_case(typ, "application/");
@@ -79,7 +108,7 @@ pub(super) fn check<R>(
             return Err(TokenError::Header);
         }
     }
-    select(header.kid.as_ref().map(|Text(kid)| &**kid))
+    select(&header.alg.0, header.kid.as_ref().map(|Text(kid)| &**kid))
 }
 
 fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> &'a str {
@@ -143,6 +172,8 @@ mod tests {
                 TokenError::Header,
             ),
             (r#"{"alg":"HS256","x5c":["MII"]}"#, TokenError::Header),
+            (r#"{"alg":"HS256","x5t":"AA"}"#, TokenError::Header),
+            (r#"{"alg":"HS256","x5t#S256":"AA"}"#, TokenError::Header),
             (
                 r#"{"alg":"HS256","crit":["exp"],"exp":1}"#,
                 TokenError::Header,

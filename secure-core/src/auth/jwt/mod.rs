@@ -54,11 +54,11 @@
 //! assert_eq!(tokens.verify("e30.e30.").unwrap_err(), TokenError::Header);
 //! ```
 
-mod claims;
+pub(crate) mod claims;
 mod error;
-mod header;
+pub(crate) mod header;
 mod key;
-mod object;
+pub(crate) mod object;
 
 use std::fmt;
 use std::time::{Duration, SystemTime};
@@ -349,9 +349,25 @@ impl AccessTokens {
     }
 }
 
+/// The `iss` a token's payload names, unverified: only to choose which issuer's keys and
+/// rules verify it (each checks `iss` again).
+pub(crate) fn unverified_issuer(token: &str) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Iss<'a> {
+        #[serde(borrow)]
+        iss: object::Text<'a>,
+    }
+    let (_, payload, _) = compact_parts(token).ok()?;
+    let mut buf = PayloadBuf::default();
+    let json = buf.decode(payload).ok()?;
+    let mut de = serde_json::Deserializer::from_slice(json);
+    let iss: Iss<'_> = object::deserialize_object(&mut de).ok()?;
+    Some(iss.iss.0.into_owned())
+}
+
 /// Where a token's payload is decoded: on the stack when it is as short as ours (about 270
 /// bytes), else on the heap (a token is at most [`MAX_TOKEN_BYTES`]).
-struct PayloadBuf {
+pub(crate) struct PayloadBuf {
     stack: [u8; 1024],
     heap: Vec<u8>,
 }
@@ -367,7 +383,7 @@ impl Default for PayloadBuf {
 
 impl PayloadBuf {
     /// The decoded `segment` (canonical unpadded base64url, else `Malformed`).
-    fn decode(&mut self, segment: &str) -> Result<&[u8], TokenError> {
+    pub(crate) fn decode(&mut self, segment: &str) -> Result<&[u8], TokenError> {
         if segment.len() / 4 * 3 + 3 <= self.stack.len() {
             let len = URL_SAFE_NO_PAD
                 .decode_slice(segment, &mut self.stack)
@@ -384,7 +400,7 @@ impl PayloadBuf {
 /// The three segments of a compact JWS: at most [`MAX_TOKEN_BYTES`], exactly two dots. Each
 /// segment's alphabet is checked by its strict base64url decoder (the header's here, before
 /// any cryptography; the signature's and the payload's by the decoders that read them).
-fn compact_parts(token: &str) -> Result<(&str, &str, &str), TokenError> {
+pub(crate) fn compact_parts(token: &str) -> Result<(&str, &str, &str), TokenError> {
     if token.len() > MAX_TOKEN_BYTES {
         return Err(TokenError::Malformed);
     }
