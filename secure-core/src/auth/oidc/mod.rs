@@ -113,6 +113,9 @@ pub enum OidcConfigError {
         /// The issuer the document names.
         found: String,
     },
+    /// Keys given by configuration ([`OidcProviderBuilder::with_keys`]) hold no usable key.
+    #[error("the key set holds no key usable for RS256, PS256, ES256 or EdDSA signatures")]
+    NoUsableKey,
     /// The HTTP client could not be built (no certificate roots on this platform, say).
     #[error("HTTP client: {0}")]
     Client(String),
@@ -147,7 +150,8 @@ struct Inner {
     roles_claim: Vec<String>,
     role_map: Vec<(String, &'static str)>,
     mfa_acr: Vec<String>,
-    client: reqwest::Client,
+    /// `None` for keys given by configuration: nothing is fetched.
+    client: Option<reqwest::Client>,
     /// The discovered `jwks_uri`, once discovery has succeeded.
     jwks_uri: RwLock<Option<Url>>,
     keys: RwLock<Option<Arc<KeySet>>>,
@@ -366,12 +370,15 @@ impl Inner {
 
     /// Discovery (until it has succeeded once), then the key set.
     async fn refresh(&self) -> Result<(), RefreshError> {
+        let Some(client) = &self.client else {
+            return Ok(());
+        };
         let _one = self.fetching.lock().await;
         let known = self.jwks_uri.read().ok().and_then(|u| u.clone());
         let jwks_uri = match known {
             Some(uri) => uri,
             None => {
-                let uri = self.discover().await?;
+                let uri = self.discover(client).await?;
                 if let Ok(mut slot) = self.jwks_uri.write() {
                     *slot = Some(uri.clone());
                 }
@@ -379,7 +386,7 @@ impl Inner {
             }
         };
         self.fetches.fetch_add(1, Ordering::Relaxed);
-        let fetched = fetch::get(&self.client, &jwks_uri)
+        let fetched = fetch::get(client, &jwks_uri)
             .await
             .map_err(|e| RefreshError::Other(format!("key set: {e}")))?;
         let parsed =
@@ -407,11 +414,11 @@ impl Inner {
         Ok(())
     }
 
-    async fn discover(&self) -> Result<Url, RefreshError> {
+    async fn discover(&self, client: &reqwest::Client) -> Result<Url, RefreshError> {
         let base = self.issuer.trim_end_matches('/');
         let url = Url::parse(&format!("{base}/.well-known/openid-configuration"))
             .map_err(|e| RefreshError::Other(format!("discovery URL: {e}")))?;
-        let fetched = fetch::get(&self.client, &url)
+        let fetched = fetch::get(client, &url)
             .await
             .map_err(|e| RefreshError::Other(format!("discovery: {e}")))?;
         let doc: Discovery = serde_json::from_slice(&fetched.body)
@@ -510,6 +517,51 @@ impl OidcProviderBuilder {
     /// reached is not: it is logged, retried in the background, and until its keys are known
     /// its tokens get a 503.
     pub async fn discover(self) -> Result<OidcProvider, OidcConfigError> {
+        let inner = Arc::new(self.into_inner(true)?);
+        match inner.refresh().await {
+            Ok(()) => {}
+            Err(RefreshError::Mismatch(found)) => {
+                return Err(OidcConfigError::IssuerMismatch { found });
+            }
+            Err(RefreshError::Other(error)) => {
+                tracing::warn!(issuer = %inner.issuer, %error, "provider not reachable at start-up: its tokens get 503 until its keys are fetched");
+            }
+        }
+        tokio::spawn(keep_fresh(Arc::downgrade(&inner)));
+        Ok(OidcProvider { inner })
+    }
+
+    /// A provider whose keys are given here (a JWKS document, as the provider publishes it):
+    /// no discovery, no fetch, ever; a new provider key needs a new configuration. For
+    /// networks that cannot reach the provider, and for benchmarks. The same rules pin each
+    /// key to its algorithm and skip the unusable ones.
+    ///
+    /// ```
+    /// use secure_core::auth::oidc::{OidcConfigError, OidcProvider};
+    ///
+    /// let secret_only = br#"{"keys":[{"kty":"oct","k":"c2VjcmV0","alg":"HS256"}]}"#;
+    /// let refused = OidcProvider::builder("https://id.example", "notes-api").with_keys(secret_only);
+    /// assert_eq!(refused.unwrap_err(), OidcConfigError::NoUsableKey);
+    /// ```
+    pub fn with_keys(self, jwks: &[u8]) -> Result<OidcProvider, OidcConfigError> {
+        let inner = self.into_inner(false)?;
+        let parsed = jwks::parse(jwks).map_err(|_| OidcConfigError::NoUsableKey)?;
+        if parsed.keys.is_empty() {
+            return Err(OidcConfigError::NoUsableKey);
+        }
+        if let Ok(mut slot) = inner.keys.write() {
+            *slot = Some(Arc::new(KeySet {
+                keys: parsed.keys,
+                expires: Instant::now() + CACHE_BOUNDS.1,
+            }));
+        }
+        Ok(OidcProvider {
+            inner: Arc::new(inner),
+        })
+    }
+
+    /// The checked configuration; `fetching`: whether keys are fetched (an HTTP client).
+    fn into_inner(self, fetching: bool) -> Result<Inner, OidcConfigError> {
         let issuer = Url::parse(&self.issuer).map_err(|_| OidcConfigError::Issuer)?;
         if !fetch::allowed_url(&issuer) || issuer.query().is_some() || issuer.fragment().is_some() {
             return Err(OidcConfigError::Issuer);
@@ -533,11 +585,12 @@ impl OidcProviderBuilder {
             }
             _ => {}
         }
-        let client = match self.client {
-            Some(client) => client,
-            None => fetch::default_client().map_err(OidcConfigError::Client)?,
+        let client = match (self.client, fetching) {
+            (Some(client), _) => Some(client),
+            (None, true) => Some(fetch::default_client().map_err(OidcConfigError::Client)?),
+            (None, false) => None,
         };
-        let inner = Arc::new(Inner {
+        Ok(Inner {
             issuer: self.issuer,
             audience: self.audience,
             leeway: self.leeway.as_secs(),
@@ -551,18 +604,7 @@ impl OidcProviderBuilder {
             last_unknown_kid_fetch: Mutex::new(None),
             fetching: tokio::sync::Mutex::new(()),
             fetches: AtomicU64::new(0),
-        });
-        match inner.refresh().await {
-            Ok(()) => {}
-            Err(RefreshError::Mismatch(found)) => {
-                return Err(OidcConfigError::IssuerMismatch { found });
-            }
-            Err(RefreshError::Other(error)) => {
-                tracing::warn!(issuer = %inner.issuer, %error, "provider not reachable at start-up: its tokens get 503 until its keys are fetched");
-            }
-        }
-        tokio::spawn(keep_fresh(Arc::downgrade(&inner)));
-        Ok(OidcProvider { inner })
+        })
     }
 }
 
