@@ -60,6 +60,8 @@ rows = [
     ("object read: Authorized<Note, Read>", ("resource", "authorized"), ("resource", "manual"), "hand-written query", 1.05),
     ("rate limit: one decision", ("ratelimit_secure", "secure_check"), ("ratelimit_governor", "governor_check_key"), "governor check_key", 1.2),
     ("refresh-token rotation (SQLite)", ("refresh", "secure"), ("refresh", "manual"), "hand-written sqlx", 1.2),
+    ("provider token RS256 + Principal", ("oidc_provider", "rs256"), ("oidc_decode", "rs256"), "jsonwebtoken::decode", 1.1),
+    ("provider token ES256 + Principal", ("oidc_provider", "es256"), ("oidc_decode", "es256"), "jsonwebtoken::decode", 1.1),
 ]
 print("| measured | secure | baseline | baseline instructions | secure / baseline | target |")
 print("| --- | ---: | --- | ---: | ---: | ---: |")

@@ -30,6 +30,9 @@
 //!   (`RefreshTokens<SqlRefreshTokenStore>`) against `manual` (a hand-written sqlx rotation),
 //!   after as many to warm up (per rotation: divide by `ROTATIONS`). SQLite's worker thread is
 //!   counted too.
+//! - `oidc`: one provider token (`oidc.rs`'s fixture, RS256 and ES256) through the
+//!   `Authenticator` of an `OidcProvider` and `Principal::from_caller` (`provider`), against
+//!   `jsonwebtoken::decode` with the same key (`decode`).
 
 use std::hint::black_box;
 use std::net::IpAddr;
@@ -47,6 +50,8 @@ use tokio::runtime::Runtime;
     reason = "the member token and the path list serve handler.rs's checks"
 )]
 mod handler_support;
+#[path = "support/oidc.rs"]
+mod oidc_support;
 #[path = "support/oneshot.rs"]
 mod oneshot;
 #[path = "support/ratelimit.rs"]
@@ -292,7 +297,43 @@ fn ratelimit_governor(
     (limiter, ips)
 }
 
+/// The fixture, with one extraction and one decode done (first-call work not counted).
+fn oidc_served(alg: &str) -> oidc_support::Fixture {
+    let alg = match alg {
+        "rs256" => jsonwebtoken::Algorithm::RS256,
+        _ => jsonwebtoken::Algorithm::ES256,
+    };
+    let f = oidc_support::fixture(alg);
+    assert!(oidc_support::extract(&f.auth, &f.parts).is_ok());
+    assert!(
+        jsonwebtoken::decode::<oidc_support::Claims>(&f.token, &f.decoding, &f.validation).is_ok()
+    );
+    f
+}
+
+#[library_benchmark]
+#[bench::rs256(args = ("rs256"), setup = oidc_served)]
+#[bench::es256(args = ("es256"), setup = oidc_served)]
+fn oidc_provider(f: oidc_support::Fixture) -> oidc_support::Fixture {
+    assert!(black_box(oidc_support::extract(&f.auth, black_box(&f.parts))).is_ok());
+    f
+}
+
+#[library_benchmark]
+#[bench::rs256(args = ("rs256"), setup = oidc_served)]
+#[bench::es256(args = ("es256"), setup = oidc_served)]
+fn oidc_decode(f: oidc_support::Fixture) -> oidc_support::Fixture {
+    let claims = jsonwebtoken::decode::<oidc_support::Claims>(
+        black_box(&f.token),
+        &f.decoding,
+        &f.validation,
+    );
+    assert!(black_box(claims).is_ok());
+    f
+}
+
 library_benchmark_group!(name = handler_group, benchmarks = [handler]);
+library_benchmark_group!(name = oidc_group, benchmarks = [oidc_provider, oidc_decode]);
 library_benchmark_group!(
     name = validate_group,
     benchmarks = [validate_secure, validate_validator, validate_garde]
@@ -309,5 +350,6 @@ main!(
     validate_group,
     ratelimit_group,
     resource_group,
-    refresh_group
+    refresh_group,
+    oidc_group
 );

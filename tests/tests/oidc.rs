@@ -526,3 +526,242 @@ async fn an_unreachable_provider_answers_503_until_its_keys_are_known() {
         StatusCode::UNAUTHORIZED
     );
 }
+
+/// The rules without a provider, on every machine: keys given by configuration (an Ed25519
+/// key generated here), tokens signed here.
+mod configured_keys {
+    use super::*;
+
+    const ISS: &str = "https://id.example/realms/notes";
+
+    struct Signer {
+        key: EncodingKey,
+        provider: OidcProvider,
+    }
+
+    fn signer() -> Signer {
+        let seed: [u8; 32] = rand::random();
+        let mut der = vec![
+            0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22,
+            0x04, 0x20,
+        ];
+        der.extend_from_slice(&seed);
+        let key = EncodingKey::from_ed_der(&der);
+        let mut jwk = jsonwebtoken::jwk::Jwk::from_encoding_key(&key, Algorithm::EdDSA).unwrap();
+        jwk.common.key_id = Some("ed-1".to_owned());
+        let jwks = serde_json::json!({"keys": [
+            {"kty": "oct", "k": "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0", "kid": "hs", "alg": "HS256"},
+            jwk,
+        ]});
+        let provider = OidcProvider::builder(ISS, "notes-api")
+            .roles_claim(["realm_access", "roles"])
+            .role("notes-admin", AppRole::Admin)
+            .mfa_acr("2")
+            .with_keys(&serde_json::to_vec(&jwks).unwrap())
+            .unwrap();
+        Signer { key, provider }
+    }
+
+    fn now() -> i64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64
+    }
+
+    fn claims() -> serde_json::Value {
+        serde_json::json!({"iss": ISS, "aud": ["notes-api", "account"], "sub": "u-1",
+            "exp": now() + 60, "iat": now(), "scope": "openid notes:read",
+            "realm_access": {"roles": ["notes-admin", "offline_access"]}})
+    }
+
+    fn sign(s: &Signer, header: serde_json::Value, claims: &serde_json::Value) -> String {
+        let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims).unwrap());
+        forge(&header, &payload, |m| {
+            jsonwebtoken::crypto::sign(m, &s.key, Algorithm::EdDSA).unwrap()
+        })
+    }
+
+    fn ed(kid: &str) -> serde_json::Value {
+        serde_json::json!({"alg": "EdDSA", "typ": "JWT", "kid": kid})
+    }
+
+    #[tokio::test]
+    async fn a_token_of_the_configured_keys_maps_to_an_identity() {
+        let s = signer();
+        let identity = s
+            .provider
+            .verify(&sign(&s, ed("ed-1"), &claims()))
+            .await
+            .unwrap();
+        assert_eq!(identity.subject, format!("{ISS}#u-1"));
+        assert_eq!(identity.roles, ["admin"]);
+        assert_eq!(
+            identity.scopes.as_deref(),
+            Some(&["openid".to_owned(), "notes:read".to_owned()][..])
+        );
+        assert!(identity.amr.is_empty());
+        assert_eq!(identity.auth_time, 0);
+
+        let mut c = claims();
+        c["acr"] = "2".into();
+        c["auth_time"] = now().into();
+        let stepped_up = s.provider.verify(&sign(&s, ed("ed-1"), &c)).await.unwrap();
+        assert_eq!(stepped_up.amr, [secure_core::auth::Amr::Mfa]);
+        assert!(stepped_up.auth_time > 0);
+        // An Entra-style thumbprint beside the kid is ignored; no kid tries the EdDSA keys.
+        let x5t = serde_json::json!({"alg": "EdDSA", "kid": "ed-1", "x5t": "AAAA"});
+        assert!(s.provider.verify(&sign(&s, x5t, &claims())).await.is_ok());
+        let no_kid = serde_json::json!({"alg": "EdDSA"});
+        assert!(
+            s.provider
+                .verify(&sign(&s, no_kid, &claims()))
+                .await
+                .is_ok()
+        );
+    }
+
+    #[tokio::test]
+    async fn every_rule_refuses_its_case() {
+        use secure_core::auth::jwt::TokenError;
+        let s = signer();
+        let with = |edit: &dyn Fn(&mut serde_json::Value)| {
+            let mut c = claims();
+            edit(&mut c);
+            c
+        };
+        let cases: Vec<(&str, String, TokenError)> = vec![
+            (
+                "another audience",
+                sign(&s, ed("ed-1"), &with(&|c| c["aud"] = "billing".into())),
+                TokenError::Audience,
+            ),
+            (
+                "another issuer",
+                sign(
+                    &s,
+                    ed("ed-1"),
+                    &with(&|c| c["iss"] = "https://evil.example".into()),
+                ),
+                TokenError::Issuer,
+            ),
+            (
+                "expired",
+                sign(&s, ed("ed-1"), &with(&|c| c["exp"] = (now() - 60).into())),
+                TokenError::Expired,
+            ),
+            (
+                "not yet valid",
+                sign(&s, ed("ed-1"), &with(&|c| c["nbf"] = (now() + 600).into())),
+                TokenError::NotYetValid,
+            ),
+            (
+                "no exp",
+                sign(
+                    &s,
+                    ed("ed-1"),
+                    &with(&|c| {
+                        c.as_object_mut().unwrap().remove("exp");
+                    }),
+                ),
+                TokenError::Claims,
+            ),
+            (
+                "empty sub",
+                sign(&s, ed("ed-1"), &with(&|c| c["sub"] = "".into())),
+                TokenError::Claims,
+            ),
+            (
+                "unknown kid",
+                sign(&s, ed("nope"), &claims()),
+                TokenError::Header,
+            ),
+            (
+                "the kid of a shared-secret key (skipped)",
+                sign(&s, ed("hs"), &claims()),
+                TokenError::Header,
+            ),
+            (
+                "HS256",
+                sign(
+                    &s,
+                    serde_json::json!({"alg": "HS256", "kid": "ed-1"}),
+                    &claims(),
+                ),
+                TokenError::Algorithm,
+            ),
+            (
+                "RS256 naming the EdDSA key",
+                sign(
+                    &s,
+                    serde_json::json!({"alg": "RS256", "kid": "ed-1"}),
+                    &claims(),
+                ),
+                TokenError::Algorithm,
+            ),
+            (
+                "jku",
+                sign(
+                    &s,
+                    serde_json::json!({"alg": "EdDSA", "jku": "https://x"}),
+                    &claims(),
+                ),
+                TokenError::Header,
+            ),
+        ];
+        for (what, token, want) in cases {
+            assert_eq!(
+                s.provider.verify(&token).await.unwrap_err(),
+                Some(want),
+                "{what}"
+            );
+        }
+        // A duplicate claim, signed: refused, not read either way.
+        let payload = URL_SAFE_NO_PAD.encode(format!(
+            r#"{{"iss":"{ISS}","aud":"notes-api","sub":"u-1","sub":"admin","exp":{}}}"#,
+            now() + 60
+        ));
+        let token = forge(&ed("ed-1"), &payload, |m| {
+            jsonwebtoken::crypto::sign(m, &s.key, Algorithm::EdDSA).unwrap()
+        });
+        assert_eq!(
+            s.provider.verify(&token).await.unwrap_err(),
+            Some(TokenError::Claims)
+        );
+    }
+
+    #[test]
+    fn configuration_mistakes_are_refused() {
+        let jwks = br#"{"keys":[]}"#;
+        let build =
+            |b: secure_core::auth::oidc::OidcProviderBuilder| b.with_keys(jwks).unwrap_err();
+        assert_eq!(
+            build(OidcProvider::builder("http://id.example", "a")),
+            OidcConfigError::Issuer
+        );
+        assert_eq!(
+            build(OidcProvider::builder("https://id.example?x=1", "a")),
+            OidcConfigError::Issuer
+        );
+        assert_eq!(
+            build(OidcProvider::builder("https://id.example", "")),
+            OidcConfigError::Audience
+        );
+        assert_eq!(
+            build(OidcProvider::builder("https://id.example", "a").leeway(Duration::from_secs(31))),
+            OidcConfigError::Leeway
+        );
+        assert_eq!(
+            build(OidcProvider::builder("https://id.example", "a").roles_claim(["sub"])),
+            OidcConfigError::RoleClaim
+        );
+        assert_eq!(
+            build(OidcProvider::builder("https://id.example", "a").role("x", AppRole::Admin)),
+            OidcConfigError::RoleClaim
+        );
+        assert_eq!(
+            build(OidcProvider::builder("https://id.example", "a")),
+            OidcConfigError::NoUsableKey
+        );
+    }
+}
