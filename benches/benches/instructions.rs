@@ -50,6 +50,8 @@ use tokio::runtime::Runtime;
     reason = "the member token and the path list serve handler.rs's checks"
 )]
 mod handler_support;
+#[path = "support/measure.rs"]
+mod measure;
 #[path = "support/oidc.rs"]
 mod oidc_support;
 #[path = "support/oneshot.rs"]
@@ -304,7 +306,7 @@ fn oidc_served(alg: &str) -> oidc_support::Fixture {
         _ => jsonwebtoken::Algorithm::ES256,
     };
     let f = oidc_support::fixture(alg);
-    assert!(oidc_support::extract(&f.auth, &f.parts).is_ok());
+    assert!(measure::extract::<oidc_support::AppRole>(&f.auth, &f.parts).is_ok());
     assert!(
         jsonwebtoken::decode::<oidc_support::Claims>(&f.token, &f.decoding, &f.validation).is_ok()
     );
@@ -315,7 +317,13 @@ fn oidc_served(alg: &str) -> oidc_support::Fixture {
 #[bench::rs256(args = ("rs256"), setup = oidc_served)]
 #[bench::es256(args = ("es256"), setup = oidc_served)]
 fn oidc_provider(f: oidc_support::Fixture) -> oidc_support::Fixture {
-    assert!(black_box(oidc_support::extract(&f.auth, black_box(&f.parts))).is_ok());
+    assert!(
+        black_box(measure::extract::<oidc_support::AppRole>(
+            &f.auth,
+            black_box(&f.parts),
+        ))
+        .is_ok()
+    );
     f
 }
 

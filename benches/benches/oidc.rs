@@ -32,35 +32,13 @@ use std::hint::black_box;
 use criterion::{Criterion, criterion_group, criterion_main};
 use jsonwebtoken::Algorithm;
 
+#[path = "support/measure.rs"]
+mod measure;
 #[path = "support/oidc.rs"]
 mod oidc_support;
 
-use oidc_support::{AppRole, Claims, extract, fixture};
-
-fn interleaved(name: &str, funcs: &[(&str, &dyn Fn())]) {
-    const ROUNDS: usize = 60;
-    const CALLS: u32 = 50;
-    let mut samples = vec![Vec::with_capacity(ROUNDS); funcs.len()];
-    for _ in 0..ROUNDS {
-        for (i, (_, f)) in funcs.iter().enumerate() {
-            let start = std::time::Instant::now();
-            for _ in 0..CALLS {
-                f();
-            }
-            samples[i].push(start.elapsed().as_nanos() as f64 / f64::from(CALLS));
-        }
-    }
-    let mut base = None;
-    for ((label, _), s) in funcs.iter().zip(&mut samples) {
-        s.sort_by(f64::total_cmp);
-        let median = s[s.len() / 2];
-        let base = *base.get_or_insert(median);
-        eprintln!(
-            "interleaved median {name} {label:>20}: {median:8.0} ns  {:.3}x",
-            median / base
-        );
-    }
-}
+use measure::{extract, interleaved};
+use oidc_support::{AppRole, Claims, fixture};
 
 fn bench(c: &mut Criterion) {
     for (name, alg) in [("rs256", Algorithm::RS256), ("es256", Algorithm::ES256)] {
@@ -69,12 +47,14 @@ fn bench(c: &mut Criterion) {
             jsonwebtoken::decode::<Claims>(&f.token, &f.decoding, &f.validation).is_ok(),
             "baseline accepts"
         );
-        let principal = extract(&f.auth, &f.parts).expect("principal");
+        let principal = extract::<AppRole>(&f.auth, &f.parts).expect("principal");
         assert_eq!(principal.roles(), [AppRole::Admin, AppRole::Member]);
 
         let probe = std::cell::RefCell::new(f.parts.clone());
         interleaved(
-            name,
+            &format!("{name} "),
+            60,
+            50,
             &[
                 ("jsonwebtoken_decode", &|| {
                     black_box(
@@ -88,7 +68,7 @@ fn bench(c: &mut Criterion) {
                 }),
                 ("principal_extract", &|| {
                     let parts = probe.borrow();
-                    black_box(extract(&f.auth, black_box(&*parts)).is_ok());
+                    black_box(extract::<AppRole>(&f.auth, black_box(&*parts)).is_ok());
                 }),
             ],
         );
@@ -101,7 +81,7 @@ fn bench(c: &mut Criterion) {
             })
         });
         group.bench_function("principal_extract", |b| {
-            b.iter(|| extract(&f.auth, black_box(&f.parts)))
+            b.iter(|| extract::<AppRole>(&f.auth, black_box(&f.parts)))
         });
         group.finish();
     }

@@ -33,18 +33,20 @@
 //!   ...`): `Authenticator::authenticate` (header lookup, verify), then
 //!   `Principal::<AppRole>::from_caller` (role parsing into the enum, building the principal).
 
-use std::future::Future;
 use std::hint::black_box;
-use std::pin::pin;
-use std::task::{Context, Poll, Waker};
 
 use axum::http::{Request, request::Parts};
 use criterion::{Criterion, criterion_group, criterion_main};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use secure_core::SecretBox;
 use secure_core::auth::jwt::{AccessTokenKey, AccessTokens};
-use secure_core::auth::{Amr, AuthError, Authenticator, Caller, Identity, Principal, Role};
+use secure_core::auth::{Amr, Authenticator, Identity, Role};
 use serde::Deserialize;
+
+#[path = "support/measure.rs"]
+mod measure;
+
+use measure::{extract, interleaved};
 
 const ISS: &str = "https://auth.example";
 const AUD: &str = "notes-api";
@@ -76,50 +78,6 @@ struct Claims {
 }
 
 /// Runs a future that never waits (the bearer path has no I/O) to completion.
-/// What the stack does for a `Principal`: the authenticator verifies the request's credential
-/// (the pipeline), then the extractor builds the principal from the `Caller` (the handler).
-fn extract(auth: &Authenticator, parts: &Parts) -> Result<Principal<AppRole>, AuthError> {
-    let (identity, carrier) = ready(auth.authenticate(parts))?;
-    Principal::from_caller(&Caller { identity, carrier })
-}
-
-fn ready<F: Future>(future: F) -> F::Output {
-    let mut future = pin!(future);
-    let mut cx = Context::from_waker(Waker::noop());
-    loop {
-        if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
-            return out;
-        }
-    }
-}
-
-/// Medians of the functions timed in alternation (rounds of 2000 calls each), so that load
-/// from other processes hits every function alike; printed with ratios to the first.
-fn interleaved(funcs: &[(&str, &dyn Fn())]) {
-    const ROUNDS: usize = 300;
-    const CALLS: u32 = 2000;
-    let mut samples = vec![Vec::with_capacity(ROUNDS); funcs.len()];
-    for _ in 0..ROUNDS {
-        for (i, (_, f)) in funcs.iter().enumerate() {
-            let start = std::time::Instant::now();
-            for _ in 0..CALLS {
-                f();
-            }
-            samples[i].push(start.elapsed().as_nanos() as f64 / f64::from(CALLS));
-        }
-    }
-    let mut base = None;
-    for ((name, _), s) in funcs.iter().zip(&mut samples) {
-        s.sort_by(f64::total_cmp);
-        let median = s[s.len() / 2];
-        let base = *base.get_or_insert(median);
-        eprintln!(
-            "interleaved median {name:>24}: {median:8.0} ns  {:.3}x",
-            median / base
-        );
-    }
-}
-
 fn bench(c: &mut Criterion) {
     let secret: [u8; 32] = rand::random();
     let tokens = AccessTokens::builder(
@@ -161,22 +119,29 @@ fn bench(c: &mut Criterion) {
     // Sanity: all three accept the token.
     assert!(jsonwebtoken::decode::<Claims>(&token, &key, &validation).is_ok());
     assert!(tokens_for_verify.verify(&token).is_ok());
-    let principal = extract(&auth, parts).expect("principal");
+    let principal = extract::<AppRole>(&auth, parts).expect("principal");
     assert!(principal.has_role(AppRole::Admin) && principal.mfa());
 
     let probe = std::cell::RefCell::new(parts.clone());
-    interleaved(&[
-        ("jsonwebtoken_decode", &|| {
-            black_box(jsonwebtoken::decode::<Claims>(black_box(&token), &key, &validation).is_ok());
-        }),
-        ("access_tokens_verify", &|| {
-            black_box(tokens_for_verify.verify(black_box(&token)).is_ok());
-        }),
-        ("principal_extract", &|| {
-            let parts = probe.borrow();
-            black_box(extract(&auth, black_box(&*parts)).is_ok());
-        }),
-    ]);
+    interleaved(
+        "",
+        300,
+        2000,
+        &[
+            ("jsonwebtoken_decode", &|| {
+                black_box(
+                    jsonwebtoken::decode::<Claims>(black_box(&token), &key, &validation).is_ok(),
+                );
+            }),
+            ("access_tokens_verify", &|| {
+                black_box(tokens_for_verify.verify(black_box(&token)).is_ok());
+            }),
+            ("principal_extract", &|| {
+                let parts = probe.borrow();
+                black_box(extract::<AppRole>(&auth, black_box(&*parts)).is_ok());
+            }),
+        ],
+    );
 
     let mut group = c.benchmark_group("principal");
     group.bench_function("jsonwebtoken_decode", |b| {
@@ -188,7 +153,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| tokens_for_verify.verify(black_box(&token)))
     });
     group.bench_function("principal_extract", |b| {
-        b.iter(|| extract(&auth, black_box(&*parts)))
+        b.iter(|| extract::<AppRole>(&auth, black_box(&*parts)))
     });
     group.finish();
 }

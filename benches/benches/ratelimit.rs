@@ -41,32 +41,10 @@ mod support;
 
 use support::{KEYS, LIMIT, ROUTE, addrs, quota};
 
-/// Medians of the functions timed in alternation (rounds of 2000 calls each), printed with
-/// ratios to the first.
-fn interleaved(funcs: &[(&str, &dyn Fn())]) {
-    const ROUNDS: usize = 300;
-    const CALLS: u32 = 2000;
-    let mut samples = vec![Vec::with_capacity(ROUNDS); funcs.len()];
-    for _ in 0..ROUNDS {
-        for (i, (_, f)) in funcs.iter().enumerate() {
-            let start = std::time::Instant::now();
-            for _ in 0..CALLS {
-                f();
-            }
-            samples[i].push(start.elapsed().as_nanos() as f64 / f64::from(CALLS));
-        }
-    }
-    let mut base = None;
-    for ((name, _), s) in funcs.iter().zip(&mut samples) {
-        s.sort_by(f64::total_cmp);
-        let median = s[s.len() / 2];
-        let base = *base.get_or_insert(median);
-        eprintln!(
-            "interleaved median {name:>24}: {median:8.1} ns  {:.3}x",
-            median / base
-        );
-    }
-}
+#[path = "support/measure.rs"]
+mod measure;
+
+use measure::interleaved;
 
 fn bench(c: &mut Criterion) {
     let ips = addrs();
@@ -111,12 +89,17 @@ fn bench(c: &mut Criterion) {
         drop(black_box(decision.headers()));
     };
 
-    interleaved(&[
-        ("governor_check_key", &governor_check_key),
-        ("governor_check_key_state", &governor_check_key_state),
-        ("secure_check", &secure_check),
-        ("secure_from_parts", &secure_from_parts),
-    ]);
+    interleaved(
+        "",
+        300,
+        2000,
+        &[
+            ("governor_check_key", &governor_check_key),
+            ("governor_check_key_state", &governor_check_key_state),
+            ("secure_check", &secure_check),
+            ("secure_from_parts", &secure_from_parts),
+        ],
+    );
 
     let mut group = c.benchmark_group("ratelimit");
     group.bench_function("governor_check_key", |b| b.iter(governor_check_key));

@@ -2,17 +2,14 @@
 //! generated with `openssl`, its JWKS given to an `OidcProvider`, a token shaped as
 //! Keycloak's, and the `Validation` of the `jsonwebtoken::decode` baseline.
 
-use std::future::Future;
-use std::pin::pin;
 use std::process::Command;
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
 
 use axum::http::{Request, request::Parts};
 use jsonwebtoken::jwk::Jwk;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use secure_core::auth::oidc::OidcProvider;
-use secure_core::auth::{AuthError, Authenticator, Caller, Principal, Role};
+use secure_core::auth::{Authenticator, Role};
 use serde::Deserialize;
 
 const ISS: &str = "https://id.example/realms/notes";
@@ -45,26 +42,6 @@ pub(crate) struct Claims {
     #[serde(default)]
     scope: Option<String>,
     realm_access: RealmAccess,
-}
-
-/// What the stack does for a `Principal`: the authenticator verifies the request's credential
-/// (the pipeline), then the extractor builds the principal from the `Caller` (the handler).
-pub(crate) fn extract(
-    auth: &Authenticator,
-    parts: &Parts,
-) -> Result<Principal<AppRole>, AuthError> {
-    let (identity, carrier) = ready(auth.authenticate(parts))?;
-    Principal::from_caller(&Caller { identity, carrier })
-}
-
-fn ready<F: Future>(future: F) -> F::Output {
-    let mut future = pin!(future);
-    let mut cx = Context::from_waker(Waker::noop());
-    loop {
-        if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
-            return out;
-        }
-    }
 }
 
 /// A fresh private key as DER from `openssl`: generated, then converted.
