@@ -49,7 +49,10 @@ enum TestScope {
 /// A route keys with either scope reach: who is calling.
 #[secure_handler(auth, scopes(TestScope::NotesRead, TestScope::NotesWrite))]
 async fn read_notes(user: Principal<TestRole>) -> Json<Value> {
-    Json(json!({"subject": user.subject()}))
+    Json(json!({
+        "subject": user.subject(),
+        "roles": user.roles().iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+    }))
 }
 
 /// A route only `notes:write` keys reach.
@@ -1951,4 +1954,159 @@ async fn each_api_key_has_a_budget_of_its_own() {
     assert!(retry_after.is_some());
     // Another key of the same owner, from the same address, has its own budget.
     assert_eq!(read(&second).await.0, StatusCode::OK);
+}
+
+/// An outside provider with keys given by configuration (an Ed25519 key generated here), and
+/// tokens of its users signed here.
+struct TestProvider {
+    key: jsonwebtoken::EncodingKey,
+    provider: secure_core::auth::oidc::OidcProvider,
+}
+
+const PROVIDER: &str = "https://id.example/realms/notes";
+
+impl TestProvider {
+    fn new() -> Self {
+        let mut der = vec![
+            0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22,
+            0x04, 0x20,
+        ];
+        der.extend_from_slice(&rand::random::<[u8; 32]>());
+        let key = jsonwebtoken::EncodingKey::from_ed_der(&der);
+        let mut jwk =
+            jsonwebtoken::jwk::Jwk::from_encoding_key(&key, jsonwebtoken::Algorithm::EdDSA)
+                .unwrap();
+        jwk.common.key_id = Some("k1".to_owned());
+        let jwks = serde_json::to_vec(&json!({ "keys": [jwk] })).unwrap();
+        let provider = secure_core::auth::oidc::OidcProvider::builder(PROVIDER, "notes-api")
+            .roles_claim(["roles"])
+            .role("notes-admin", TestRole::Admin)
+            .mfa_acr("2")
+            .with_keys(&jwks)
+            .unwrap();
+        TestProvider { key, provider }
+    }
+
+    fn token(&self, sub: &str, extra: Value) -> String {
+        let mut claims = json!({"iss": PROVIDER, "aud": "notes-api", "sub": sub,
+            "exp": now() + 300, "iat": now(), "auth_time": now()});
+        claims
+            .as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::EdDSA);
+        header.kid = Some("k1".to_owned());
+        jsonwebtoken::encode(&header, &claims, &self.key).unwrap()
+    }
+}
+
+#[tokio::test]
+async fn a_provider_user_gets_an_account_of_their_own_and_scoped_access() {
+    on_each_database(
+        "accounts::a_provider_user_gets_an_account_of_their_own_and_scoped_access",
+        async |db| {
+            let outside = TestProvider::new();
+            let provider = outside.provider.clone();
+            let s = service_with(db, WEAK, move |b| {
+                b.mfa_required_for(&[TestRole::Admin]).provider(provider)
+            })
+            .await;
+            let read = json!({"scope": "openid notes:read"});
+            let alice = outside.token("alice-1", read.clone());
+
+            // The first request makes the account; the next find it.
+            let (status, first) = s.call("GET", "/notes", Some(&alice), Value::Null).await;
+            assert_eq!(status, StatusCode::OK, "{first}");
+            let id = first["subject"].as_str().unwrap().to_owned();
+            assert!(!id.contains('#') && !id.contains("alice"), "{id}");
+            let again = s
+                .call(
+                    "GET",
+                    "/notes",
+                    Some(&outside.token("alice-1", read.clone())),
+                    Value::Null,
+                )
+                .await;
+            assert_eq!(again.1["subject"], id.as_str());
+            let account = s.store.by_id(&id).await.unwrap().unwrap();
+            assert_eq!(account.username, format!("{PROVIDER}#alice-1"));
+            // Another user of the provider: another account.
+            let bob = s
+                .call(
+                    "GET",
+                    "/notes",
+                    Some(&outside.token("bob-2", read.clone())),
+                    Value::Null,
+                )
+                .await;
+            assert_ne!(bob.1["subject"], id.as_str());
+
+            // Four first requests of one user at once: one account.
+            let dave = outside.token("dave-4", read.clone());
+            let first = || s.call("GET", "/notes", Some(&dave), Value::Null);
+            let (a, b, c, d) = tokio::join!(first(), first(), first(), first());
+            let mut ids: Vec<Value> = Vec::new();
+            for (status, who) in [a, b, c, d] {
+                assert_eq!(status, StatusCode::OK, "{who}");
+                ids.push(who["subject"].clone());
+            }
+            ids.dedup();
+            assert_eq!(ids.len(), 1, "{ids:?}");
+
+            // Scoped: the read scope does not write; no scope reaches nothing; the account
+            // routes (the service's own credentials) are never reached.
+            assert_eq!(
+                s.call("POST", "/notes", Some(&alice), Value::Null).await.0,
+                StatusCode::FORBIDDEN
+            );
+            let unscoped = outside.token("alice-1", json!({}));
+            assert_eq!(
+                s.call("GET", "/notes", Some(&unscoped), Value::Null)
+                    .await
+                    .0,
+                StatusCode::FORBIDDEN
+            );
+            for (method, path) in [
+                ("GET", "/me"),
+                ("POST", "/auth/sign-out/all"),
+                ("POST", "/auth/mfa/enroll"),
+                ("POST", "/auth/password"),
+            ] {
+                assert_eq!(
+                    s.call(method, path, Some(&alice), Value::Null).await.0,
+                    StatusCode::FORBIDDEN,
+                    "{path}"
+                );
+            }
+            // The password sign-in cannot reach the linked account by its name.
+            let (status, _) = s
+                .call(
+                    "POST",
+                    "/auth/sign-in",
+                    None,
+                    json!({"username": format!("{PROVIDER}#alice-1"), "password": PASSWORD}),
+                )
+                .await;
+            assert_ne!(status, StatusCode::OK);
+
+            // A mapped role that needs a second factor: only with one (here `acr` 2).
+            let admin = |acr: &str| {
+                outside.token(
+                    "carol-3",
+                    json!({"scope": "notes:read", "roles": ["notes-admin"], "acr": acr}),
+                )
+            };
+            let (status, without) = s
+                .call("GET", "/notes", Some(&admin("1")), Value::Null)
+                .await;
+            assert_eq!(status, StatusCode::OK, "{without}");
+            assert_eq!(without["roles"], json!([]));
+            let (_, with) = s
+                .call("GET", "/notes", Some(&admin("2")), Value::Null)
+                .await;
+            assert_eq!(with["roles"], json!(["admin"]));
+            assert_eq!(with["subject"], without["subject"]);
+        },
+    )
+    .await;
 }

@@ -29,6 +29,7 @@ mod notes;
 pub mod upgrade;
 
 use secure_core::accounts::{Accounts, AccountsError, LogNotifier};
+use secure_core::auth::oidc::OidcConfigError;
 use secure_core::auth::password::PasswordHasher;
 use secure_core::auth::{Role, Scope};
 use secure_core::config::SecurityConfig;
@@ -95,6 +96,8 @@ pub enum StartError {
     Upgrade(upgrade::UpgradeError),
     /// The routes need what the configuration lacks.
     Assembly(AssemblyError),
+    /// `SECURE_OIDC_*` name a provider that is misconfigured or names another issuer.
+    Oidc(OidcConfigError),
 }
 
 impl std::fmt::Display for StartError {
@@ -103,6 +106,7 @@ impl std::fmt::Display for StartError {
             StartError::Accounts(e) => write!(f, "{e}"),
             StartError::Upgrade(e) => write!(f, "moving TOTP secrets to the accounts: {e}"),
             StartError::Assembly(e) => write!(f, "assembly: {e}"),
+            StartError::Oidc(e) => write!(f, "OpenID provider: {e}"),
         }
     }
 }
@@ -134,6 +138,12 @@ pub async fn accounts(
         .api_keys::<AppScope>("notes");
     if let Some(link) = &options.reset_link {
         builder = builder.password_reset(LogNotifier::new(link.as_str()));
+    }
+    // Users of an outside provider (SECURE_OIDC_*), each linked to an account of its own;
+    // their tokens reach the notes routes by scope (`notes:read`, `notes:write`).
+    if let Some(provider) = config.oidc_provider::<AppRole>() {
+        let provider = provider.map_err(StartError::Oidc)?;
+        builder = builder.provider(provider.discover().await.map_err(StartError::Oidc)?);
     }
     builder.build().await.map_err(StartError::Accounts)
 }

@@ -22,22 +22,12 @@ fn postgres_url() -> Option<String> {
         .find(|url| url.starts_with("postgres://") || url.starts_with("postgresql://"))
 }
 
-/// Says so on standard error and in the skip log `tests/run` summarises at the end.
+/// Says so where a person sees it (see `support::skipped`).
 fn skip_notice(test: &str) {
-    let line = format!(
-        "notes-api {test}: needs PostgreSQL: SECURE_TEST_POSTGRES_URL or NOTES_TEST_DATABASE_URL (`. .ci/postgres.sh`)"
+    support::skipped(
+        test,
+        "PostgreSQL: SECURE_TEST_POSTGRES_URL or NOTES_TEST_DATABASE_URL (`. .ci/postgres.sh`)",
     );
-    eprintln!("NOTICE: skipped {line}");
-    if let Some(log) = std::env::var_os("SECURE_TEST_SKIP_LOG") {
-        use std::io::Write as _;
-        if let Ok(mut file) = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(log)
-        {
-            let _ = writeln!(file, "{line}");
-        }
-    }
 }
 
 fn random_hex(bytes: usize) -> String {

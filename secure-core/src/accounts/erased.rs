@@ -41,6 +41,16 @@ pub(super) trait Store: Send + Sync + 'static {
     fn api_keys_of<'a>(&'a self, owner_id: &'a str) -> Boxed<'a, Vec<ApiKeyRecord>>;
     fn revoke_api_key<'a>(&'a self, owner_id: &'a str, id: &'a str, now: i64) -> Boxed<'a, bool>;
     fn touch_api_key<'a>(&'a self, id: &'a str, now: i64) -> Boxed<'a, ()>;
+    #[cfg_attr(
+        not(feature = "oidc"),
+        allow(dead_code, reason = "links are made for providers")
+    )]
+    fn link<'a>(
+        &'a self,
+        issuer: &'a str,
+        subject: &'a str,
+        account: NewAccount<'a>,
+    ) -> Boxed<'a, String>;
     fn replace_sealed<'a>(&'a self, id: &'a str, old: &'a str, new: &'a str) -> Boxed<'a, bool>;
 }
 
@@ -120,5 +130,13 @@ impl<T: AccountStore> Store for T {
     }
     fn touch_api_key<'a>(&'a self, id: &'a str, now: i64) -> Boxed<'a, ()> {
         Box::pin(AccountStore::touch_api_key(self, id, now))
+    }
+    fn link<'a>(
+        &'a self,
+        issuer: &'a str,
+        subject: &'a str,
+        account: NewAccount<'a>,
+    ) -> Boxed<'a, String> {
+        Box::pin(AccountStore::link(self, issuer, subject, account))
     }
 }

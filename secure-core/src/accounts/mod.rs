@@ -66,6 +66,8 @@ mod erased;
 mod issue;
 mod key_routes;
 mod keys;
+#[cfg(feature = "oidc")]
+mod linked;
 mod own;
 mod reset;
 mod routes;
@@ -132,6 +134,11 @@ struct Inner {
     breached: Option<Arc<dyn breach::DynBreached>>,
     /// API keys, when the app enabled them.
     api_keys: Option<keys::KeyConfig>,
+    /// Outside providers whose users are linked to accounts.
+    #[cfg(feature = "oidc")]
+    providers: Vec<crate::auth::oidc::OidcProvider>,
+    #[cfg(feature = "oidc")]
+    links: linked::LinkCache,
 }
 
 /// How often ended refresh-token families, sessions, sign-in records and reset tokens are
@@ -234,6 +241,8 @@ impl Accounts {
             access_lifetime: None,
             refresh_lifetimes: None,
             session_timeouts: None,
+            #[cfg(feature = "oidc")]
+            providers: Vec::new(),
         }
     }
 
@@ -252,6 +261,13 @@ impl Accounts {
         }
         if self.inner.api_keys.is_some() {
             authenticator = authenticator.with_api_keys(Arc::new(keys::KeySource(self.clone())));
+        }
+        #[cfg(feature = "oidc")]
+        for provider in &self.inner.providers {
+            authenticator = authenticator.with_provider(Arc::new(linked::LinkedProvider {
+                provider: provider.clone(),
+                accounts: self.clone(),
+            }));
         }
         authenticator
     }
@@ -537,6 +553,8 @@ pub struct AccountsBuilder {
     access_lifetime: Option<std::time::Duration>,
     refresh_lifetimes: Option<(std::time::Duration, std::time::Duration)>,
     session_timeouts: Option<(std::time::Duration, std::time::Duration)>,
+    #[cfg(feature = "oidc")]
+    providers: Vec<crate::auth::oidc::OidcProvider>,
 }
 
 impl fmt::Debug for AccountsBuilder {
@@ -648,6 +666,18 @@ impl AccountsBuilder {
                 period_secs: 60,
             },
         });
+        self
+    }
+
+    /// Also accepts the access tokens of an outside OpenID Connect provider (feature `oidc`):
+    /// each of its users is linked to an account of its own at the first request
+    /// (`issuer#sub` as its name, no password), so the app's rows belong to them as to any
+    /// account. Such a token acts as a scoped credential: it reaches the routes declaring one
+    /// of its scopes, never the account routes; its roles are the provider's, mapped, a role
+    /// of [`mfa_required_for`](Self::mfa_required_for) only with a second factor.
+    #[cfg(feature = "oidc")]
+    pub fn provider(mut self, provider: crate::auth::oidc::OidcProvider) -> Self {
+        self.providers.push(provider);
         self
     }
 
@@ -771,6 +801,10 @@ impl AccountsBuilder {
                 mfa_roles: self.mfa_roles,
                 breached: self.breached,
                 api_keys: self.api_keys,
+                #[cfg(feature = "oidc")]
+                providers: self.providers,
+                #[cfg(feature = "oidc")]
+                links: linked::LinkCache::default(),
             }),
         };
         spawn_purge(&accounts.inner);

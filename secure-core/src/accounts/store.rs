@@ -348,6 +348,16 @@ pub trait AccountStore: Send + Sync + 'static {
         id: &str,
         now: i64,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The id of the account linked to an outside provider's user (`issuer`, `subject`),
+    /// made with `account` (no usable password) and linked when there is none yet. Two first
+    /// requests at once make one account.
+    fn link(
+        &self,
+        issuer: &str,
+        subject: &str,
+        account: NewAccount<'_>,
+    ) -> impl Future<Output = Result<String, StoreError>> + Send;
 }
 
 /// A new account as a [`SignupHook`] sees it (never its password hash).
@@ -557,6 +567,10 @@ fn key_record(r: KeyRow) -> ApiKeyRecord {
 
 const SET_ROLES: &str = "UPDATE secure_accounts SET roles = $2 WHERE id = $1";
 
+const LINK_OF: &str =
+    "SELECT account_id FROM secure_account_links WHERE issuer = $1 AND subject = $2";
+const INSERT_LINK: &str = "INSERT INTO secure_account_links (issuer, subject, account_id, created_at) \
+     VALUES ($1, $2, $3, $4)";
 const PURGE_SIGN_INS: &str = "DELETE FROM secure_account_signins WHERE created_at < $1";
 
 type Row = (
@@ -599,6 +613,78 @@ fn parse_amr(text: &str) -> Vec<Amr> {
 
 fn amr_text(amr: &[Amr]) -> String {
     amr.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(" ")
+}
+
+impl SqlAccountStore {
+    async fn link_of(&self, issuer: &str, subject: &str) -> Result<Option<String>, StoreError> {
+        let row: Option<(String,)> = self
+            .db
+            .query(LINK_OF)
+            .bind(issuer)
+            .bind(subject)
+            .fetch_optional()
+            .await
+            .map_err(StoreError::new)?;
+        Ok(row.map(|r| r.0))
+    }
+
+    /// The account, its link and the app's rows (the signup hook), in one transaction.
+    /// `Ok(false)`: a unique constraint refused it (made meanwhile by another request).
+    async fn create_linked(
+        &self,
+        issuer: &str,
+        subject: &str,
+        account: &NewAccount<'_>,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.db.begin().await.map_err(StoreError::new)?;
+        let unique = |e: &sqlx::Error| {
+            e.as_database_error()
+                .is_some_and(|d| d.is_unique_violation())
+        };
+        let inserted = tx
+            .query(INSERT)
+            .bind(account.id)
+            .bind(account.username)
+            .bind(account.email)
+            .bind(account.password_hash)
+            .bind(account.roles.join(" "))
+            .bind(account.created_at)
+            .execute()
+            .await;
+        let linked = match inserted {
+            Ok(_) => {
+                tx.query(INSERT_LINK)
+                    .bind(issuer)
+                    .bind(subject)
+                    .bind(account.id)
+                    .bind(account.created_at)
+                    .execute()
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        match linked {
+            Ok(_) => {}
+            Err(e) if unique(&e) => {
+                tx.rollback().await.map_err(StoreError::new)?;
+                return Ok(false);
+            }
+            Err(e) => return Err(StoreError::new(e)),
+        }
+        if let Some(hook) = &self.hook {
+            let signed_up = SignedUp {
+                id: account.id,
+                username: account.username,
+                email: account.email,
+            };
+            if let Err(e) = hook.on_signup(&mut tx, signed_up).await {
+                tx.rollback().await.map_err(StoreError::new)?;
+                return Err(StoreError::new(e));
+            }
+        }
+        tx.commit().await.map_err(StoreError::new)?;
+        Ok(true)
+    }
 }
 
 impl AccountStore for SqlAccountStore {
@@ -957,6 +1043,23 @@ impl AccountStore for SqlAccountStore {
             .await
             .map(drop)
             .map_err(StoreError::new)
+    }
+
+    async fn link(
+        &self,
+        issuer: &str,
+        subject: &str,
+        account: NewAccount<'_>,
+    ) -> Result<String, StoreError> {
+        if let Some(id) = self.link_of(issuer, subject).await? {
+            return Ok(id);
+        }
+        if self.create_linked(issuer, subject, &account).await? {
+            return Ok(account.id.to_owned());
+        }
+        self.link_of(issuer, subject)
+            .await?
+            .ok_or_else(|| StoreError::new("a link was refused as taken, and none is there"))
     }
 
     async fn set_roles(&self, id: &str, roles: &[&str]) -> Result<bool, StoreError> {

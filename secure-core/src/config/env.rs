@@ -115,6 +115,23 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("SECURE_HSTS_PRELOAD", "`true` or `false`"),
     ("SECURE_CORS_ORIGINS", "comma-separated origins"),
     ("SECURE_CORS_CREDENTIALS", "`true` or `false`"),
+    (
+        "SECURE_OIDC_ISSUER",
+        "an OpenID Connect provider whose tokens are accepted (feature `oidc`)",
+    ),
+    ("SECURE_OIDC_AUDIENCE", "the audience its tokens must name"),
+    (
+        "SECURE_OIDC_ROLES_CLAIM",
+        "where its roles are: `realm_access.roles`, `roles`, a namespaced claim",
+    ),
+    (
+        "SECURE_OIDC_ROLES",
+        "comma-separated `provider-role=app_role` mappings",
+    ),
+    (
+        "SECURE_OIDC_MFA_ACR",
+        "comma-separated `acr` values meaning a second factor",
+    ),
 ];
 
 /// Names under this prefix belong to test harnesses and are not read.
@@ -278,6 +295,7 @@ impl SecurityConfig {
         config.clients = std::sync::Arc::new(read_client_addresses(&vars)?);
         config.headers = read_headers(&vars)?;
         config.cors = read_cors(&vars)?;
+        config.oidc = read_oidc(&vars)?;
         Ok(config)
     }
 }
@@ -598,6 +616,87 @@ fn parse_rate(value: &str) -> Result<Option<secure_units::Rate>, String> {
     secure_units::rate(value)
         .map(Some)
         .map_err(|e| format!("{e}, or `off`"))
+}
+
+/// `SECURE_OIDC_*`: read and checked for form here; the provider is built from them by
+/// `SecurityConfig::oidc_provider`, which knows the app's roles.
+fn read_oidc(vars: &Vars) -> Result<Option<super::OidcSettings>, ConfigError> {
+    let others = [
+        "SECURE_OIDC_AUDIENCE",
+        "SECURE_OIDC_ROLES_CLAIM",
+        "SECURE_OIDC_ROLES",
+        "SECURE_OIDC_MFA_ACR",
+    ];
+    let Some(issuer) = vars.value("SECURE_OIDC_ISSUER").map(str::trim) else {
+        if let Some(set) = others.iter().find(|name| vars.value(name).is_some()) {
+            return Err(env_error(set, "needs SECURE_OIDC_ISSUER"));
+        }
+        return Ok(None);
+    };
+    if !cfg!(feature = "oidc") {
+        return Err(env_error(
+            "SECURE_OIDC_ISSUER",
+            "needs secure-core's `oidc` feature",
+        ));
+    }
+    let audience = vars
+        .value("SECURE_OIDC_AUDIENCE")
+        .map(str::trim)
+        .ok_or_else(|| {
+            env_error(
+                "SECURE_OIDC_AUDIENCE",
+                "is required with SECURE_OIDC_ISSUER",
+            )
+        })?;
+    let list = |v: &str| -> Vec<String> {
+        v.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    let roles_claim = vars
+        .value("SECURE_OIDC_ROLES_CLAIM")
+        .map(str::trim)
+        .map(|claim| {
+            // A namespaced claim (`https://notes.example/roles`) is one name; else dots
+            // separate the members of the path.
+            if claim.contains("://") {
+                vec![claim.to_owned()]
+            } else {
+                claim.split('.').map(str::to_owned).collect()
+            }
+        })
+        .unwrap_or_default();
+    let roles = vars
+        .parse("SECURE_OIDC_ROLES", |v| {
+            list(v)
+                .into_iter()
+                .map(|pair| match pair.split_once('=') {
+                    Some((from, to)) if !from.trim().is_empty() && !to.trim().is_empty() => {
+                        Ok((from.trim().to_owned(), to.trim().to_owned()))
+                    }
+                    _ => Err(format!("`{pair}` is not `provider-role=app_role`")),
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })?
+        .unwrap_or_default();
+    if !roles.is_empty() && roles_claim.is_empty() {
+        return Err(env_error(
+            "SECURE_OIDC_ROLES",
+            "needs SECURE_OIDC_ROLES_CLAIM",
+        ));
+    }
+    Ok(Some(super::OidcSettings {
+        issuer: issuer.to_owned(),
+        audience: audience.to_owned(),
+        roles_claim,
+        roles,
+        mfa_acr: vars
+            .value("SECURE_OIDC_MFA_ACR")
+            .map(list)
+            .unwrap_or_default(),
+    }))
 }
 
 #[cfg(test)]

@@ -54,6 +54,19 @@ pub struct SecurityConfig {
     pub(crate) keys: Option<Keys>,
     pub(crate) hash_limit: HashLimit,
     pub(crate) connections: ConnectionLimits,
+    pub(crate) oidc: Option<OidcSettings>,
+}
+
+/// An outside provider as `SECURE_OIDC_*` name it (see
+/// [`SecurityConfig::oidc_provider`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct OidcSettings {
+    pub(crate) issuer: String,
+    pub(crate) audience: String,
+    pub(crate) roles_claim: Vec<String>,
+    /// Provider role name, app role wire name.
+    pub(crate) roles: Vec<(String, String)>,
+    pub(crate) mfa_acr: Vec<String>,
 }
 
 impl Default for SecurityConfig {
@@ -80,6 +93,7 @@ impl SecurityConfig {
             keys: None,
             hash_limit: HashLimit::default(),
             connections: ConnectionLimits::new(),
+            oidc: None,
         }
     }
 
@@ -101,6 +115,53 @@ impl SecurityConfig {
     /// manager from them.
     pub fn keys(&self) -> Option<&Keys> {
         self.keys.as_ref()
+    }
+
+    /// The outside OpenID Connect provider `SECURE_OIDC_*` configure, if they do: its
+    /// builder, with the role mapping of `SECURE_OIDC_ROLES` checked against the app's roles
+    /// `R` (an unknown app role is an error). Discover it (`.discover().await`) and give it
+    /// to the authenticator, or to the accounts (`AccountsBuilder::provider`).
+    ///
+    /// ```
+    /// use secure_core::auth::Role;
+    /// use secure_core::config::{Profile, SecurityConfig};
+    ///
+    /// #[derive(Debug, Clone, Copy, PartialEq, Eq, Role)]
+    /// enum AppRole { Admin }
+    ///
+    /// let config = SecurityConfig::from_vars(
+    ///     [
+    ///         ("SECURE_OIDC_ISSUER", "https://id.example/realms/notes"),
+    ///         ("SECURE_OIDC_AUDIENCE", "notes-api"),
+    ///         ("SECURE_OIDC_ROLES_CLAIM", "realm_access.roles"),
+    ///         ("SECURE_OIDC_ROLES", "notes-admin=admin"),
+    ///     ],
+    ///     Profile::Debug,
+    /// )
+    /// .unwrap();
+    /// assert!(config.oidc_provider::<AppRole>().unwrap().is_ok());
+    /// ```
+    #[cfg(feature = "oidc")]
+    pub fn oidc_provider<R: crate::auth::Role>(
+        &self,
+    ) -> Option<Result<crate::auth::oidc::OidcProviderBuilder, crate::auth::oidc::OidcConfigError>>
+    {
+        let settings = self.oidc.as_ref()?;
+        let mut builder =
+            crate::auth::oidc::OidcProvider::builder(&settings.issuer, &settings.audience)
+                .roles_claim(settings.roles_claim.iter().cloned());
+        for (from, to) in &settings.roles {
+            let Some(role) = R::parse(to) else {
+                return Some(Err(crate::auth::oidc::OidcConfigError::UnknownRole(
+                    to.clone(),
+                )));
+            };
+            builder = builder.role(from.clone(), role);
+        }
+        for acr in &settings.mfa_acr {
+            builder = builder.mfa_acr(acr.clone());
+        }
+        Some(Ok(builder))
     }
 
     /// Uses `keys` (see [`keys`](SecurityConfig::keys)).

@@ -618,3 +618,20 @@ pub fn install_log_capture() {
 pub fn captured_logs() -> String {
     String::from_utf8_lossy(&LOGS.lock().unwrap_or_else(|e| e.into_inner())).into_owned()
 }
+
+/// A test that cannot run here says so: on standard error, and in the skip log `tests/run`
+/// summarises at the end (`SECURE_TEST_SKIP_LOG`), since cargo hides what passing tests print.
+pub fn skipped(test: &str, needs: &str) {
+    let line = format!("notes-api {test}: needs {needs}");
+    eprintln!("NOTICE: skipped {line}");
+    if let Some(log) = std::env::var_os("SECURE_TEST_SKIP_LOG") {
+        use std::io::Write as _;
+        if let Ok(mut file) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+        {
+            let _ = writeln!(file, "{line}");
+        }
+    }
+}

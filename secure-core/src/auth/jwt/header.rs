@@ -48,6 +48,10 @@ struct JoseHeader<'a> {
 /// Which header a token may have: the service's own (`alg`, `typ`, `kid`) or an outside
 /// provider's, which may add a certificate thumbprint (`x5t`, `x5t#S256`), ignored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(
+    not(feature = "oidc"),
+    allow(dead_code, reason = "providers come with `oidc`")
+)]
 pub(crate) enum Origin {
     Own,
     Provider,

@@ -104,6 +104,9 @@ pub enum OidcConfigError {
     /// A refresh interval under 1 s.
     #[error("the refresh interval is at least 1 s")]
     RefreshInterval,
+    /// `SECURE_OIDC_ROLES` maps to a role the app does not have.
+    #[error("SECURE_OIDC_ROLES: `{0}` is not one of the app's roles")]
+    UnknownRole(String),
     /// The role claim is empty or one of the claims the rules read themselves.
     #[error("the role claim must be a non-standard claim")]
     RoleClaim,
