@@ -610,3 +610,65 @@ fn previous_keys_are_keys_of_their_own_and_need_the_current_one() {
         assert_eq!(env_err(vars, Profile::Release).0, previous);
     }
 }
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Role)]
+enum OidcRole {
+    Admin,
+}
+
+#[test]
+fn oidc_variables_are_checked_together() {
+    let iss = ("SECURE_OIDC_ISSUER", "https://id.example/realms/notes");
+    let aud = ("SECURE_OIDC_AUDIENCE", "notes-api");
+    for (vars, var, reason) in [
+        (
+            vec![iss],
+            "SECURE_OIDC_AUDIENCE",
+            "is required with SECURE_OIDC_ISSUER",
+        ),
+        (
+            vec![aud],
+            "SECURE_OIDC_AUDIENCE",
+            "needs SECURE_OIDC_ISSUER",
+        ),
+        (
+            vec![iss, aud, ("SECURE_OIDC_ROLES", "notes-admin=admin")],
+            "SECURE_OIDC_ROLES",
+            "needs SECURE_OIDC_ROLES_CLAIM",
+        ),
+        (
+            vec![
+                iss,
+                aud,
+                ("SECURE_OIDC_ROLES_CLAIM", "roles"),
+                ("SECURE_OIDC_ROLES", "admin"),
+            ],
+            "SECURE_OIDC_ROLES",
+            "`admin` is not `provider-role=app_role`",
+        ),
+    ] {
+        let (got_var, got_reason) = env_err(keyed(&vars), Profile::Release);
+        assert_eq!((got_var.as_str(), got_reason.as_str()), (var, reason));
+    }
+    let config = SecurityConfig::from_vars(
+        keyed(&[
+            iss,
+            aud,
+            ("SECURE_OIDC_ROLES_CLAIM", "https://notes.example/roles"),
+            (
+                "SECURE_OIDC_ROLES",
+                " notes-admin = admin , notes-owner=owner",
+            ),
+        ]),
+        Profile::Release,
+    )
+    .expect("config");
+    // The app's roles decide: `owner` is not one of them.
+    let refused = config.oidc_provider::<OidcRole>().expect("configured");
+    assert_eq!(
+        refused.unwrap_err().to_string(),
+        "SECURE_OIDC_ROLES: `owner` is not one of the app's roles"
+    );
+    let none = SecurityConfig::from_vars(keyed(&[]), Profile::Release).expect("config");
+    assert!(none.oidc_provider::<OidcRole>().is_none());
+}
