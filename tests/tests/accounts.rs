@@ -1892,12 +1892,20 @@ async fn api_keys_are_shown_once_scoped_and_revocable() {
             StatusCode::NOT_FOUND
         );
 
-        // An expired key is refused.
+        // An expired key is refused (read from the store each time: no cache).
         let (_, created) =
             make(json!({"name": "short", "scopes": ["notes:write"], "expires_in_days": 1})).await;
         let short = created["key"].as_str().unwrap().to_owned();
+        let uncached = service_with(db.clone(), WEAK, |b| {
+            b.api_keys::<TestScope>("test")
+                .api_key_cache(std::time::Duration::ZERO)
+        })
+        .await;
         assert_eq!(
-            s.call("POST", "/notes", Some(&short), Value::Null).await.0,
+            uncached
+                .call("POST", "/notes", Some(&short), Value::Null)
+                .await
+                .0,
             StatusCode::CREATED
         );
         db.query("UPDATE secure_api_keys SET expires_at = 1 WHERE id = $1")
@@ -1906,9 +1914,50 @@ async fn api_keys_are_shown_once_scoped_and_revocable() {
             .await
             .unwrap();
         assert_eq!(
-            s.call("POST", "/notes", Some(&short), Value::Null).await.0,
+            uncached
+                .call("POST", "/notes", Some(&short), Value::Null)
+                .await
+                .0,
             StatusCode::UNAUTHORIZED
         );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_key_revoked_on_another_instance_stops_within_the_cache_time() {
+    on_each_database("accounts::api_key_cache", async |db| {
+        let a = service_with(db.clone(), WEAK, |b| b.api_keys::<TestScope>("test")).await;
+        let b = service_with(db.clone(), WEAK, |b| {
+            b.api_keys::<TestScope>("test")
+                .api_key_cache(std::time::Duration::from_millis(400))
+        })
+        .await;
+        a.signup("ivy", PASSWORD).await;
+        let (_, pair) = a.sign_in("ivy", PASSWORD).await;
+        let body = json!({"name": "ci", "scopes": ["notes:read"]});
+        let (_, created) = a.call("POST", "/auth/api-keys", access(&pair), body).await;
+        let key = created["key"].as_str().unwrap().to_owned();
+        let revoke = format!(
+            "/auth/api-keys/{}",
+            created["api_key"]["id"].as_str().unwrap()
+        );
+        let read = async |s: &Service| s.call("GET", "/notes", Some(&key), Value::Null).await.0;
+        assert_eq!(read(&a).await, StatusCode::OK);
+        assert_eq!(read(&b).await, StatusCode::OK);
+
+        assert_eq!(
+            a.call("DELETE", &revoke, access(&pair), Value::Null)
+                .await
+                .0,
+            StatusCode::NO_CONTENT
+        );
+        // The instance that revoked it refuses it at once; the other still has the record
+        // it read, until its cache time has passed.
+        assert_eq!(read(&a).await, StatusCode::UNAUTHORIZED);
+        assert_eq!(read(&b).await, StatusCode::OK);
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        assert_eq!(read(&b).await, StatusCode::UNAUTHORIZED);
     })
     .await;
 }
@@ -2108,5 +2157,63 @@ async fn a_provider_user_gets_an_account_of_their_own_and_scoped_access() {
             assert_eq!(with["subject"], without["subject"]);
         },
     )
+    .await;
+}
+
+#[tokio::test]
+async fn a_service_account_has_keys_and_no_password() {
+    on_each_database("accounts::service_account", async |db| {
+        let s = service_with(db, WEAK, |b| b.api_keys::<TestScope>("test")).await;
+        let bot = s
+            .accounts
+            .create_service_account("backup_bot", &[TestRole::Member])
+            .await
+            .unwrap();
+        assert!(matches!(
+            s.accounts
+                .create_service_account("backup_bot", &[TestRole::Member])
+                .await,
+            Err(secure_core::accounts::CreateAccountError::Taken)
+        ));
+        let key = s
+            .accounts
+            .issue_api_key(&bot, "nightly", &[TestScope::NotesRead], Some(30))
+            .await
+            .unwrap();
+        let key = secure_core::redact::ExposeSecret::expose_secret(&key).to_owned();
+        let (status, who) = s.call("GET", "/notes", Some(&key), Value::Null).await;
+        assert_eq!(status, StatusCode::OK, "{who}");
+        assert_eq!(who["subject"], bot.as_str());
+        assert_eq!(who["roles"], json!(["member"]));
+        assert_eq!(
+            s.call("POST", "/notes", Some(&key), Value::Null).await.0,
+            StatusCode::FORBIDDEN
+        );
+        // Nobody signs in as it, whatever the password.
+        for password in ["!none", PASSWORD] {
+            let (status, body) = s
+                .call(
+                    "POST",
+                    "/auth/sign-in",
+                    None,
+                    json!({"username": "backup_bot", "password": password}),
+                )
+                .await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+        }
+        let nobody = AccountId::parse("AAAAAAAAAAAAAAAAAAAAAA").unwrap();
+        assert!(matches!(
+            s.accounts
+                .issue_api_key(&nobody, "x", &[TestScope::NotesRead], None)
+                .await,
+            Err(secure_core::accounts::IssueKeyError::NoSuchAccount)
+        ));
+        assert!(matches!(
+            s.accounts
+                .issue_api_key(&bot, "", &[TestScope::NotesRead], None)
+                .await,
+            Err(secure_core::accounts::IssueKeyError::Invalid(_))
+        ));
+    })
     .await;
 }

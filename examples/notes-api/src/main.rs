@@ -6,6 +6,8 @@
 //! notes-api create-admin --username NAME [--email ADDRESS]
 //!                                         read the password from standard input
 //! notes-api rekey                         seal every TOTP secret under SECURE_DATA_KEY
+//! notes-api service-account --name NAME --scope SCOPE [--scope SCOPE] [--days N]
+//!                                         a machine account and its first API key
 //! ```
 //!
 //! `DATABASE_URL` is `sqlite://notes.db` unless set (`postgres://...` works the same);
@@ -15,22 +17,28 @@
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
-use notes_api::{AppRole, Options};
+use notes_api::{AppRole, AppScope, Options};
 use secure_core::SecretString;
 use secure_core::accounts::Accounts;
+use secure_core::auth::Scope as _;
 use secure_core::config::{Keys, SecurityConfig};
 use tokio::io::AsyncBufReadExt;
 
 const DEFAULT_DATABASE_URL: &str = "sqlite://notes.db";
 const USAGE: &str =
-    "usage: notes-api [routes | create-admin --username NAME [--email ADDRESS] | rekey]
+    "usage: notes-api [routes | create-admin --username NAME [--email ADDRESS] | rekey
+                  | service-account --name NAME --scope SCOPE [--scope SCOPE] [--days N]]
   (no command)   serve on NOTES_ADDR (default 127.0.0.1:3000), database at DATABASE_URL
                  (default sqlite://notes.db), keys from SECURE_* variables
   routes         print the route policy table and exit
   create-admin   create an administrator; the password is read from standard input
                  (`--email` defaults to NAME@localhost)
   rekey          seal every stored TOTP secret under SECURE_DATA_KEY (after a rotation, with
-                 the old key in SECURE_DATA_KEY_PREVIOUS)";
+                 the old key in SECURE_DATA_KEY_PREVIOUS)
+  service-account
+                 create a service account (no password; role member) and print its first
+                 API key, once: scopes notes:read, notes:write; --days 1 to 365, else until
+                 revoked";
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -42,6 +50,7 @@ async fn main() -> ExitCode {
         Some("routes") => routes().await,
         Some("create-admin") => create_admin(&args[1..]).await,
         Some("rekey") if args.len() == 1 => rekey().await,
+        Some("service-account") => service_account(&args[1..]).await,
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())
@@ -159,6 +168,43 @@ async fn create_admin(args: &[String]) -> Result<(), String> {
         "created administrator {} with id {id}",
         username.trim().to_lowercase()
     );
+    Ok(())
+}
+
+/// `service-account --name NAME --scope SCOPE [--scope SCOPE] [--days N]`: a machine
+/// account and its first API key, printed once on standard output.
+async fn service_account(args: &[String]) -> Result<(), String> {
+    let mut name = None;
+    let mut scopes = Vec::new();
+    let mut days = None;
+    let mut rest = args.iter();
+    while let Some(flag) = rest.next() {
+        match (flag.as_str(), rest.next()) {
+            ("--name", Some(value)) => name = Some(value.clone()),
+            ("--scope", Some(value)) => scopes
+                .push(AppScope::parse(value).ok_or_else(|| format!("unknown scope {value:?}"))?),
+            ("--days", Some(value)) => {
+                days = Some(value.parse::<u32>().map_err(|_| USAGE.to_owned())?);
+            }
+            _ => return Err(USAGE.to_owned()),
+        }
+    }
+    let name = name.ok_or_else(|| USAGE.to_owned())?;
+    let config = SecurityConfig::from_env().map_err(|e| format!("configuration: {e}"))?;
+    let accounts = accounts(&config).await?;
+    let id = accounts
+        .create_service_account(&name, &[AppRole::Member])
+        .await
+        .map_err(|e| format!("service-account: {e}"))?;
+    let key = accounts
+        .issue_api_key(&id, "first key", &scopes, days)
+        .await
+        .map_err(|e| format!("service-account: {e}"))?;
+    eprintln!(
+        "created service account {} with id {id}; its key (shown once):",
+        name.trim().to_lowercase()
+    );
+    println!("{}", secure_core::redact::ExposeSecret::expose_secret(&key));
     Ok(())
 }
 

@@ -116,3 +116,49 @@ async fn create_admin_reads_the_password_from_stdin() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("that user name is taken"));
 }
+
+#[tokio::test]
+async fn service_account_prints_a_key_that_reads_its_notes() {
+    let data_key = random_key();
+    let app = spawn_with(keyed_config(&data_key, None, &[])).await;
+    let name = unique_name("bot");
+    let out = notes_api()
+        .args([
+            "service-account",
+            "--name",
+            &name,
+            "--scope",
+            "notes:read",
+            "--days",
+            "7",
+        ])
+        .env("DATABASE_URL", &app.database_url)
+        .env("SECURE_JWT_KEY", random_key())
+        .env("SECURE_CSRF_KEY", random_key())
+        .env("SECURE_DATA_KEY", &data_key)
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let key = stdout.trim();
+    assert!(key.starts_with("notes_"), "{stdout}");
+    assert!(!stderr.contains(key));
+    app.get("/notes")
+        .bearer(key)
+        .send()
+        .await
+        .assert_status(200);
+    app.post("/notes")
+        .bearer(key)
+        .json(&serde_json::json!({"title": "t", "body": "b"}))
+        .send()
+        .await
+        .assert_status(403);
+    // Nobody signs in as it.
+    app.post("/auth/sign-in")
+        .json(&serde_json::json!({"username": name, "password": new_password()}))
+        .send()
+        .await
+        .assert_status(401);
+}

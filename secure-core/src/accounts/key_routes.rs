@@ -25,14 +25,14 @@ use crate::{Validated, secure_handler};
 #[serde(deny_unknown_fields)]
 pub(super) struct NewKey {
     #[validate(trim, length(min = 1, max = 64), no_control)]
-    name: String,
+    pub(super) name: String,
     /// Scope wire names of the app's scope enum.
     #[validate(length(min = 1, max = 16))]
-    scopes: Vec<String>,
+    pub(super) scopes: Vec<String>,
     /// Days until the key stops working (1 to 365); without it, until revoked.
     #[serde(default)]
     #[validate(range(min = 1, max = 365))]
-    expires_in_days: Option<u32>,
+    pub(super) expires_in_days: Option<u32>,
 }
 
 /// A key id in a path: 8 base62 characters.
@@ -98,6 +98,18 @@ pub(super) async fn create(
     if body.scopes.iter().any(|s| !(config.known_scope)(s)) {
         return Err(ApiError::field("scopes", "unknown_scope"));
     }
+    let (key, summary) = make_key(inner, config, &caller.identity.subject, &body).await?;
+    Ok((StatusCode::CREATED, Json(Created { key, summary })).into_response())
+}
+
+/// Makes and stores a key for `owner_id` (its scopes already the app's): the key, shown
+/// once, and its summary.
+pub(super) async fn make_key(
+    inner: &super::Inner,
+    config: keys::KeyConfig,
+    owner_id: &str,
+    body: &NewKey,
+) -> Result<(SecretString, Summary), crate::error::StoreError> {
     let mut scopes: Vec<&str> = body.scopes.iter().map(String::as_str).collect();
     scopes.sort_unstable();
     scopes.dedup();
@@ -106,7 +118,6 @@ pub(super) async fn create(
     let expires_at = body
         .expires_in_days
         .map(|days| now.saturating_add(i64::from(days) * 24 * 60 * 60));
-    let owner_id = caller.identity.subject.as_str();
     inner
         .store
         .create_api_key(NewApiKey {
@@ -128,7 +139,7 @@ pub(super) async fn create(
         last_used_at: None,
         revoked: false,
     };
-    Ok((StatusCode::CREATED, Json(Created { key, summary })).into_response())
+    Ok((key, summary))
 }
 
 /// `200 [{id, name, scopes, created_at, expires_at, last_used_at, revoked}]`: the caller's
@@ -160,6 +171,7 @@ pub(super) async fn revoke(
         .revoke_api_key(&caller.identity.subject, &key.id, unix_now())
         .await?;
     if revoked {
+        accounts.inner.key_cache.forget(&key.id);
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::NotFound)

@@ -23,10 +23,6 @@ use super::store::NewAccount;
 /// is one read).
 const MAX_CACHED_LINKS: usize = 100_000;
 
-/// What a linked account's password hash holds: not a PHC string, so no password verifies,
-/// and its user name (`issuer#subject`) is not one a sign-in accepts either.
-const NO_PASSWORD: &str = "!external";
-
 /// A provider's tokens, their subjects linked to accounts.
 pub(super) struct LinkedProvider {
     pub(super) provider: OidcProvider,
@@ -95,7 +91,7 @@ async fn link(inner: &super::Inner, subject: &str) -> Result<String, crate::erro
         id: &id,
         username: subject,
         email: "",
-        password_hash: NO_PASSWORD,
+        password_hash: super::NO_PASSWORD,
         roles: &[],
         created_at: super::unix_now(),
     };

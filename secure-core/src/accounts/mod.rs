@@ -134,12 +134,23 @@ struct Inner {
     breached: Option<Arc<dyn breach::DynBreached>>,
     /// API keys, when the app enabled them.
     api_keys: Option<keys::KeyConfig>,
+    key_cache: keys::KeyCache,
     /// Outside providers whose users are linked to accounts.
     #[cfg(feature = "oidc")]
     providers: Vec<crate::auth::oidc::OidcProvider>,
     #[cfg(feature = "oidc")]
     links: linked::LinkCache,
 }
+
+/// What the password hash of an account without a password holds (a service account, a
+/// provider's user): not a PHC string, so no password verifies; sign-in and reset treat the
+/// account as they treat an unknown name.
+const NO_PASSWORD: &str = "!none";
+
+/// How long an API key's record is used from memory by default.
+const DEFAULT_KEY_CACHE: std::time::Duration = std::time::Duration::from_secs(30);
+/// The longest a key's record may be used from memory.
+const MAX_KEY_CACHE: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// How often ended refresh-token families, sessions, sign-in records and reset tokens are
 /// deleted (the first time when the accounts are built).
@@ -302,6 +313,86 @@ impl Accounts {
             .map(AccountId)
     }
 
+    /// Creates a service account: an account for a machine, with these roles and no password
+    /// (a sign-in with its name fails as an unknown name's does, and it gets no reset), whose
+    /// API keys the app makes with [`issue_api_key`](Self::issue_api_key). `name` follows the
+    /// user-name rules; the app's signup hook runs for it. Returns the new id.
+    pub async fn create_service_account<R: Role>(
+        &self,
+        name: &str,
+        roles: &[R],
+    ) -> Result<AccountId, CreateAccountError> {
+        let valid = crate::validate::Valid::new(routes::ServiceName {
+            name: name.to_owned(),
+        })
+        .map_err(CreateAccountError::Invalid)?;
+        let roles: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+        if let Some(unknown) = roles.iter().find(|r| !(self.inner.known_role)(r)) {
+            return Err(CreateAccountError::UnknownRole((*unknown).to_owned()));
+        }
+        let id = new_id();
+        let created = self
+            .inner
+            .store
+            .create(store::NewAccount {
+                id: &id,
+                username: &valid.name,
+                email: "",
+                password_hash: NO_PASSWORD,
+                roles: &roles,
+                created_at: unix_now(),
+            })
+            .await
+            .map_err(CreateAccountError::Store)?;
+        if created == store::Created::Taken {
+            return Err(CreateAccountError::Taken);
+        }
+        crate::audit::emit(
+            "account.service_account",
+            crate::audit::Outcome::Success,
+            Some(&id),
+            "created",
+        );
+        Ok(AccountId(id))
+    }
+
+    /// Makes an API key for account `owner` (a service account, or a user's) from the app's
+    /// side, as a command or an administrators' tool does: the key, to show this once. The
+    /// same keys as `POST api-keys` makes; `name` 1 to 64 characters, 1 to 16 `scopes`,
+    /// `expires_in_days` 1 to 365 or none.
+    pub async fn issue_api_key<S: crate::auth::Scope>(
+        &self,
+        owner: &AccountId,
+        name: &str,
+        scopes: &[S],
+        expires_in_days: Option<u32>,
+    ) -> Result<crate::redact::SecretString, IssueKeyError> {
+        let config = self.inner.api_keys.ok_or(IssueKeyError::KeysOff)?;
+        let body = crate::validate::Valid::new(key_routes::NewKey {
+            name: name.to_owned(),
+            scopes: scopes.iter().map(|s| s.as_str().to_owned()).collect(),
+            expires_in_days,
+        })
+        .map_err(IssueKeyError::Invalid)?;
+        if let Some(unknown) = body.scopes.iter().find(|s| !(config.known_scope)(s)) {
+            return Err(IssueKeyError::UnknownScope(unknown.clone()));
+        }
+        if self
+            .inner
+            .store
+            .by_id(owner.as_str())
+            .await
+            .map_err(IssueKeyError::Store)?
+            .is_none()
+        {
+            return Err(IssueKeyError::NoSuchAccount);
+        }
+        let (key, _) = key_routes::make_key(&self.inner, config, owner.as_str(), &body)
+            .await
+            .map_err(IssueKeyError::Store)?;
+        Ok(key)
+    }
+
     /// Gives account `id` these roles (`false`: no such account). Its refresh-token families
     /// carry them from their next refresh (within one access-token lifetime); its cookie
     /// sessions, which hold the roles of their sign-in, end, so a demoted administrator
@@ -325,6 +416,7 @@ impl Accounts {
         {
             return Ok(false);
         }
+        self.inner.key_cache.forget_owner(id);
         if let Some(sessions) = &self.inner.sessions {
             sessions
                 .revoke_subject(id)
@@ -404,7 +496,48 @@ impl fmt::Display for SetRolesError {
 
 impl std::error::Error for SetRolesError {}
 
-/// Why [`Accounts::create_account`] refused.
+/// Why [`Accounts::issue_api_key`] refused.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum IssueKeyError {
+    /// The accounts were built without `api_keys`.
+    KeysOff,
+    /// The name, scopes or lifetime broke the rules of `POST api-keys` (the fields are
+    /// listed).
+    Invalid(crate::validate::ValidationErrors),
+    /// A scope of another type than the one `api_keys` was given.
+    UnknownScope(String),
+    /// No account has the owner's id.
+    NoSuchAccount,
+    /// The store failed.
+    Store(crate::error::StoreError),
+}
+
+impl fmt::Display for IssueKeyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            IssueKeyError::KeysOff => {
+                f.write_str("API keys are not enabled (AccountsBuilder::api_keys)")
+            }
+            IssueKeyError::Invalid(errors) => {
+                f.write_str("not accepted:")?;
+                for e in errors.iter() {
+                    write!(f, " {} ({})", e.field(), e.code())?;
+                }
+                Ok(())
+            }
+            IssueKeyError::UnknownScope(s) => {
+                write!(f, "scope {s:?} is not one of the keys' scopes")
+            }
+            IssueKeyError::NoSuchAccount => f.write_str("no such account"),
+            IssueKeyError::Store(e) => write!(f, "store: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for IssueKeyError {}
+
+/// Why [`Accounts::create_account`] or [`Accounts::create_service_account`] refused.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum CreateAccountError {
@@ -665,6 +798,7 @@ impl AccountsBuilder {
                 count: 600,
                 period_secs: 60,
             },
+            cache_for: DEFAULT_KEY_CACHE,
         });
         self
     }
@@ -686,6 +820,18 @@ impl AccountsBuilder {
     pub fn api_key_rate(mut self, rate: crate::ratelimit::Rate) -> Self {
         if let Some(config) = &mut self.api_keys {
             config.rate = rate;
+        }
+        self
+    }
+
+    /// How long a key's record is used from memory instead of the store (default 30 s, at
+    /// most 5 minutes; zero reads the store on every request). A revocation, or a change of
+    /// the owner's roles, made on this instance applies at once; made on another instance, it
+    /// applies here within this time (as a role change reaches access tokens within their
+    /// lifetime). Give it after `api_keys`.
+    pub fn api_key_cache(mut self, ttl: std::time::Duration) -> Self {
+        if let Some(config) = &mut self.api_keys {
+            config.cache_for = ttl.min(MAX_KEY_CACHE);
         }
         self
     }
@@ -801,6 +947,7 @@ impl AccountsBuilder {
                 mfa_roles: self.mfa_roles,
                 breached: self.breached,
                 api_keys: self.api_keys,
+                key_cache: keys::KeyCache::default(),
                 #[cfg(feature = "oidc")]
                 providers: self.providers,
                 #[cfg(feature = "oidc")]

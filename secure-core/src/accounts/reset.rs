@@ -201,7 +201,8 @@ pub(super) async fn request(
     tokio::spawn(async move {
         let settle = rand::random_range(DELIVERY_DELAY_MS);
         tokio::time::sleep(std::time::Duration::from_millis(settle)).await;
-        let Some(account) = account else {
+        // No reset for an account without a password (a service account, a provider's user).
+        let Some(account) = account.filter(|a| a.password_hash != super::NO_PASSWORD) else {
             return;
         };
         let (token, token_hash) = opaque::generate();

@@ -90,6 +90,13 @@ pub(super) struct Signup {
     pub(super) password: SecretString,
 }
 
+/// A service account's name: the user-name rules.
+#[derive(Deserialize, Validated)]
+pub(super) struct ServiceName {
+    #[validate(trim, lowercase, length(min = 3, max = 32), pattern = "[a-z0-9_]+")]
+    pub(super) name: String,
+}
+
 /// `POST /refresh` and `POST /sign-out`.
 #[sensitive]
 #[derive(Deserialize, Validated)]

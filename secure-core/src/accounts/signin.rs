@@ -368,6 +368,9 @@ async fn check_password(
     accounts.limiter.account_attempt(&key, subject).await?;
     let hash = account
         .as_ref()
+        // An account without a password (a service account, a provider's user) signs in as
+        // an unknown name does: against the dummy hash.
+        .filter(|a| a.password_hash != super::NO_PASSWORD)
         .and_then(|a| match PasswordHash::parse(&a.password_hash) {
             Ok(hash) => Some(hash),
             Err(e) => {
