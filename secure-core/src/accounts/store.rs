@@ -628,20 +628,16 @@ impl SqlAccountStore {
         Ok(row.map(|r| r.0))
     }
 
-    /// The account, its link and the app's rows (the signup hook), in one transaction.
-    /// `Ok(false)`: a unique constraint refused it (made meanwhile by another request).
-    async fn create_linked(
+    /// The account, its link to a provider's user when given, and the app's rows (the
+    /// signup hook), in one transaction. `Ok(false)`: a unique constraint refused it (the name
+    /// is taken, or the link was made meanwhile by another request).
+    async fn insert(
         &self,
-        issuer: &str,
-        subject: &str,
         account: &NewAccount<'_>,
+        link: Option<(&str, &str)>,
     ) -> Result<bool, StoreError> {
         let mut tx = self.db.begin().await.map_err(StoreError::new)?;
-        let unique = |e: &sqlx::Error| {
-            e.as_database_error()
-                .is_some_and(|d| d.is_unique_violation())
-        };
-        let inserted = tx
+        let mut done = tx
             .query(INSERT)
             .bind(account.id)
             .bind(account.username)
@@ -651,21 +647,22 @@ impl SqlAccountStore {
             .bind(account.created_at)
             .execute()
             .await;
-        let linked = match inserted {
-            Ok(_) => {
-                tx.query(INSERT_LINK)
-                    .bind(issuer)
-                    .bind(subject)
-                    .bind(account.id)
-                    .bind(account.created_at)
-                    .execute()
-                    .await
-            }
-            Err(e) => Err(e),
-        };
-        match linked {
+        if let (Ok(_), Some((issuer, subject))) = (&done, link) {
+            done = tx
+                .query(INSERT_LINK)
+                .bind(issuer)
+                .bind(subject)
+                .bind(account.id)
+                .bind(account.created_at)
+                .execute()
+                .await;
+        }
+        match done {
             Ok(_) => {}
-            Err(e) if unique(&e) => {
+            Err(e)
+                if e.as_database_error()
+                    .is_some_and(|d| d.is_unique_violation()) =>
+            {
                 tx.rollback().await.map_err(StoreError::new)?;
                 return Ok(false);
             }
@@ -689,41 +686,11 @@ impl SqlAccountStore {
 
 impl AccountStore for SqlAccountStore {
     async fn create(&self, account: NewAccount<'_>) -> Result<Created, StoreError> {
-        let mut tx = self.db.begin().await.map_err(StoreError::new)?;
-        let done = tx
-            .query(INSERT)
-            .bind(account.id)
-            .bind(account.username)
-            .bind(account.email)
-            .bind(account.password_hash)
-            .bind(account.roles.join(" "))
-            .bind(account.created_at)
-            .execute()
-            .await;
-        match done {
-            Ok(_) => {}
-            Err(e)
-                if e.as_database_error()
-                    .is_some_and(|d| d.is_unique_violation()) =>
-            {
-                tx.rollback().await.map_err(StoreError::new)?;
-                return Ok(Created::Taken);
-            }
-            Err(e) => return Err(StoreError::new(e)),
-        }
-        if let Some(hook) = &self.hook {
-            let signed_up = SignedUp {
-                id: account.id,
-                username: account.username,
-                email: account.email,
-            };
-            if let Err(e) = hook.on_signup(&mut tx, signed_up).await {
-                tx.rollback().await.map_err(StoreError::new)?;
-                return Err(StoreError::new(e));
-            }
-        }
-        tx.commit().await.map_err(StoreError::new)?;
-        Ok(Created::Created)
+        Ok(if self.insert(&account, None).await? {
+            Created::Created
+        } else {
+            Created::Taken
+        })
     }
 
     async fn by_username(&self, username: &str) -> Result<Option<AccountRecord>, StoreError> {
@@ -1054,7 +1021,7 @@ impl AccountStore for SqlAccountStore {
         if let Some(id) = self.link_of(issuer, subject).await? {
             return Ok(id);
         }
-        if self.create_linked(issuer, subject, &account).await? {
+        if self.insert(&account, Some((issuer, subject))).await? {
             return Ok(account.id.to_owned());
         }
         self.link_of(issuer, subject)

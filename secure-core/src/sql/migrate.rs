@@ -208,6 +208,7 @@ mod tests {
             tables,
             [
                 "_secure_core_migrations",
+                "secure_account_links",
                 "secure_account_recovery_codes",
                 "secure_account_resets",
                 "secure_account_signins",
@@ -222,7 +223,7 @@ mod tests {
             .fetch_one(&pool)
             .await
             .unwrap();
-        assert_eq!(applied, 4);
+        assert_eq!(applied, 5);
     }
 
     #[tokio::test]
