@@ -765,3 +765,30 @@ mod configured_keys {
         );
     }
 }
+
+/// An https issuer is fetched over TLS, never in plain text: a server that answers plain
+/// HTTP on that address sees a TLS handshake and is never trusted (its keys stay unknown).
+#[tokio::test]
+async fn an_https_issuer_is_fetched_over_tls() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let first_bytes = tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut buf = [0u8; 3];
+        socket.read_exact(&mut buf).await.unwrap();
+        // A plain-HTTP answer, which a TLS client must refuse.
+        let _ = socket
+            .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}")
+            .await;
+        buf
+    });
+    let provider = OidcProvider::builder(format!("https://127.0.0.1:{port}"), "notes-api")
+        .discover()
+        .await
+        .expect("start-up goes on");
+    assert!(!provider.keys_known());
+    // A TLS record of type handshake (22), version 3.x: a ClientHello.
+    let bytes = first_bytes.await.unwrap();
+    assert_eq!((bytes[0], bytes[1]), (0x16, 0x03), "{bytes:?}");
+}
