@@ -148,6 +148,8 @@ pub fn emit(event: &'static str, outcome: Outcome, subject: Option<&str>, reason
             .client_ip()
             .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string()),
     };
+    #[cfg(feature = "metrics")]
+    crate::metrics::security_events(event, outcome.as_str(), reason, route.clone(), 1);
     match outcome {
         Outcome::Success => tracing::info!(
             target: "security::audit",
@@ -187,6 +189,8 @@ pub(crate) fn emit_summary(
     client_ip: Option<std::net::IpAddr>,
 ) {
     let client_ip = client_ip.map_or_else(|| "-".to_owned(), |ip| ip.to_string());
+    #[cfg(feature = "metrics")]
+    crate::metrics::security_events(event, outcome.as_str(), reason, "-".to_owned(), count);
     match outcome {
         Outcome::Success => tracing::info!(
             target: "security::audit",

@@ -114,6 +114,9 @@ pub mod resource;
 pub mod serve;
 #[cfg(feature = "testing")]
 pub mod testing;
+// Prometheus metrics of the audit events (feature `metrics`).
+#[cfg(feature = "metrics")]
+pub mod metrics;
 
 #[cfg(feature = "edge")]
 pub use policy::routing;

@@ -1,0 +1,79 @@
+//! Security metrics (`secure_core::metrics`): every audit event counted with labels from a
+//! closed set. Thousands of requests with distinct paths, tokens, users and client addresses
+//! add no series: the subject, the address and the raw path are never labels.
+
+use std::net::SocketAddr;
+
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{Request, StatusCode, header};
+use secure_core::SecretBox;
+use secure_core::audit::{self, Outcome};
+use secure_core::auth::jwt::{AccessTokenKey, AccessTokens};
+use secure_core::auth::{Authenticator, Principal, Role};
+use secure_core::config::SecurityConfig;
+use secure_core::policy::SecureRouter;
+use secure_core::routing::get;
+use secure_core::secure_handler;
+use tower::ServiceExt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Role)]
+enum AppRole {
+    Member,
+}
+
+#[secure_handler(auth)]
+async fn note(user: Principal<AppRole>) -> String {
+    user.subject().to_owned()
+}
+
+/// The `secure_security_events_total` series of the rendered text.
+fn series(text: &str) -> Vec<&str> {
+    text.lines()
+        .filter(|l| l.starts_with("secure_security_events_total{"))
+        .map(|l| l.rsplit_once(' ').map_or(l, |(s, _)| s))
+        .collect()
+}
+
+#[tokio::test]
+async fn events_are_counted_and_the_series_stay_bounded() {
+    let metrics = secure_core::metrics::install().expect("the recorder");
+    let key = AccessTokenKey::hs256(SecretBox::from(rand::random::<[u8; 32]>().to_vec())).unwrap();
+    let tokens = AccessTokens::builder(key, "https://auth.example", "notes-api")
+        .build()
+        .unwrap();
+    let app = SecureRouter::<()>::new()
+        .route("/notes/{id}", get(note))
+        .into_app(SecurityConfig::new().authenticator(Authenticator::new(tokens)))
+        .unwrap();
+
+    let before = series(&metrics.render()).len();
+    for i in 0..3000u32 {
+        let from = SocketAddr::from(([10, (i >> 16) as u8, (i >> 8) as u8, i as u8], 40000));
+        let mut request = Request::get(format!("/notes/n-{i}"))
+            .header(header::AUTHORIZATION, format!("Bearer not-a-token-{i}"))
+            .body(Body::empty())
+            .unwrap();
+        request.extensions_mut().insert(ConnectInfo(from));
+        let status = app.clone().oneshot(request).await.unwrap().status();
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        audit::emit("auth.login", Outcome::Failure, Some(&format!("user-{i}")), "bad_password");
+    }
+    let text = metrics.render();
+    let after = series(&text);
+    assert!(
+        after.len() <= before + 2,
+        "{} series before, {}: {after:#?}",
+        before,
+        after.len()
+    );
+    assert!(after.iter().any(|s| s.contains(r#"event="auth.token""#)
+        && s.contains(r#"outcome="failure""#)
+        && s.contains(r#"route="/notes/{id}""#)));
+    assert!(after.iter().any(|s| s.contains(r#"event="auth.login""#)
+        && s.contains(r#"reason="bad_password""#)
+        && s.contains(r#"route="-""#)));
+    for leaked in ["user-1", "n-17", "10.0.0.", "not-a-token"] {
+        assert!(!text.contains(leaked), "{leaked} in the metrics");
+    }
+}
