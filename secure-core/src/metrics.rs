@@ -18,6 +18,11 @@
 //! assert!(!text.contains("user-42"));
 //! ```
 //!
+//! Every request served by the stack is timed:
+//! `secure_http_request_duration_seconds{route, method, status}`, the route template (or
+//! `unmatched`), the method (the nine of RFC 9110 and PATCH, else `other`), the status class
+//! (`2xx` .. `5xx`).
+//!
 //! Serve [`Metrics::render`] on a route the policy declares (a role, or a listener on a
 //! private network): never public by accident.
 
@@ -28,6 +33,12 @@ use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
 /// The name of the security-event counter.
 pub const SECURITY_EVENTS: &str = "secure_security_events_total";
+/// The name of the request-duration histogram.
+pub const REQUEST_DURATION: &str = "secure_http_request_duration_seconds";
+/// Its buckets, in seconds: 1 ms to 10 s.
+const DURATION_BUCKETS: &[f64] = &[
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
@@ -46,7 +57,13 @@ pub fn install() -> Result<Metrics, RecorderTaken> {
     if let Some(handle) = HANDLE.get() {
         return Ok(Metrics(handle.clone()));
     }
-    let recorder = PrometheusBuilder::new().build_recorder();
+    let recorder = PrometheusBuilder::new()
+        .set_buckets_for_metric(
+            metrics_exporter_prometheus::Matcher::Full(REQUEST_DURATION.to_owned()),
+            DURATION_BUCKETS,
+        )
+        .map_err(|_| RecorderTaken)?
+        .build_recorder();
     let handle = recorder.handle();
     // Two first calls at once: one installs, the other finds it installed.
     match metrics::set_global_recorder(recorder) {
@@ -88,4 +105,59 @@ pub(crate) fn security_events(
         "route" => route,
     )
     .increment(count);
+}
+
+/// A request's start and labels, until its answer is known.
+#[derive(Debug)]
+pub(crate) struct RequestTiming {
+    start: std::time::Instant,
+    method: &'static str,
+    route: Option<axum::extract::MatchedPath>,
+}
+
+impl RequestTiming {
+    pub(crate) fn start(
+        method: &axum::http::Method,
+        route: Option<&axum::extract::MatchedPath>,
+    ) -> Self {
+        use axum::http::Method;
+        let method = match *method {
+            Method::GET => "GET",
+            Method::HEAD => "HEAD",
+            Method::POST => "POST",
+            Method::PUT => "PUT",
+            Method::DELETE => "DELETE",
+            Method::CONNECT => "CONNECT",
+            Method::OPTIONS => "OPTIONS",
+            Method::TRACE => "TRACE",
+            Method::PATCH => "PATCH",
+            _ => "other",
+        };
+        RequestTiming {
+            start: std::time::Instant::now(),
+            method,
+            route: route.cloned(),
+        }
+    }
+
+    pub(crate) fn finish(&self, status: axum::http::StatusCode) {
+        let class = match status.as_u16() {
+            100..=199 => "1xx",
+            200..=299 => "2xx",
+            300..=399 => "3xx",
+            400..=499 => "4xx",
+            _ => "5xx",
+        };
+        let route = self
+            .route
+            .as_ref()
+            .map_or_else(|| "unmatched".to_owned(), |r| r.as_str().to_owned());
+        metrics::histogram!(
+            REQUEST_DURATION,
+            "route" => route,
+            "method" => self.method,
+            "status" => class,
+        )
+        .record(self.start.elapsed().as_secs_f64());
+    }
 }

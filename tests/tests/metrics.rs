@@ -1,5 +1,5 @@
-//! Security metrics (`secure_core::metrics`): every audit event counted with labels from a
-//! closed set. Thousands of requests with distinct paths, tokens, users and client addresses
+//! Security metrics (`secure_core::metrics`): every audit event counted, every request timed,
+//! with labels from closed sets. Thousands of requests with distinct paths, tokens, users and client addresses
 //! add no series: the subject, the address and the raw path are never labels.
 
 use std::net::SocketAddr;
@@ -57,12 +57,29 @@ async fn events_are_counted_and_the_series_stay_bounded() {
         request.extensions_mut().insert(ConnectInfo(from));
         let status = app.clone().oneshot(request).await.unwrap().status();
         assert_eq!(status, StatusCode::UNAUTHORIZED);
-        audit::emit("auth.login", Outcome::Failure, Some(&format!("user-{i}")), "bad_password");
+        audit::emit(
+            "auth.login",
+            Outcome::Failure,
+            Some(&format!("user-{i}")),
+            "bad_password",
+        );
+    }
+    // Paths no route has, and methods of every spelling: no series of their own.
+    for i in 0..500u32 {
+        let method = ["GET", "PURGE", "X-CUSTOM", "get"][i as usize % 4];
+        let request = Request::builder()
+            .method(method)
+            .uri(format!("/nowhere/{i}/{}", "x".repeat(i as usize % 7)))
+            .body(Body::empty())
+            .unwrap();
+        let _ = app.clone().oneshot(request).await.unwrap();
     }
     let text = metrics.render();
     let after = series(&text);
+    // auth.token/malformed on the route, auth.login/bad_password, and the per-address limit
+    // refusing the unrouted flood (it came with no address: one shared bucket).
     assert!(
-        after.len() <= before + 2,
+        after.len() <= before + 3,
         "{} series before, {}: {after:#?}",
         before,
         after.len()
@@ -73,6 +90,23 @@ async fn events_are_counted_and_the_series_stay_bounded() {
     assert!(after.iter().any(|s| s.contains(r#"event="auth.login""#)
         && s.contains(r#"reason="bad_password""#)
         && s.contains(r#"route="-""#)));
+    // Each request timed under its route template, method and status class: one series.
+    let timed: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("secure_http_request_duration_seconds_count{"))
+        .collect();
+    let notes: Vec<&&str> = timed
+        .iter()
+        .filter(|l| l.contains(r#"route="/notes/{id}""#))
+        .collect();
+    assert_eq!(notes.len(), 1, "{timed:#?}");
+    for label in [r#"method="GET""#, r#"status="4xx""#] {
+        assert!(notes[0].contains(label), "{label} in {}", notes[0]);
+    }
+    assert!(notes[0].ends_with(" 3000"), "{}", notes[0]);
+    // The rest: at most the unmatched route under GET and `other`.
+    assert!(timed.len() <= 3, "{timed:#?}");
+    assert!(!text.contains("nowhere") && !text.contains("PURGE"));
     for leaked in ["user-1", "n-17", "10.0.0.", "not-a-token"] {
         assert!(!text.contains(leaked), "{leaked} in the metrics");
     }

@@ -131,10 +131,12 @@ where
         request
             .headers_mut()
             .insert(REQUEST_ID.clone(), request_id.clone());
+        let route = request.extensions().get::<MatchedPath>().cloned();
+        let timing = start_timing(request.method(), route.as_ref());
         let context = RequestContext::new(
             request_id.clone(),
             request.method().clone(),
-            request.extensions().get::<MatchedPath>().cloned(),
+            route,
             (!client.is_unknown()).then_some(client.ip()),
         );
         if let Some(status) = oversized_head(&request) {
@@ -155,15 +157,42 @@ where
                 inner: None,
                 refused: Some(Problem::new(status, detail).into_response()),
                 request_id,
+                timing,
             };
         }
         RequestContextFuture {
             inner: Some(audit::scoped(context, self.inner.call(request))),
             refused: None,
             request_id,
+            timing,
         }
     }
 }
+
+#[cfg(feature = "metrics")]
+type Timing = crate::metrics::RequestTiming;
+/// Without the `metrics` feature, nothing is timed.
+#[cfg(not(feature = "metrics"))]
+#[derive(Debug)]
+struct Timing;
+
+#[cfg(feature = "metrics")]
+fn start_timing(method: &axum::http::Method, route: Option<&MatchedPath>) -> Timing {
+    crate::metrics::RequestTiming::start(method, route)
+}
+
+#[cfg(not(feature = "metrics"))]
+fn start_timing(_: &axum::http::Method, _: Option<&MatchedPath>) -> Timing {
+    Timing
+}
+
+#[cfg(feature = "metrics")]
+fn finish_timing(timing: &Timing, status: StatusCode) {
+    timing.finish(status);
+}
+
+#[cfg(not(feature = "metrics"))]
+fn finish_timing(_: &Timing, _: StatusCode) {}
 
 pin_project! {
     /// The future of [`RequestContextService`].
@@ -173,6 +202,8 @@ pin_project! {
         // A head too large: answered without calling the routes.
         refused: Option<Response>,
         request_id: HeaderValue,
+        // When the request began, and its labels (feature `metrics`; else nothing).
+        timing: Timing,
     }
 }
 
@@ -194,6 +225,7 @@ where
         response
             .headers_mut()
             .insert(REQUEST_ID.clone(), this.request_id.clone());
+        finish_timing(this.timing, response.status());
         Poll::Ready(Ok(response))
     }
 }
