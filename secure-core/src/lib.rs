@@ -114,7 +114,7 @@ pub mod resource;
 pub mod serve;
 #[cfg(feature = "testing")]
 pub mod testing;
-// Prometheus metrics of the audit events (feature `metrics`).
+// Prometheus metrics of the audit events and the requests (feature `metrics`).
 #[cfg(feature = "metrics")]
 pub mod metrics;
 
