@@ -48,6 +48,9 @@ pub enum AppRole {
     Admin,
     /// Owns notes.
     Member,
+    /// Reads the service's metrics (`GET /metrics`): a service account for the scraper, made
+    /// with `notes-api service-account --role monitor --scope metrics:read`.
+    Monitor,
 }
 
 /// What an API key may be made for (`POST /auth/api-keys`): keys reach the notes routes
@@ -60,6 +63,9 @@ pub enum AppScope {
     /// Also write and delete them.
     #[scope(rename = "notes:write")]
     NotesWrite,
+    /// Read the metrics, with the `Monitor` role.
+    #[scope(rename = "metrics:read")]
+    MetricsRead,
 }
 
 /// `iss` and `aud` of the access tokens this service issues, the only ones it accepts, and
@@ -153,6 +159,8 @@ pub async fn accounts(
 pub fn routes(accounts: &Accounts) -> SecureRouter<Database> {
     SecureRouter::new()
         .route("/health", get(health))
+        .route("/ready", get(ready))
+        .route("/metrics", get(metrics_text))
         .merge(accounts.router())
         .route("/notes", get(notes::list_notes).post(notes::create_note))
         .route(
@@ -171,6 +179,10 @@ pub fn app(
     config: SecurityConfig,
     accounts: &Accounts,
 ) -> Result<SecureApp, StartError> {
+    // Every audit event counted and every request timed from here on (GET /metrics).
+    if let Err(e) = secure_core::metrics::install() {
+        tracing::warn!(error = %e, "metrics not recorded");
+    }
     routes(accounts)
         .with_state(db)
         .into_app(config.authenticator(accounts.authenticator()))
@@ -182,8 +194,49 @@ struct Health {
     status: &'static str,
 }
 
-/// `200 {"status":"ok"}`.
+/// `200 {"status":"ok"}`: the process serves (liveness).
 #[secure_core::secure_handler(public)]
 async fn health() -> axum::Json<Health> {
     axum::Json(Health { status: "ok" })
+}
+
+/// `200 {"status":"ok"}` when the database answers, else `503 {"status":"unavailable"}`
+/// (readiness). Keys are loaded at start-up or the service does not start.
+#[secure_core::secure_handler(public)]
+async fn ready(
+    axum::extract::State(db): axum::extract::State<Database>,
+) -> (axum::http::StatusCode, axum::Json<Health>) {
+    match db.query("SELECT 1").fetch_one::<(i32,)>().await {
+        Ok(_) => (
+            axum::http::StatusCode::OK,
+            axum::Json(Health { status: "ok" }),
+        ),
+        Err(e) => {
+            tracing::warn!(error = %e, "not ready: the database does not answer");
+            (
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                axum::Json(Health {
+                    status: "unavailable",
+                }),
+            )
+        }
+    }
+}
+
+/// The Prometheus text of `secure_core::metrics`: to a `Monitor` (its API key with
+/// `metrics:read`), never to anyone else.
+#[secure_core::secure_handler(auth, roles(AppRole::Monitor), scopes(AppScope::MetricsRead))]
+async fn metrics_text() -> Result<axum::response::Response, secure_core::error::ApiError> {
+    use axum::response::IntoResponse as _;
+    // Installed by `app`; another recorder in the process is a server fault (500, logged).
+    let recorder = secure_core::metrics::install()
+        .map_err(|e| secure_core::error::ApiError::Internal(Box::new(e)))?;
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        recorder.render(),
+    )
+        .into_response())
 }

@@ -6,7 +6,7 @@
 //! notes-api create-admin --username NAME [--email ADDRESS]
 //!                                         read the password from standard input
 //! notes-api rekey                         seal every TOTP secret under SECURE_DATA_KEY
-//! notes-api service-account --name NAME --scope SCOPE [--scope SCOPE] [--days N]
+//! notes-api service-account --name NAME [--role ROLE] --scope SCOPE [--scope SCOPE] [--days N]
 //!                                         a machine account and its first API key
 //! ```
 //!
@@ -20,14 +20,14 @@ use std::process::ExitCode;
 use notes_api::{AppRole, AppScope, Options};
 use secure_core::SecretString;
 use secure_core::accounts::Accounts;
-use secure_core::auth::Scope as _;
+use secure_core::auth::{Role as _, Scope as _};
 use secure_core::config::{Keys, SecurityConfig};
 use tokio::io::AsyncBufReadExt;
 
 const DEFAULT_DATABASE_URL: &str = "sqlite://notes.db";
 const USAGE: &str =
     "usage: notes-api [routes | create-admin --username NAME [--email ADDRESS] | rekey
-                  | service-account --name NAME --scope SCOPE [--scope SCOPE] [--days N]]
+                  | service-account --name NAME [--role ROLE] --scope SCOPE [--scope SCOPE] [--days N]]
   (no command)   serve on NOTES_ADDR (default 127.0.0.1:3000), database at DATABASE_URL
                  (default sqlite://notes.db), keys from SECURE_* variables
   routes         print the route policy table and exit
@@ -36,9 +36,9 @@ const USAGE: &str =
   rekey          seal every stored TOTP secret under SECURE_DATA_KEY (after a rotation, with
                  the old key in SECURE_DATA_KEY_PREVIOUS)
   service-account
-                 create a service account (no password; role member) and print its first
-                 API key, once: scopes notes:read, notes:write; --days 1 to 365, else until
-                 revoked";
+                 create a service account (no password; role member unless --role, e.g.
+                 monitor) and print its first API key, once: scopes notes:read,
+                 notes:write, metrics:read; --days 1 to 365, else until revoked";
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -177,12 +177,16 @@ async fn service_account(args: &[String]) -> Result<(), String> {
     let mut name = None;
     let mut scopes = Vec::new();
     let mut days = None;
+    let mut role = AppRole::Member;
     let mut rest = args.iter();
     while let Some(flag) = rest.next() {
         match (flag.as_str(), rest.next()) {
             ("--name", Some(value)) => name = Some(value.clone()),
             ("--scope", Some(value)) => scopes
                 .push(AppScope::parse(value).ok_or_else(|| format!("unknown scope {value:?}"))?),
+            ("--role", Some(value)) => {
+                role = AppRole::parse(value).ok_or_else(|| format!("unknown role {value:?}"))?;
+            }
             ("--days", Some(value)) => {
                 days = Some(value.parse::<u32>().map_err(|_| USAGE.to_owned())?);
             }
@@ -193,7 +197,7 @@ async fn service_account(args: &[String]) -> Result<(), String> {
     let config = SecurityConfig::from_env().map_err(|e| format!("configuration: {e}"))?;
     let accounts = accounts(&config).await?;
     let id = accounts
-        .create_service_account(&name, &[AppRole::Member])
+        .create_service_account(&name, &[role])
         .await
         .map_err(|e| format!("service-account: {e}"))?;
     let key = accounts

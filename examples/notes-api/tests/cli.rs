@@ -162,3 +162,74 @@ async fn service_account_prints_a_key_that_reads_its_notes() {
         .await
         .assert_status(401);
 }
+
+#[tokio::test]
+async fn a_monitor_key_reads_the_metrics_and_nobody_else_does() {
+    let data_key = random_key();
+    let app = spawn_with(keyed_config(&data_key, None, &[])).await;
+    app.get("/health").send().await.assert_status(200);
+    let r = app.get("/ready").send().await;
+    r.assert_status(200);
+    assert_eq!(r.json()["status"], "ok");
+
+    let run = |name: &str, role: &str, scope: &str| {
+        let out = notes_api()
+            .args([
+                "service-account",
+                "--name",
+                name,
+                "--role",
+                role,
+                "--scope",
+                scope,
+            ])
+            .env("DATABASE_URL", &app.database_url)
+            .env("SECURE_JWT_KEY", random_key())
+            .env("SECURE_CSRF_KEY", random_key())
+            .env("SECURE_DATA_KEY", &data_key)
+            .output()
+            .expect("runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    };
+    let scraper = run(&unique_name("prom"), "monitor", "metrics:read");
+    // A member's key with the scope lacks the role; nobody signed in reaches it either.
+    let member = run(&unique_name("bot"), "member", "metrics:read");
+    app.get("/metrics").send().await.assert_status(401);
+    app.get("/metrics")
+        .bearer(&member)
+        .send()
+        .await
+        .assert_status(403);
+    let ada = app.new_user("ada").await;
+    app.get("/metrics")
+        .bearer(&ada.tokens.access)
+        .send()
+        .await
+        .assert_status(403);
+
+    let r = app.get("/metrics").bearer(&scraper).send().await;
+    r.assert_status(200);
+    assert!(
+        r.header("content-type")
+            .unwrap()
+            .starts_with("text/plain; version=0.0.4")
+    );
+    let text = r.text();
+    // The refusals above were counted, under their route template; no user or key is there.
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("secure_security_events_total{")
+                && l.contains(r#"route="/metrics""#)),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"secure_http_request_duration_seconds_count{"#),
+        "{text}"
+    );
+    assert!(!text.contains(&member) && !text.contains(&ada.id), "{text}");
+}
