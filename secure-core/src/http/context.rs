@@ -160,8 +160,23 @@ where
                 timing,
             };
         }
+        // One span per request, for a tracing subscriber or an OpenTelemetry layer: the route
+        // template (never the raw path), the request id, and the status once answered.
+        let span = tracing::info_span!(
+            "request",
+            method = %request.method(),
+            route = request
+                .extensions()
+                .get::<MatchedPath>()
+                .map_or("-", MatchedPath::as_str),
+            request_id = request_id.to_str().unwrap_or("-"),
+            status = tracing::field::Empty,
+        );
         RequestContextFuture {
-            inner: Some(audit::scoped(context, self.inner.call(request))),
+            inner: Some(tracing::Instrument::instrument(
+                audit::scoped(context, self.inner.call(request)),
+                span,
+            )),
             refused: None,
             request_id,
             timing,
@@ -198,7 +213,7 @@ pin_project! {
     /// The future of [`RequestContextService`].
     pub struct RequestContextFuture<F> {
         #[pin]
-        inner: Option<audit::Scoped<F>>,
+        inner: Option<tracing::instrument::Instrumented<audit::Scoped<F>>>,
         // A head too large: answered without calling the routes.
         refused: Option<Response>,
         request_id: HeaderValue,
@@ -216,7 +231,13 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let response = match (this.inner.as_pin_mut(), this.refused.take()) {
-            (Some(inner), _) => ready!(inner.poll(cx))?,
+            (Some(mut inner), _) => {
+                let response = ready!(inner.as_mut().poll(cx))?;
+                Pin::get_ref(inner.as_ref())
+                    .span()
+                    .record("status", response.status().as_u16());
+                response
+            }
             (None, Some(refused)) => refused,
             // Polled again after it finished.
             (None, None) => Problem::internal().into_response(),
