@@ -148,16 +148,44 @@ impl RequestTiming {
             400..=499 => "4xx",
             _ => "5xx",
         };
-        let route = self
-            .route
-            .as_ref()
-            .map_or_else(|| "unmatched".to_owned(), |r| r.as_str().to_owned());
-        metrics::histogram!(
-            REQUEST_DURATION,
-            "route" => route,
-            "method" => self.method,
-            "status" => class,
-        )
-        .record(self.start.elapsed().as_secs_f64());
+        let route = self.route.as_ref().map_or("unmatched", |r| r.as_str());
+        histogram(route, self.method, class).record(self.start.elapsed().as_secs_f64());
     }
+}
+
+/// The histograms registered so far, by route template, then method and status class: the
+/// recorder is asked (labels hashed, the route copied) once per series, not per request.
+/// Bounded as the labels are: route templates, ten methods, five classes.
+type Handles =
+    std::collections::HashMap<String, Vec<(&'static str, &'static str, metrics::Histogram)>>;
+
+static HANDLES: OnceLock<std::sync::RwLock<Handles>> = OnceLock::new();
+
+fn histogram(route: &str, method: &'static str, class: &'static str) -> metrics::Histogram {
+    // Until the recorder is installed, handles are the facade's no-ops: not kept.
+    if HANDLE.get().is_none() {
+        return metrics::Histogram::noop();
+    }
+    let handles = HANDLES.get_or_init(Default::default);
+    let found = handles.read().ok().and_then(|map| {
+        map.get(route)?
+            .iter()
+            .find(|(m, c, _)| *m == method && *c == class)
+            .map(|(_, _, h)| h.clone())
+    });
+    if let Some(handle) = found {
+        return handle;
+    }
+    let handle = metrics::histogram!(
+        REQUEST_DURATION,
+        "route" => route.to_owned(),
+        "method" => method,
+        "status" => class,
+    );
+    if let Ok(mut map) = handles.write() {
+        map.entry(route.to_owned())
+            .or_default()
+            .push((method, class, handle.clone()));
+    }
+    handle
 }
