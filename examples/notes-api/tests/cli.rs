@@ -11,6 +11,17 @@ fn notes_api() -> Command {
     Command::new(env!("CARGO_BIN_EXE_notes-api"))
 }
 
+/// The binary on the service's database with its data key (and keys of its own for the
+/// rest): as an operator runs a command beside the service.
+fn notes_api_beside(database_url: &str, data_key: &str) -> Command {
+    let mut cmd = notes_api();
+    cmd.env("DATABASE_URL", database_url)
+        .env("SECURE_JWT_KEY", random_key())
+        .env("SECURE_CSRF_KEY", random_key())
+        .env("SECURE_DATA_KEY", data_key);
+    cmd
+}
+
 #[test]
 fn routes_prints_the_policy_table() {
     let out = notes_api().arg("routes").output().expect("runs");
@@ -122,7 +133,7 @@ async fn service_account_prints_a_key_that_reads_its_notes() {
     let data_key = random_key();
     let app = spawn_with(keyed_config(&data_key, None, &[])).await;
     let name = unique_name("bot");
-    let out = notes_api()
+    let out = notes_api_beside(&app.database_url, &data_key)
         .args([
             "service-account",
             "--name",
@@ -132,10 +143,6 @@ async fn service_account_prints_a_key_that_reads_its_notes() {
             "--days",
             "7",
         ])
-        .env("DATABASE_URL", &app.database_url)
-        .env("SECURE_JWT_KEY", random_key())
-        .env("SECURE_CSRF_KEY", random_key())
-        .env("SECURE_DATA_KEY", &data_key)
         .output()
         .expect("runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -173,7 +180,7 @@ async fn a_monitor_key_reads_the_metrics_and_nobody_else_does() {
     assert_eq!(r.json()["status"], "ok");
 
     let run = |name: &str, role: &str, scope: &str| {
-        let out = notes_api()
+        let out = notes_api_beside(&app.database_url, &data_key)
             .args([
                 "service-account",
                 "--name",
@@ -183,10 +190,6 @@ async fn a_monitor_key_reads_the_metrics_and_nobody_else_does() {
                 "--scope",
                 scope,
             ])
-            .env("DATABASE_URL", &app.database_url)
-            .env("SECURE_JWT_KEY", random_key())
-            .env("SECURE_CSRF_KEY", random_key())
-            .env("SECURE_DATA_KEY", &data_key)
             .output()
             .expect("runs");
         assert!(
