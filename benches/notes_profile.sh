@@ -8,6 +8,7 @@
 #
 #   bash benches/notes_profile.sh            # both tools
 #   TOOLS=dhat bash benches/notes_profile.sh
+#   KEEP=/tmp/prof bash benches/notes_profile.sh   # keep the valgrind outputs (callgrind_annotate)
 #
 # Needs valgrind (Debian package `valgrind`) and python3. Under valgrind, sha2 takes its
 # portable path (no SHA extensions), so the JWT's HMAC counts several times what it costs on
@@ -25,7 +26,7 @@ target_dir=$(cargo metadata --format-version 1 --no-deps |
 bin="$target_dir/release"
 
 work=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null || true; [ -n "${KEEP:-}" ] && mkdir -p "$KEEP" && cp "$work"/*.out "$KEEP"/; rm -rf "$work"' EXIT
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 export SECURE_JWT_KEY=$(openssl rand -base64 48) SECURE_CSRF_KEY=$(openssl rand -base64 48) \
     SECURE_DATA_KEY=$(openssl rand -base64 48) SECURE_RATE_LIMIT=1000000000/min \

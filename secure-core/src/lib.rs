@@ -117,6 +117,7 @@ pub mod testing;
 // Prometheus metrics of the audit events and the requests (feature `metrics`).
 #[cfg(feature = "metrics")]
 pub mod metrics;
+mod observe;
 
 #[cfg(feature = "edge")]
 pub use policy::routing;

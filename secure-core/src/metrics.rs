@@ -23,6 +23,23 @@
 //! `unmatched`), the method (the nine of RFC 9110 and PATCH, else `other`), the status class
 //! (`2xx` .. `5xx`).
 //!
+//! And at their sources, each label again from a closed set:
+//!
+//! | metric | labels | what |
+//! | --- | --- | --- |
+//! | `secure_input_rejected_total` | `route`, `extractor` (`json`, `form`, `query`, `path`), `status` (`400`, `413`, `415`, `422`) | input an extractor refused: with the request count of the route, the validation success rate |
+//! | `secure_rate_limited_total` | `route`, `limit` (the route template, `default`, or the accounts' own limit names), `key` (`address`, `user`, `global`) | requests a rate limit refused |
+//! | `secure_store_duration_seconds` | `store` (`accounts`, `refresh_tokens`, `sessions`, `rate_limits`), `operation` (the store's method) | every store call |
+//! | `secure_store_errors_total` | `store`, `operation` | the calls that failed |
+//! | `secure_password_hash_duration_seconds` | `operation` (`hash`, `verify`) | each Argon2id hash |
+//! | `secure_password_hash_wait_seconds` | | the wait for a hashing slot, whether one came or the caller got `busy` |
+//! | `secure_sign_in_duration_seconds` | `outcome` (`signed_in`, or the refusal's problem code: `invalid_credentials`, `mfa_required`, `busy`, ...; `rate_limited`) | the accounts module's sign-ins, request to answer |
+//!
+//! Per-account throttling, CSRF refusals, refresh-token reuse, authentication and
+//! authorization refusals are audit events, so counted by `secure_security_events_total`
+//! with their reason (`auth.throttle`, `auth.csrf`, `auth.refresh`/`refresh_reuse`,
+//! `auth.token`, `access`, `authz.object`).
+//!
 //! Serve [`Metrics::render`] on a route the policy declares (a role, or a listener on a
 //! private network): never public by accident.
 
@@ -35,9 +52,35 @@ use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 pub const SECURITY_EVENTS: &str = "secure_security_events_total";
 /// The name of the request-duration histogram.
 pub const REQUEST_DURATION: &str = "secure_http_request_duration_seconds";
-/// Its buckets, in seconds: 1 ms to 10 s.
+/// Input an extractor refused: `{route, extractor, status}`.
+pub const INPUT_REJECTED: &str = "secure_input_rejected_total";
+/// Requests a rate limit refused: `{route, limit, key}`.
+pub const RATE_LIMITED: &str = "secure_rate_limited_total";
+/// Store calls: `{store, operation}`.
+pub const STORE_DURATION: &str = "secure_store_duration_seconds";
+/// Store calls that failed: `{store, operation}`.
+pub const STORE_ERRORS: &str = "secure_store_errors_total";
+/// Argon2id hashes: `{operation}` (`hash`, `verify`).
+pub const PASSWORD_HASH_DURATION: &str = "secure_password_hash_duration_seconds";
+/// The wait for a hashing slot (the hasher's queue).
+pub const PASSWORD_HASH_WAIT: &str = "secure_password_hash_wait_seconds";
+/// Sign-ins of the accounts module, request to answer: `{outcome}`.
+pub const SIGN_IN_DURATION: &str = "secure_sign_in_duration_seconds";
+
+/// Request and store buckets, in seconds: 1 ms to 10 s (stores from 0.1 ms).
 const DURATION_BUCKETS: &[f64] = &[
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+const STORE_BUCKETS: &[f64] = &[
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+];
+/// Argon2id and the sign-ins around it: 10 ms to 10 s.
+const HASH_BUCKETS: &[f64] = &[
+    0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+/// The hasher's queue: none to its wait (1 s by default) and beyond.
+const WAIT_BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
 ];
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
@@ -57,13 +100,22 @@ pub fn install() -> Result<Metrics, RecorderTaken> {
     if let Some(handle) = HANDLE.get() {
         return Ok(Metrics(handle.clone()));
     }
-    let recorder = PrometheusBuilder::new()
-        .set_buckets_for_metric(
-            metrics_exporter_prometheus::Matcher::Full(REQUEST_DURATION.to_owned()),
-            DURATION_BUCKETS,
-        )
-        .map_err(|_| RecorderTaken)?
-        .build_recorder();
+    let mut builder = PrometheusBuilder::new();
+    for (name, buckets) in [
+        (REQUEST_DURATION, DURATION_BUCKETS),
+        (STORE_DURATION, STORE_BUCKETS),
+        (PASSWORD_HASH_DURATION, HASH_BUCKETS),
+        (SIGN_IN_DURATION, HASH_BUCKETS),
+        (PASSWORD_HASH_WAIT, WAIT_BUCKETS),
+    ] {
+        builder = builder
+            .set_buckets_for_metric(
+                metrics_exporter_prometheus::Matcher::Full(name.to_owned()),
+                buckets,
+            )
+            .map_err(|_| RecorderTaken)?;
+    }
+    let recorder = builder.build_recorder();
     let handle = recorder.handle();
     // Two first calls at once: one installs, the other finds it installed.
     match metrics::set_global_recorder(recorder) {
@@ -105,6 +157,52 @@ pub(crate) fn security_events(
         "route" => route,
     )
     .increment(count);
+}
+
+/// The route template of the request being served (`-` outside one).
+fn route() -> String {
+    crate::audit::current().map_or_else(|| "-".to_owned(), |c| c.route().to_owned())
+}
+
+pub(crate) fn input_rejected(extractor: &'static str, status: u16) {
+    metrics::counter!(
+        INPUT_REJECTED,
+        "route" => route(),
+        "extractor" => extractor,
+        "status" => status.to_string(),
+    )
+    .increment(1);
+}
+
+pub(crate) fn rate_limited(limit: &'static str, key: &'static str) {
+    metrics::counter!(RATE_LIMITED, "route" => route(), "limit" => limit, "key" => key)
+        .increment(1);
+}
+
+pub(crate) fn store_call(
+    store: &'static str,
+    operation: &'static str,
+    took: std::time::Duration,
+    ok: bool,
+) {
+    metrics::histogram!(STORE_DURATION, "store" => store, "operation" => operation)
+        .record(took.as_secs_f64());
+    if !ok {
+        metrics::counter!(STORE_ERRORS, "store" => store, "operation" => operation).increment(1);
+    }
+}
+
+pub(crate) fn password_hash(operation: &'static str, took: std::time::Duration) {
+    metrics::histogram!(PASSWORD_HASH_DURATION, "operation" => operation)
+        .record(took.as_secs_f64());
+}
+
+pub(crate) fn password_hash_wait(took: std::time::Duration) {
+    metrics::histogram!(PASSWORD_HASH_WAIT).record(took.as_secs_f64());
+}
+
+pub(crate) fn sign_in(outcome: &'static str, took: std::time::Duration) {
+    metrics::histogram!(SIGN_IN_DURATION, "outcome" => outcome).record(took.as_secs_f64());
 }
 
 /// A request's start and labels, until its answer is known.

@@ -46,11 +46,16 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
 /// included, no colours), and returns `f`'s output with the text logged meanwhile. Installs
 /// [`tracing_fallback`] first.
 pub async fn with_logs<F: Future<Output = T>, T>(f: F) -> (T, String) {
+    with_logs_at(tracing::Level::INFO, f).await
+}
+
+/// [`with_logs`] with the subscriber at `level`.
+pub async fn with_logs_at<F: Future<Output = T>, T>(level: tracing::Level, f: F) -> (T, String) {
     let captured = Captured::default();
     let subscriber = tracing_subscriber::fmt()
         .with_writer(captured.clone())
         .with_ansi(false)
-        .with_max_level(tracing::Level::INFO)
+        .with_max_level(level)
         .with_target(true)
         .finish();
     tracing_fallback();

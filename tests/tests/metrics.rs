@@ -115,9 +115,10 @@ async fn events_are_counted_and_the_series_stay_bounded() {
     }
 }
 
-/// Each request runs in a `request` span with its route template and request id (what an
-/// OpenTelemetry layer exports): the audit events inside it carry them. (Another route than
-/// the other test's: the recorder is the process's.)
+/// Each request runs in a `request` span (DEBUG, target `secure::request`) with its route
+/// template and request id (what an OpenTelemetry layer exports): the audit events inside it
+/// carry them. A subscriber at INFO does not see the span. (Another route than the other
+/// test's: the recorder is the process's.)
 #[tokio::test]
 async fn each_request_has_a_span_with_its_route_template() {
     let key = AccessTokenKey::hs256(SecretBox::from(rand::random::<[u8; 32]>().to_vec())).unwrap();
@@ -128,25 +129,221 @@ async fn each_request_has_a_span_with_its_route_template() {
         .route("/drafts/{id}", get(note))
         .into_app(SecurityConfig::new().authenticator(Authenticator::new(tokens)))
         .unwrap();
-    let ((), logs) = secure_tests::with_logs(async {
-        let mut request = Request::get("/drafts/secret-path-42")
-            .header(header::AUTHORIZATION, "Bearer nope")
-            .header("x-request-id", "req-7f3a")
-            .body(Body::empty())
-            .unwrap();
-        request
-            .extensions_mut()
-            .insert(ConnectInfo(SocketAddr::from(([10, 1, 2, 3], 5000))));
-        let status = app.clone().oneshot(request).await.unwrap().status();
-        assert_eq!(status, StatusCode::UNAUTHORIZED);
-    })
-    .await;
-    let line = logs
-        .lines()
-        .find(|l| l.contains("security::audit"))
-        .unwrap_or_else(|| panic!("an audit line in {logs}"));
+    let audit_line = |level| {
+        let app = app.clone();
+        async move {
+            let ((), logs) = secure_tests::with_logs_at(level, async {
+                let mut request = Request::get("/drafts/secret-path-42")
+                    .header(header::AUTHORIZATION, "Bearer nope")
+                    .header("x-request-id", "req-7f3a")
+                    .body(Body::empty())
+                    .unwrap();
+                request
+                    .extensions_mut()
+                    .insert(ConnectInfo(SocketAddr::from(([10, 1, 2, 3], 5000))));
+                let status = app.oneshot(request).await.unwrap().status();
+                assert_eq!(status, StatusCode::UNAUTHORIZED);
+            })
+            .await;
+            assert!(!logs.contains("secret-path-42"), "{logs}");
+            logs.lines()
+                .find(|l| l.contains("security::audit"))
+                .unwrap_or_else(|| panic!("an audit line in {logs}"))
+                .to_owned()
+        }
+    };
+    let line = audit_line(tracing::Level::DEBUG).await;
     assert!(line.contains("request{"), "{line}");
     assert!(line.contains("route=/drafts/{id}"), "{line}");
     assert!(line.contains("request_id=req-7f3a"), "{line}");
-    assert!(!logs.contains("secret-path-42"), "{logs}");
+    let line = audit_line(tracing::Level::INFO).await;
+    assert!(!line.contains("request{"), "{line}");
+    assert!(
+        line.contains("request_id=req-7f3a"),
+        "the event's own field: {line}"
+    );
+}
+
+/// A rate-limit store that never answers: its calls are timed and counted as errors.
+#[derive(Debug)]
+struct DownStore;
+
+impl secure_core::ratelimit::RateLimitStore for DownStore {
+    fn decide<'a>(
+        &'a self,
+        _: secure_core::ratelimit::Scope,
+        _: &'a secure_core::ratelimit::ClientKey,
+        _: secure_core::ratelimit::RateLimit,
+    ) -> secure_core::ratelimit::StoreFuture<'a> {
+        Box::pin(async { Err(secure_core::error::StoreError::new("down")) })
+    }
+
+    fn throttle<'a>(
+        &'a self,
+        _: &'a secure_core::ratelimit::ThrottleKey,
+        _: secure_core::ratelimit::ThrottleOp,
+        _: secure_core::ratelimit::AccountThrottle,
+    ) -> secure_core::ratelimit::ThrottleFuture<'a> {
+        Box::pin(async { Err(secure_core::error::StoreError::new("down")) })
+    }
+}
+
+#[secure_handler(public, rate_limit("2/min", key = ip))]
+async fn limited() -> &'static str {
+    "ok"
+}
+
+/// The count of the series whose line starts with `prefix` and holds every label of `labels`
+/// (0 when there is none).
+fn count(text: &str, prefix: &str, labels: &[&str]) -> u64 {
+    text.lines()
+        .filter(|l| l.starts_with(prefix) && labels.iter().all(|label| l.contains(label)))
+        .filter_map(|l| l.rsplit_once(' ')?.1.parse::<f64>().ok())
+        .map(|v| v as u64)
+        .sum()
+}
+
+/// The metrics recorded at their sources, beside the events: refused input by route and
+/// extractor, rate-limit refusals by limit and key kind, store calls and store errors,
+/// Argon2id hashes and the wait for a slot, sign-ins by outcome. Through the accounts
+/// module's own routes, as a service uses them.
+#[tokio::test]
+async fn refusals_stores_hashes_and_sign_ins_are_measured() {
+    use secure_core::accounts::Accounts;
+    use secure_core::auth::password::{Argon2Params, PasswordHasher};
+    use secure_core::config::Keys;
+    use secure_core::sql::Database;
+
+    let metrics = secure_core::metrics::install().expect("the recorder");
+    let db = Database::connect("sqlite::memory:").await.unwrap();
+    db.migrate().await.unwrap();
+    let config = SecurityConfig::new().with_keys(Keys::ephemeral());
+    let accounts = Accounts::builder(db, &config, AppRole::Member)
+        .password_hasher(
+            PasswordHasher::with_params(Argon2Params {
+                memory_kib: 8 * 1024,
+                iterations: 1,
+                parallelism: 1,
+            })
+            .unwrap(),
+        )
+        .build()
+        .await
+        .unwrap();
+    let app = SecureRouter::<()>::new()
+        .route("/limited", get(limited))
+        .merge(accounts.router())
+        .into_app(config.authenticator(accounts.authenticator()))
+        .unwrap();
+    let call = |path: &'static str, body: &'static str, from: u8| {
+        let app = app.clone();
+        async move {
+            let mut request = Request::post(path)
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body))
+                .unwrap();
+            request
+                .extensions_mut()
+                .insert(ConnectInfo(SocketAddr::from(([10, 9, 0, from], 5000))));
+            app.oneshot(request).await.unwrap().status()
+        }
+    };
+    let signup = r#"{"username":"metrics_user","email":"m@example.com","password":"a long enough passphrase"}"#;
+    assert_eq!(call("/auth/signup", signup, 1).await, StatusCode::CREATED);
+    // A user name the signup's rules refuse: 422, counted by route and extractor.
+    let bad = r#"{"username":"no spaces allowed","email":"m@example.com","password":"a long enough passphrase"}"#;
+    assert_eq!(
+        call("/auth/signup", bad, 2).await,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let right = r#"{"username":"metrics_user","password":"a long enough passphrase"}"#;
+    let wrong = r#"{"username":"metrics_user","password":"not the passphrase at all"}"#;
+    assert_eq!(call("/auth/sign-in", right, 3).await, StatusCode::OK);
+    // Wrong passwords from one address until its sign-in limit (5 a minute) refuses.
+    let mut statuses = Vec::new();
+    for _ in 0..6 {
+        statuses.push(call("/auth/sign-in", wrong, 4).await);
+    }
+    assert_eq!(statuses[0], StatusCode::UNAUTHORIZED, "{statuses:?}");
+    assert_eq!(statuses[5], StatusCode::TOO_MANY_REQUESTS, "{statuses:?}");
+
+    let text = metrics.render();
+    let input = "secure_input_rejected_total{";
+    let labels = [
+        r#"route="/auth/signup""#,
+        r#"extractor="json""#,
+        r#"status="422""#,
+    ];
+    assert_eq!(count(&text, input, &labels), 1, "{text}");
+    let refused = "secure_rate_limited_total{";
+    let labels = [
+        r#"route="/auth/sign-in""#,
+        r#"limit="secure::accounts::sign_in(ip, username)""#,
+        r#"key="user""#,
+    ];
+    assert_eq!(count(&text, refused, &labels), 1, "{text}");
+    let store = "secure_store_duration_seconds_count{";
+    assert!(
+        count(
+            &text,
+            store,
+            &[r#"store="accounts""#, r#"operation="by_username""#]
+        ) >= 6
+    );
+    assert!(
+        count(
+            &text,
+            store,
+            &[r#"store="refresh_tokens""#, r#"operation="create_family""#]
+        ) >= 1
+    );
+    let hashes = "secure_password_hash_duration_seconds_count{";
+    assert!(
+        count(&text, hashes, &[r#"operation="hash""#]) >= 1,
+        "{text}"
+    );
+    assert!(
+        count(&text, hashes, &[r#"operation="verify""#]) >= 6,
+        "{text}"
+    );
+    assert!(
+        count(&text, "secure_password_hash_wait_seconds_count", &[]) >= 7,
+        "{text}"
+    );
+    let sign_ins = "secure_sign_in_duration_seconds_count{";
+    assert_eq!(
+        count(&text, sign_ins, &[r#"outcome="signed_in""#]),
+        1,
+        "{text}"
+    );
+    assert_eq!(
+        count(&text, sign_ins, &[r#"outcome="invalid_credentials""#]),
+        5,
+        "{text}"
+    );
+    assert_eq!(
+        count(&text, sign_ins, &[r#"outcome="rate_limited""#]),
+        1,
+        "{text}"
+    );
+    for leaked in ["metrics_user", "passphrase", "10.9.0."] {
+        assert!(!text.contains(leaked), "{leaked} in the metrics");
+    }
+
+    // A rate-limit store that is down: each call timed and counted as an error (and the
+    // route answers 503, failing closed).
+    let app = SecureRouter::<()>::new()
+        .route("/limited", get(limited))
+        .into_app(
+            SecurityConfig::new()
+                .rate_limiter(secure_core::ratelimit::RateLimiter::new().store(DownStore)),
+        )
+        .unwrap();
+    let errors = "secure_store_errors_total{";
+    let labels = [r#"store="rate_limits""#, r#"operation="decide""#];
+    let before = count(&metrics.render(), errors, &labels);
+    let request = Request::get("/limited").body(Body::empty()).unwrap();
+    let status = app.oneshot(request).await.unwrap().status();
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(count(&metrics.render(), errors, &labels), before + 1);
 }

@@ -9,6 +9,7 @@ use super::store::{
     SignInRecord,
 };
 use crate::error::StoreError;
+use crate::observe;
 
 type Boxed<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
 
@@ -56,80 +57,176 @@ pub(super) trait Store: Send + Sync + 'static {
 
 impl<T: AccountStore> Store for T {
     fn create<'a>(&'a self, account: NewAccount<'a>) -> Boxed<'a, Created> {
-        Box::pin(AccountStore::create(self, account))
+        Box::pin(observe::store(
+            "accounts",
+            "create",
+            AccountStore::create(self, account),
+        ))
     }
     fn by_username<'a>(&'a self, username: &'a str) -> Boxed<'a, Option<AccountRecord>> {
-        Box::pin(AccountStore::by_username(self, username))
+        Box::pin(observe::store(
+            "accounts",
+            "by_username",
+            AccountStore::by_username(self, username),
+        ))
     }
     fn by_id<'a>(&'a self, id: &'a str) -> Boxed<'a, Option<AccountRecord>> {
-        Box::pin(AccountStore::by_id(self, id))
+        Box::pin(observe::store(
+            "accounts",
+            "by_id",
+            AccountStore::by_id(self, id),
+        ))
     }
     fn rehash_password<'a>(&'a self, id: &'a str, hash: &'a str) -> Boxed<'a, ()> {
-        Box::pin(AccountStore::rehash_password(self, id, hash))
+        Box::pin(observe::store(
+            "accounts",
+            "rehash_password",
+            AccountStore::rehash_password(self, id, hash),
+        ))
     }
     fn advance_totp_step<'a>(&'a self, id: &'a str, step: i64) -> Boxed<'a, bool> {
-        Box::pin(AccountStore::advance_totp_step(self, id, step))
+        Box::pin(observe::store(
+            "accounts",
+            "advance_totp_step",
+            AccountStore::advance_totp_step(self, id, step),
+        ))
     }
     fn recovery_codes<'a>(&'a self, id: &'a str) -> Boxed<'a, Vec<(String, String)>> {
-        Box::pin(AccountStore::recovery_codes(self, id))
+        Box::pin(observe::store(
+            "accounts",
+            "recovery_codes",
+            AccountStore::recovery_codes(self, id),
+        ))
     }
     fn use_recovery_code<'a>(&'a self, id: &'a str, code_id: &'a str) -> Boxed<'a, bool> {
-        Box::pin(AccountStore::use_recovery_code(self, id, code_id))
+        Box::pin(observe::store(
+            "accounts",
+            "use_recovery_code",
+            AccountStore::use_recovery_code(self, id, code_id),
+        ))
     }
     fn record_sign_in<'a>(&'a self, record: &'a SignInRecord, now: i64) -> Boxed<'a, ()> {
-        Box::pin(AccountStore::record_sign_in(self, record, now))
+        Box::pin(observe::store(
+            "accounts",
+            "record_sign_in",
+            AccountStore::record_sign_in(self, record, now),
+        ))
     }
     fn sign_in<'a>(&'a self, family_id: &'a str) -> Boxed<'a, Option<SignInRecord>> {
-        Box::pin(AccountStore::sign_in(self, family_id))
+        Box::pin(observe::store(
+            "accounts",
+            "sign_in",
+            AccountStore::sign_in(self, family_id),
+        ))
     }
     fn end_sign_ins<'a>(&'a self, id: &'a str) -> Boxed<'a, Option<i64>> {
-        Box::pin(AccountStore::end_sign_ins(self, id))
+        Box::pin(observe::store(
+            "accounts",
+            "end_sign_ins",
+            AccountStore::end_sign_ins(self, id),
+        ))
     }
     fn change_credentials<'a>(
         &'a self,
         id: &'a str,
         change: CredentialChange<'a>,
     ) -> Boxed<'a, Option<i64>> {
-        Box::pin(AccountStore::change_credentials(self, id, change))
+        Box::pin(observe::store(
+            "accounts",
+            "change_credentials",
+            AccountStore::change_credentials(self, id, change),
+        ))
     }
     fn set_pending_totp<'a>(&'a self, id: &'a str, sealed: &'a str) -> Boxed<'a, bool> {
-        Box::pin(AccountStore::set_pending_totp(self, id, sealed))
+        Box::pin(observe::store(
+            "accounts",
+            "set_pending_totp",
+            AccountStore::set_pending_totp(self, id, sealed),
+        ))
     }
     fn create_reset<'a>(&'a self, hash: &'a str, id: &'a str, expires_at: i64) -> Boxed<'a, ()> {
-        Box::pin(AccountStore::create_reset(self, hash, id, expires_at))
+        Box::pin(observe::store(
+            "accounts",
+            "create_reset",
+            AccountStore::create_reset(self, hash, id, expires_at),
+        ))
     }
     fn use_reset<'a>(&'a self, hash: &'a str, now: i64) -> Boxed<'a, Option<String>> {
-        Box::pin(AccountStore::use_reset(self, hash, now))
+        Box::pin(observe::store(
+            "accounts",
+            "use_reset",
+            AccountStore::use_reset(self, hash, now),
+        ))
     }
     fn sealed_sample(&self) -> Boxed<'_, Vec<(String, String)>> {
-        Box::pin(AccountStore::sealed_sample(self))
+        Box::pin(observe::store(
+            "accounts",
+            "sealed_sample",
+            AccountStore::sealed_sample(self),
+        ))
     }
     fn purge_sign_ins(&self, before: i64) -> Boxed<'_, u64> {
-        Box::pin(AccountStore::purge_sign_ins(self, before))
+        Box::pin(observe::store(
+            "accounts",
+            "purge_sign_ins",
+            AccountStore::purge_sign_ins(self, before),
+        ))
     }
     fn sealed_secrets(&self) -> Boxed<'_, Vec<(String, String)>> {
-        Box::pin(AccountStore::sealed_secrets(self))
+        Box::pin(observe::store(
+            "accounts",
+            "sealed_secrets",
+            AccountStore::sealed_secrets(self),
+        ))
     }
     fn replace_sealed<'a>(&'a self, id: &'a str, old: &'a str, new: &'a str) -> Boxed<'a, bool> {
-        Box::pin(AccountStore::replace_sealed(self, id, old, new))
+        Box::pin(observe::store(
+            "accounts",
+            "replace_sealed",
+            AccountStore::replace_sealed(self, id, old, new),
+        ))
     }
     fn set_roles<'a>(&'a self, id: &'a str, roles: &'a [&'a str]) -> Boxed<'a, bool> {
-        Box::pin(AccountStore::set_roles(self, id, roles))
+        Box::pin(observe::store(
+            "accounts",
+            "set_roles",
+            AccountStore::set_roles(self, id, roles),
+        ))
     }
     fn create_api_key<'a>(&'a self, key: NewApiKey<'a>) -> Boxed<'a, ()> {
-        Box::pin(AccountStore::create_api_key(self, key))
+        Box::pin(observe::store(
+            "accounts",
+            "create_api_key",
+            AccountStore::create_api_key(self, key),
+        ))
     }
     fn api_key<'a>(&'a self, id: &'a str) -> Boxed<'a, Option<ApiKeyRecord>> {
-        Box::pin(AccountStore::api_key(self, id))
+        Box::pin(observe::store(
+            "accounts",
+            "api_key",
+            AccountStore::api_key(self, id),
+        ))
     }
     fn api_keys_of<'a>(&'a self, owner_id: &'a str) -> Boxed<'a, Vec<ApiKeyRecord>> {
-        Box::pin(AccountStore::api_keys_of(self, owner_id))
+        Box::pin(observe::store(
+            "accounts",
+            "api_keys_of",
+            AccountStore::api_keys_of(self, owner_id),
+        ))
     }
     fn revoke_api_key<'a>(&'a self, owner_id: &'a str, id: &'a str, now: i64) -> Boxed<'a, bool> {
-        Box::pin(AccountStore::revoke_api_key(self, owner_id, id, now))
+        Box::pin(observe::store(
+            "accounts",
+            "revoke_api_key",
+            AccountStore::revoke_api_key(self, owner_id, id, now),
+        ))
     }
     fn touch_api_key<'a>(&'a self, id: &'a str, now: i64) -> Boxed<'a, ()> {
-        Box::pin(AccountStore::touch_api_key(self, id, now))
+        Box::pin(observe::store(
+            "accounts",
+            "touch_api_key",
+            AccountStore::touch_api_key(self, id, now),
+        ))
     }
     fn link<'a>(
         &'a self,
@@ -137,6 +234,10 @@ impl<T: AccountStore> Store for T {
         subject: &'a str,
         account: NewAccount<'a>,
     ) -> Boxed<'a, String> {
-        Box::pin(AccountStore::link(self, issuer, subject, account))
+        Box::pin(observe::store(
+            "accounts",
+            "link",
+            AccountStore::link(self, issuer, subject, account),
+        ))
     }
 }

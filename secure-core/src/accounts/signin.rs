@@ -17,7 +17,7 @@ use crate::auth::Amr;
 use crate::auth::device::DeviceId;
 use crate::auth::mfa::{RecoveryCodeHash, TotpSecret, verify_recovery_code, verify_totp};
 use crate::auth::password::{PasswordHash, StoredPassword, Verification};
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, FixedCode, Problem};
 use crate::http::client::ClientAddr;
 use crate::ratelimit::{ClientKey, Factor, Rate, RateKey, RateLimit, ThrottleKey};
 use crate::redact::{ExposeSecret, SecretString};
@@ -243,6 +243,23 @@ pub(super) async fn sign_in(
     client: ClientAddr,
     body: &SignIn,
 ) -> Result<Verified, Response> {
+    let timer = crate::observe::Timer::start();
+    let result = steps(accounts, client, body).await;
+    // The refusal's fixed code (`invalid_credentials`, `mfa_required`, `busy`, ...): a
+    // closed set, as a label must be.
+    timer.sign_in(match &result {
+        Ok(_) => "signed_in",
+        Err(r) => match r.extensions().get::<FixedCode>() {
+            Some(FixedCode(code)) => code,
+            None if r.status() == StatusCode::TOO_MANY_REQUESTS => "rate_limited",
+            None if r.status().is_client_error() => "bad_request",
+            None => "error",
+        },
+    });
+    result
+}
+
+async fn steps(accounts: &Inner, client: ClientAddr, body: &SignIn) -> Result<Verified, Response> {
     let verified = match body.presented()? {
         Presented::Password(factors) => {
             limit(accounts, client, factors.username).await?;

@@ -7,8 +7,9 @@ use axum::http::StatusCode;
 
 use crate::error::Problem;
 
-/// Logs `problem` (status and codes only, never a value) and returns it.
+/// Logs `problem` (status and codes only, never a value), counts it, and returns it.
 pub(super) fn reject(extractor: &'static str, problem: Problem) -> Problem {
+    crate::observe::input_rejected(extractor, problem.status().as_u16());
     tracing::debug!(
         target: "secure::extract",
         extractor,

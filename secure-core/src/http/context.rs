@@ -133,6 +133,17 @@ where
             .insert(REQUEST_ID.clone(), request_id.clone());
         let route = request.extensions().get::<MatchedPath>().cloned();
         let timing = start_timing(request.method(), route.as_ref());
+        // One span per request, for an OpenTelemetry layer or a log that wants it: the route
+        // template (never the raw path), the request id, and the status once answered. At
+        // DEBUG, as tower-http's `TraceLayer`: a subscriber at INFO pays nothing for it.
+        let span = tracing::debug_span!(
+            target: "secure::request",
+            "request",
+            method = %request.method(),
+            route = route.as_ref().map_or("-", MatchedPath::as_str),
+            request_id = request_id.to_str().unwrap_or("-"),
+            status = tracing::field::Empty,
+        );
         let context = RequestContext::new(
             request_id.clone(),
             request.method().clone(),
@@ -160,18 +171,6 @@ where
                 timing,
             };
         }
-        // One span per request, for a tracing subscriber or an OpenTelemetry layer: the route
-        // template (never the raw path), the request id, and the status once answered.
-        let span = tracing::info_span!(
-            "request",
-            method = %request.method(),
-            route = request
-                .extensions()
-                .get::<MatchedPath>()
-                .map_or("-", MatchedPath::as_str),
-            request_id = request_id.to_str().unwrap_or("-"),
-            status = tracing::field::Empty,
-        );
         RequestContextFuture {
             inner: Some(tracing::Instrument::instrument(
                 audit::scoped(context, self.inner.call(request)),

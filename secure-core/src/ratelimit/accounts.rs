@@ -11,6 +11,7 @@ use super::account::{
 };
 use super::backend::Backend;
 use super::store::ThrottleOp;
+use crate::observe;
 
 /// The throttle's settings and, without a store, its counters.
 #[derive(Debug)]
@@ -40,9 +41,12 @@ impl Accounts {
                 .err()
                 .map(Duration::from_millis)),
             Some(store) => {
-                store
-                    .throttle(key, ThrottleOp::Attempt, self.settings)
-                    .await
+                observe::store(
+                    "rate_limits",
+                    "throttle",
+                    store.throttle(key, ThrottleOp::Attempt, self.settings),
+                )
+                .await
             }
         };
         match answer {
@@ -70,9 +74,12 @@ impl Accounts {
         match &backend.store {
             None => self.memory.success(key, &self.settings),
             Some(store) => {
-                if let Err(error) = store
-                    .throttle(key, ThrottleOp::Success, self.settings)
-                    .await
+                if let Err(error) = observe::store(
+                    "rate_limits",
+                    "throttle",
+                    store.throttle(key, ThrottleOp::Success, self.settings),
+                )
+                .await
                 {
                     backend.failed(&error);
                 }

@@ -56,7 +56,7 @@ pub use routes::SLOTS;
 pub use store::{RateLimitStore, Scope, StoreDecision, StoreFuture, ThrottleFuture, ThrottleOp};
 
 use crate::audit;
-use crate::error::Problem;
+use crate::error::{Problem, StoreError};
 use crate::http::client::ClientAddr;
 
 /// The key a request counts under on one route.
@@ -280,7 +280,11 @@ impl RateLimiter {
     /// Counts one request of `key` against `route`'s limit, in this process's memory (a
     /// configured store is not asked: see [`decide`](Self::decide)).
     pub fn check(&self, route: &'static str, limit: RateLimit, key: &ClientKey) -> Decision {
-        self.routes.check(route, limit, key)
+        let decision = self.routes.check(route, limit, key);
+        if !decision.allowed {
+            crate::observe::rate_limited(route, key);
+        }
+        decision
     }
 
     /// Counts one request of `key` against `route`'s limit: in the store when there is one,
@@ -289,8 +293,8 @@ impl RateLimiter {
         match &self.backend.store {
             None => Verdict::Decided(self.check(route, limit, key)),
             Some(store) => {
-                let answer = store.decide(Scope::Route(route), key, limit).await;
-                self.backend.verdict("route", limit, answer)
+                let answer = stored(store.decide(Scope::Route(route), key, limit)).await;
+                counted(route, key, self.backend.verdict("route", limit, answer))
             }
         }
     }
@@ -307,16 +311,23 @@ impl RateLimiter {
             return self.check_default(ip).map(Verdict::Decided);
         };
         let limit = self.routes.default?;
-        let answer = store
-            .decide(Scope::Default, &ClientKey::Ip(ip), limit)
-            .await;
-        Some(self.backend.verdict("default", limit, answer))
+        let key = ClientKey::Ip(ip);
+        let answer = stored(store.decide(Scope::Default, &key, limit)).await;
+        Some(counted(
+            "default",
+            &key,
+            self.backend.verdict("default", limit, answer),
+        ))
     }
 
     /// Counts one request of the client address `ip` against the default limit (`None` when
     /// there is none), in this process's memory.
     pub fn check_default(&self, ip: IpAddr) -> Option<Decision> {
-        self.routes.check_default(ip)
+        let decision = self.routes.check_default(ip)?;
+        if !decision.allowed {
+            crate::observe::rate_limited("default", &ClientKey::Ip(ip));
+        }
+        Some(decision)
     }
 
     /// Evicts every idle key now (what the periodic sweep does).
@@ -328,4 +339,19 @@ impl RateLimiter {
     pub fn key_count(&self) -> usize {
         self.routes.key_count()
     }
+}
+
+/// A store's answer to one rate-limit request, timed (and counted when it failed).
+async fn stored<T>(
+    call: impl std::future::Future<Output = Result<T, StoreError>>,
+) -> Result<T, StoreError> {
+    crate::observe::store("rate_limits", "decide", call).await
+}
+
+/// `verdict`, counted when it refuses.
+fn counted(limit: &'static str, key: &ClientKey, verdict: Verdict) -> Verdict {
+    if matches!(&verdict, Verdict::Decided(d) if !d.allowed) {
+        crate::observe::rate_limited(limit, key);
+    }
+    verdict
 }

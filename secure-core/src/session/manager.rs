@@ -20,6 +20,7 @@ use crate::auth::refresh::opaque;
 use crate::auth::{Amr, AuthError, Clock, Identity, SessionAuthenticator, SystemClock};
 use crate::error::ConfigError;
 use crate::error::StoreError;
+use crate::observe;
 
 /// Default idle timeout: 30 minutes without a request ends the session.
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
@@ -265,7 +266,7 @@ impl<S: SessionStore> SessionManager<S> {
         if let Presented::One(raw) = presented(request_headers)
             && opaque::well_formed(raw)
         {
-            self.store.remove(&opaque::hash(raw)).await?;
+            observe::store("sessions", "remove", self.store.remove(&opaque::hash(raw))).await?;
         }
         let started = self.open(identity).await?;
         audit::emit(
@@ -281,7 +282,12 @@ impl<S: SessionStore> SessionManager<S> {
     /// `identity.subject`, this client's included, and opens a new one for this client only,
     /// with a fresh id (ASVS 3.3.3, 3.3.4). Audited as `auth.session` / `sessions_replaced`.
     pub async fn replace_all(&self, identity: Identity) -> Result<StartedSession, SessionError> {
-        self.store.remove_subject(&identity.subject).await?;
+        observe::store(
+            "sessions",
+            "remove_subject",
+            self.store.remove_subject(&identity.subject),
+        )
+        .await?;
         let started = self.open(identity).await?;
         audit::emit(
             EVENT,
@@ -306,7 +312,7 @@ impl<S: SessionStore> SessionManager<S> {
             last_seen: now,
         };
         let identity = to_identity(&record).ok_or(SessionError::Invalid)?;
-        self.store.insert(record).await?;
+        observe::store("sessions", "insert", self.store.insert(record)).await?;
         Ok(self.started(&id, identity))
     }
 
@@ -342,7 +348,13 @@ impl<S: SessionStore> SessionManager<S> {
             );
             return Err(SessionError::CsrfFailed);
         }
-        if !self.store.touch(&record.id_hash, self.clock.now()).await? {
+        if !observe::store(
+            "sessions",
+            "touch",
+            self.store.touch(&record.id_hash, self.clock.now()),
+        )
+        .await?
+        {
             audit::emit(
                 EVENT,
                 Outcome::Failure,
@@ -389,7 +401,13 @@ impl<S: SessionStore> SessionManager<S> {
             last_seen: self.clock.now(),
         };
         let identity = to_identity(&record).ok_or(SessionError::Invalid)?;
-        if !self.store.replace(&old.id_hash, record).await? {
+        if !observe::store(
+            "sessions",
+            "replace",
+            self.store.replace(&old.id_hash, record),
+        )
+        .await?
+        {
             audit::emit(EVENT, Outcome::Failure, Some(&old.subject), "session_ended");
             return Err(SessionError::Invalid);
         }
@@ -409,8 +427,9 @@ impl<S: SessionStore> SessionManager<S> {
             && opaque::well_formed(raw)
         {
             let id_hash = opaque::hash(raw);
-            if let Some(record) = self.store.get(&id_hash).await?
-                && self.store.remove(&id_hash).await?
+            if let Some(record) =
+                observe::store("sessions", "get", self.store.get(&id_hash)).await?
+                && observe::store("sessions", "remove", self.store.remove(&id_hash)).await?
             {
                 audit::emit(
                     "auth.logout",
@@ -426,7 +445,12 @@ impl<S: SessionStore> SessionManager<S> {
     /// Ends every session of `subject` (password change, account lock; ASVS 3.3.3).
     /// Returns how many.
     pub async fn revoke_subject(&self, subject: &str) -> Result<u64, StoreError> {
-        let n = self.store.remove_subject(subject).await?;
+        let n = observe::store(
+            "sessions",
+            "remove_subject",
+            self.store.remove_subject(subject),
+        )
+        .await?;
         audit::emit(EVENT, Outcome::Success, Some(subject), "sessions_revoked");
         Ok(n)
     }
@@ -434,12 +458,15 @@ impl<S: SessionStore> SessionManager<S> {
     /// Deletes sessions past either timeout. Run it on a timer.
     pub async fn purge_expired(&self) -> Result<u64, StoreError> {
         let now = self.clock.now();
-        self.store
-            .purge_expired(
+        observe::store(
+            "sessions",
+            "purge_expired",
+            self.store.purge_expired(
                 now.saturating_sub(secs(self.idle)),
                 now.saturating_sub(secs(self.absolute)),
-            )
-            .await
+            ),
+        )
+        .await
     }
 
     /// The request's session cookie and live record, after both timeouts.
@@ -456,7 +483,8 @@ impl<S: SessionStore> SessionManager<S> {
             return Err(refuse("malformed_session_cookie"));
         }
         let id_hash = opaque::hash(raw);
-        let Some(record) = self.store.get(&id_hash).await? else {
+        let Some(record) = observe::store("sessions", "get", self.store.get(&id_hash)).await?
+        else {
             return Err(refuse("unknown_session"));
         };
         let now = self.clock.now();
@@ -468,7 +496,7 @@ impl<S: SessionStore> SessionManager<S> {
             None
         };
         if let Some(reason) = reason {
-            self.store.remove(&id_hash).await?;
+            observe::store("sessions", "remove", self.store.remove(&id_hash)).await?;
             audit::emit(EVENT, Outcome::Failure, Some(&record.subject), reason);
             return Err(SessionError::Expired);
         }

@@ -12,6 +12,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, TryAcquireError};
 
 use crate::audit::{self, Outcome};
 use crate::error::Problem;
+use crate::observe::Timer;
 
 /// The most hashes a [`PasswordHasher`](super::PasswordHasher) runs at once, and how long a
 /// call waits for one of them to finish before it gives up with [`HasherBusy`].
@@ -213,11 +214,15 @@ impl Slots {
     /// A slot, waiting at most the limit's wait (which needs tokio's timer, as
     /// `#[tokio::main]` runtimes have; a free slot is taken without it).
     pub(super) async fn acquire(&self) -> Result<Slot, HasherBusy> {
+        let timer = Timer::start();
         if let Ok(permit) = Arc::clone(&self.semaphore).try_acquire_owned() {
+            timer.password_hash_wait();
             return Ok(self.slot(permit));
         }
         let waiting = Arc::clone(&self.semaphore).acquire_owned();
-        match tokio::time::timeout(self.limit.wait, waiting).await {
+        let turn = tokio::time::timeout(self.limit.wait, waiting).await;
+        timer.password_hash_wait();
+        match turn {
             Ok(Ok(permit)) => Ok(self.slot(permit)),
             _ => Err(self.busy()),
         }
@@ -226,14 +231,21 @@ impl Slots {
     /// A slot for a caller on a blocking thread (no runtime needed): polls until the wait is
     /// over.
     pub(super) fn acquire_blocking(&self) -> Result<Slot, HasherBusy> {
+        let timer = Timer::start();
         let deadline = Instant::now() + self.limit.wait;
         loop {
             match Arc::clone(&self.semaphore).try_acquire_owned() {
-                Ok(permit) => return Ok(self.slot(permit)),
+                Ok(permit) => {
+                    timer.password_hash_wait();
+                    return Ok(self.slot(permit));
+                }
                 Err(TryAcquireError::NoPermits) if Instant::now() < deadline => {
                     std::thread::sleep(Duration::from_millis(2));
                 }
-                Err(_) => return Err(self.busy()),
+                Err(_) => {
+                    timer.password_hash_wait();
+                    return Err(self.busy());
+                }
             }
         }
     }

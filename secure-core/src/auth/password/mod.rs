@@ -486,7 +486,10 @@ impl PasswordHasher {
         // The slot moves into the blocking task: it is free when the hash is done, even if
         // the request that asked for it was dropped meanwhile.
         tokio::task::spawn_blocking(move || {
-            compute::hash(&inner.argon2_params, normalized.as_bytes(), &mut slot)
+            let timer = crate::observe::Timer::start();
+            let hash = compute::hash(&inner.argon2_params, normalized.as_bytes(), &mut slot);
+            timer.password_hash("hash");
+            hash
         })
         .await
         .map_err(|_| PasswordError::Hashing)?
@@ -595,8 +598,12 @@ impl PasswordHasher {
             .filter(|n| policy::count_up_to(n, MAX_CHARS + 1) <= MAX_CHARS);
         let target = stored.map_or(&self.inner.dummy, |s| s.hash);
         // Over-long input is refused without hashing, for known and unknown users alike.
-        let matches =
-            normalized.is_some_and(|n| compute::verify(n.as_bytes(), target.parsed(), slot));
+        let matches = normalized.is_some_and(|n| {
+            let timer = crate::observe::Timer::start();
+            let matches = compute::verify(n.as_bytes(), target.parsed(), slot);
+            timer.password_hash("verify");
+            matches
+        });
         match stored {
             Some(s) if matches => {
                 // A step, not the login's outcome: with MFA the login may still be refused.

@@ -66,6 +66,7 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::audit::{self, Outcome};
 use crate::error::{ApiError, Problem};
 use crate::error::{ConfigError, StoreError};
+use crate::observe;
 use clock::secs;
 
 /// Default lifetime of one refresh token: 14 days.
@@ -321,7 +322,12 @@ impl<S: RefreshTokenStore> RefreshTokens<S> {
             family_id: family.family_id.clone(),
             expires_at: first.expires_at,
         };
-        self.store.create_family(family, first).await?;
+        observe::store(
+            "refresh_tokens",
+            "create_family",
+            self.store.create_family(family, first),
+        )
+        .await?;
         audit::emit(EVENT, Outcome::Success, Some(subject), "family_created");
         Ok(issued)
     }
@@ -345,10 +351,12 @@ impl<S: RefreshTokenStore> RefreshTokens<S> {
             expires_at: now.saturating_add(secs(self.token_ttl)),
         };
         let requested_expiry = new.expires_at;
-        match self
-            .store
-            .rotate(&opaque::hash(presented), new, now)
-            .await?
+        match observe::store(
+            "refresh_tokens",
+            "rotate",
+            self.store.rotate(&opaque::hash(presented), new, now),
+        )
+        .await?
         {
             Rotation::Rotated(old) => {
                 audit::emit(EVENT, Outcome::Success, Some(&old.subject), "rotated");
@@ -378,7 +386,12 @@ impl<S: RefreshTokenStore> RefreshTokens<S> {
             return Ok(RefreshError::Expired);
         }
         if old.used_at.is_some() {
-            self.store.revoke_family(&old.family_id, now).await?;
+            observe::store(
+                "refresh_tokens",
+                "revoke_family",
+                self.store.revoke_family(&old.family_id, now),
+            )
+            .await?;
             audit::emit(EVENT, Outcome::Denied, subject, "refresh_reuse");
             return Ok(RefreshError::Reused);
         }
@@ -399,13 +412,22 @@ impl<S: RefreshTokenStore> RefreshTokens<S> {
         if !opaque::well_formed(presented) {
             return Ok(false);
         }
-        let Some(record) = self.store.find(&opaque::hash(presented)).await? else {
+        let Some(record) = observe::store(
+            "refresh_tokens",
+            "find",
+            self.store.find(&opaque::hash(presented)),
+        )
+        .await?
+        else {
             return Ok(false);
         };
-        let revoked = self
-            .store
-            .revoke_family(&record.family_id, self.clock.now())
-            .await?;
+        let revoked = observe::store(
+            "refresh_tokens",
+            "revoke_family",
+            self.store
+                .revoke_family(&record.family_id, self.clock.now()),
+        )
+        .await?;
         if revoked {
             audit::emit(
                 "auth.logout",
@@ -419,13 +441,23 @@ impl<S: RefreshTokenStore> RefreshTokens<S> {
 
     /// Revokes every family of `subject` (password change, account lock). Returns how many.
     pub async fn revoke_subject(&self, subject: &str) -> Result<u64, StoreError> {
-        let n = self.store.revoke_subject(subject, self.clock.now()).await?;
+        let n = observe::store(
+            "refresh_tokens",
+            "revoke_subject",
+            self.store.revoke_subject(subject, self.clock.now()),
+        )
+        .await?;
         audit::emit(EVENT, Outcome::Success, Some(subject), "families_revoked");
         Ok(n)
     }
 
     /// Deletes families past their absolute lifetime. Run it on a timer.
     pub async fn purge_expired(&self) -> Result<u64, StoreError> {
-        self.store.purge_expired(self.clock.now()).await
+        observe::store(
+            "refresh_tokens",
+            "purge_expired",
+            self.store.purge_expired(self.clock.now()),
+        )
+        .await
     }
 }
