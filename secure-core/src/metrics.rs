@@ -40,8 +40,26 @@
 //! with their reason (`auth.throttle`, `auth.csrf`, `auth.refresh`/`refresh_reuse`,
 //! `auth.token`, `access`, `authz.object`).
 //!
-//! Serve [`Metrics::render`] on a route the policy declares (a role, or a listener on a
-//! private network): never public by accident.
+//! [`SecureRouter::into_app`](crate::policy::SecureRouter::into_app) installs the recorder
+//! (with the feature on), so nothing is missed before the first request. Serve it on a route
+//! the policy declares (a role and a scope, or a listener on a private network), never
+//! public by accident:
+//!
+//! ```
+//! use secure_core::error::ApiError;
+//! use secure_core::metrics::Metrics;
+//! use secure_core::prelude::*;
+//!
+//! #[derive(Debug, Clone, Copy, PartialEq, Eq, Role)]
+//! enum AppRole { Monitor }
+//!
+//! /// For the scraper's credential only.
+//! #[secure_handler(auth, roles(AppRole::Monitor))]
+//! async fn metrics() -> Result<Metrics, ApiError> {
+//!     Ok(secure_core::metrics::install()?)
+//! }
+//! # let _ = SecureRouter::<()>::new().route("/metrics", get(metrics));
+//! ```
 
 use std::fmt;
 use std::sync::OnceLock;
@@ -95,7 +113,8 @@ pub struct Metrics(PrometheusHandle);
 pub struct RecorderTaken;
 
 /// Installs the Prometheus recorder as the process's `metrics` recorder, once; later calls
-/// give the same handle. Until it is installed, counting costs nothing.
+/// give the same handle (what a `/metrics` handler serves). `into_app` calls it; until it is
+/// installed, counting costs nothing.
 pub fn install() -> Result<Metrics, RecorderTaken> {
     if let Some(handle) = HANDLE.get() {
         return Ok(Metrics(handle.clone()));
@@ -132,6 +151,29 @@ impl Metrics {
     /// Every metric in the Prometheus text format.
     pub fn render(&self) -> String {
         self.0.render()
+    }
+}
+
+/// The Prometheus text exposition (`text/plain; version=0.0.4`): a `/metrics` handler
+/// returns it.
+impl axum::response::IntoResponse for Metrics {
+    fn into_response(self) -> axum::response::Response {
+        (
+            [(
+                axum::http::header::CONTENT_TYPE,
+                "text/plain; version=0.0.4; charset=utf-8",
+            )],
+            self.render(),
+        )
+            .into_response()
+    }
+}
+
+/// `?` in a `/metrics` handler: another recorder holds the process's facade, a server fault
+/// (500, logged; the body says nothing).
+impl From<RecorderTaken> for crate::error::ApiError {
+    fn from(taken: RecorderTaken) -> Self {
+        crate::error::ApiError::Internal(Box::new(taken))
     }
 }
 

@@ -179,10 +179,6 @@ pub fn app(
     config: SecurityConfig,
     accounts: &Accounts,
 ) -> Result<SecureApp, StartError> {
-    // Every audit event counted and every request timed from here on (GET /metrics).
-    if let Err(e) = secure_core::metrics::install() {
-        tracing::warn!(error = %e, "metrics not recorded");
-    }
     routes(accounts)
         .with_state(db)
         .into_app(config.authenticator(accounts.authenticator()))
@@ -226,17 +222,7 @@ async fn ready(
 /// The Prometheus text of `secure_core::metrics`: to a `Monitor` (its API key with
 /// `metrics:read`), never to anyone else.
 #[secure_core::secure_handler(auth, roles(AppRole::Monitor), scopes(AppScope::MetricsRead))]
-async fn metrics_text() -> Result<axum::response::Response, secure_core::error::ApiError> {
-    use axum::response::IntoResponse as _;
-    // Installed by `app`; another recorder in the process is a server fault (500, logged).
-    let recorder = secure_core::metrics::install()
-        .map_err(|e| secure_core::error::ApiError::Internal(Box::new(e)))?;
-    Ok((
-        [(
-            axum::http::header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        recorder.render(),
-    )
-        .into_response())
+async fn metrics_text() -> Result<secure_core::metrics::Metrics, secure_core::error::ApiError> {
+    // Installed by `into_app`; another recorder in the process is a server fault (500).
+    Ok(secure_core::metrics::install()?)
 }

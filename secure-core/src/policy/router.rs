@@ -364,10 +364,16 @@ impl SecureRouter<()> {
     /// The app: these routes behind the security stack of `config` (the table in the
     /// [`SecureApp`] docs). Refused, with the routes and the fix, when a route needs
     /// what `config` lacks: `auth` routes without an authenticator, an unprotected route
-    /// without a reason.
+    /// without a reason. With the `metrics` feature, installs the Prometheus recorder
+    /// ([`metrics::install`](crate::metrics::install)).
     pub fn into_app(self, mut config: SecurityConfig) -> Result<SecureApp, AssemblyError> {
         let entries: Vec<&RouteEntry> = self.routes.iter().map(|(e, _)| e).collect();
         assembly::check(&entries, config.authenticator.is_some())?;
+        // Every event and request counted from the first (another recorder: it gets them).
+        #[cfg(feature = "metrics")]
+        if let Err(e) = crate::metrics::install() {
+            tracing::warn!(target: "secure::metrics", error = %e, "Prometheus recorder not installed");
+        }
         let table = Arc::new(self.policies());
         self.assemble(&Arc::new(Stack {
             authenticator: config.authenticator.take().map(Arc::new),
