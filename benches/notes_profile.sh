@@ -9,6 +9,7 @@
 #   bash benches/notes_profile.sh            # both tools
 #   TOOLS=dhat bash benches/notes_profile.sh
 #   KEEP=/tmp/prof bash benches/notes_profile.sh   # keep the valgrind outputs (callgrind_annotate)
+#   API=/tmp/notes-api-old bash benches/notes_profile.sh   # another notes-api build
 #
 # Needs valgrind (Debian package `valgrind`) and python3. Under valgrind, sha2 takes its
 # portable path (no SHA extensions), so the JWT's HMAC counts several times what it costs on
@@ -24,6 +25,7 @@ cargo build --release --quiet -p notes-api --bin notes-api -p secure-benches --b
 target_dir=$(cargo metadata --format-version 1 --no-deps |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 bin="$target_dir/release"
+api=${API:-$bin/notes-api}
 
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; [ -n "${KEEP:-}" ] && mkdir -p "$KEEP" && cp "$work"/*.out "$KEEP"/; rm -rf "$work"' EXIT
@@ -34,7 +36,7 @@ export SECURE_JWT_KEY=$(openssl rand -base64 48) SECURE_CSRF_KEY=$(openssl rand 
 
 # A user and 20 notes, made once on a server outside valgrind; both servers then read them.
 api_port=$(port)
-NOTES_ADDR="127.0.0.1:$api_port" "$bin/notes-api" >"$work/seed.log" 2>&1 &
+NOTES_ADDR="127.0.0.1:$api_port" "$api" >"$work/seed.log" 2>&1 &
 seed_pid=$!
 for _ in $(seq 300); do curl -fs -o /dev/null "http://127.0.0.1:$api_port/health" && break; sleep 0.1; done
 user="prof_$(openssl rand -hex 4)" password=$(openssl rand -base64 24)
@@ -71,7 +73,7 @@ run() { # TOOL NAME N: one server under valgrind for N requests; its output file
     local opts=(--tool="$tool")
     if [ "$tool" = dhat ]; then opts+=(--dhat-out-file="$out"); else opts+=(--callgrind-out-file="$out"); fi
     if [ "$name" = api ]; then
-        NOTES_ADDR="127.0.0.1:$p" valgrind "${opts[@]}" "$bin/notes-api" >"$work/$name.log" 2>&1 &
+        NOTES_ADDR="127.0.0.1:$p" valgrind "${opts[@]}" "$api" >"$work/$name.log" 2>&1 &
     else
         valgrind "${opts[@]}" "$bin/notes_plain" "127.0.0.1:$p" "sqlite://$work/notes.db" "$owner" \
             >"$work/$name.log" 2>&1 &

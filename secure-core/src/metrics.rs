@@ -139,12 +139,33 @@ pub fn install() -> Result<Metrics, RecorderTaken> {
     // Two first calls at once: one installs, the other finds it installed.
     match metrics::set_global_recorder(recorder) {
         Ok(()) => {
-            let _ = HANDLE.set(handle);
+            let _ = HANDLE.set(handle.clone());
+            upkeep(handle);
         }
         Err(_) if HANDLE.get().is_some() => {}
         Err(_) => return Err(RecorderTaken),
     }
     HANDLE.get().cloned().map(Metrics).ok_or(RecorderTaken)
+}
+
+/// How often the histograms' recorded samples are folded into their buckets.
+const UPKEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The exporter keeps each histogram sample until it is folded into the buckets, which a
+/// scrape does; without scrapes the samples would pile up for ever. A thread folds them
+/// every few seconds (a thread, not a task: `install` needs no runtime).
+fn upkeep(handle: PrometheusHandle) {
+    let spawned = std::thread::Builder::new()
+        .name("secure-metrics-upkeep".to_owned())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(UPKEEP_EVERY);
+                handle.run_upkeep();
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(target: "secure::metrics", error = %e, "histogram upkeep not started");
+    }
 }
 
 impl Metrics {
