@@ -108,7 +108,7 @@ static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 pub struct Metrics(PrometheusHandle);
 
 /// Another `metrics` recorder is installed in this process: the facade takes one.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, thiserror::Error, PartialEq, Eq)]
 #[error("another metrics recorder is installed in this process")]
 pub struct RecorderTaken;
 
@@ -116,9 +116,14 @@ pub struct RecorderTaken;
 /// give the same handle (what a `/metrics` handler serves). `into_app` calls it; until it is
 /// installed, counting costs nothing.
 pub fn install() -> Result<Metrics, RecorderTaken> {
-    if let Some(handle) = HANDLE.get() {
-        return Ok(Metrics(handle.clone()));
-    }
+    // Once per process, and concurrent first calls wait for it: the facade's recorder can be
+    // set once, so the answer (installed, or taken by another) never changes.
+    static INSTALLED: OnceLock<Result<(), RecorderTaken>> = OnceLock::new();
+    (*INSTALLED.get_or_init(set_recorder))?;
+    HANDLE.get().cloned().map(Metrics).ok_or(RecorderTaken)
+}
+
+fn set_recorder() -> Result<(), RecorderTaken> {
     let mut builder = PrometheusBuilder::new();
     for (name, buckets) in [
         (REQUEST_DURATION, DURATION_BUCKETS),
@@ -136,16 +141,10 @@ pub fn install() -> Result<Metrics, RecorderTaken> {
     }
     let recorder = builder.build_recorder();
     let handle = recorder.handle();
-    // Two first calls at once: one installs, the other finds it installed.
-    match metrics::set_global_recorder(recorder) {
-        Ok(()) => {
-            let _ = HANDLE.set(handle.clone());
-            upkeep(handle);
-        }
-        Err(_) if HANDLE.get().is_some() => {}
-        Err(_) => return Err(RecorderTaken),
-    }
-    HANDLE.get().cloned().map(Metrics).ok_or(RecorderTaken)
+    metrics::set_global_recorder(recorder).map_err(|_| RecorderTaken)?;
+    let _ = HANDLE.set(handle.clone());
+    upkeep(handle);
+    Ok(())
 }
 
 /// How often the histograms' recorded samples are folded into their buckets.
