@@ -1,6 +1,6 @@
 //! Where the code records metrics, at their sources. Each call is nothing without the
-//! `metrics` feature, and next to nothing until [`metrics::install`](crate::metrics::install).
-//! The names and labels are listed in [`crate::metrics`].
+//! `metrics` feature, and next to nothing until `metrics::install`.
+//! The names and labels are listed in `secure_core::metrics`.
 
 use std::future::Future;
 #[cfg(feature = "metrics")]

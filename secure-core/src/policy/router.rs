@@ -365,7 +365,7 @@ impl SecureRouter<()> {
     /// [`SecureApp`] docs). Refused, with the routes and the fix, when a route needs
     /// what `config` lacks: `auth` routes without an authenticator, an unprotected route
     /// without a reason. With the `metrics` feature, installs the Prometheus recorder
-    /// ([`metrics::install`](crate::metrics::install)).
+    /// (`secure_core::metrics::install`).
     pub fn into_app(self, mut config: SecurityConfig) -> Result<SecureApp, AssemblyError> {
         let entries: Vec<&RouteEntry> = self.routes.iter().map(|(e, _)| e).collect();
         assembly::check(&entries, config.authenticator.is_some())?;
