@@ -672,3 +672,57 @@ fn oidc_variables_are_checked_together() {
     let none = SecurityConfig::from_vars(keyed(&[]), Profile::Release).expect("config");
     assert!(none.oidc_provider::<OidcRole>().is_none());
 }
+
+/// `SECURE_REDIS_URL` puts the rate limits and account throttles in Redis: connected on the
+/// first decision (start-up does not wait), and `RateLimiter::ready` asks it. Redis down:
+/// not ready. A value that is not a Redis URL is refused without being repeated (a URL may
+/// hold a password). With a server (`SECURE_TEST_REDIS_URL`), ready.
+#[tokio::test]
+async fn a_redis_url_shares_the_limits_and_readiness_asks_it() {
+    let (var, err) = env_err(
+        keyed(&[("SECURE_REDIS_URL", "http://:hunter2-secret@cache:6379")]),
+        Profile::Release,
+    );
+    assert_eq!(var, "SECURE_REDIS_URL");
+    assert!(!err.contains("hunter2"), "{err}");
+
+    // Nothing listens on a port just closed: the store is configured, and not ready.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let url = format!("redis://:hunter2-secret@127.0.0.1:{port}/");
+    let config =
+        SecurityConfig::from_vars(keyed(&[("SECURE_REDIS_URL", &url)]), Profile::Release).unwrap();
+    assert!(!format!("{config:?}").contains("hunter2"));
+    let down = config.limiter().ready().await.unwrap_err();
+    assert!(!down.to_string().contains("hunter2"), "{down}");
+    assert!(
+        SecurityConfig::new().limiter().ready().await.is_ok(),
+        "no store: ready"
+    );
+
+    match std::env::var("SECURE_TEST_REDIS_URL") {
+        Ok(url) => {
+            let config =
+                SecurityConfig::from_vars(keyed(&[("SECURE_REDIS_URL", &url)]), Profile::Release)
+                    .unwrap();
+            config.limiter().ready().await.unwrap();
+        }
+        Err(_) => secure_tests::skipped(
+            "a_redis_url_shares_the_limits_and_readiness_asks_it (a reachable Redis)",
+            "Redis: `. .ci/redis.sh`",
+        ),
+    }
+}
+
+/// Read outside a tokio runtime, `SECURE_REDIS_URL` is refused with the reason (its
+/// connection is made on the runtime).
+#[test]
+fn a_redis_url_needs_the_runtime() {
+    let (var, err) = env_err(
+        keyed(&[("SECURE_REDIS_URL", "redis://127.0.0.1:6379/")]),
+        Profile::Release,
+    );
+    assert_eq!(var, "SECURE_REDIS_URL");
+    assert!(err.contains("tokio runtime"), "{err}");
+}

@@ -154,9 +154,23 @@ pub async fn accounts(
     builder.build().await.map_err(StartError::Accounts)
 }
 
+/// What the routes share: the database (what the notes' handlers and `Authorized` take),
+/// and the rate limiter, whose store readiness asks.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    db: Database,
+    limiter: std::sync::Arc<secure_core::ratelimit::RateLimiter>,
+}
+
+impl secure_core::prelude::FromRef<AppState> for Database {
+    fn from_ref(state: &AppState) -> Database {
+        state.db.clone()
+    }
+}
+
 /// Every route with its declared policy: the accounts' under `/auth`, the notes, the
 /// administrators' list, on the service's database.
-pub fn routes(accounts: &Accounts) -> SecureRouter<Database> {
+pub fn routes(accounts: &Accounts) -> SecureRouter<AppState> {
     SecureRouter::new()
         .route("/health", get(health))
         .route("/ready", get(ready))
@@ -179,8 +193,12 @@ pub fn app(
     config: SecurityConfig,
     accounts: &Accounts,
 ) -> Result<SecureApp, StartError> {
+    let state = AppState {
+        db,
+        limiter: config.limiter(),
+    };
     routes(accounts)
-        .with_state(db)
+        .with_state(state)
         .into_app(config.authenticator(accounts.authenticator()))
         .map_err(StartError::Assembly)
 }
@@ -196,27 +214,32 @@ async fn health() -> axum::Json<Health> {
     axum::Json(Health { status: "ok" })
 }
 
-/// `200 {"status":"ok"}` when the database answers, else `503 {"status":"unavailable"}`
-/// (readiness). Keys are loaded at start-up or the service does not start.
+/// `200 {"status":"ok"}` when the database answers and so does the rate-limit store when
+/// there is one (`SECURE_REDIS_URL`), else 503 (readiness; the stack makes the body a bare
+/// problem+json). Keys are loaded at start-up or the service does not start.
 #[secure_core::secure_handler(public)]
 async fn ready(
-    axum::extract::State(db): axum::extract::State<Database>,
+    axum::extract::State(state): axum::extract::State<AppState>,
 ) -> (axum::http::StatusCode, axum::Json<Health>) {
-    match db.query("SELECT 1").fetch_one::<(i32,)>().await {
-        Ok(_) => (
-            axum::http::StatusCode::OK,
-            axum::Json(Health { status: "ok" }),
-        ),
-        Err(e) => {
-            tracing::warn!(error = %e, "not ready: the database does not answer");
-            (
-                axum::http::StatusCode::SERVICE_UNAVAILABLE,
-                axum::Json(Health {
-                    status: "unavailable",
-                }),
-            )
+    let database = state.db.query("SELECT 1").fetch_one::<(i32,)>().await;
+    let limits = state.limiter.ready().await;
+    let failed = match (&database, &limits) {
+        (Ok(_), Ok(())) => {
+            return (
+                axum::http::StatusCode::OK,
+                axum::Json(Health { status: "ok" }),
+            );
         }
-    }
+        (Err(e), _) => ("the database", e.to_string()),
+        (_, Err(e)) => ("the rate-limit store", e.to_string()),
+    };
+    tracing::warn!(error = %failed.1, "not ready: {} does not answer", failed.0);
+    (
+        axum::http::StatusCode::SERVICE_UNAVAILABLE,
+        axum::Json(Health {
+            status: "unavailable",
+        }),
+    )
 }
 
 /// The Prometheus text of `secure_core::metrics`: to a `Monitor` (its API key with

@@ -5,7 +5,9 @@ mod support;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use support::{keyed_config, new_password, now, random_key, spawn_with, totp_code, unique_name};
+use support::{
+    keyed_config, new_password, now, random_key, spawn_sharing, spawn_with, totp_code, unique_name,
+};
 
 fn notes_api() -> Command {
     Command::new(env!("CARGO_BIN_EXE_notes-api"))
@@ -235,4 +237,64 @@ async fn a_monitor_key_reads_the_metrics_and_nobody_else_does() {
         "{text}"
     );
     assert!(!text.contains(&member) && !text.contains(&ada.id), "{text}");
+}
+
+/// `SECURE_REDIS_URL`: the instances of one service decide their limits in one Redis, so
+/// the sign-in limit (5 a minute per address and name) counts across them; `/ready` answers
+/// 503 while Redis does not.
+#[tokio::test]
+async fn instances_share_limits_in_redis_and_readiness_follows_it() {
+    let data_key = random_key();
+    // Nothing listens on a port just closed.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let down = format!("redis://127.0.0.1:{}/", closed.local_addr().unwrap().port());
+    drop(closed);
+    let app = spawn_with(keyed_config(
+        &data_key,
+        None,
+        &[("SECURE_REDIS_URL", &down)],
+    ))
+    .await;
+    // Failing closed, the default per-address limit already answers 503 before the handler
+    // runs; without that limit, the handler's own check of the store does.
+    app.get("/ready").send().await.assert_status(503);
+    let unlimited = spawn_with(keyed_config(
+        &data_key,
+        None,
+        &[("SECURE_REDIS_URL", &down), ("SECURE_RATE_LIMIT", "off")],
+    ))
+    .await;
+    // The stack answers: only the store can be what is not ready.
+    unlimited.get("/health").send().await.assert_status(200);
+    unlimited.get("/ready").send().await.assert_status(503);
+
+    let Ok(url) = std::env::var("SECURE_TEST_REDIS_URL") else {
+        support::skipped(
+            "instances_share_limits_in_redis_and_readiness_follows_it (two instances on Redis)",
+            "Redis: `. .ci/redis.sh`",
+        );
+        return;
+    };
+    let config = || keyed_config(&data_key, None, &[("SECURE_REDIS_URL", &url)]);
+    let a = spawn_with(config()).await;
+    let b = spawn_sharing(&a, config()).await;
+    a.get("/ready").send().await.assert_status(200);
+    b.get("/ready").send().await.assert_status(200);
+    let name = unique_name("shared");
+    a.signup(&name, &new_password()).await;
+    let wrong = serde_json::json!({"username": name, "password": new_password()});
+    // Three refusals on one instance, two on the other: five in all.
+    for app in [&a, &a, &a, &b, &b] {
+        app.post("/auth/sign-in")
+            .json(&wrong)
+            .send()
+            .await
+            .assert_status(401);
+    }
+    // Each instance alone has seen at most three; together, the sixth is over the limit.
+    a.post("/auth/sign-in")
+        .json(&wrong)
+        .send()
+        .await
+        .assert_status(429);
 }

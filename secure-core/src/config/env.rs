@@ -106,6 +106,10 @@ pub const VARIABLES: &[(&str, &str)] = &[
         "the per-IP default: `300/min` or `off`",
     ),
     (
+        "SECURE_REDIS_URL",
+        "`redis://[:password@]host[:port][/db]`: rate limits and account throttles shared by every instance (feature `redis`)",
+    ),
+    (
         "SECURE_TRUSTED_PROXIES",
         "comma-separated addresses or CIDR ranges",
     ),
@@ -474,6 +478,9 @@ fn warn_ephemeral(missing: &[&str]) {
 
 fn read_rate_limiter(vars: &Vars) -> Result<RateLimiter, ConfigError> {
     let mut limiter = RateLimiter::new();
+    if let Some(url) = vars.value("SECURE_REDIS_URL").map(str::trim) {
+        limiter = with_redis(limiter, url)?;
+    }
     if let Some(rate) = vars.parse("SECURE_RATE_LIMIT", parse_rate)? {
         limiter = match rate {
             Some(rate) => limiter.default_limit(rate.count, Duration::from_secs(rate.period_secs)),
@@ -620,6 +627,37 @@ fn parse_rate(value: &str) -> Result<Option<secure_units::Rate>, String> {
 
 /// `SECURE_OIDC_*`: read and checked for form here; the provider is built from them by
 /// `SecurityConfig::oidc_provider`, which knows the app's roles.
+/// The limits in Redis at `url`, connected on the first decision (start-up does not wait for
+/// Redis). Errors never repeat the URL: it may hold a password.
+#[cfg(feature = "redis")]
+fn with_redis(limiter: RateLimiter, url: &str) -> Result<RateLimiter, ConfigError> {
+    const VAR: &str = "SECURE_REDIS_URL";
+    if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
+        return Err(env_error(VAR, "must be a `redis://` or `rediss://` URL"));
+    }
+    if tokio::runtime::Handle::try_current().is_err() {
+        return Err(env_error(
+            VAR,
+            "is read inside the tokio runtime (its connection is made there)",
+        ));
+    }
+    match crate::ratelimit::RedisStore::connect_lazy(url) {
+        Ok(store) => Ok(limiter.redis(store)),
+        Err(e) => Err(env_error(
+            VAR,
+            format!("is not a usable Redis URL ({:?})", e.kind()),
+        )),
+    }
+}
+
+#[cfg(not(feature = "redis"))]
+fn with_redis(_: RateLimiter, _: &str) -> Result<RateLimiter, ConfigError> {
+    Err(env_error(
+        "SECURE_REDIS_URL",
+        "needs secure-core's `redis` feature",
+    ))
+}
+
 fn read_oidc(vars: &Vars) -> Result<Option<super::OidcSettings>, ConfigError> {
     let others = [
         "SECURE_OIDC_AUDIENCE",

@@ -53,11 +53,14 @@ pub use limit::{Rate, RateKey, RateLimit};
 pub use redis_store::RedisStore;
 use routes::RouteLimits;
 pub use routes::SLOTS;
-pub use store::{RateLimitStore, Scope, StoreDecision, StoreFuture, ThrottleFuture, ThrottleOp};
+pub use store::{
+    RateLimitStore, ReadyFuture, Scope, StoreDecision, StoreFuture, ThrottleFuture, ThrottleOp,
+};
 
 use crate::audit;
 use crate::error::{Problem, StoreError};
 use crate::http::client::ClientAddr;
+use crate::observe;
 
 /// The key a request counts under on one route.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -299,6 +302,16 @@ impl RateLimiter {
         }
     }
 
+    /// Whether the limits can be decided now: the store answers (Redis: `PING`, within
+    /// its timeout), or there is none. For a readiness probe: an instance whose store is
+    /// down refuses limited requests (503) unless it fails open.
+    pub async fn ready(&self) -> Result<(), StoreError> {
+        match &self.backend.store {
+            None => Ok(()),
+            Some(store) => observe::store("rate_limits", "ready", store.ready()).await,
+        }
+    }
+
     /// Whether decisions are a store's (awaited) rather than made in memory.
     pub(crate) fn has_store(&self) -> bool {
         self.backend.store.is_some()
@@ -345,7 +358,7 @@ impl RateLimiter {
 async fn stored<T>(
     call: impl std::future::Future<Output = Result<T, StoreError>>,
 ) -> Result<T, StoreError> {
-    crate::observe::store("rate_limits", "decide", call).await
+    observe::store("rate_limits", "decide", call).await
 }
 
 /// `verdict`, counted when it refuses.

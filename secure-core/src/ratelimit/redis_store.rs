@@ -43,7 +43,9 @@ use sha2::{Digest, Sha256};
 use super::ClientKey;
 use super::RateLimit;
 use super::account::{AccountThrottle, ThrottleKey};
-use super::store::{RateLimitStore, Scope, StoreDecision, StoreFuture, ThrottleFuture, ThrottleOp};
+use super::store::{
+    RateLimitStore, ReadyFuture, Scope, StoreDecision, StoreFuture, ThrottleFuture, ThrottleOp,
+};
 use crate::error::StoreError;
 
 /// The key prefix unless set.
@@ -136,6 +138,14 @@ enum Connection {
 }
 
 impl Connection {
+    async fn ping(&self) -> redis::RedisResult<()> {
+        let ping = redis::cmd("PING");
+        match self {
+            Connection::Manager(c) => ping.query_async(&mut c.clone()).await,
+            Connection::Multiplexed(c) => ping.query_async(&mut c.clone()).await,
+        }
+    }
+
     async fn run<T: redis::FromRedisValue>(
         &self,
         invocation: &redis::ScriptInvocation<'_>,
@@ -374,5 +384,16 @@ impl RateLimitStore for RedisStore {
         policy: AccountThrottle,
     ) -> ThrottleFuture<'a> {
         Box::pin(RedisStore::throttle(self, key, op, policy))
+    }
+
+    /// `PING`, within the store's timeout.
+    fn ready(&self) -> ReadyFuture<'_> {
+        Box::pin(async {
+            match tokio::time::timeout(self.timeout, self.connection.ping()).await {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(e)) => Err(StoreError::new(e)),
+                Err(elapsed) => Err(StoreError::new(elapsed)),
+            }
+        })
     }
 }

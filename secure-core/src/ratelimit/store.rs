@@ -50,6 +50,9 @@ pub enum ThrottleOp {
     Success,
 }
 
+/// The future of a readiness check.
+pub type ReadyFuture<'a> = Pin<Box<dyn Future<Output = Result<(), StoreError>> + Send + 'a>>;
+
 /// The future of one throttle step: `Ok(None)` to go ahead (or done), `Ok(Some(wait))` when
 /// refused.
 pub type ThrottleFuture<'a> =
@@ -68,4 +71,9 @@ pub trait RateLimitStore: Send + Sync + std::fmt::Debug + 'static {
         op: ThrottleOp,
         policy: AccountThrottle,
     ) -> ThrottleFuture<'a>;
+
+    /// Whether the store answers now (a readiness probe asks it); `Ok` unless overridden.
+    fn ready(&self) -> ReadyFuture<'_> {
+        Box::pin(async { Ok(()) })
+    }
 }
