@@ -57,7 +57,7 @@ pub(crate) async fn store<T, E>(
     }
 }
 
-/// A timer for a step: `finish` records how long it took.
+/// A step's start: the method named for the step records how long it took.
 #[derive(Debug)]
 #[cfg_attr(
     not(feature = "identity"),

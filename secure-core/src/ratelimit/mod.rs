@@ -285,7 +285,7 @@ impl RateLimiter {
     pub fn check(&self, route: &'static str, limit: RateLimit, key: &ClientKey) -> Decision {
         let decision = self.routes.check(route, limit, key);
         if !decision.allowed {
-            crate::observe::rate_limited(route, key);
+            observe::rate_limited(route, key);
         }
         decision
     }
@@ -338,7 +338,7 @@ impl RateLimiter {
     pub fn check_default(&self, ip: IpAddr) -> Option<Decision> {
         let decision = self.routes.check_default(ip)?;
         if !decision.allowed {
-            crate::observe::rate_limited("default", &ClientKey::Ip(ip));
+            observe::rate_limited("default", &ClientKey::Ip(ip));
         }
         Some(decision)
     }
@@ -364,7 +364,7 @@ async fn stored<T>(
 /// `verdict`, counted when it refuses.
 fn counted(limit: &'static str, key: &ClientKey, verdict: Verdict) -> Verdict {
     if matches!(&verdict, Verdict::Decided(d) if !d.allowed) {
-        crate::observe::rate_limited(limit, key);
+        observe::rate_limited(limit, key);
     }
     verdict
 }
