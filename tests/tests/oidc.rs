@@ -3,6 +3,8 @@
 //! Tokens come from the provider itself (client credentials, and an authorization-code flow
 //! driven here through its sign-in pages); attack tokens are made from them.
 
+mod ed25519;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -340,13 +342,7 @@ async fn provider_tokens_are_accepted_and_attack_tokens_refused() {
         attacks.push(("alg none", forge(&h, &payload, |_| String::new())));
     }
     // The attacker's own Ed25519 key, offered in the header three ways.
-    let seed: [u8; 32] = rand::random();
-    let mut der = vec![
-        0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04,
-        0x20,
-    ];
-    der.extend_from_slice(&seed);
-    let attacker = EncodingKey::from_ed_der(&der);
+    let attacker = ed25519::key();
     let attacker_jwk =
         jsonwebtoken::jwk::Jwk::from_encoding_key(&attacker, Algorithm::EdDSA).unwrap();
     let signed_by_attacker = |h: serde_json::Value| {
@@ -540,13 +536,7 @@ mod configured_keys {
     }
 
     fn signer() -> Signer {
-        let seed: [u8; 32] = rand::random();
-        let mut der = vec![
-            0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22,
-            0x04, 0x20,
-        ];
-        der.extend_from_slice(&seed);
-        let key = EncodingKey::from_ed_der(&der);
+        let key = ed25519::key();
         let mut jwk = jsonwebtoken::jwk::Jwk::from_encoding_key(&key, Algorithm::EdDSA).unwrap();
         jwk.common.key_id = Some("ed-1".to_owned());
         let jwks = serde_json::json!({"keys": [

@@ -4,6 +4,8 @@
 //! refused or read into an identity that keeps the rules (the issuer's subject, only mapped
 //! roles), never a panic.
 
+mod ed25519;
+
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey};
@@ -21,14 +23,7 @@ const ISS: &str = "https://id.example/realms/notes";
 
 /// An Ed25519 key generated for this run, and a provider that knows only it.
 fn signer() -> (EncodingKey, OidcProvider) {
-    let seed: [u8; 32] = rand::random();
-    // PKCS#8 of an Ed25519 private key: this prefix, then the 32-byte seed.
-    let mut der = vec![
-        0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04,
-        0x20,
-    ];
-    der.extend_from_slice(&seed);
-    let key = EncodingKey::from_ed_der(&der);
+    let key = ed25519::key();
     let mut jwk = jsonwebtoken::jwk::Jwk::from_encoding_key(&key, Algorithm::EdDSA).unwrap();
     jwk.common.key_id = Some("ed-1".to_owned());
     let jwks = serde_json::to_vec(&json!({ "keys": [jwk] })).unwrap();
