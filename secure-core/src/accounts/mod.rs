@@ -304,13 +304,19 @@ impl Accounts {
             password,
         })
         .map_err(CreateAccountError::Invalid)?;
-        let roles: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
-        if let Some(unknown) = roles.iter().find(|r| !(self.inner.known_role)(r)) {
-            return Err(CreateAccountError::UnknownRole((*unknown).to_owned()));
-        }
+        let roles = self.known_roles(roles)?;
         routes::create(&self.inner, &signup, &roles)
             .await
             .map(AccountId)
+    }
+
+    /// The wire names of `roles`, each one the accounts know.
+    fn known_roles<R: Role>(&self, roles: &[R]) -> Result<Vec<&'static str>, CreateAccountError> {
+        let roles: Vec<&'static str> = roles.iter().map(|r| r.as_str()).collect();
+        match roles.iter().find(|r| !(self.inner.known_role)(r)) {
+            Some(unknown) => Err(CreateAccountError::UnknownRole((*unknown).to_owned())),
+            None => Ok(roles),
+        }
     }
 
     /// Creates a service account: an account for a machine, with these roles and no password
@@ -326,27 +332,8 @@ impl Accounts {
             name: name.to_owned(),
         })
         .map_err(CreateAccountError::Invalid)?;
-        let roles: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
-        if let Some(unknown) = roles.iter().find(|r| !(self.inner.known_role)(r)) {
-            return Err(CreateAccountError::UnknownRole((*unknown).to_owned()));
-        }
-        let id = new_id();
-        let created = self
-            .inner
-            .store
-            .create(store::NewAccount {
-                id: &id,
-                username: &valid.name,
-                email: "",
-                password_hash: NO_PASSWORD,
-                roles: &roles,
-                created_at: unix_now(),
-            })
-            .await
-            .map_err(CreateAccountError::Store)?;
-        if created == store::Created::Taken {
-            return Err(CreateAccountError::Taken);
-        }
+        let roles = self.known_roles(roles)?;
+        let id = routes::insert(&self.inner, &valid.name, "", NO_PASSWORD, &roles).await?;
         crate::audit::emit(
             "account.service_account",
             crate::audit::Outcome::Success,

@@ -146,14 +146,26 @@ pub(super) async fn create(
         .hash_new_password(&new.password)
         .await
         .map_err(CreateAccountError::Password)?;
+    insert(inner, &new.username, &new.email, hash.as_phc_str(), roles).await
+}
+
+/// Stores a new account under a new id (its name and address already checked): the id, or
+/// `Taken` when the name is.
+pub(super) async fn insert(
+    inner: &Inner,
+    username: &str,
+    email: &str,
+    password_hash: &str,
+    roles: &[&str],
+) -> Result<String, CreateAccountError> {
     let id = new_id();
     let made = inner
         .store
         .create(NewAccount {
             id: &id,
-            username: &new.username,
-            email: &new.email,
-            password_hash: hash.as_phc_str(),
+            username,
+            email,
+            password_hash,
             roles,
             created_at: unix_now(),
         })
