@@ -13,6 +13,14 @@ use crate::observe;
 
 type Boxed<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
 
+/// One call of the store, timed and its failure counted (`observe::store`), boxed.
+fn timed<'a, T: 'a>(
+    operation: &'static str,
+    call: impl Future<Output = Result<T, StoreError>> + Send + 'a,
+) -> Boxed<'a, T> {
+    Box::pin(observe::store("accounts", operation, call))
+}
+
 /// The object-safe twin of [`AccountStore`]; every store is one.
 pub(super) trait Store: Send + Sync + 'static {
     fn create<'a>(&'a self, account: NewAccount<'a>) -> Boxed<'a, Created>;
@@ -57,176 +65,107 @@ pub(super) trait Store: Send + Sync + 'static {
 
 impl<T: AccountStore> Store for T {
     fn create<'a>(&'a self, account: NewAccount<'a>) -> Boxed<'a, Created> {
-        Box::pin(observe::store(
-            "accounts",
-            "create",
-            AccountStore::create(self, account),
-        ))
+        timed("create", AccountStore::create(self, account))
     }
     fn by_username<'a>(&'a self, username: &'a str) -> Boxed<'a, Option<AccountRecord>> {
-        Box::pin(observe::store(
-            "accounts",
-            "by_username",
-            AccountStore::by_username(self, username),
-        ))
+        timed("by_username", AccountStore::by_username(self, username))
     }
     fn by_id<'a>(&'a self, id: &'a str) -> Boxed<'a, Option<AccountRecord>> {
-        Box::pin(observe::store(
-            "accounts",
-            "by_id",
-            AccountStore::by_id(self, id),
-        ))
+        timed("by_id", AccountStore::by_id(self, id))
     }
     fn rehash_password<'a>(&'a self, id: &'a str, hash: &'a str) -> Boxed<'a, ()> {
-        Box::pin(observe::store(
-            "accounts",
+        timed(
             "rehash_password",
             AccountStore::rehash_password(self, id, hash),
-        ))
+        )
     }
     fn advance_totp_step<'a>(&'a self, id: &'a str, step: i64) -> Boxed<'a, bool> {
-        Box::pin(observe::store(
-            "accounts",
+        timed(
             "advance_totp_step",
             AccountStore::advance_totp_step(self, id, step),
-        ))
+        )
     }
     fn recovery_codes<'a>(&'a self, id: &'a str) -> Boxed<'a, Vec<(String, String)>> {
-        Box::pin(observe::store(
-            "accounts",
-            "recovery_codes",
-            AccountStore::recovery_codes(self, id),
-        ))
+        timed("recovery_codes", AccountStore::recovery_codes(self, id))
     }
     fn use_recovery_code<'a>(&'a self, id: &'a str, code_id: &'a str) -> Boxed<'a, bool> {
-        Box::pin(observe::store(
-            "accounts",
+        timed(
             "use_recovery_code",
             AccountStore::use_recovery_code(self, id, code_id),
-        ))
+        )
     }
     fn record_sign_in<'a>(&'a self, record: &'a SignInRecord, now: i64) -> Boxed<'a, ()> {
-        Box::pin(observe::store(
-            "accounts",
+        timed(
             "record_sign_in",
             AccountStore::record_sign_in(self, record, now),
-        ))
+        )
     }
     fn sign_in<'a>(&'a self, family_id: &'a str) -> Boxed<'a, Option<SignInRecord>> {
-        Box::pin(observe::store(
-            "accounts",
-            "sign_in",
-            AccountStore::sign_in(self, family_id),
-        ))
+        timed("sign_in", AccountStore::sign_in(self, family_id))
     }
     fn end_sign_ins<'a>(&'a self, id: &'a str) -> Boxed<'a, Option<i64>> {
-        Box::pin(observe::store(
-            "accounts",
-            "end_sign_ins",
-            AccountStore::end_sign_ins(self, id),
-        ))
+        timed("end_sign_ins", AccountStore::end_sign_ins(self, id))
     }
     fn change_credentials<'a>(
         &'a self,
         id: &'a str,
         change: CredentialChange<'a>,
     ) -> Boxed<'a, Option<i64>> {
-        Box::pin(observe::store(
-            "accounts",
+        timed(
             "change_credentials",
             AccountStore::change_credentials(self, id, change),
-        ))
+        )
     }
     fn set_pending_totp<'a>(&'a self, id: &'a str, sealed: &'a str) -> Boxed<'a, bool> {
-        Box::pin(observe::store(
-            "accounts",
+        timed(
             "set_pending_totp",
             AccountStore::set_pending_totp(self, id, sealed),
-        ))
+        )
     }
     fn create_reset<'a>(&'a self, hash: &'a str, id: &'a str, expires_at: i64) -> Boxed<'a, ()> {
-        Box::pin(observe::store(
-            "accounts",
+        timed(
             "create_reset",
             AccountStore::create_reset(self, hash, id, expires_at),
-        ))
+        )
     }
     fn use_reset<'a>(&'a self, hash: &'a str, now: i64) -> Boxed<'a, Option<String>> {
-        Box::pin(observe::store(
-            "accounts",
-            "use_reset",
-            AccountStore::use_reset(self, hash, now),
-        ))
+        timed("use_reset", AccountStore::use_reset(self, hash, now))
     }
     fn sealed_sample(&self) -> Boxed<'_, Vec<(String, String)>> {
-        Box::pin(observe::store(
-            "accounts",
-            "sealed_sample",
-            AccountStore::sealed_sample(self),
-        ))
+        timed("sealed_sample", AccountStore::sealed_sample(self))
     }
     fn purge_sign_ins(&self, before: i64) -> Boxed<'_, u64> {
-        Box::pin(observe::store(
-            "accounts",
-            "purge_sign_ins",
-            AccountStore::purge_sign_ins(self, before),
-        ))
+        timed("purge_sign_ins", AccountStore::purge_sign_ins(self, before))
     }
     fn sealed_secrets(&self) -> Boxed<'_, Vec<(String, String)>> {
-        Box::pin(observe::store(
-            "accounts",
-            "sealed_secrets",
-            AccountStore::sealed_secrets(self),
-        ))
+        timed("sealed_secrets", AccountStore::sealed_secrets(self))
     }
     fn replace_sealed<'a>(&'a self, id: &'a str, old: &'a str, new: &'a str) -> Boxed<'a, bool> {
-        Box::pin(observe::store(
-            "accounts",
+        timed(
             "replace_sealed",
             AccountStore::replace_sealed(self, id, old, new),
-        ))
+        )
     }
     fn set_roles<'a>(&'a self, id: &'a str, roles: &'a [&'a str]) -> Boxed<'a, bool> {
-        Box::pin(observe::store(
-            "accounts",
-            "set_roles",
-            AccountStore::set_roles(self, id, roles),
-        ))
+        timed("set_roles", AccountStore::set_roles(self, id, roles))
     }
     fn create_api_key<'a>(&'a self, key: NewApiKey<'a>) -> Boxed<'a, ()> {
-        Box::pin(observe::store(
-            "accounts",
-            "create_api_key",
-            AccountStore::create_api_key(self, key),
-        ))
+        timed("create_api_key", AccountStore::create_api_key(self, key))
     }
     fn api_key<'a>(&'a self, id: &'a str) -> Boxed<'a, Option<ApiKeyRecord>> {
-        Box::pin(observe::store(
-            "accounts",
-            "api_key",
-            AccountStore::api_key(self, id),
-        ))
+        timed("api_key", AccountStore::api_key(self, id))
     }
     fn api_keys_of<'a>(&'a self, owner_id: &'a str) -> Boxed<'a, Vec<ApiKeyRecord>> {
-        Box::pin(observe::store(
-            "accounts",
-            "api_keys_of",
-            AccountStore::api_keys_of(self, owner_id),
-        ))
+        timed("api_keys_of", AccountStore::api_keys_of(self, owner_id))
     }
     fn revoke_api_key<'a>(&'a self, owner_id: &'a str, id: &'a str, now: i64) -> Boxed<'a, bool> {
-        Box::pin(observe::store(
-            "accounts",
+        timed(
             "revoke_api_key",
             AccountStore::revoke_api_key(self, owner_id, id, now),
-        ))
+        )
     }
     fn touch_api_key<'a>(&'a self, id: &'a str, now: i64) -> Boxed<'a, ()> {
-        Box::pin(observe::store(
-            "accounts",
-            "touch_api_key",
-            AccountStore::touch_api_key(self, id, now),
-        ))
+        timed("touch_api_key", AccountStore::touch_api_key(self, id, now))
     }
     fn link<'a>(
         &'a self,
@@ -234,10 +173,6 @@ impl<T: AccountStore> Store for T {
         subject: &'a str,
         account: NewAccount<'a>,
     ) -> Boxed<'a, String> {
-        Box::pin(observe::store(
-            "accounts",
-            "link",
-            AccountStore::link(self, issuer, subject, account),
-        ))
+        timed("link", AccountStore::link(self, issuer, subject, account))
     }
 }

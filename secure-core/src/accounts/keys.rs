@@ -213,9 +213,7 @@ impl Entry {
             owner_id: record.owner_id,
         })
     }
-}
 
-impl Entry {
     /// Read from the store less than `ttl` ago.
     fn fresh(&self, ttl: Duration) -> bool {
         self.read_at.elapsed() < ttl
@@ -274,6 +272,9 @@ fn digests_equal(a: &[u8; 32], b: &[u8; 32]) -> bool {
     bool::from(equal)
 }
 
+/// The name each key's own budget counts under in the limiter.
+const KEY_LIMIT_NAME: &str = "secure::accounts::api_key";
+
 /// The limit of each key's own budget.
 fn key_limit(config: &KeyConfig) -> RateLimit {
     RateLimit {
@@ -289,6 +290,15 @@ fn refuse((subject, reason, error): (Option<&str>, &'static str, AuthError)) -> 
 }
 
 impl KeyCache {
+    /// Key `id`'s record in `map` (this cache's, read), when read less than `ttl` ago.
+    fn fresh<'m>(
+        map: &'m HashMap<String, Arc<Entry>>,
+        id: &str,
+        ttl: Duration,
+    ) -> Option<&'m Arc<Entry>> {
+        map.get(id).filter(|e| e.fresh(ttl))
+    }
+
     fn put(&self, entry: Arc<Entry>, ttl: Duration) {
         let Ok(mut map) = self.0.write() else { return };
         if map.len() >= MAX_CACHED_KEYS {
@@ -353,12 +363,12 @@ fn cached_identity(inner: &super::Inner, token: &str) -> Option<Result<Identity,
     }
     let id = id_of_form(config.prefix, token)?;
     let map = inner.key_cache.0.read().ok()?;
-    let entry = map.get(id).filter(|e| e.fresh(config.cache_for))?;
+    let entry = KeyCache::fresh(&map, id, config.cache_for)?;
     if let Err(refusal) = entry.admits(token) {
         return Some(Err(refuse(refusal)));
     }
     let verdict = Verdict::Decided(inner.limiter.check(
-        "secure::accounts::api_key",
+        KEY_LIMIT_NAME,
         key_limit(config),
         &entry.limit_key,
     ));
@@ -385,7 +395,7 @@ async fn identity_of_key(inner: &super::Inner, token: &str) -> Result<Identity, 
         .0
         .read()
         .ok()
-        .and_then(|map| map.get(id).filter(|e| e.fresh(config.cache_for)).cloned());
+        .and_then(|map| KeyCache::fresh(&map, id, config.cache_for).cloned());
     // The last use is written when the record is read from the store and it is a minute
     // old: at most once a minute, or once a cache time, per key and instance.
     let mut last_used_at = None;
@@ -414,11 +424,7 @@ async fn identity_of_key(inner: &super::Inner, token: &str) -> Result<Identity, 
     // Each key its own budget, on the limiter's store (shared by instances through Redis).
     let verdict = inner
         .limiter
-        .decide(
-            "secure::accounts::api_key",
-            key_limit(config),
-            &entry.limit_key,
-        )
+        .decide(KEY_LIMIT_NAME, key_limit(config), &entry.limit_key)
         .await;
     entry.within_budget(verdict).map_err(refuse)?;
     let now = super::unix_now();
