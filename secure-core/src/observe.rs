@@ -106,3 +106,21 @@ impl Timer {
         let _ = outcome;
     }
 }
+
+/// A request's start and labels until its answer is known, then its duration recorded.
+#[cfg(feature = "metrics")]
+pub(crate) type RequestTiming = crate::metrics::RequestTiming;
+
+/// Without the `metrics` feature, nothing is timed.
+#[cfg(all(feature = "edge", not(feature = "metrics")))]
+#[derive(Debug)]
+pub(crate) struct RequestTiming;
+
+#[cfg(all(feature = "edge", not(feature = "metrics")))]
+impl RequestTiming {
+    pub(crate) fn start(_: &axum::http::Method, _: Option<&axum::extract::MatchedPath>) -> Self {
+        RequestTiming
+    }
+
+    pub(crate) fn finish(&self, _: axum::http::StatusCode) {}
+}

@@ -16,6 +16,7 @@ use tower::{Layer, Service};
 use crate::audit::{self, RequestContext};
 use crate::error::{FixedCode, Problem};
 use crate::http::client::ClientAddresses;
+use crate::observe::RequestTiming;
 
 /// The longest request target (path and query) answered: 8 KiB, as nginx's header buffers.
 /// Longer: 414 problem+json.
@@ -132,7 +133,7 @@ where
             .headers_mut()
             .insert(REQUEST_ID.clone(), request_id.clone());
         let route = request.extensions().get::<MatchedPath>().cloned();
-        let timing = start_timing(request.method(), route.as_ref());
+        let timing = RequestTiming::start(request.method(), route.as_ref());
         // One span per request, for an OpenTelemetry layer or a log that wants it: the route
         // template (never the raw path), the request id, and the status once answered. At
         // DEBUG, as tower-http's `TraceLayer`: a subscriber at INFO pays nothing for it.
@@ -183,31 +184,6 @@ where
     }
 }
 
-#[cfg(feature = "metrics")]
-type Timing = crate::metrics::RequestTiming;
-/// Without the `metrics` feature, nothing is timed.
-#[cfg(not(feature = "metrics"))]
-#[derive(Debug)]
-struct Timing;
-
-#[cfg(feature = "metrics")]
-fn start_timing(method: &axum::http::Method, route: Option<&MatchedPath>) -> Timing {
-    crate::metrics::RequestTiming::start(method, route)
-}
-
-#[cfg(not(feature = "metrics"))]
-fn start_timing(_: &axum::http::Method, _: Option<&MatchedPath>) -> Timing {
-    Timing
-}
-
-#[cfg(feature = "metrics")]
-fn finish_timing(timing: &Timing, status: StatusCode) {
-    timing.finish(status);
-}
-
-#[cfg(not(feature = "metrics"))]
-fn finish_timing(_: &Timing, _: StatusCode) {}
-
 pin_project! {
     /// The future of [`RequestContextService`].
     pub struct RequestContextFuture<F> {
@@ -217,7 +193,7 @@ pin_project! {
         refused: Option<Response>,
         request_id: HeaderValue,
         // When the request began, and its labels (feature `metrics`; else nothing).
-        timing: Timing,
+        timing: RequestTiming,
     }
 }
 
@@ -245,7 +221,7 @@ where
         response
             .headers_mut()
             .insert(REQUEST_ID.clone(), this.request_id.clone());
-        finish_timing(this.timing, response.status());
+        this.timing.finish(response.status());
         Poll::Ready(Ok(response))
     }
 }
