@@ -327,13 +327,22 @@ impl RedisStore {
             .arg(interval)
             .arg(tolerance)
             .arg(ms(policy.forget_after));
-        let wait: i64 =
-            match tokio::time::timeout(self.timeout, self.connection.run(&invocation)).await {
-                Ok(Ok(reply)) => reply,
-                Ok(Err(e)) => return Err(StoreError::new(e)),
-                Err(elapsed) => return Err(StoreError::new(elapsed)),
-            };
+        let wait: i64 = self
+            .within_timeout(self.connection.run(&invocation))
+            .await?;
         Ok(u64::try_from(wait).ok().map(Duration::from_millis))
+    }
+
+    /// `call`'s reply, or a store error when it fails or takes longer than the timeout.
+    async fn within_timeout<T>(
+        &self,
+        call: impl Future<Output = redis::RedisResult<T>>,
+    ) -> Result<T, StoreError> {
+        match tokio::time::timeout(self.timeout, call).await {
+            Ok(Ok(reply)) => Ok(reply),
+            Ok(Err(e)) => Err(StoreError::new(e)),
+            Err(elapsed) => Err(StoreError::new(elapsed)),
+        }
     }
 
     /// Counts one request of `key` against `limit` in `scope`: one `EVALSHA`.
@@ -353,12 +362,9 @@ impl RedisStore {
             .key(self.key(scope, key))
             .arg(interval_us)
             .arg(quota);
-        let (allowed, remaining, ms): (i64, i64, i64) =
-            match tokio::time::timeout(self.timeout, self.connection.run(&invocation)).await {
-                Ok(Ok(reply)) => reply,
-                Ok(Err(e)) => return Err(StoreError::new(e)),
-                Err(elapsed) => return Err(StoreError::new(elapsed)),
-            };
+        let (allowed, remaining, ms): (i64, i64, i64) = self
+            .within_timeout(self.connection.run(&invocation))
+            .await?;
         let allowed = match allowed {
             1 => true,
             0 => false,
@@ -388,12 +394,6 @@ impl RateLimitStore for RedisStore {
 
     /// `PING`, within the store's timeout.
     fn ready(&self) -> ReadyFuture<'_> {
-        Box::pin(async {
-            match tokio::time::timeout(self.timeout, self.connection.ping()).await {
-                Ok(Ok(())) => Ok(()),
-                Ok(Err(e)) => Err(StoreError::new(e)),
-                Err(elapsed) => Err(StoreError::new(elapsed)),
-            }
-        })
+        Box::pin(self.within_timeout(self.connection.ping()))
     }
 }
