@@ -625,8 +625,6 @@ fn parse_rate(value: &str) -> Result<Option<secure_units::Rate>, String> {
         .map_err(|e| format!("{e}, or `off`"))
 }
 
-/// `SECURE_OIDC_*`: read and checked for form here; the provider is built from them by
-/// `SecurityConfig::oidc_provider`, which knows the app's roles.
 /// The limits in Redis at `url`, connected on the first decision (start-up does not wait for
 /// Redis). Errors never repeat the URL: it may hold a password.
 #[cfg(feature = "redis")]
@@ -658,6 +656,8 @@ fn with_redis(_: RateLimiter, _: &str) -> Result<RateLimiter, ConfigError> {
     ))
 }
 
+/// `SECURE_OIDC_*`: read and checked for form here; the provider is built from them by
+/// `SecurityConfig::oidc_provider`, which knows the app's roles.
 fn read_oidc(vars: &Vars) -> Result<Option<super::OidcSettings>, ConfigError> {
     let others = [
         "SECURE_OIDC_AUDIENCE",
