@@ -12,7 +12,7 @@ use secure_core::audit::{self, Outcome};
 use secure_core::auth::jwt::{AccessTokenKey, AccessTokens};
 use secure_core::auth::{Authenticator, Principal, Role};
 use secure_core::config::SecurityConfig;
-use secure_core::policy::SecureRouter;
+use secure_core::policy::{SecureApp, SecureRouter};
 use secure_core::routing::get;
 use secure_core::secure_handler;
 use tower::ServiceExt;
@@ -36,17 +36,22 @@ fn series(text: &str) -> Vec<&str> {
         .collect()
 }
 
-#[tokio::test]
-async fn events_are_counted_and_the_series_stay_bounded() {
-    let metrics = secure_core::metrics::install().expect("the recorder");
+/// An app whose one route at `path` needs an access token (of a key nobody else has).
+fn authenticated_app(path: &str) -> SecureApp {
     let key = AccessTokenKey::hs256(SecretBox::from(rand::random::<[u8; 32]>().to_vec())).unwrap();
     let tokens = AccessTokens::builder(key, "https://auth.example", "notes-api")
         .build()
         .unwrap();
-    let app = SecureRouter::<()>::new()
-        .route("/notes/{id}", get(note))
+    SecureRouter::<()>::new()
+        .route(path, get(note))
         .into_app(SecurityConfig::new().authenticator(Authenticator::new(tokens)))
-        .unwrap();
+        .unwrap()
+}
+
+#[tokio::test]
+async fn events_are_counted_and_the_series_stay_bounded() {
+    let metrics = secure_core::metrics::install().expect("the recorder");
+    let app = authenticated_app("/notes/{id}");
 
     let before = series(&metrics.render()).len();
     for i in 0..3000u32 {
@@ -121,14 +126,7 @@ async fn events_are_counted_and_the_series_stay_bounded() {
 /// test's: the recorder is the process's.)
 #[tokio::test]
 async fn each_request_has_a_span_with_its_route_template() {
-    let key = AccessTokenKey::hs256(SecretBox::from(rand::random::<[u8; 32]>().to_vec())).unwrap();
-    let tokens = AccessTokens::builder(key, "https://auth.example", "notes-api")
-        .build()
-        .unwrap();
-    let app = SecureRouter::<()>::new()
-        .route("/drafts/{id}", get(note))
-        .into_app(SecurityConfig::new().authenticator(Authenticator::new(tokens)))
-        .unwrap();
+    let app = authenticated_app("/drafts/{id}");
     let audit_line = |level| {
         let app = app.clone();
         async move {
